@@ -1,0 +1,4 @@
+export * from './address.js';
+export * from './codec.js';
+export * from './instance.js';
+export * from './timers.js';

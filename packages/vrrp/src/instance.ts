@@ -1,0 +1,733 @@
+// The VRRP state machine of RFC 5798 §6.4 (Initialize, Backup, Master) plus Fault and Stopped as
+// keepalived has them. Sans-I/O: inputs and `now` (monotonic ms) in, actions out; the caller asks
+// nextDeadline() when to call back with { type: 'timeout' }.
+//
+// Every state change goes through transition(); the table ALLOWED_TRANSITIONS is the whole graph.
+
+import {
+  type AddressFamily,
+  addressFamilyOf,
+  canonicalAddress,
+  compareAddressBytes,
+  parseAddress,
+} from './address.js';
+import {
+  type AuthType,
+  type DecodeFailure,
+  type VrrpAdvert,
+  type VrrpVersion,
+  simpleAuthData,
+} from './codec.js';
+import { masterDownIntervalMs, skewTimeMs } from './timers.js';
+
+export type VrrpState = 'initialize' | 'backup' | 'master' | 'fault' | 'stopped';
+
+export const ALLOWED_TRANSITIONS: Readonly<Record<VrrpState, readonly VrrpState[]>> = {
+  initialize: ['backup', 'master', 'fault', 'stopped'],
+  backup: ['master', 'fault', 'stopped'],
+  master: ['backup', 'fault', 'stopped'],
+  fault: ['backup', 'master', 'stopped'],
+  stopped: ['backup', 'master', 'fault'],
+};
+
+export type TransitionReason =
+  | 'startup'
+  | 'address-owner'
+  | 'master-down-timer'
+  | 'higher-priority-advert'
+  | 'equal-priority-higher-address'
+  | 'interface-down'
+  | 'track-failed'
+  | 'fault-cleared'
+  | 'shutdown';
+
+/**
+ * A track's weight follows keepalived: weight < 0 is added to the priority while the track
+ * fails, weight > 0 is added while it succeeds, and a failing weight-0 track means Fault.
+ */
+export interface TrackSpec {
+  readonly name: string;
+  readonly weight: number;
+  /** Status before the first report; keepalived assumes a track is up until told otherwise. */
+  readonly initiallyOk?: boolean;
+}
+
+export interface GarpSpec {
+  /** Gratuitous ARPs / unsolicited NAs in each burst (keepalived garp_master_repeat, default 5). */
+  readonly repeat: number;
+  /** Delay before the second burst after becoming master; 0 = none (garp_master_delay, 5 s). */
+  readonly delayMs: number;
+  /** Period of refresh bursts while master; 0 = off (garp_master_refresh, default 0). */
+  readonly refreshMs: number;
+  /** Packets in each refresh burst (garp_master_refresh_repeat, default 1). */
+  readonly refreshRepeat: number;
+  /** Burst sent when a lower-priority router claims master (garp_lower_prio_repeat, 5). */
+  readonly lowerPriorityRepeat: number;
+}
+
+export const KEEPALIVED_GARP_DEFAULTS: GarpSpec = {
+  repeat: 5,
+  delayMs: 5000,
+  refreshMs: 0,
+  refreshRepeat: 1,
+  lowerPriorityRepeat: 5,
+};
+
+export interface InstanceConfig {
+  readonly name: string;
+  /** Virtual Router Identifier, 1..255. */
+  readonly vrid: number;
+  readonly version: VrrpVersion;
+  readonly family: AddressFamily;
+  /** Configured (base) priority: 1..254, or 255 for the address owner. */
+  readonly priority: number;
+  /** Advertisement_Interval in centiseconds (v2: whole seconds only). */
+  readonly advertIntervalCs: number;
+  readonly preempt: boolean;
+  readonly preemptDelayMs: number;
+  /** The address this router sends from; used for the equal-priority tie-break. */
+  readonly primaryAddress: string;
+  /** Addresses as carried in adverts (no prefix). */
+  readonly virtualAddresses: readonly string[];
+  /** VRRPv2 simple-text authentication ("PASS"). Secret: never logged. */
+  readonly authPassword?: string;
+  readonly garp: GarpSpec;
+  readonly tracks: readonly TrackSpec[];
+  /** Unicast mode: adverts are accepted only from these sources. */
+  readonly unicastPeers?: readonly string[];
+  /**
+   * keepalived answers a lower-priority advert while Master with an advert of its own at once
+   * ("forcing new election"); RFC 5798 discards it. Default true (keepalived).
+   */
+  readonly answerLowerPriority?: boolean;
+}
+
+export type DropReason =
+  | DecodeFailure
+  | 'version-mismatch'
+  | 'family-mismatch'
+  | 'vrid-mismatch'
+  | 'auth-mismatch'
+  | 'interval-mismatch'
+  | 'address-mismatch'
+  | 'from-self'
+  | 'not-a-peer'
+  | 'not-running';
+
+export type VrrpInput =
+  | { readonly type: 'start' }
+  | { readonly type: 'shutdown' }
+  | { readonly type: 'timeout' }
+  | { readonly type: 'advert'; readonly advert: VrrpAdvert; readonly source: string }
+  /** A packet for this instance that failed decoding: counted here, nothing else. */
+  | { readonly type: 'advert-dropped'; readonly reason: DecodeFailure }
+  | { readonly type: 'track'; readonly name: string; readonly ok: boolean }
+  | { readonly type: 'interface'; readonly up: boolean };
+
+export type GarpBurst = 'become-master' | 'delayed' | 'refresh' | 'lower-priority';
+
+export type VrrpAction =
+  | { readonly type: 'send-advert'; readonly advert: VrrpAdvert }
+  | { readonly type: 'add-vips'; readonly addresses: readonly string[] }
+  | { readonly type: 'remove-vips'; readonly addresses: readonly string[] }
+  | {
+      readonly type: 'send-garps';
+      readonly addresses: readonly string[];
+      readonly count: number;
+      readonly burst: GarpBurst;
+    }
+  | {
+      readonly type: 'state-changed';
+      readonly from: VrrpState;
+      readonly to: VrrpState;
+      readonly reason: TransitionReason;
+      readonly detail?: string;
+      readonly priority: number;
+    }
+  | { readonly type: 'priority-changed'; readonly from: number; readonly to: number }
+  /** An input that makes no sense in this state: a bug in the caller, reported, never ignored. */
+  | {
+      readonly type: 'unexpected-input';
+      readonly input: VrrpInput['type'];
+      readonly state: VrrpState;
+      readonly message: string;
+    };
+
+export interface InstanceCounters {
+  /** Adverts that passed every check and reached the state machine. */
+  advertsRx: number;
+  advertsTx: number;
+  priorityZeroRx: number;
+  priorityZeroTx: number;
+  drops: Partial<Record<DropReason, number>>;
+  transitions: number;
+  becameMaster: number;
+  garpsRequested: number;
+  unexpectedInputs: number;
+}
+
+export interface LastTransition {
+  readonly atMs: number;
+  readonly from: VrrpState;
+  readonly to: VrrpState;
+  readonly reason: TransitionReason;
+  readonly detail?: string;
+}
+
+export interface InstanceStatus {
+  readonly name: string;
+  readonly vrid: number;
+  readonly version: VrrpVersion;
+  readonly state: VrrpState;
+  readonly basePriority: number;
+  readonly effectivePriority: number;
+  /** The master as seen: ourselves when master, else the source of the last accepted advert. */
+  readonly masterAddress: string | undefined;
+  readonly masterPriority: number | undefined;
+  readonly advertIntervalCs: number;
+  readonly masterAdverIntervalCs: number;
+  readonly vipsHeld: readonly string[];
+  readonly interfaceUp: boolean;
+  readonly tracks: readonly { name: string; weight: number; ok: boolean }[];
+  readonly lastTransition: LastTransition | undefined;
+  readonly counters: InstanceCounters;
+}
+
+export class VrrpConfigError extends Error {
+  override readonly name = 'VrrpConfigError';
+  readonly code = 'ERR_VRRP_CONFIG';
+}
+
+function validate(c: InstanceConfig): void {
+  const bad = (msg: string): never => {
+    throw new VrrpConfigError(`instance ${c.name}: ${msg}`);
+  };
+  const int = (v: number, lo: number, hi: number): boolean =>
+    Number.isInteger(v) && v >= lo && v <= hi;
+  if (!int(c.vrid, 1, 255)) bad(`vrid must be 1..255, got ${c.vrid}`);
+  if (!int(c.priority, 1, 255)) bad(`priority must be 1..255, got ${c.priority}`);
+  if (c.version === 2) {
+    if (c.family !== 'ipv4') bad('VRRPv2 is IPv4 only');
+    if (c.advertIntervalCs % 100 !== 0 || !int(c.advertIntervalCs / 100, 1, 255)) {
+      bad(`VRRPv2 advert interval must be 1..255 whole seconds, got ${c.advertIntervalCs} cs`);
+    }
+  } else if (!int(c.advertIntervalCs, 1, 4095)) {
+    bad(`VRRPv3 advert interval must be 1..4095 cs, got ${c.advertIntervalCs}`);
+  }
+  if (c.authPassword !== undefined && c.version !== 2) bad('authentication is VRRPv2 only');
+  if (c.authPassword !== undefined) simpleAuthData(c.authPassword);
+  if (!(c.preemptDelayMs >= 0)) bad('preempt delay must be >= 0');
+  if (addressFamilyOf(c.primaryAddress) !== c.family) {
+    bad(`primary address ${c.primaryAddress} is not ${c.family}`);
+  }
+  if (c.virtualAddresses.length < 1 || c.virtualAddresses.length > 255) {
+    bad('needs 1..255 virtual addresses');
+  }
+  for (const a of c.virtualAddresses) {
+    if (addressFamilyOf(a) !== c.family) bad(`virtual address ${a} is not ${c.family}`);
+  }
+  for (const p of c.unicastPeers ?? []) {
+    if (addressFamilyOf(p) !== c.family) bad(`unicast peer ${p} is not ${c.family}`);
+  }
+  const names = new Set<string>();
+  for (const t of c.tracks) {
+    if (names.has(t.name)) bad(`track ${t.name} listed twice`);
+    names.add(t.name);
+    if (!int(t.weight, -253, 253)) bad(`track ${t.name} weight must be -253..253`);
+  }
+  const g = c.garp;
+  for (const r of [g.repeat, g.refreshRepeat, g.lowerPriorityRepeat]) {
+    if (!int(r, 0, 1000)) bad('garp repeat counts must be 0..1000');
+  }
+  if (!(g.delayMs >= 0) || !(g.refreshMs >= 0)) bad('garp delays must be >= 0');
+}
+
+const PRIORITY_OWNER = 255;
+const PRIORITY_STOP = 0;
+
+export class VrrpInstance {
+  readonly config: InstanceConfig;
+  private stateValue: VrrpState = 'initialize';
+  private readonly trackOk = new Map<string, boolean>();
+  private interfaceUp = true;
+  private effective: number;
+  private masterAdverIntervalCs: number;
+  private masterAddress: string | undefined;
+  private masterPriority: number | undefined;
+  private vipsHeld = false;
+  private last: LastTransition | undefined;
+  // Deadlines (monotonic ms), undefined when not armed.
+  private masterDownAt: number | undefined;
+  private adverAt: number | undefined;
+  private garpDelayedAt: number | undefined;
+  private garpRefreshAt: number | undefined;
+  /** keepalived's preempt_time: until then a lower-priority master is tolerated. */
+  private preemptAt: number | undefined;
+  private readonly primaryBytes: Uint8Array;
+  private readonly primaryCanonical: string;
+  private readonly peers: ReadonlySet<string> | undefined;
+  private readonly authData: Uint8Array | undefined;
+  private readonly vipSet: ReadonlySet<string>;
+  readonly counters: InstanceCounters = {
+    advertsRx: 0,
+    advertsTx: 0,
+    priorityZeroRx: 0,
+    priorityZeroTx: 0,
+    drops: {},
+    transitions: 0,
+    becameMaster: 0,
+    garpsRequested: 0,
+    unexpectedInputs: 0,
+  };
+
+  constructor(config: InstanceConfig) {
+    validate(config);
+    this.config = Object.freeze({ ...config });
+    for (const t of config.tracks) this.trackOk.set(t.name, t.initiallyOk ?? true);
+    this.masterAdverIntervalCs = config.advertIntervalCs;
+    this.primaryBytes = parseAddress(config.family, config.primaryAddress) ?? new Uint8Array(0);
+    this.primaryCanonical = canonicalAddress(config.primaryAddress) ?? config.primaryAddress;
+    this.peers = config.unicastPeers
+      ? new Set(config.unicastPeers.map((p) => canonicalAddress(p) ?? p))
+      : undefined;
+    this.authData =
+      config.authPassword !== undefined ? simpleAuthData(config.authPassword) : undefined;
+    this.vipSet = new Set(config.virtualAddresses.map((a) => canonicalAddress(a) ?? a));
+    this.effective = this.computePriority();
+  }
+
+  get state(): VrrpState {
+    return this.stateValue;
+  }
+
+  get effectivePriority(): number {
+    return this.effective;
+  }
+
+  /** When the caller must deliver { type: 'timeout' } next, or undefined if nothing is armed. */
+  nextDeadline(): number | undefined {
+    let min: number | undefined;
+    for (const t of [this.masterDownAt, this.adverAt, this.garpDelayedAt, this.garpRefreshAt]) {
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+
+  /** Skew_Time for our current effective priority (RFC 5798 §6.1). */
+  skewTimeMs(): number {
+    return skewTimeMs(this.config.version, this.effective, this.masterAdverIntervalCs);
+  }
+
+  /** Master_Down_Interval for our current effective priority (RFC 5798 §6.1). */
+  masterDownIntervalMs(): number {
+    return masterDownIntervalMs(this.config.version, this.effective, this.masterAdverIntervalCs);
+  }
+
+  handle(input: VrrpInput, nowMs: number): VrrpAction[] {
+    const out: VrrpAction[] = [];
+    switch (input.type) {
+      case 'start':
+        this.onStart(nowMs, out);
+        break;
+      case 'shutdown':
+        this.onShutdown(nowMs, out);
+        break;
+      case 'timeout':
+        this.onTimeout(nowMs, out);
+        break;
+      case 'advert':
+        this.onAdvert(input.advert, input.source, nowMs, out);
+        break;
+      case 'advert-dropped':
+        this.drop(input.reason);
+        break;
+      case 'track':
+        this.onTrack(input.name, input.ok, nowMs, out);
+        break;
+      case 'interface':
+        this.interfaceUp = input.up;
+        this.reevaluate(nowMs, out);
+        break;
+    }
+    return out;
+  }
+
+  status(): InstanceStatus {
+    const held = this.vipsHeld ? [...this.config.virtualAddresses] : [];
+    return {
+      name: this.config.name,
+      vrid: this.config.vrid,
+      version: this.config.version,
+      state: this.stateValue,
+      basePriority: this.config.priority,
+      effectivePriority: this.effective,
+      masterAddress:
+        this.stateValue === 'master' ? this.config.primaryAddress : this.masterAddress,
+      masterPriority: this.stateValue === 'master' ? this.effective : this.masterPriority,
+      advertIntervalCs: this.config.advertIntervalCs,
+      masterAdverIntervalCs: this.masterAdverIntervalCs,
+      vipsHeld: held,
+      interfaceUp: this.interfaceUp,
+      tracks: this.config.tracks.map((t) => ({
+        name: t.name,
+        weight: t.weight,
+        ok: this.trackOk.get(t.name) ?? true,
+      })),
+      lastTransition: this.last,
+      counters: { ...this.counters, drops: { ...this.counters.drops } },
+    };
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  private onStart(now: number, out: VrrpAction[]): void {
+    if (this.stateValue !== 'initialize' && this.stateValue !== 'stopped') {
+      this.unexpected('start', `already running in ${this.stateValue}`, out);
+      return;
+    }
+    const fault = this.faultCause();
+    if (fault) {
+      this.transition('fault', fault.reason, now, out, fault.detail);
+      return;
+    }
+    // RFC 5798 §6.4.1: the address owner goes straight to Master, everyone else to Backup.
+    if (this.config.priority === PRIORITY_OWNER) this.transition('master', 'address-owner', now, out);
+    else this.transition('backup', 'startup', now, out);
+  }
+
+  private onShutdown(now: number, out: VrrpAction[]): void {
+    if (this.stateValue === 'stopped') {
+      this.unexpected('shutdown', 'already stopped', out);
+      return;
+    }
+    this.transition('stopped', 'shutdown', now, out);
+  }
+
+  private onTimeout(now: number, out: VrrpAction[]): void {
+    // A spurious or early call finds nothing expired and does nothing.
+    if (this.stateValue === 'backup') {
+      if (this.masterDownAt !== undefined && this.masterDownAt <= now) {
+        // RFC 5798 §6.4.2: Master_Down_Timer fired.
+        this.transition('master', 'master-down-timer', now, out);
+      }
+      return;
+    }
+    if (this.stateValue !== 'master') return;
+    if (this.adverAt !== undefined && this.adverAt <= now) {
+      // RFC 5798 §6.4.3: Adver_Timer fired.
+      this.sendAdvert(this.effective, out);
+      this.adverAt = now + this.config.advertIntervalCs * 10;
+    }
+    const g = this.config.garp;
+    if (this.garpDelayedAt !== undefined && this.garpDelayedAt <= now) {
+      this.garpDelayedAt = undefined;
+      this.sendGarps(g.repeat, 'delayed', out);
+    }
+    if (this.garpRefreshAt !== undefined && this.garpRefreshAt <= now) {
+      this.garpRefreshAt = now + g.refreshMs;
+      this.sendGarps(g.refreshRepeat, 'refresh', out);
+    }
+  }
+
+  private onTrack(name: string, ok: boolean, now: number, out: VrrpAction[]): void {
+    if (!this.trackOk.has(name)) {
+      this.unexpected('track', `no track named ${name} on instance ${this.config.name}`, out);
+      return;
+    }
+    if (this.trackOk.get(name) === ok) return;
+    this.trackOk.set(name, ok);
+    this.reevaluate(now, out);
+  }
+
+  /** Recomputes priority and fault condition after a track or interface change. */
+  private reevaluate(now: number, out: VrrpAction[]): void {
+    const before = this.effective;
+    this.effective = this.computePriority();
+    if (before !== this.effective) {
+      out.push({ type: 'priority-changed', from: before, to: this.effective });
+    }
+    const fault = this.faultCause();
+    const s = this.stateValue;
+    if (s === 'initialize' || s === 'stopped') return; // remembered for start
+    if (fault && s !== 'fault') {
+      this.transition('fault', fault.reason, now, out, fault.detail);
+    } else if (!fault && s === 'fault') {
+      // keepalived leaves Fault for Backup, even the address owner, and waits the full interval.
+      this.transition('backup', 'fault-cleared', now, out);
+    } else if (s === 'backup' && before !== this.effective && this.masterDownAt !== undefined) {
+      // keepalived shifts a running Master_Down_Timer by the change in Skew_Time.
+      const v = this.config.version;
+      const m = this.masterAdverIntervalCs;
+      this.masterDownAt += skewTimeMs(v, this.effective, m) - skewTimeMs(v, before, m);
+    }
+  }
+
+  private onAdvert(advert: VrrpAdvert, source: string, now: number, out: VrrpAction[]): void {
+    const reason = this.check(advert, source);
+    if (reason) {
+      this.drop(reason);
+      return;
+    }
+    this.counters.advertsRx++;
+    if (advert.priority === PRIORITY_STOP) this.counters.priorityZeroRx++;
+    const src = canonicalAddress(source) ?? source;
+    switch (this.stateValue) {
+      case 'backup':
+        this.backupRx(advert, src, now, out);
+        return;
+      case 'master':
+        this.masterRx(advert, src, now, out);
+        return;
+      case 'fault':
+        // Not participating; remember who is master for status.
+        this.noteMaster(advert, src);
+        return;
+      case 'initialize':
+      case 'stopped':
+        this.counters.advertsRx--;
+        if (advert.priority === PRIORITY_STOP) this.counters.priorityZeroRx--;
+        this.drop('not-running');
+        return;
+    }
+  }
+
+  /** RFC 5798 §6.4.2, keepalived's vrrp_state_backup(). */
+  private backupRx(advert: VrrpAdvert, src: string, now: number, out: VrrpAction[]): void {
+    if (advert.priority === PRIORITY_STOP) {
+      // The master is leaving: wait only Skew_Time.
+      this.masterPriority = 0;
+      this.masterDownAt = now + this.skewTimeMs();
+      return;
+    }
+    const lower = advert.priority < this.effective;
+    const delaying =
+      this.config.preemptDelayMs > 0 && (this.preemptAt === undefined || this.preemptAt > now);
+    if (!this.config.preempt || !lower || delaying) {
+      if (this.config.preemptDelayMs > 0) {
+        if (advert.priority >= this.effective) this.preemptAt = undefined;
+        else if (this.preemptAt === undefined) this.preemptAt = now + this.config.preemptDelayMs;
+      }
+      this.noteMaster(advert, src);
+      if (this.config.version === 3) this.masterAdverIntervalCs = advert.advertIntervalCs;
+      this.masterDownAt = now + this.masterDownIntervalMs();
+      return;
+    }
+    // Preempting a lower-priority master: discard, and let Master_Down_Timer run out.
+  }
+
+  /** RFC 5798 §6.4.3, keepalived's vrrp_state_master_rx(). */
+  private masterRx(advert: VrrpAdvert, src: string, now: number, out: VrrpAction[]): void {
+    if (advert.priority === PRIORITY_STOP) {
+      this.sendAdvert(this.effective, out);
+      this.adverAt = now + this.config.advertIntervalCs * 10;
+      return;
+    }
+    const higher = advert.priority > this.effective;
+    const tie =
+      advert.priority === this.effective &&
+      compareAddressBytes(parseAddress(this.config.family, src) ?? new Uint8Array(0), this.primaryBytes) > 0;
+    if (higher || tie) {
+      this.transition(
+        'backup',
+        higher ? 'higher-priority-advert' : 'equal-priority-higher-address',
+        now,
+        out,
+        `from ${src} priority ${advert.priority}`,
+      );
+      this.noteMaster(advert, src);
+      if (this.config.version === 3) this.masterAdverIntervalCs = advert.advertIntervalCs;
+      this.masterDownAt = now + this.masterDownIntervalMs();
+      return;
+    }
+    // A lower-priority (or lower-address) router thinks it is master: keepalived asserts itself
+    // with an advert at once so the other side steps down without waiting an interval.
+    // It also refreshes the neighbours' ARP caches, which may point at the other router.
+    if (this.config.answerLowerPriority ?? true) {
+      this.sendAdvert(this.effective, out);
+      this.adverAt = now + this.config.advertIntervalCs * 10;
+    }
+    const g = this.config.garp;
+    if (g.lowerPriorityRepeat > 0) {
+      this.sendGarps(g.lowerPriorityRepeat, 'lower-priority', out);
+      if (g.delayMs > 0) this.garpDelayedAt = now + g.delayMs;
+    }
+  }
+
+  // ---- checks -------------------------------------------------------------------------------
+
+  /** RFC 5798 §7.1 and RFC 3768 §7.1 receive checks that need this instance's configuration. */
+  private check(advert: VrrpAdvert, source: string): DropReason | undefined {
+    const c = this.config;
+    if (advert.vrid !== c.vrid) return 'vrid-mismatch';
+    if (advert.family !== c.family) return 'family-mismatch';
+    if (advert.version !== c.version) return 'version-mismatch';
+    const src = canonicalAddress(source);
+    if (src === undefined || addressFamilyOf(src) !== c.family) return 'family-mismatch';
+    if (src === this.primaryCanonical) return 'from-self';
+    if (this.peers && !this.peers.has(src)) return 'not-a-peer';
+    if (c.version === 2) {
+      const want: AuthType = this.authData ? 'simple' : 'none';
+      if (advert.authType !== want) return 'auth-mismatch';
+      if (this.authData && !sameBytes(this.authData, advert.authData)) return 'auth-mismatch';
+      // RFC 3768 §7.1: the interval must match ours.
+      if (advert.advertIntervalCs !== c.advertIntervalCs) return 'interval-mismatch';
+    }
+    // keepalived drops an advert whose address list differs from ours (RFC 5798 §7.1 only logs).
+    if (advert.addresses.length !== this.vipSet.size) return 'address-mismatch';
+    for (const a of advert.addresses) {
+      if (!this.vipSet.has(canonicalAddress(a) ?? a)) return 'address-mismatch';
+    }
+    return undefined;
+  }
+
+  // ---- transitions --------------------------------------------------------------------------
+
+  private transition(
+    to: VrrpState,
+    reason: TransitionReason,
+    now: number,
+    out: VrrpAction[],
+    detail?: string,
+  ): void {
+    const from = this.stateValue;
+    if (!ALLOWED_TRANSITIONS[from].includes(to)) {
+      this.unexpected('timeout', `transition ${from} -> ${to} (${reason}) is not allowed`, out);
+      return;
+    }
+    // Leave the old state.
+    if (from === 'master') {
+      // keepalived: priority 0 on shutdown (once) and on entering Fault (twice), so a backup
+      // waits only Skew_Time.
+      if (to === 'stopped') this.sendAdvert(PRIORITY_STOP, out);
+      if (to === 'fault') {
+        this.sendAdvert(PRIORITY_STOP, out);
+        this.sendAdvert(PRIORITY_STOP, out);
+      }
+      this.setVips(false, out);
+      this.adverAt = undefined;
+      this.garpDelayedAt = undefined;
+      this.garpRefreshAt = undefined;
+    }
+    this.masterDownAt = undefined;
+    this.stateValue = to;
+    this.counters.transitions++;
+    this.last = detail === undefined ? { atMs: now, from, to, reason } : { atMs: now, from, to, reason, detail };
+    out.push(
+      detail === undefined
+        ? { type: 'state-changed', from, to, reason, priority: this.effective }
+        : { type: 'state-changed', from, to, reason, detail, priority: this.effective },
+    );
+    // Enter the new state.
+    switch (to) {
+      case 'backup':
+        // RFC 5798 §6.4.1: Master_Adver_Interval starts as our own Advertisement_Interval.
+        this.masterAdverIntervalCs = this.config.advertIntervalCs;
+        this.masterDownAt = now + this.masterDownIntervalMs();
+        if (from !== 'master') this.masterAddress = undefined;
+        // keepalived: the preempt delay starts at the first lower-priority advert seen.
+        this.preemptAt = undefined;
+        break;
+      case 'master': {
+        this.counters.becameMaster++;
+        this.masterAdverIntervalCs = this.config.advertIntervalCs;
+        this.masterAddress = undefined;
+        this.masterPriority = undefined;
+        // RFC 5798 §6.4.1/§6.4.2: advertise, take the addresses, announce them (keepalived sends
+        // the advert first, then the gratuitous ARPs; the addresses must be up before the ARPs).
+        this.setVips(true, out);
+        this.sendAdvert(this.effective, out);
+        this.sendGarps(this.config.garp.repeat, 'become-master', out);
+        this.adverAt = now + this.config.advertIntervalCs * 10;
+        const g = this.config.garp;
+        this.garpDelayedAt = g.delayMs > 0 && g.repeat > 0 ? now + g.delayMs : undefined;
+        this.garpRefreshAt = g.refreshMs > 0 ? now + g.refreshMs : undefined;
+        break;
+      }
+      case 'fault':
+      case 'stopped':
+      case 'initialize':
+        break;
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private computePriority(): number {
+    const base = this.config.priority;
+    if (base === PRIORITY_OWNER) return PRIORITY_OWNER;
+    let p = base;
+    for (const t of this.config.tracks) {
+      const ok = this.trackOk.get(t.name) ?? true;
+      if (t.weight < 0 && !ok) p += t.weight;
+      if (t.weight > 0 && ok) p += t.weight;
+    }
+    return Math.min(254, Math.max(1, p));
+  }
+
+  private faultCause(): { reason: TransitionReason; detail: string } | undefined {
+    if (!this.interfaceUp) return { reason: 'interface-down', detail: 'interface down' };
+    for (const t of this.config.tracks) {
+      if (t.weight === 0 && this.trackOk.get(t.name) === false) {
+        return { reason: 'track-failed', detail: `track ${t.name} failed` };
+      }
+    }
+    return undefined;
+  }
+
+  private noteMaster(advert: VrrpAdvert, src: string): void {
+    this.masterAddress = src;
+    this.masterPriority = advert.priority;
+  }
+
+  private advert(priority: number): VrrpAdvert {
+    const c = this.config;
+    const base = {
+      version: c.version,
+      vrid: c.vrid,
+      priority,
+      advertIntervalCs: c.advertIntervalCs,
+      family: c.family,
+      addresses: c.virtualAddresses,
+    };
+    if (c.version === 3) return { ...base, authType: 'none' };
+    return this.authData
+      ? { ...base, authType: 'simple', authData: this.authData }
+      : { ...base, authType: 'none', authData: new Uint8Array(8) };
+  }
+
+  private sendAdvert(priority: number, out: VrrpAction[]): void {
+    this.counters.advertsTx++;
+    if (priority === PRIORITY_STOP) this.counters.priorityZeroTx++;
+    out.push({ type: 'send-advert', advert: this.advert(priority) });
+  }
+
+  private sendGarps(count: number, burst: GarpBurst, out: VrrpAction[]): void {
+    if (count <= 0) return;
+    this.counters.garpsRequested += count * this.config.virtualAddresses.length;
+    out.push({ type: 'send-garps', addresses: this.config.virtualAddresses, count, burst });
+  }
+
+  private setVips(held: boolean, out: VrrpAction[]): void {
+    if (this.vipsHeld === held) return;
+    this.vipsHeld = held;
+    out.push({
+      type: held ? 'add-vips' : 'remove-vips',
+      addresses: this.config.virtualAddresses,
+    });
+  }
+
+  private drop(reason: DropReason): void {
+    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
+  }
+
+  private unexpected(input: VrrpInput['type'], message: string, out: VrrpAction[]): void {
+    this.counters.unexpectedInputs++;
+    out.push({ type: 'unexpected-input', input, state: this.stateValue, message });
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,3 @@
+// Simulation harness for tests and benchmarks: N instances on a virtual LAN.
+export * from './cluster.js';
+export * from './node-config.js';
