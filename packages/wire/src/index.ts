@@ -1,0 +1,3 @@
+export * from './ethernet.js';
+export * from './frame.js';
+export * from './pcap.js';
