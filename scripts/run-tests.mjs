@@ -23,6 +23,6 @@ if (files.length === 0) {
   console.error('no compiled tests found: run `pnpm build` first');
   process.exit(1);
 }
-const args = ['--test', ...process.argv.slice(2), ...files.map((f) => relative(root, f))];
+const args = ['--test', '--test-timeout=900000', ...process.argv.slice(2), ...files.map((f) => relative(root, f))];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -34,6 +34,11 @@ export interface SimOptions {
   readonly lossRate?: number;
   /** Encode and decode every advert (default true). */
   readonly wire?: boolean;
+  /**
+   * Events one runUntil() may process before it gives up with an error: an advert storm (two
+   * routers answering each other forever) must fail a test, not hang it. Default 2 000 000.
+   */
+  readonly maxEventsPerRun?: number;
 }
 
 export interface SimStateChange {
@@ -133,6 +138,7 @@ export class SimCluster {
   private latency: LatencyRange;
   private lossRate: number;
   private readonly wire: boolean;
+  private readonly maxEventsPerRun: number;
   private readonly random: () => number;
   private queue: Delivery[] = [];
   private seq = 0;
@@ -150,6 +156,7 @@ export class SimCluster {
     this.latency = opts.latency ?? { minMs: 0.1, maxMs: 0.5 };
     this.lossRate = opts.lossRate ?? 0;
     this.wire = opts.wire ?? true;
+    this.maxEventsPerRun = opts.maxEventsPerRun ?? 2_000_000;
   }
 
   node(name: string): SimNode {
@@ -252,6 +259,7 @@ export class SimCluster {
 
   runUntil(t: number): void {
     let stepsHere = 0;
+    let events = 0;
     let lastAt = this.nowMs;
     for (;;) {
       const delivery = this.queue[0];
@@ -268,6 +276,9 @@ export class SimCluster {
       const deliveryAt = delivery ? delivery.atMs : Infinity;
       const next = Math.min(deliveryAt, timerAt);
       if (next > t) break;
+      if (++events > this.maxEventsPerRun) {
+        throw new Error(`simulation exceeded ${this.maxEventsPerRun} events before ${t} ms (advert storm?)`);
+      }
       this.nowMs = Math.max(this.nowMs, next);
       if (this.nowMs === lastAt) {
         if (++stepsHere > MAX_STEPS_AT_ONE_INSTANT) {

@@ -1,0 +1,483 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { VrrpAdvert } from './codec.js';
+import {
+  type InstanceConfig,
+  KEEPALIVED_GARP_DEFAULTS,
+  type VrrpAction,
+  VrrpInstance,
+  VrrpConfigError,
+} from './instance.js';
+import { masterDownIntervalMs, skewTimeMs } from './timers.js';
+
+const LOCAL = '192.0.2.20';
+const PEER_LOW = '192.0.2.10';
+const PEER_HIGH = '192.0.2.30';
+
+function config(overrides: Partial<InstanceConfig> = {}): InstanceConfig {
+  return {
+    name: 'redis-write',
+    vrid: 51,
+    version: 3,
+    family: 'ipv4',
+    priority: 100,
+    advertIntervalCs: 100,
+    preempt: true,
+    preemptDelayMs: 0,
+    primaryAddress: LOCAL,
+    virtualAddresses: ['192.0.2.50'],
+    garp: KEEPALIVED_GARP_DEFAULTS,
+    tracks: [],
+    ...overrides,
+  };
+}
+
+function advert(priority: number, overrides: Partial<VrrpAdvert> = {}): VrrpAdvert {
+  return {
+    version: 3,
+    vrid: 51,
+    priority,
+    advertIntervalCs: 100,
+    family: 'ipv4',
+    addresses: ['192.0.2.50'],
+    authType: 'none',
+    ...overrides,
+  };
+}
+
+function types(actions: readonly VrrpAction[]): string[] {
+  return actions.map((a) => a.type);
+}
+
+function sentPriorities(actions: readonly VrrpAction[]): number[] {
+  return actions.flatMap((a) => (a.type === 'send-advert' ? [a.advert.priority] : []));
+}
+
+/** A started backup at t=0. */
+function backup(overrides: Partial<InstanceConfig> = {}): VrrpInstance {
+  const i = new VrrpInstance(config(overrides));
+  i.handle({ type: 'start' }, 0);
+  assert.equal(i.state, 'backup');
+  return i;
+}
+
+/** A started instance that has become master through its down timer. */
+function master(overrides: Partial<InstanceConfig> = {}): { inst: VrrpInstance; at: number } {
+  const inst = backup(overrides);
+  const at = inst.nextDeadline() ?? assert.fail('no deadline');
+  inst.handle({ type: 'timeout' }, at);
+  assert.equal(inst.state, 'master');
+  return { inst, at };
+}
+
+describe('timers', () => {
+  it('computes Skew_Time and Master_Down_Interval as RFC 5798 §6.1 and RFC 3768 §6.1 define', () => {
+    for (const p of [1, 100, 150, 254]) {
+      for (const cs of [10, 100, 333]) {
+        const skew = ((256 - p) * cs) / 256; // centiseconds
+        assert.ok(Math.abs(skewTimeMs(3, p, cs) - skew * 10) < 0.001);
+        assert.ok(Math.abs(masterDownIntervalMs(3, p, cs) - (3 * cs + skew) * 10) < 0.001);
+      }
+      const skew2 = (256 - p) / 256; // seconds
+      assert.ok(Math.abs(skewTimeMs(2, p, 100) - skew2 * 1000) < 0.001);
+      assert.ok(Math.abs(skewTimeMs(2, p, 300) - skew2 * 1000) < 0.001, 'v2 skew ignores interval');
+    }
+  });
+});
+
+describe('startup', () => {
+  it('starts in Backup with Master_Down_Interval armed', () => {
+    const i = new VrrpInstance(config());
+    const out = i.handle({ type: 'start' }, 1000);
+    assert.equal(i.state, 'backup');
+    assert.deepEqual(types(out), ['state-changed']);
+    assert.equal(i.nextDeadline(), 1000 + i.masterDownIntervalMs());
+  });
+
+  it('starts the address owner (priority 255) directly as Master', () => {
+    const i = new VrrpInstance(config({ priority: 255 }));
+    const out = i.handle({ type: 'start' }, 0);
+    assert.equal(i.state, 'master');
+    assert.deepEqual(types(out), ['state-changed', 'add-vips', 'send-advert', 'send-garps']);
+    assert.deepEqual(sentPriorities(out), [255]);
+  });
+
+  it('starts in Fault when the interface is down or a weight-0 track fails', () => {
+    const a = new VrrpInstance(config());
+    a.handle({ type: 'interface', up: false }, 0);
+    a.handle({ type: 'start' }, 0);
+    assert.equal(a.state, 'fault');
+    const b = new VrrpInstance(config({ tracks: [{ name: 'redis', weight: 0 }] }));
+    b.handle({ type: 'track', name: 'redis', ok: false }, 0);
+    b.handle({ type: 'start' }, 0);
+    assert.equal(b.state, 'fault');
+    assert.equal(b.status().lastTransition?.reason, 'track-failed');
+  });
+
+  it('refuses an invalid configuration with a VrrpConfigError naming the problem', () => {
+    assert.throws(() => new VrrpInstance(config({ vrid: 0 })), VrrpConfigError);
+    assert.throws(
+      () => new VrrpInstance(config({ version: 2, advertIntervalCs: 50 })),
+      /whole seconds/,
+    );
+    assert.throws(() => new VrrpInstance(config({ authPassword: 'x' })), /VRRPv2 only/);
+    assert.throws(() => new VrrpInstance(config({ virtualAddresses: ['2001:db8::1'] })), /ipv4/);
+  });
+});
+
+describe('backup', () => {
+  it('becomes master when Master_Down_Timer expires: VIPs, then advert, then GARPs', () => {
+    const i = backup();
+    const at = i.nextDeadline() ?? assert.fail();
+    const out = i.handle({ type: 'timeout' }, at);
+    assert.deepEqual(types(out), ['state-changed', 'add-vips', 'send-advert', 'send-garps']);
+    const garps = out.find((a) => a.type === 'send-garps');
+    assert.equal(garps?.type === 'send-garps' && garps.count, KEEPALIVED_GARP_DEFAULTS.repeat);
+    assert.equal(i.status().lastTransition?.reason, 'master-down-timer');
+  });
+
+  it('treats a timeout before any deadline as a no-op', () => {
+    const i = backup();
+    const before = i.status();
+    const deadline = i.nextDeadline() ?? assert.fail();
+    assert.deepEqual(i.handle({ type: 'timeout' }, deadline - 1), []);
+    assert.deepEqual(i.status(), before);
+    assert.equal(i.nextDeadline(), deadline);
+  });
+
+  it('resets Master_Down_Timer on each advert from a higher-priority master', () => {
+    const i = backup();
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 2000);
+    assert.equal(i.nextDeadline(), 2000 + i.masterDownIntervalMs());
+    assert.equal(i.status().masterAddress, PEER_HIGH);
+    assert.equal(i.status().masterPriority, 200);
+  });
+
+  it('learns Master_Adver_Interval from a v3 master and derives Master_Down_Interval from it', () => {
+    const i = backup();
+    i.handle({ type: 'advert', advert: advert(200, { advertIntervalCs: 10 }), source: PEER_HIGH }, 500);
+    assert.equal(i.status().masterAdverIntervalCs, 10);
+    assert.equal(i.nextDeadline(), 500 + masterDownIntervalMs(3, 100, 10));
+  });
+
+  it('drops a VRRPv2 advert whose interval differs from its own (RFC 3768 §7.1)', () => {
+    const i = backup({ version: 2, advertIntervalCs: 100 });
+    const deadline = i.nextDeadline();
+    const v2 = advert(200, { version: 2, advertIntervalCs: 200, authData: new Uint8Array(8) });
+    i.handle({ type: 'advert', advert: v2, source: PEER_HIGH }, 10);
+    assert.equal(i.counters.drops['interval-mismatch'], 1);
+    assert.equal(i.nextDeadline(), deadline);
+  });
+
+  it('waits only Skew_Time after the master sends priority 0', () => {
+    const i = backup();
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 1000);
+    i.handle({ type: 'advert', advert: advert(0), source: PEER_HIGH }, 1500);
+    assert.equal(i.nextDeadline(), 1500 + i.skewTimeMs());
+    assert.equal(i.counters.priorityZeroRx, 1);
+    i.handle({ type: 'timeout' }, 1500 + i.skewTimeMs());
+    assert.equal(i.state, 'master');
+  });
+
+  it('with preempt, ignores a lower-priority master and takes over when the timer runs out', () => {
+    const i = backup({ priority: 150 });
+    const deadline = i.nextDeadline() ?? assert.fail();
+    for (let t = 100; t < deadline; t += 1000) {
+      i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, t);
+    }
+    assert.equal(i.nextDeadline(), deadline, 'lower-priority adverts do not reset the timer');
+    i.handle({ type: 'timeout' }, deadline);
+    assert.equal(i.state, 'master');
+  });
+
+  it('with nopreempt, follows a lower-priority master indefinitely', () => {
+    const i = backup({ priority: 150, preempt: false });
+    for (let t = 0; t < 60_000; t += 1000) {
+      i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, t);
+      i.handle({ type: 'timeout' }, t + 999);
+      assert.equal(i.state, 'backup');
+    }
+  });
+
+  it('with preempt_delay, tolerates a lower-priority master until the delay since its first advert', () => {
+    const delay = 5000;
+    const i = backup({ priority: 150, preemptDelayMs: delay });
+    let t = 0;
+    for (; t < delay; t += 1000) {
+      i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, t);
+      assert.equal(i.nextDeadline(), t + i.masterDownIntervalMs(), `accepted at ${t}`);
+    }
+    // Past the delay the lower-priority adverts are discarded and the timer runs out.
+    const deadline = i.nextDeadline() ?? assert.fail();
+    i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, t);
+    assert.equal(i.nextDeadline(), deadline);
+    i.handle({ type: 'timeout' }, deadline);
+    assert.equal(i.state, 'master');
+  });
+
+  it('restarts the preempt delay after a higher-priority master has been seen', () => {
+    const i = backup({ priority: 150, preemptDelayMs: 3000 });
+    i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, 0);
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 2500);
+    i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, 4000);
+    assert.equal(i.nextDeadline(), 4000 + i.masterDownIntervalMs(), 'delay restarted at 4000');
+  });
+
+  it('shifts a running Master_Down_Timer when its priority changes', () => {
+    const i = backup({ tracks: [{ name: 'redis', weight: -50 }] });
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 1000);
+    const before = i.nextDeadline() ?? assert.fail();
+    const skewBefore = i.skewTimeMs();
+    i.handle({ type: 'track', name: 'redis', ok: false }, 1200);
+    assert.equal(i.effectivePriority, 50);
+    assert.ok(Math.abs((i.nextDeadline() ?? 0) - (before + i.skewTimeMs() - skewBefore)) < 1e-9);
+  });
+});
+
+describe('master', () => {
+  it('sends an advert every Advertisement_Interval', () => {
+    const { inst, at } = master();
+    for (let k = 1; k <= 3; k++) {
+      const out = inst.handle({ type: 'timeout' }, at + k * 1000);
+      assert.deepEqual(sentPriorities(out), [100]);
+    }
+    assert.equal(inst.counters.advertsTx, 4);
+  });
+
+  it('sends the second GARP burst after garp delay and refreshes when configured', () => {
+    const garp = { ...KEEPALIVED_GARP_DEFAULTS, delayMs: 5000, refreshMs: 60_000, refreshRepeat: 2 };
+    const { inst, at } = master({ garp });
+    const bursts: string[] = [];
+    for (let t = at; t <= at + 121_000; t = inst.nextDeadline() ?? Infinity) {
+      for (const a of inst.handle({ type: 'timeout' }, t)) {
+        if (a.type === 'send-garps') bursts.push(`${a.burst}@${Math.round(t - at)}x${a.count}`);
+      }
+    }
+    assert.deepEqual(bursts, ['delayed@5000x5', 'refresh@60000x2', 'refresh@120000x2']);
+  });
+
+  it('advertises at once when it hears priority 0', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'advert', advert: advert(0), source: PEER_LOW }, at + 300);
+    assert.deepEqual(sentPriorities(out), [100]);
+    assert.equal(inst.nextDeadline(), at + 300 + 1000);
+  });
+
+  it('steps down when a higher priority advert arrives and releases its VIPs', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, at + 10);
+    assert.equal(inst.state, 'backup');
+    assert.deepEqual(types(out), ['remove-vips', 'state-changed']);
+    assert.deepEqual(sentPriorities(out), [], 'no priority-0 advert when yielding');
+    assert.equal(inst.status().lastTransition?.reason, 'higher-priority-advert');
+    assert.deepEqual(inst.status().vipsHeld, []);
+  });
+
+  it('breaks an equal-priority tie by primary address: the higher address stays master', () => {
+    const { inst: a, at } = master();
+    a.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, at + 10);
+    assert.equal(a.state, 'master', 'lower address does not win');
+    a.handle({ type: 'advert', advert: advert(100), source: PEER_HIGH }, at + 20);
+    assert.equal(a.state, 'backup');
+    assert.equal(a.status().lastTransition?.reason, 'equal-priority-higher-address');
+  });
+
+  it('compares IPv6 addresses numerically for the tie-break', () => {
+    const v6 = {
+      family: 'ipv6' as const,
+      primaryAddress: '2001:db8::20',
+      virtualAddresses: ['2001:db8::50'],
+    };
+    const { inst, at } = master(v6);
+    const adv = advert(100, { family: 'ipv6', addresses: ['2001:db8::50'] });
+    inst.handle({ type: 'advert', advert: adv, source: '2001:db8::1f' }, at + 1);
+    assert.equal(inst.state, 'master');
+    inst.handle({ type: 'advert', advert: adv, source: '2001:db8::100' }, at + 2);
+    assert.equal(inst.state, 'backup');
+  });
+
+  it('answers a lower-priority advert at once with its own advert and a GARP burst (keepalived)', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, at + 10);
+    assert.deepEqual(sentPriorities(out), [100]);
+    assert.ok(out.some((a) => a.type === 'send-garps' && a.burst === 'lower-priority'));
+    assert.equal(inst.state, 'master');
+    const quiet = master({ answerLowerPriority: false, garp: { ...KEEPALIVED_GARP_DEFAULTS, lowerPriorityRepeat: 0 } });
+    const none = quiet.inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, quiet.at + 1);
+    assert.deepEqual(none, [], 'RFC behaviour: discard');
+  });
+});
+
+describe('tracks and fault', () => {
+  it('lowers the effective priority by the weight of a failing track and restores it', () => {
+    const i = backup({ tracks: [{ name: 'ping', weight: -60 }] });
+    const out = i.handle({ type: 'track', name: 'ping', ok: false }, 10);
+    assert.equal(i.effectivePriority, 40);
+    assert.deepEqual(out, [{ type: 'priority-changed', from: 100, to: 40 }]);
+    i.handle({ type: 'track', name: 'ping', ok: true }, 20);
+    assert.equal(i.effectivePriority, 100);
+  });
+
+  it('adds a positive weight while the track succeeds, and clamps to 1..254', () => {
+    const i = backup({
+      priority: 200,
+      tracks: [
+        { name: 'up', weight: 100 },
+        { name: 'down', weight: -253 },
+      ],
+    });
+    assert.equal(i.effectivePriority, 254);
+    i.handle({ type: 'track', name: 'up', ok: false }, 1);
+    i.handle({ type: 'track', name: 'down', ok: false }, 2);
+    assert.equal(i.effectivePriority, 1);
+  });
+
+  it('keeps the address owner at 255 whatever its weighted tracks say', () => {
+    const i = new VrrpInstance(config({ priority: 255, tracks: [{ name: 't', weight: -100 }] }));
+    i.handle({ type: 'start' }, 0);
+    i.handle({ type: 'track', name: 't', ok: false }, 1);
+    assert.equal(i.effectivePriority, 255);
+  });
+
+  it('enters Fault from Master on a weight-0 track failure: two priority-0 adverts, VIPs released', () => {
+    const { inst, at } = master({ tracks: [{ name: 'redis', weight: 0 }] });
+    const out = inst.handle({ type: 'track', name: 'redis', ok: false }, at + 5);
+    assert.equal(inst.state, 'fault');
+    assert.deepEqual(sentPriorities(out), [0, 0]);
+    assert.deepEqual(types(out), ['send-advert', 'send-advert', 'remove-vips', 'state-changed']);
+    assert.equal(inst.nextDeadline(), undefined, 'no timers in Fault');
+  });
+
+  it('leaves Fault for Backup when the cause clears, even as address owner', () => {
+    const i = new VrrpInstance(config({ priority: 255 }));
+    i.handle({ type: 'start' }, 0);
+    i.handle({ type: 'interface', up: false }, 10);
+    assert.equal(i.state, 'fault');
+    i.handle({ type: 'interface', up: true }, 20);
+    assert.equal(i.state, 'backup');
+    assert.equal(i.status().lastTransition?.reason, 'fault-cleared');
+    assert.equal(i.nextDeadline(), 20 + i.masterDownIntervalMs());
+  });
+
+  it('ignores adverts while in Fault', () => {
+    const i = backup();
+    i.handle({ type: 'interface', up: false }, 0);
+    const out = i.handle({ type: 'advert', advert: advert(0), source: PEER_HIGH }, 5);
+    assert.deepEqual(out, []);
+    assert.equal(i.nextDeadline(), undefined);
+  });
+
+  it('sends nothing when a Backup enters Fault', () => {
+    const i = backup({ tracks: [{ name: 'redis', weight: 0 }] });
+    const out = i.handle({ type: 'track', name: 'redis', ok: false }, 5);
+    assert.deepEqual(types(out), ['state-changed']);
+  });
+});
+
+describe('shutdown', () => {
+  it('sends one priority-0 advert and releases the VIPs when stopping as Master', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'shutdown' }, at + 1);
+    assert.equal(inst.state, 'stopped');
+    assert.deepEqual(types(out), ['send-advert', 'remove-vips', 'state-changed']);
+    assert.deepEqual(sentPriorities(out), [0]);
+    assert.equal(inst.nextDeadline(), undefined);
+  });
+
+  it('sends nothing when stopping as Backup', () => {
+    const i = backup();
+    assert.deepEqual(types(i.handle({ type: 'shutdown' }, 1)), ['state-changed']);
+  });
+});
+
+describe('inputs that make no sense', () => {
+  it('reports and counts a second start as a bug', () => {
+    const i = backup();
+    const out = i.handle({ type: 'start' }, 1);
+    assert.equal(out[0]?.type, 'unexpected-input');
+    assert.equal(i.counters.unexpectedInputs, 1);
+    assert.equal(i.state, 'backup');
+  });
+
+  it('reports a track it does not have', () => {
+    const i = backup();
+    const out = i.handle({ type: 'track', name: 'nope', ok: false }, 1);
+    assert.equal(out[0]?.type, 'unexpected-input');
+  });
+
+  it('reports a shutdown when already stopped', () => {
+    const i = backup();
+    i.handle({ type: 'shutdown' }, 1);
+    assert.equal(i.handle({ type: 'shutdown' }, 2)[0]?.type, 'unexpected-input');
+  });
+});
+
+describe('receive checks', () => {
+  const cases: { what: string; cfg: Partial<InstanceConfig>; adv: VrrpAdvert; src: string; reason: string }[] = [
+    { what: 'another VRID', cfg: {}, adv: advert(200, { vrid: 52 }), src: PEER_HIGH, reason: 'vrid-mismatch' },
+    { what: 'another version', cfg: {}, adv: advert(200, { version: 2 }), src: PEER_HIGH, reason: 'version-mismatch' },
+    { what: 'its own address', cfg: {}, adv: advert(200), src: LOCAL, reason: 'from-self' },
+    {
+      what: 'a different address list',
+      cfg: {},
+      adv: advert(200, { addresses: ['192.0.2.51'] }),
+      src: PEER_HIGH,
+      reason: 'address-mismatch',
+    },
+    {
+      what: 'a source that is not a unicast peer',
+      cfg: { unicastPeers: [PEER_LOW] },
+      adv: advert(200),
+      src: PEER_HIGH,
+      reason: 'not-a-peer',
+    },
+    {
+      what: 'the wrong PASS password',
+      cfg: { version: 2, authPassword: 's3cret99' },
+      adv: advert(200, { version: 2, authType: 'simple', authData: new TextEncoder().encode('wrong\0\0\0') }),
+      src: PEER_HIGH,
+      reason: 'auth-mismatch',
+    },
+    {
+      what: 'no authentication where PASS is configured',
+      cfg: { version: 2, authPassword: 's3cret99' },
+      adv: advert(200, { version: 2, authType: 'none', authData: new Uint8Array(8) }),
+      src: PEER_HIGH,
+      reason: 'auth-mismatch',
+    },
+  ];
+  for (const c of cases) {
+    it(`drops and counts an advert with ${c.what}`, () => {
+      const i = backup(c.cfg);
+      const deadline = i.nextDeadline();
+      const out = i.handle({ type: 'advert', advert: c.adv, source: c.src }, 10);
+      assert.deepEqual(out, []);
+      assert.equal(i.counters.drops[c.reason as keyof typeof i.counters.drops], 1);
+      assert.equal(i.counters.advertsRx, 0);
+      assert.equal(i.nextDeadline(), deadline);
+    });
+  }
+
+  it('accepts the right PASS password', () => {
+    const i = backup({ version: 2, authPassword: 's3cret99' });
+    const adv = advert(200, {
+      version: 2,
+      authType: 'simple',
+      authData: new TextEncoder().encode('s3cret99'),
+    });
+    i.handle({ type: 'advert', advert: adv, source: PEER_HIGH }, 10);
+    assert.equal(i.counters.advertsRx, 1);
+  });
+
+  it('counts decode failures reported for it and adverts heard before start', () => {
+    const i = new VrrpInstance(config());
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 0);
+    i.handle({ type: 'advert-dropped', reason: 'bad-checksum' }, 0);
+    assert.deepEqual(i.counters.drops, { 'not-running': 1, 'bad-checksum': 1 });
+  });
+
+  it('never puts the PASS password in its status', () => {
+    const i = backup({ version: 2, authPassword: 's3cret99' });
+    assert.ok(!JSON.stringify(i.status()).includes('s3cret99'));
+  });
+});

@@ -1,0 +1,380 @@
+// Property tests on simulated clusters: generated clusters and schedules of faults, checked
+// against the election rules on a virtual clock (no sleeps).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { InstanceConfig } from '../instance.js';
+import { masterDownIntervalMs, skewTimeMs } from '../timers.js';
+import { SimCluster, splitBrainIntervals } from './cluster.js';
+import { simNodeConfig } from './node-config.js';
+
+const SEED = Number(process.env.REDKEEP_PROPERTY_SEED ?? 5798);
+const LATENCY = { minMs: 0.05, maxMs: 0.5 };
+
+// ---- a model of the cluster, kept by the test independently of the implementation -----------
+
+interface Spec {
+  readonly version: 2 | 3;
+  readonly intervalCs: number;
+  readonly preempt: boolean;
+  readonly nodes: readonly { priority: number; pingWeight: number }[];
+}
+
+interface NodeModel {
+  readonly name: string;
+  readonly address: string;
+  readonly base: number;
+  readonly pingWeight: number;
+  redisOk: boolean;
+  pingOk: boolean;
+  linkUp: boolean;
+  crashed: boolean;
+  stopped: boolean;
+}
+
+function effective(m: NodeModel): number {
+  const p = m.base + (m.pingOk ? 0 : m.pingWeight);
+  return Math.min(254, Math.max(1, p));
+}
+
+function eligible(m: NodeModel): boolean {
+  return m.redisOk && m.linkUp && !m.crashed && !m.stopped;
+}
+
+/**
+ * The highest effective priority among eligible nodes. With preempt, the master must have it; an
+ * equal-priority backup never preempts (RFC 5798 §6.4.2 accepts adverts of priority >= its own),
+ * so the address tie-break only decides between two routers that are both master.
+ */
+function best(models: readonly NodeModel[]): number | undefined {
+  let top: number | undefined;
+  for (const m of models) if (eligible(m) && (top === undefined || effective(m) > top)) top = effective(m);
+  return top;
+}
+
+function priorityOf(ms: readonly NodeModel[], name: string | undefined): number | undefined {
+  const m = ms.find((x) => x.name === name);
+  return m ? effective(m) : undefined;
+}
+
+function configs(spec: Spec): InstanceConfig[] {
+  return spec.nodes.map((n, i) =>
+    simNodeConfig(i, {
+      version: spec.version,
+      advertIntervalCs: spec.intervalCs,
+      preempt: spec.preempt,
+      priority: n.priority,
+      tracks: [
+        { name: 'redis', weight: 0 },
+        { name: 'ping', weight: n.pingWeight },
+      ],
+    }),
+  );
+}
+
+function models(spec: Spec): NodeModel[] {
+  return configs(spec).map((c, i) => ({
+    name: c.name,
+    address: c.primaryAddress,
+    base: c.priority,
+    pingWeight: spec.nodes[i]?.pingWeight ?? 0,
+    redisOk: true,
+    pingOk: true,
+    linkUp: true,
+    crashed: false,
+    stopped: false,
+  }));
+}
+
+const specArb: fc.Arbitrary<Spec> = fc
+  .record({
+    version: fc.constantFrom<2 | 3>(2, 3, 3),
+    v3IntervalCs: fc.constantFrom(10, 20, 50, 100),
+    preempt: fc.boolean(),
+    nodes: fc.array(
+      fc.record({
+        // A small pool makes equal priorities (and so the address tie-break) common.
+        priority: fc.oneof(fc.constantFrom(100, 150, 200), fc.integer({ min: 1, max: 254 })),
+        pingWeight: fc.integer({ min: -150, max: -1 }),
+      }),
+      { minLength: 2, maxLength: 5 },
+    ),
+  })
+  .map((r) => ({
+    version: r.version,
+    intervalCs: r.version === 2 ? 100 : r.v3IntervalCs,
+    preempt: r.preempt,
+    nodes: r.nodes,
+  }));
+
+type Change =
+  | { kind: 'redis' | 'ping'; node: number; ok: boolean }
+  | { kind: 'link'; node: number; up: boolean }
+  | { kind: 'crash' | 'restart' | 'shutdown' | 'start'; node: number };
+
+const changeArb: fc.Arbitrary<Change> = fc.oneof(
+  fc.record({ kind: fc.constantFrom<'redis' | 'ping'>('redis', 'ping'), node: fc.nat(4), ok: fc.boolean() }),
+  fc.record({ kind: fc.constant<'link'>('link'), node: fc.nat(4), up: fc.boolean() }),
+  fc.record({
+    kind: fc.constantFrom<'crash' | 'restart' | 'shutdown' | 'start'>('crash', 'restart', 'shutdown', 'start'),
+    node: fc.nat(4),
+  }),
+);
+
+/** Applies a change to the simulation and the model alike; returns false if it does not apply. */
+function apply(sim: SimCluster, ms: NodeModel[], c: Change): boolean {
+  const m = ms[c.node % ms.length];
+  if (!m) return false;
+  switch (c.kind) {
+    case 'redis':
+    case 'ping':
+      if (m.crashed) return false;
+      if (c.kind === 'redis') m.redisOk = c.ok;
+      else m.pingOk = c.ok;
+      sim.setTrack(m.name, c.kind, c.ok);
+      return true;
+    case 'link':
+      if (m.crashed) return false;
+      m.linkUp = c.up;
+      sim.setLink(m.name, c.up);
+      return true;
+    case 'crash':
+      if (m.crashed || m.stopped) return false;
+      m.crashed = true;
+      sim.crash(m.name);
+      return true;
+    case 'restart':
+      if (!m.crashed) return false;
+      // A restarted agent knows its tracks afresh (the model says they are as they were).
+      m.crashed = false;
+      sim.restart(m.name);
+      if (!m.redisOk) sim.setTrack(m.name, 'redis', false);
+      if (!m.pingOk) sim.setTrack(m.name, 'ping', false);
+      return true;
+    case 'shutdown':
+      if (m.crashed || m.stopped) return false;
+      m.stopped = true;
+      sim.shutdown(m.name);
+      return true;
+    case 'start':
+      if (m.crashed || !m.stopped) return false;
+      m.stopped = false;
+      sim.start(m.name);
+      return true;
+  }
+}
+
+function newSim(spec: Spec, seed: number, lossRate = 0): SimCluster {
+  return new SimCluster({ nodes: configs(spec), seed, latency: LATENCY, lossRate });
+}
+
+/** Master_Down_Interval plus one advert interval, plus two one-way delays for the news to spread. */
+function settleMs(spec: Spec, priority: number): number {
+  return masterDownIntervalMs(spec.version, priority, spec.intervalCs) + spec.intervalCs * 10 + 2 * LATENCY.maxMs;
+}
+
+function describeState(sim: SimCluster, ms: readonly NodeModel[]): string {
+  return ms
+    .map((m) => {
+      const n = sim.node(m.name);
+      return `${m.name}(p${effective(m)}${eligible(m) ? '' : ' out'}): ${n.state}${n.crashed ? ' crashed' : ''}`;
+    })
+    .join(', ');
+}
+
+describe('simulated cluster', () => {
+  it('elects exactly one master, the right one, within Master_Down_Interval plus one advert interval of any change (connected, lossless)', () => {
+    fc.assert(
+      fc.property(specArb, fc.array(changeArb, { minLength: 1, maxLength: 12 }), fc.integer(), (spec, changes, seed) => {
+        const sim = newSim(spec, seed);
+        const ms = models(spec);
+        sim.startAll();
+        const worst = settleMs(spec, 1);
+        sim.runFor(worst);
+        let sitting = sim.masters()[0];
+        for (const change of changes) {
+          if (!apply(sim, ms, change)) continue;
+          const target = best(ms);
+          const bound = spec.preempt && target !== undefined ? settleMs(spec, target) : worst;
+          sim.runFor(bound);
+          for (const pass of ['at the bound', 'one interval later']) {
+            const masters = sim.masters();
+            const why = `${pass} after ${JSON.stringify(change)}: masters [${masters}]; ${describeState(sim, ms)}`;
+            if (target === undefined) {
+              assert.deepEqual(masters, [], why);
+              continue;
+            }
+            assert.equal(masters.length, 1, why);
+            const stillSitting = ms.find((m) => m.name === sitting);
+            if (spec.preempt) assert.equal(priorityOf(ms, masters[0]), target, why);
+            else if (stillSitting && eligible(stillSitting)) assert.equal(masters[0], sitting, why);
+            // Only the master holds the VIP (a crashed agent keeps its own, as in real life).
+            const holders = sim.vipHolders().filter((n) => !ms.find((m) => m.name === n)?.crashed);
+            assert.deepEqual(holders, masters, why);
+            sim.runFor(spec.intervalCs * 10);
+          }
+          sitting = sim.masters()[0];
+        }
+        // Never two masters for longer than one advert interval while connected and lossless.
+        for (const sb of splitBrainIntervals(sim.masterLog, sim.nowMs)) {
+          assert.ok(sb.endMs - sb.startMs <= spec.intervalCs * 10, `two masters from ${sb.startMs} to ${sb.endMs} ms`);
+        }
+        assert.deepEqual(sim.bugs, []);
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+
+  it('hands over within the backup\'s Skew_Time when the master\'s weight-0 track fails', () => {
+    fc.assert(
+      fc.property(specArb, fc.integer(), (spec, seed) => {
+        const sim = newSim(spec, seed);
+        const ms = models(spec);
+        sim.startAll();
+        sim.runFor(settleMs(spec, 1));
+        const old = sim.masters()[0];
+        assert.ok(old, 'a master was elected');
+        const oldModel = ms.find((m) => m.name === old);
+        assert.ok(oldModel);
+        oldModel.redisOk = false;
+        const next = best(ms);
+        assert.ok(next !== undefined, 'some backup remains');
+        const failAt = sim.nowMs;
+        sim.setTrack(old, 'redis', false);
+        sim.runFor(spec.intervalCs * 10);
+        const took = sim.stateLog.find((e) => e.atMs >= failAt && e.to === 'master');
+        assert.ok(took, `nobody took over: ${describeState(sim, ms)}`);
+        const limit = skewTimeMs(spec.version, next, spec.intervalCs) + LATENCY.maxMs;
+        assert.ok(
+          took.atMs - failAt <= limit + 1e-9,
+          `${took.node} took over after ${took.atMs - failAt} ms, Skew_Time bound ${limit} ms`,
+        );
+        assert.equal(sim.node(old).state, 'fault');
+        assert.deepEqual(sim.bugs, []);
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
+  it('keeps one master per side of a partition, and one master within one advert interval of the heal', () => {
+    const splitArb = fc.array(fc.nat(2), { minLength: 5, maxLength: 5 });
+    fc.assert(
+      fc.property(specArb, splitArb, fc.array(changeArb, { maxLength: 3 }), fc.integer(), (spec, split, changes, seed) => {
+        const sim = newSim(spec, seed);
+        const ms = models(spec);
+        for (const c of changes) {
+          if (c.kind === 'redis' || c.kind === 'ping' || c.kind === 'link') apply(sim, ms, c);
+        }
+        sim.startAll();
+        sim.runFor(settleMs(spec, 1));
+        const groups = new Map<number, NodeModel[]>();
+        ms.forEach((m, i) => groups.set(split[i] ?? 0, [...(groups.get(split[i] ?? 0) ?? []), m]));
+        sim.partition([...groups.values()].map((g) => g.map((m) => m.name)));
+        sim.runFor(settleMs(spec, 1));
+        for (const side of groups.values()) {
+          const masters = sim.masters().filter((n) => side.some((m) => m.name === n));
+          const want = best(side);
+          const why = `side [${side.map((m) => m.name)}]: ${describeState(sim, ms)}`;
+          assert.equal(masters.length, want !== undefined ? 1 : 0, why);
+          if (spec.preempt && want !== undefined) assert.equal(priorityOf(ms, masters[0]), want, why);
+        }
+        const healAt = sim.nowMs;
+        sim.heal();
+        sim.runFor(spec.intervalCs * 10 + 2 * LATENCY.maxMs);
+        const want = best(ms);
+        assert.equal(sim.masters().length, want !== undefined ? 1 : 0, `after heal at ${healAt}: ${describeState(sim, ms)}`);
+        sim.runFor(settleMs(spec, 1));
+        if (spec.preempt && want !== undefined) assert.equal(priorityOf(ms, sim.masters()[0]), want);
+        assert.deepEqual(sim.bugs, []);
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
+  it('converges to the right single master once loss, partitions and faults end', () => {
+    const stepArb = fc.record({
+      change: changeArb,
+      gapMs: fc.integer({ min: 0, max: 3000 }),
+      partition: fc.option(fc.array(fc.nat(1), { minLength: 5, maxLength: 5 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(specArb, fc.array(stepArb, { maxLength: 10 }), fc.double({ min: 0, max: 0.4, noNaN: true }), fc.integer(), (spec, steps, loss, seed) => {
+        const sim = newSim(spec, seed, loss);
+        const ms = models(spec);
+        sim.startAll();
+        for (const s of steps) {
+          apply(sim, ms, s.change);
+          if (s.partition) {
+            const part = s.partition;
+            sim.partition([0, 1].map((g) => ms.filter((_, i) => part[i] === g).map((m) => m.name)));
+          }
+          sim.runFor(s.gapMs);
+        }
+        // Everything mends.
+        sim.setLoss(0);
+        sim.heal();
+        for (const [i, m] of ms.entries()) {
+          if (m.crashed) apply(sim, ms, { kind: 'restart', node: i });
+          if (m.stopped) apply(sim, ms, { kind: 'start', node: i });
+          if (!m.linkUp) apply(sim, ms, { kind: 'link', node: i, up: true });
+          if (!m.redisOk) apply(sim, ms, { kind: 'redis', node: i, ok: true });
+          if (!m.pingOk) apply(sim, ms, { kind: 'ping', node: i, ok: true });
+        }
+        const want = best(ms);
+        assert.ok(want !== undefined);
+        sim.runFor(settleMs(spec, 1) + spec.intervalCs * 10);
+        const masters = sim.masters();
+        assert.equal(masters.length, 1, describeState(sim, ms));
+        if (spec.preempt) assert.equal(priorityOf(ms, masters[0]), want, describeState(sim, ms));
+        assert.deepEqual(sim.vipHolders(), masters);
+        assert.deepEqual(sim.bugs, []);
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+});
+
+describe('simulation harness', () => {
+  it('is deterministic for a seed', () => {
+    const run = (): string => {
+      const spec: Spec = { version: 3, intervalCs: 10, preempt: true, nodes: [{ priority: 100, pingWeight: -1 }, { priority: 100, pingWeight: -1 }, { priority: 100, pingWeight: -1 }] };
+      const sim = newSim(spec, 42, 0.2);
+      sim.startAll();
+      sim.runFor(5000);
+      sim.crash('n2');
+      sim.runFor(5000);
+      return JSON.stringify(sim.stateLog);
+    };
+    assert.equal(run(), run());
+  });
+
+  it('carries real bytes: a node with the wrong VRID on the LAN is counted, not obeyed', () => {
+    const sim = new SimCluster({
+      nodes: [simNodeConfig(0, { priority: 200 }), simNodeConfig(1, { vrid: 52, priority: 250 })],
+      latency: LATENCY,
+    });
+    sim.startAll();
+    sim.runFor(10_000);
+    assert.deepEqual(sim.masters(), ['n0', 'n1']);
+    assert.ok((sim.node('n0').instance.counters.drops['vrid-mismatch'] ?? 0) > 0);
+    assert.ok(sim.delivered > 0);
+  });
+
+  it('delivers unicast adverts only to the configured peers', () => {
+    const sim = new SimCluster({
+      nodes: [
+        simNodeConfig(0, { priority: 200, unicastPeers: ['192.0.2.11'] }),
+        simNodeConfig(1, { priority: 100, unicastPeers: ['192.0.2.10'] }),
+        simNodeConfig(2, { priority: 50 }),
+      ],
+      latency: LATENCY,
+    });
+    sim.startAll();
+    sim.runFor(10_000);
+    // n2 (multicast, no peers) never hears n0 and elects itself; n1 follows n0 over unicast.
+    assert.deepEqual(sim.masters(), ['n0', 'n2']);
+    assert.equal(sim.node('n1').state, 'backup');
+    assert.ok((sim.node('n0').instance.counters.drops['not-a-peer'] ?? 0) > 0, 'n2 multicast dropped by n0');
+  });
+});
