@@ -11,6 +11,8 @@ import { simNodeConfig } from './node-config.js';
 
 const SEED = Number(process.env.REDKEEP_PROPERTY_SEED ?? 5798);
 const LATENCY = { minMs: 0.05, maxMs: 0.5 };
+/** A broken state machine can storm; fail in bounded time instead of shrinking for ever. */
+const LIMITS = { interruptAfterTimeLimit: 120_000, markInterruptAsFailure: true };
 
 // ---- a model of the cluster, kept by the test independently of the implementation -----------
 
@@ -222,7 +224,7 @@ describe('simulated cluster', () => {
         }
         assert.deepEqual(sim.bugs, []);
       }),
-      { seed: SEED, numRuns: 150 },
+      { seed: SEED, numRuns: 150, ...LIMITS },
     );
   });
 
@@ -253,7 +255,7 @@ describe('simulated cluster', () => {
         assert.equal(sim.node(old).state, 'fault');
         assert.deepEqual(sim.bugs, []);
       }),
-      { seed: SEED, numRuns: 200 },
+      { seed: SEED, numRuns: 200, ...LIMITS },
     );
   });
 
@@ -288,7 +290,7 @@ describe('simulated cluster', () => {
         if (spec.preempt && want !== undefined) assert.equal(priorityOf(ms, sim.masters()[0]), want);
         assert.deepEqual(sim.bugs, []);
       }),
-      { seed: SEED, numRuns: 200 },
+      { seed: SEED, numRuns: 200, ...LIMITS },
     );
   });
 
@@ -330,7 +332,7 @@ describe('simulated cluster', () => {
         assert.deepEqual(sim.vipHolders(), masters);
         assert.deepEqual(sim.bugs, []);
       }),
-      { seed: SEED, numRuns: 150 },
+      { seed: SEED, numRuns: 150, ...LIMITS },
     );
   });
 });

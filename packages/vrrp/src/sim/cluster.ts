@@ -36,7 +36,7 @@ export interface SimOptions {
   readonly wire?: boolean;
   /**
    * Events one runUntil() may process before it gives up with an error: an advert storm (two
-   * routers answering each other forever) must fail a test, not hang it. Default 2 000 000.
+   * routers answering each other forever) must fail a test, not hang it. Default 200 000.
    */
   readonly maxEventsPerRun?: number;
 }
@@ -156,7 +156,7 @@ export class SimCluster {
     this.latency = opts.latency ?? { minMs: 0.1, maxMs: 0.5 };
     this.lossRate = opts.lossRate ?? 0;
     this.wire = opts.wire ?? true;
-    this.maxEventsPerRun = opts.maxEventsPerRun ?? 2_000_000;
+    this.maxEventsPerRun = opts.maxEventsPerRun ?? 200_000;
   }
 
   node(name: string): SimNode {
