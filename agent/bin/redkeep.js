@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// The one place that ends the process.
+import { main } from '../dist/cli.js';
+
+// `redkeep decode x.pcap | head` closes our stdout early: that is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+main(process.argv.slice(2)).then(
+  (status) => {
+    process.exitCode = status;
+  },
+  (err) => {
+    process.stderr.write(`redkeep: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(70);
+  },
+);

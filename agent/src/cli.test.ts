@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  VRRP_MULTICAST_IPV6,
+  encodeIpv4Datagram,
+  encodeIpv6Packet,
+  encodeVrrp,
+} from '@redkeep/vrrp';
+import {
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  encodeEthernet,
+  encodeGratuitousArp,
+  parseMac,
+  parsePcap,
+  writePcap,
+} from '@redkeep/wire';
+
+const BIN = fileURLToPath(new URL('../bin/redkeep.js', import.meta.url));
+const VECTORS = fileURLToPath(new URL('../../test/vectors/keepalived-2.2.7', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'redkeep-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function redkeep(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const REQUIRED_KEYS = [
+  'src',
+  'dst',
+  'ttl',
+  'version',
+  'vrid',
+  'priority',
+  'advertIntervalCs',
+  'addresses',
+  'authType',
+  'checksumOk',
+  'ok',
+  'reason',
+];
+
+const MAC = parseMac('02:00:5e:00:01:33') ?? new Uint8Array(6);
+const MCAST_MAC = parseMac('01:00:5e:00:00:12') ?? new Uint8Array(6);
+const MCAST6_MAC = parseMac('33:33:00:00:00:12') ?? new Uint8Array(6);
+
+function writeCapture(name: string, frames: Uint8Array[]): string {
+  const p = join(tmp, name);
+  writeFileSync(p, writePcap(frames.map((data, i) => ({ timestamp: 1_800_000_000 + i / 10, data }))));
+  return p;
+}
+
+describe('redkeep decode', () => {
+  for (const f of readdirSync(VECTORS).filter((n) => n.endsWith('.pcap'))) {
+    it(`prints one JSON object per frame of ${f}, with the documented keys`, () => {
+      const parsed = parsePcap(new Uint8Array(readFileSync(join(VECTORS, f))));
+      assert.ok(parsed.ok);
+      const r = redkeep('decode', join(VECTORS, f), '--json');
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      assert.equal(lines.length, parsed.file.records.length);
+      for (const line of lines) {
+        const j = JSON.parse(line) as Record<string, unknown>;
+        for (const k of REQUIRED_KEYS) assert.ok(k in j, `${k} missing in ${line}`);
+        assert.equal(j.ok, true, line);
+        if (j.kind === 'arp') {
+          const arp = j.arp as Record<string, unknown>;
+          assert.deepEqual(Object.keys(arp).sort(), ['gratuitous', 'op', 'senderIp', 'senderMac', 'targetIp']);
+        } else {
+          assert.equal(j.kind, 'vrrp');
+          assert.equal(j.checksumOk, true);
+        }
+      }
+    });
+  }
+
+  it('prints one text line per frame and never shows the PASS password', () => {
+    const r = redkeep('decode', join(VECTORS, 'v2-pass-mcast.pcap'));
+    assert.equal(r.status, 0);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 3);
+    assert.match(lines[0] ?? '', /192\.0\.2\.11 > 224\.0\.0\.18 ttl 255 VRRPv2 vrid 51 prio 150 .*auth simple cksum ok -> ok$/);
+    assert.ok(!r.stdout.includes('s3cret99'));
+    assert.ok(!redkeep('decode', '--json', join(VECTORS, 'v2-pass-mcast.pcap')).stdout.includes('s3cret99'));
+  });
+
+  it('shows gratuitous ARPs as ARP lines', () => {
+    const r = redkeep('decode', join(VECTORS, 'v2-none-mcast-with-garp-and-shutdown.pcap'));
+    const arp = r.stdout.split('\n').filter((l) => l.includes(' ARP '));
+    assert.equal(arp.length, 5);
+    for (const l of arp) assert.match(l, /ARP request sender 192\.0\.2\.54 \(fa:3c:c1:59:a0:fa\) target 192\.0\.2\.54 gratuitous -> ok/);
+  });
+
+  it('decodes IPv6 VRRPv3 and reports bad checksums and TTLs with the fields it could read', () => {
+    const adv = {
+      version: 3 as const,
+      vrid: 60,
+      priority: 110,
+      advertIntervalCs: 10,
+      family: 'ipv6' as const,
+      addresses: ['2001:db8::60'],
+      authType: 'none' as const,
+    };
+    const src = 'fe80::1';
+    const v6 = encodeIpv6Packet(encodeVrrp(adv, { src, dst: VRRP_MULTICAST_IPV6 }), { src, dst: VRRP_MULTICAST_IPV6 });
+    const v4adv = { ...adv, family: 'ipv4' as const, addresses: ['192.0.2.60'] };
+    const good4 = encodeVrrp(v4adv, { src: '192.0.2.11', dst: '224.0.0.18' });
+    const bad4 = Uint8Array.from(good4);
+    bad4[2] = 111; // priority changed, checksum not
+    const badSum = encodeIpv4Datagram(bad4, { src: '192.0.2.11', dst: '224.0.0.18' });
+    const lowTtl = encodeIpv4Datagram(good4, { src: '192.0.2.11', dst: '224.0.0.18', ttl: 64 });
+    const file = writeCapture('mixed.pcap', [
+      encodeEthernet(MCAST6_MAC, MAC, ETHERTYPE_IPV6, v6),
+      encodeEthernet(MCAST_MAC, MAC, ETHERTYPE_IPV4, badSum),
+      encodeEthernet(MCAST_MAC, MAC, ETHERTYPE_IPV4, lowTtl),
+      encodeGratuitousArp(MAC, '192.0.2.60'),
+    ]);
+    const r = redkeep('decode', file, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const [j6, jSum, jTtl, jArp] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      { ok: j6?.ok, src: j6?.src, dst: j6?.dst, version: j6?.version, vrid: j6?.vrid, addresses: j6?.addresses, ttl: j6?.ttl },
+      { ok: true, src, dst: 'ff02::12', version: 3, vrid: 60, addresses: ['2001:db8::60'], ttl: 255 },
+    );
+    assert.deepEqual([jSum?.ok, jSum?.reason, jSum?.checksumOk, jSum?.priority], [false, 'bad-checksum', false, 111]);
+    assert.deepEqual([jTtl?.ok, jTtl?.reason, jTtl?.checksumOk, jTtl?.ttl], [false, 'bad-ttl', true, 64]);
+    assert.deepEqual(jArp?.arp, {
+      op: 'request',
+      senderIp: '192.0.2.60',
+      senderMac: '02:00:5e:00:01:33',
+      targetIp: '192.0.2.60',
+      gratuitous: true,
+    });
+  });
+
+  it('shows the frames of a capture cut short and warns on stderr', () => {
+    const whole = readFileSync(join(VECTORS, 'v3-mcast.pcap'));
+    const p = join(tmp, 'cut.pcap');
+    writeFileSync(p, whole.subarray(0, whole.length - 5));
+    const r = redkeep('decode', p);
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.trim().split('\n').length, 2);
+    assert.match(r.stderr, /ends inside a frame/);
+  });
+
+  it('refuses an unreadable file with one line and exit status 2', () => {
+    const r = redkeep('decode', join(tmp, 'missing.pcap'));
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /cannot read .*missing\.pcap/);
+  });
+
+  it('refuses a file that is not a pcap with one line and exit status 2', () => {
+    const p = join(tmp, 'text.pcap');
+    writeFileSync(p, 'this is not a capture at all\n');
+    const r = redkeep('decode', p);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /not a pcap file/);
+    const ng = join(tmp, 'ng.pcapng');
+    writeFileSync(ng, Buffer.from('0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c000000', 'hex'));
+    const r2 = redkeep('decode', ng);
+    assert.equal(r2.status, 2);
+    assert.match(r2.stderr, /pcapng is not supported/);
+  });
+
+  it('answers a usage error with exit status 2', () => {
+    assert.equal(redkeep('frobnicate').status, 2);
+    assert.equal(redkeep().status, 2);
+  });
+});

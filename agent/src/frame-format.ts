@@ -1,0 +1,127 @@
+// One line (or one JSON object) per captured frame: shared by `redkeep decode` and, later, `watch`.
+
+import type { FrameSummary } from '@redkeep/wire';
+
+/** The stable JSON shape of a frame; keys are part of the CLI's contract. */
+export interface FrameJson {
+  frame: number;
+  /** Capture time, seconds since the epoch (microsecond precision). */
+  timestamp: number | null;
+  time: string | null;
+  kind: FrameSummary['kind'];
+  srcMac: string | null;
+  dstMac: string | null;
+  src: string | null;
+  dst: string | null;
+  ttl: number | null;
+  version: number | null;
+  vrid: number | null;
+  priority: number | null;
+  advertIntervalCs: number | null;
+  addresses: string[] | null;
+  /** v2 only ('none', 'simple', 'ah'); null for v3. The password itself is never shown. */
+  authType: string | null;
+  checksumOk: boolean | null;
+  ok: boolean;
+  reason: string | null;
+  arp?: { op: string; senderIp: string; senderMac: string; targetIp: string; gratuitous: boolean };
+}
+
+export function frameToJson(index: number, timestamp: number | undefined, f: FrameSummary): FrameJson {
+  const base: FrameJson = {
+    frame: index,
+    timestamp: timestamp ?? null,
+    time: timestamp === undefined ? null : new Date(timestamp * 1000).toISOString(),
+    kind: f.kind,
+    srcMac: f.link?.srcMac ?? null,
+    dstMac: f.link?.dstMac ?? null,
+    src: null,
+    dst: null,
+    ttl: null,
+    version: null,
+    vrid: null,
+    priority: null,
+    advertIntervalCs: null,
+    addresses: null,
+    authType: null,
+    checksumOk: null,
+    ok: false,
+    reason: null,
+  };
+  switch (f.kind) {
+    case 'vrrp': {
+      const r = f.result;
+      const a = r.advert;
+      return {
+        ...base,
+        src: r.ip?.src ?? null,
+        dst: r.ip?.dst ?? null,
+        ttl: r.ip?.ttl ?? null,
+        version: a?.version ?? null,
+        vrid: a?.vrid ?? null,
+        priority: a?.priority ?? null,
+        advertIntervalCs: a?.advertIntervalCs ?? null,
+        addresses: a ? [...a.addresses] : null,
+        authType: a && a.version === 2 ? a.authType : null,
+        checksumOk: r.checksumOk ?? null,
+        ok: r.ok,
+        reason: r.ok ? null : r.reason,
+      };
+    }
+    case 'arp': {
+      const r = f.result;
+      if (!r.ok) return { ...base, reason: r.reason };
+      return {
+        ...base,
+        src: r.arp.senderIp,
+        dst: r.arp.targetIp,
+        ok: true,
+        arp: {
+          op: r.arp.op,
+          senderIp: r.arp.senderIp,
+          senderMac: r.arp.senderMac,
+          targetIp: r.arp.targetIp,
+          gratuitous: r.gratuitous,
+        },
+      };
+    }
+    case 'other':
+      return { ...base, src: f.src ?? null, dst: f.dst ?? null, reason: 'not-vrrp' };
+    case 'malformed':
+      return { ...base, reason: f.reason };
+  }
+}
+
+/** HH:MM:SS.ffffff in UTC, as tcpdump prints it (tcpdump uses local time). */
+function timeOfDay(timestamp: number | null): string {
+  if (timestamp === null) return '-';
+  const whole = Math.floor(timestamp);
+  const micros = Math.round((timestamp - whole) * 1e6);
+  const hms = new Date(whole * 1000).toISOString().slice(11, 19);
+  return `${hms}.${String(Math.min(micros, 999_999)).padStart(6, '0')}`;
+}
+
+export function frameToText(j: FrameJson): string {
+  const head = `#${j.frame} ${timeOfDay(j.timestamp)}`;
+  const verdict = j.ok ? 'ok' : `DROP ${j.reason ?? ''}`.trim();
+  if (j.kind === 'arp' && j.arp) {
+    const g = j.arp.gratuitous ? ' gratuitous' : '';
+    return `${head} ARP ${j.arp.op} sender ${j.arp.senderIp} (${j.arp.senderMac}) target ${j.arp.targetIp}${g} -> ${verdict}`;
+  }
+  if (j.kind === 'vrrp') {
+    const parts = [
+      `${j.src ?? '?'} > ${j.dst ?? '?'}`,
+      `ttl ${j.ttl ?? '?'}`,
+      j.version !== null ? `VRRPv${j.version}` : 'VRRP',
+    ];
+    if (j.vrid !== null) {
+      parts.push(`vrid ${j.vrid}`, `prio ${j.priority}`, `intvl ${j.advertIntervalCs}cs`);
+      parts.push(`addrs ${(j.addresses ?? []).join(',')}`);
+      if (j.authType !== null) parts.push(`auth ${j.authType}`);
+    }
+    if (j.checksumOk !== null) parts.push(`cksum ${j.checksumOk ? 'ok' : 'BAD'}`);
+    return `${head} ${parts.join(' ')} -> ${verdict}`;
+  }
+  const addr = j.src !== null ? ` ${j.src} > ${j.dst}` : '';
+  return `${head} ${j.kind}${addr} -> ${verdict}`;
+}
