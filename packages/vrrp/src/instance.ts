@@ -268,6 +268,7 @@ export class VrrpInstance {
   private readonly peers: ReadonlySet<string> | undefined;
   private readonly authData: Uint8Array | undefined;
   private readonly vipSet: ReadonlySet<string>;
+  private readonly canonicalMemo = new Map<string, string>();
   readonly counters: InstanceCounters = {
     advertsRx: 0,
     advertsTx: 0,
@@ -470,7 +471,7 @@ export class VrrpInstance {
     }
     this.counters.advertsRx++;
     if (advert.priority === PRIORITY_STOP) this.counters.priorityZeroRx++;
-    const src = canonicalAddress(source) ?? source;
+    const src = this.canonical(source) ?? source;
     switch (this.stateValue) {
       case 'backup':
         this.backupRx(advert, src, now, out);
@@ -561,7 +562,7 @@ export class VrrpInstance {
     if (advert.vrid !== c.vrid) return 'vrid-mismatch';
     if (advert.family !== c.family) return 'family-mismatch';
     if (advert.version !== c.version) return 'version-mismatch';
-    const src = canonicalAddress(source);
+    const src = this.canonical(source);
     if (src === undefined || addressFamilyOf(src) !== c.family) return 'family-mismatch';
     if (src === this.primaryCanonical) return 'from-self';
     if (this.peers && !this.peers.has(src)) return 'not-a-peer';
@@ -575,7 +576,7 @@ export class VrrpInstance {
     // keepalived drops an advert whose address list differs from ours (RFC 5798 §7.1 only logs).
     if (advert.addresses.length !== this.vipSet.size) return 'address-mismatch';
     for (const a of advert.addresses) {
-      if (!this.vipSet.has(canonicalAddress(a) ?? a)) return 'address-mismatch';
+      if (!this.vipSet.has(a) && !this.vipSet.has(this.canonical(a) ?? a)) return 'address-mismatch';
     }
     return undefined;
   }
@@ -714,6 +715,17 @@ export class VrrpInstance {
       type: held ? 'add-vips' : 'remove-vips',
       addresses: this.config.virtualAddresses,
     });
+  }
+
+  /** canonicalAddress() with a small bounded memo: sources repeat, and this is the hot path. */
+  private canonical(text: string): string | undefined {
+    const hit = this.canonicalMemo.get(text);
+    if (hit !== undefined) return hit;
+    const c = canonicalAddress(text);
+    if (c === undefined) return undefined;
+    if (this.canonicalMemo.size >= 64) this.canonicalMemo.clear();
+    this.canonicalMemo.set(text, c);
+    return c;
   }
 
   private drop(reason: DropReason): void {

@@ -135,6 +135,8 @@ export class SimCluster {
   readonly bugs: SimBug[] = [];
   delivered = 0;
   lost = 0;
+  /** Inputs handed to instances (deliveries, timeouts, operations): the benchmark's unit. */
+  inputs = 0;
   private latency: LatencyRange;
   private lossRate: number;
   private readonly wire: boolean;
@@ -302,6 +304,7 @@ export class SimCluster {
 
   private input(n: SimNode, input: Parameters<VrrpInstance['handle']>[0]): void {
     if (n.crashed) return;
+    this.inputs++;
     const actions = n.instance.handle(input, this.nowMs);
     for (const a of actions) this.apply(n, a);
     this.recordMasters();

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs before redkeep builds and its tests run: Debian packages,
+# pnpm, dependencies (native addons compiled against the installed Node headers), and a build.
+# Idempotent: re-running it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests and the demo use (none yet for the pure core).
+APT_PACKAGES=()
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  # Installing a daemon must not start it here: tests start their own, in namespaces.
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  echo "setup: installing pnpm"
+  npm install -g pnpm@12 >/dev/null
+fi
+
+# node-gyp cannot download Node headers here; use the ones installed with Node.
+if [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+
+pnpm install --frozen-lockfile --reporter=append-only
+pnpm run build
