@@ -9,27 +9,15 @@ import {
   VrrpConfigError,
 } from './instance.js';
 import { masterDownIntervalMs, skewTimeMs } from './timers.js';
+import { simNodeConfig } from './sim/node-config.js';
 
 const LOCAL = '192.0.2.20';
 const PEER_LOW = '192.0.2.10';
 const PEER_HIGH = '192.0.2.30';
 
+/** The instance under test: 192.0.2.20 (simNodeConfig's node 10), VRID 51, v3, 1 s adverts. */
 function config(overrides: Partial<InstanceConfig> = {}): InstanceConfig {
-  return {
-    name: 'redis-write',
-    vrid: 51,
-    version: 3,
-    family: 'ipv4',
-    priority: 100,
-    advertIntervalCs: 100,
-    preempt: true,
-    preemptDelayMs: 0,
-    primaryAddress: LOCAL,
-    virtualAddresses: ['192.0.2.50'],
-    garp: KEEPALIVED_GARP_DEFAULTS,
-    tracks: [],
-    ...overrides,
-  };
+  return simNodeConfig(10, { name: 'redis-write', ...overrides });
 }
 
 function advert(priority: number, overrides: Partial<VrrpAdvert> = {}): VrrpAdvert {
