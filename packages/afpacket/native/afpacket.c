@@ -1,0 +1,256 @@
+// A minimal AF_PACKET binding for redkeep: open a packet socket bound to one interface, send
+// whole Ethernet frames (gratuitous ARP, unsolicited NA), attach a classic BPF filter, and read
+// frames asynchronously through libuv. raw-socket cannot open AF_PACKET, hence this addon.
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_FRAME 65536
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_value code, message, error;
+  napi_create_string_utf8(env, err == EPERM ? "EPERM" : err == EACCES ? "EACCES" : err == ENODEV ? "ENODEV" : "EAFPACKET", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_value errno_value;
+  napi_create_int32(env, err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int arg_int32(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+// open(ifindex, ethertype) -> fd. ethertype 0 opens a send-only socket (it receives nothing).
+static napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t ifindex, proto;
+  if (argc < 2 || !arg_int32(env, argv[0], &ifindex) || !arg_int32(env, argv[1], &proto)) {
+    napi_throw_type_error(env, NULL, "open(ifindex, ethertype)");
+    return NULL;
+  }
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons((uint16_t)proto));
+  if (fd < 0) return throw_errno(env, "socket(AF_PACKET)", errno);
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons((uint16_t)proto);
+  sll.sll_ifindex = ifindex;
+  if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "bind(AF_PACKET)", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+// send(fd, frame) -> bytes sent. The frame is a whole Ethernet frame.
+static napi_value Send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  void *data;
+  size_t len;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (argc < 2 || !arg_int32(env, argv[0], &fd) ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok ||
+      type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "send(fd, Uint8Array)");
+    return NULL;
+  }
+  ssize_t n = send(fd, data, len, 0);
+  if (n < 0) return throw_errno(env, "send(AF_PACKET)", errno);
+  napi_value result;
+  napi_create_int32(env, (int32_t)n, &result);
+  return result;
+}
+
+// attachFilter(fd, program): program is classic BPF, 8 bytes per instruction (struct sock_filter
+// in host byte order).
+static napi_value AttachFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  void *data;
+  size_t len;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t offset;
+  if (argc < 2 || !arg_int32(env, argv[0], &fd) ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok ||
+      type != napi_uint8_array || len == 0 || len % sizeof(struct sock_filter) != 0) {
+    napi_throw_type_error(env, NULL, "attachFilter(fd, Uint8Array of sock_filter)");
+    return NULL;
+  }
+  struct sock_fprog prog;
+  prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+  prog.filter = (struct sock_filter *)data;
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    return throw_errno(env, "setsockopt(SO_ATTACH_FILTER)", errno);
+  }
+  return NULL;
+}
+
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async;
+  int fd;
+  unsigned char *buf;
+} reader_t;
+
+static void on_closed(uv_handle_t *h) {
+  reader_t *r = (reader_t *)h->data;
+  free(r->buf);
+  free(r);
+}
+
+static void on_readable(uv_poll_t *p, int status, int events) {
+  reader_t *r = (reader_t *)p->data;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, global;
+  napi_get_reference_value(env, r->callback, &cb);
+  napi_get_global(env, &global);
+  if (status < 0) {
+    napi_value args[3];
+    napi_get_null(env, &args[0]);
+    napi_get_null(env, &args[1]);
+    napi_create_int32(env, status, &args[2]);
+    napi_make_callback(env, r->async, global, cb, 3, args, NULL);
+    napi_close_handle_scope(env, scope);
+    return;
+  }
+  // Read what is queued now, a bounded batch per wakeup so other work gets a turn.
+  for (int i = 0; i < 64; i++) {
+    struct sockaddr_ll from;
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(r->fd, r->buf, MAX_FRAME, 0, (struct sockaddr *)&from, &fromlen);
+    if (n < 0) break;  // EAGAIN, or an error the next wakeup will see again
+    napi_value args[3], ab;
+    void *copy;
+    napi_create_buffer_copy(env, (size_t)n, r->buf, &copy, &ab);
+    args[0] = ab;
+    napi_create_int32(env, from.sll_pkttype, &args[1]);
+    napi_create_int32(env, 0, &args[2]);
+    napi_make_callback(env, r->async, global, cb, 3, args, NULL);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) break;
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void reader_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)data;
+  (void)hint;
+}
+
+// startReading(fd, callback(frame: Buffer, pktType: number, status: number)) -> handle
+static napi_value StartReading(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  napi_valuetype t;
+  if (argc < 2 || !arg_int32(env, argv[0], &fd) || napi_typeof(env, argv[1], &t) != napi_ok ||
+      t != napi_function) {
+    napi_throw_type_error(env, NULL, "startReading(fd, callback)");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  reader_t *r = calloc(1, sizeof *r);
+  r->buf = malloc(MAX_FRAME);
+  r->env = env;
+  r->fd = fd;
+  napi_create_reference(env, argv[1], 1, &r->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "redkeep.afpacket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &r->async);
+  int rc = uv_poll_init(loop, &r->poll, fd);
+  if (rc == 0) rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  if (rc != 0) {
+    napi_delete_reference(env, r->callback);
+    napi_async_destroy(env, r->async);
+    free(r->buf);
+    free(r);
+    return throw_errno(env, "uv_poll", -rc);
+  }
+  r->poll.data = r;
+  napi_value handle;
+  napi_create_external(env, r, reader_finalize, NULL, &handle);
+  return handle;
+}
+
+// stopReading(handle): stops the poll and releases the callback. Does not close the fd.
+static napi_value StopReading(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  reader_t *r = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&r) != napi_ok || r == NULL) {
+    napi_throw_type_error(env, NULL, "stopReading(handle)");
+    return NULL;
+  }
+  if (r->fd < 0) return NULL;
+  r->fd = -1;
+  uv_poll_stop(&r->poll);
+  napi_delete_reference(env, r->callback);
+  napi_async_destroy(env, r->async);
+  uv_close((uv_handle_t *)&r->poll, on_closed);
+  return NULL;
+}
+
+static napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  if (argc < 1 || !arg_int32(env, argv[0], &fd)) {
+    napi_throw_type_error(env, NULL, "close(fd)");
+    return NULL;
+  }
+  if (close(fd) < 0) return throw_errno(env, "close", errno);
+  return NULL;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
+      {"send", NULL, Send, NULL, NULL, NULL, napi_default, NULL},
+      {"attachFilter", NULL, AttachFilter, NULL, NULL, NULL, napi_default, NULL},
+      {"startReading", NULL, StartReading, NULL, NULL, NULL, napi_default, NULL},
+      {"stopReading", NULL, StopReading, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
