@@ -131,3 +131,27 @@ export function canonicalAddress(text: string): string | undefined {
   if (v6) return formatIpv6(v6);
   return undefined;
 }
+
+export interface Cidr {
+  readonly family: AddressFamily;
+  /** Canonical address text. */
+  readonly address: string;
+  readonly prefixLength: number;
+}
+
+/** Parses "192.0.2.50/24" or "2001:db8::50/64"; a bare address gets a host prefix (32/128). */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const family = addressFamilyOf(addr);
+  if (!family) return undefined;
+  const max = family === 'ipv4' ? 32 : 128;
+  let prefixLength = max;
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
+    prefixLength = Number(p);
+    if (prefixLength > max) return undefined;
+  }
+  return { family, address: canonicalAddress(addr) ?? addr, prefixLength };
+}

@@ -1,3 +1,4 @@
 export * from './ethernet.js';
 export * from './frame.js';
+export * from './ndp.js';
 export * from './pcap.js';

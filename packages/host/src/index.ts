@@ -1,0 +1,3 @@
+export * from './announcer.js';
+export * from './netlink.js';
+export * from './vrrp-socket.js';
