@@ -1,0 +1,428 @@
+// The TOML configuration, turned into a validated, typed, frozen object. Every problem is
+// reported with file, line and key, and says what would be accepted; all problems are reported
+// at once. Unknown keys are refused with a suggestion.
+
+import { readFileSync } from 'node:fs';
+import toml from 'toml';
+import { type AddressFamily, type Cidr, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
+import { type LineMap, lineOf, locateKeys } from './locate.js';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'text' | 'json';
+
+export interface AgentSettings {
+  readonly name: string;
+  readonly controlSocket: string;
+  /** Group allowed to use the control socket besides root (mode 0660), or undefined (0600). */
+  readonly controlGroup: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
+export interface GarpSettings {
+  readonly repeat: number;
+  readonly delayMs: number;
+  readonly refreshMs: number;
+  readonly refreshRepeat: number;
+  readonly lowerPriorityRepeat: number;
+  /** Gap between two gratuitous ARPs / NAs of one burst (keepalived vrrp_garp_interval). */
+  readonly intervalMs: number;
+}
+
+export interface TrackInterfaceSettings {
+  readonly name: string;
+  readonly weight: number;
+}
+
+export interface InstanceSettings {
+  readonly name: string;
+  readonly interface: string;
+  readonly vrid: number;
+  readonly priority: number;
+  readonly version: 2 | 3;
+  readonly family: AddressFamily;
+  readonly advertIntervalCs: number;
+  readonly preempt: boolean;
+  readonly preemptDelayMs: number;
+  readonly virtualAddresses: readonly Cidr[];
+  /** Label for IPv4 virtual addresses (e.g. "eth0:vip"); must start with the interface name. */
+  readonly addressLabel: string | undefined;
+  readonly unicastSource: string | undefined;
+  readonly unicastPeers: readonly string[];
+  /** VRRPv2 PASS authentication. Secret: never logged, never in status. */
+  readonly authPass: string | undefined;
+  readonly garp: GarpSettings;
+  readonly trackInterfaces: readonly TrackInterfaceSettings[];
+}
+
+export interface RedkeepConfig {
+  readonly file: string;
+  readonly agent: AgentSettings;
+  readonly instances: readonly InstanceSettings[];
+}
+
+export interface ConfigIssue {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly key: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'ERR_CONFIG';
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.issues = issues;
+  }
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  const where = i.line !== undefined ? `${i.file}:${i.line}` : i.file;
+  return i.key ? `${where}: ${i.key}: ${i.message}` : `${where}: ${i.message}`;
+}
+
+export const DEFAULT_CONTROL_SOCKET = '/run/redkeep/redkeep.sock';
+
+const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format'] as const;
+const INSTANCE_KEYS = [
+  'name',
+  'interface',
+  'vrid',
+  'priority',
+  'version',
+  'advert_interval',
+  'preempt',
+  'preempt_delay',
+  'virtual_addresses',
+  'address_label',
+  'unicast_source',
+  'unicast_peers',
+  'auth_pass',
+  'garp',
+  'track_interfaces',
+] as const;
+const GARP_KEYS = ['repeat', 'delay', 'refresh', 'refresh_repeat', 'lower_prio_repeat', 'interval'] as const;
+const TRACK_IF_KEYS = ['name', 'weight'] as const;
+const TOP_KEYS = ['agent', 'instance'] as const;
+
+/** Parses "100ms", "1s", "1.5s", "2m", "1h" into milliseconds. */
+export function parseDurationMs(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return n * scale;
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0] ?? 0;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j] ?? 0;
+      d[j] = Math.min((d[j] ?? 0) + 1, (d[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length] ?? 0;
+}
+
+function suggest(key: string, allowed: readonly string[]): string {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const dist = levenshtein(key, a);
+    if (dist < bestD) {
+      bestD = dist;
+      best = a;
+    }
+  }
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3))) return ` (did you mean ${best}?)`;
+  return ` (known keys: ${allowed.join(', ')})`;
+}
+
+type Table = Record<string, unknown>;
+
+function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Collects issues while reading one document. */
+class Reader {
+  readonly issues: ConfigIssue[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineMap,
+  ) {}
+
+  issue(path: string, message: string): void {
+    this.issues.push({ file: this.file, line: lineOf(this.lines, path), key: path, message });
+  }
+
+  keys(t: Table, path: string, allowed: readonly string[]): void {
+    for (const k of Object.keys(t)) {
+      if (!allowed.includes(k)) {
+        const p = path ? `${path}.${k}` : k;
+        this.issue(p, `unknown key${suggest(k, allowed)}`);
+      }
+    }
+  }
+
+  str(t: Table, path: string, key: string, opts: { required?: boolean } = {}): string | undefined {
+    const v = t[key];
+    const p = `${path}.${key}`;
+    if (v === undefined) {
+      if (opts.required) this.issue(p, 'is required (a string)');
+      return undefined;
+    }
+    if (typeof v !== 'string' || v.length === 0) {
+      this.issue(p, `must be a non-empty string, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  int(t: Table, path: string, key: string, min: number, max: number, dflt: number | undefined): number | undefined {
+    const v = t[key];
+    const p = `${path}.${key}`;
+    if (v === undefined) {
+      if (dflt === undefined) this.issue(p, `is required (an integer ${min}..${max})`);
+      return dflt;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.issue(p, `must be an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+      return dflt;
+    }
+    return v;
+  }
+
+  bool(t: Table, path: string, key: string, dflt: boolean): boolean {
+    const v = t[key];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'boolean') {
+      this.issue(`${path}.${key}`, `must be true or false, got ${JSON.stringify(v)}`);
+      return dflt;
+    }
+    return v;
+  }
+
+  duration(t: Table, path: string, key: string, dfltMs: number): number {
+    const v = t[key];
+    const p = `${path}.${key}`;
+    if (v === undefined) return dfltMs;
+    const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
+    if (ms === undefined) {
+      this.issue(p, `must be a duration string such as "100ms", "1s" or "1.5s", got ${JSON.stringify(v)}`);
+      return dfltMs;
+    }
+    return ms;
+  }
+
+  oneOf<T extends string>(t: Table, path: string, key: string, allowed: readonly T[], dflt: T): T {
+    const v = t[key];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      this.issue(`${path}.${key}`, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(v)}`);
+      return dflt;
+    }
+    return v as T;
+  }
+
+  stringList(t: Table, path: string, key: string): string[] {
+    const v = t[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      this.issue(`${path}.${key}`, `must be an array of strings, got ${JSON.stringify(v)}`);
+      return [];
+    }
+    return v as string[];
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+function readGarp(r: Reader, v: unknown, path: string): GarpSettings {
+  const t: Table = v === undefined ? {} : isTable(v) ? v : {};
+  if (v !== undefined && !isTable(v)) r.issue(path, 'must be a table, e.g. garp = { repeat = 5, delay = "5s" }');
+  r.keys(t, path, GARP_KEYS);
+  return {
+    repeat: r.int(t, path, 'repeat', 0, 1000, 5) ?? 5,
+    delayMs: r.duration(t, path, 'delay', 5000),
+    refreshMs: r.duration(t, path, 'refresh', 0),
+    refreshRepeat: r.int(t, path, 'refresh_repeat', 0, 1000, 1) ?? 1,
+    lowerPriorityRepeat: r.int(t, path, 'lower_prio_repeat', 0, 1000, 5) ?? 5,
+    intervalMs: r.duration(t, path, 'interval', 0),
+  };
+}
+
+function readInstance(r: Reader, t: Table, path: string): InstanceSettings | undefined {
+  r.keys(t, path, INSTANCE_KEYS);
+  const name = r.str(t, path, 'name', { required: true });
+  const ifname = r.str(t, path, 'interface', { required: true });
+  const vrid = r.int(t, path, 'vrid', 1, 255, undefined);
+  const priority = r.int(t, path, 'priority', 1, 255, 100) ?? 100;
+  const versionRaw = r.int(t, path, 'version', 2, 3, 3) ?? 3;
+  const version: 2 | 3 = versionRaw === 2 ? 2 : 3;
+  const intervalMs = r.duration(t, path, 'advert_interval', 1000);
+  const preempt = r.bool(t, path, 'preempt', true);
+  const preemptDelayMs = r.duration(t, path, 'preempt_delay', 0);
+  const addressLabel = r.str(t, path, 'address_label');
+  const unicastSourceRaw = r.str(t, path, 'unicast_source');
+  const peersRaw = r.stringList(t, path, 'unicast_peers');
+  const authPass = r.str(t, path, 'auth_pass');
+  const garp = readGarp(r, t.garp, `${path}.garp`);
+
+  let advertIntervalCs = 100;
+  if (version === 2) {
+    if (intervalMs % 1000 !== 0 || intervalMs < 1000 || intervalMs > 255_000) {
+      r.issue(`${path}.advert_interval`, `VRRPv2 adverts are whole seconds, "1s".."255s"; got ${intervalMs} ms`);
+    } else advertIntervalCs = intervalMs / 10;
+  } else if (intervalMs % 10 !== 0 || intervalMs < 10 || intervalMs > 40_950) {
+    r.issue(`${path}.advert_interval`, `VRRPv3 adverts are "10ms".."40950ms" in steps of 10 ms; got ${intervalMs} ms`);
+  } else advertIntervalCs = intervalMs / 10;
+
+  const vips: Cidr[] = [];
+  const vipRaw = t.virtual_addresses;
+  if (vipRaw === undefined) r.issue(`${path}.virtual_addresses`, 'is required, e.g. ["192.0.2.50/24"]');
+  const vipList = r.stringList(t, path, 'virtual_addresses');
+  vipList.forEach((s, i) => {
+    const c = parseCidr(s);
+    if (!c) r.issue(`${path}.virtual_addresses[${i}]`, `must be an address with prefix such as "192.0.2.50/24" or "2001:db8::50/64", got "${s}"`);
+    else vips.push(c);
+  });
+  if (vipRaw !== undefined && vipList.length === 0) r.issue(`${path}.virtual_addresses`, 'needs at least one address');
+  if (vipList.length > 255) r.issue(`${path}.virtual_addresses`, 'at most 255 addresses fit in an advert');
+  const family: AddressFamily = vips[0]?.family ?? 'ipv4';
+  if (vips.some((v) => v.family !== family)) {
+    r.issue(`${path}.virtual_addresses`, 'must all be IPv4 or all IPv6 (use one instance per family)');
+  }
+  if (version === 2 && family !== 'ipv4') r.issue(`${path}.version`, 'VRRPv2 carries IPv4 only: use version = 3 for IPv6');
+  if (authPass !== undefined) {
+    if (version !== 2) r.issue(`${path}.auth_pass`, 'authentication exists in VRRPv2 only (RFC 5798 removed it): set version = 2 or remove auth_pass');
+    if (new TextEncoder().encode(authPass).length > 8) r.issue(`${path}.auth_pass`, 'is at most 8 bytes (keepalived truncates longer ones; redkeep refuses them)');
+  }
+  if (addressLabel !== undefined && ifname !== undefined && !addressLabel.startsWith(ifname)) {
+    r.issue(`${path}.address_label`, `must start with the interface name, e.g. "${ifname}:vip"`);
+  }
+  if (addressLabel !== undefined && addressLabel.length > 15) r.issue(`${path}.address_label`, 'is at most 15 characters');
+
+  let unicastSource: string | undefined;
+  if (unicastSourceRaw !== undefined) {
+    if (addressFamilyOf(unicastSourceRaw) !== family) r.issue(`${path}.unicast_source`, `must be an ${family} address, got "${unicastSourceRaw}"`);
+    else unicastSource = canonicalAddress(unicastSourceRaw);
+  }
+  const unicastPeers: string[] = [];
+  peersRaw.forEach((p, i) => {
+    if (addressFamilyOf(p) !== family) r.issue(`${path}.unicast_peers[${i}]`, `must be an ${family} address, got "${p}"`);
+    else unicastPeers.push(canonicalAddress(p) ?? p);
+  });
+  if (unicastSource !== undefined && unicastPeers.length === 0) {
+    r.issue(`${path}.unicast_source`, 'is set but unicast_peers is empty: list the peers, or remove unicast_source for multicast');
+  }
+
+  const tracks: TrackInterfaceSettings[] = [];
+  const tiRaw = t.track_interfaces;
+  if (tiRaw !== undefined) {
+    if (!Array.isArray(tiRaw)) r.issue(`${path}.track_interfaces`, 'must be an array such as [{ name = "eth1", weight = -20 }]');
+    else
+      tiRaw.forEach((e, i) => {
+        const p = `${path}.track_interfaces[${i}]`;
+        if (!isTable(e)) {
+          r.issue(p, 'must be a table such as { name = "eth1", weight = -20 }');
+          return;
+        }
+        r.keys(e, p, TRACK_IF_KEYS);
+        const n = r.str(e, p, 'name', { required: true });
+        const w = r.int(e, p, 'weight', -253, 253, 0) ?? 0;
+        if (n !== undefined) {
+          if (tracks.some((x) => x.name === n)) r.issue(`${p}.name`, `interface ${n} is tracked twice`);
+          else tracks.push({ name: n, weight: w });
+        }
+      });
+  }
+  if (name === undefined || ifname === undefined || vrid === undefined) return undefined;
+  return {
+    name,
+    interface: ifname,
+    vrid,
+    priority,
+    version,
+    family,
+    advertIntervalCs,
+    preempt,
+    preemptDelayMs,
+    virtualAddresses: vips,
+    addressLabel,
+    unicastSource,
+    unicastPeers,
+    authPass,
+    garp,
+    trackInterfaces: tracks,
+  };
+}
+
+/** Validates parsed TOML. Throws ConfigError listing every problem. */
+export function validateConfig(doc: unknown, file: string, text: string): RedkeepConfig {
+  const r = new Reader(file, locateKeys(text));
+  const root: Table = isTable(doc) ? doc : {};
+  r.keys(root, '', TOP_KEYS);
+  const agentRaw = root.agent;
+  const a: Table = isTable(agentRaw) ? agentRaw : {};
+  if (agentRaw !== undefined && !isTable(agentRaw)) r.issue('agent', 'must be a table: [agent]');
+  r.keys(a, 'agent', AGENT_KEYS);
+  const agent: AgentSettings = {
+    name: r.str(a, 'agent', 'name') ?? 'redkeep',
+    controlSocket: r.str(a, 'agent', 'control_socket') ?? DEFAULT_CONTROL_SOCKET,
+    controlGroup: r.str(a, 'agent', 'control_group'),
+    logLevel: r.oneOf(a, 'agent', 'log_level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
+    logFormat: r.oneOf(a, 'agent', 'log_format', ['text', 'json'] as const, 'text'),
+  };
+  const instRaw = root.instance;
+  const instances: InstanceSettings[] = [];
+  if (instRaw === undefined) r.issue('instance', 'at least one [[instance]] is required');
+  else if (!Array.isArray(instRaw)) r.issue('instance', 'must be an array of tables: [[instance]]');
+  else
+    instRaw.forEach((it, i) => {
+      const path = `instance[${i}]`;
+      if (!isTable(it)) {
+        r.issue(path, 'must be a table');
+        return;
+      }
+      const inst = readInstance(r, it, path);
+      if (!inst) return;
+      if (instances.some((x) => x.name === inst.name)) r.issue(`${path}.name`, `instance name "${inst.name}" is used twice`);
+      const clash = instances.find((x) => x.interface === inst.interface && x.vrid === inst.vrid && x.family === inst.family);
+      if (clash) r.issue(`${path}.vrid`, `VRID ${inst.vrid} is already used on ${inst.interface} by instance "${clash.name}"`);
+      instances.push(inst);
+    });
+  if (r.issues.length > 0) throw new ConfigError(r.issues);
+  return deepFreeze({ file, agent, instances });
+}
+
+/** Reads, parses and validates a config file. Throws ConfigError (never anything else). */
+export function loadConfig(file: string): RedkeepConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ file, line: undefined, key: '', message: `cannot read: ${e instanceof Error ? e.message : String(e)}` }]);
+  }
+  let doc: unknown;
+  try {
+    doc = toml.parse(text);
+  } catch (e) {
+    const loc = (e as { location?: { start?: { line?: number; column?: number } } }).location?.start;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new ConfigError([{ file, line: loc?.line, key: '', message: `not valid TOML${loc?.column ? ` (column ${loc.column})` : ''}: ${msg}` }]);
+  }
+  return validateConfig(doc, file, text);
+}
