@@ -17,9 +17,8 @@ import {
   encodeEthernet,
   encodeGratuitousArp,
   parseMac,
-  parsePcap,
-  writePcap,
 } from '@redkeep/wire';
+import { parsePcap, writePcap } from '@redkeep/pcap';
 
 const BIN = fileURLToPath(new URL('../bin/redkeep.js', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../test/vectors/keepalived-2.2.7', import.meta.url));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, dissectFrame, parsePcap } from '@redkeep/wire';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, parsePcap } from '@redkeep/pcap';
+import { dissectFrame } from '@redkeep/wire';
 import { frameToJson, frameToText } from '../frame-format.js';
 import type { Output } from '../output.js';
 

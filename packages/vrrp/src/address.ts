@@ -57,8 +57,14 @@ export function parseIpv4(text: string): Uint8Array | undefined {
   return out;
 }
 
-/** Parses IPv6 text (with optional embedded IPv4 tail); returns undefined for anything else. */
-export function parseIpv6(text: string): Uint8Array | undefined {
+/**
+ * Parses IPv6 text (with optional embedded IPv4 tail and optional %zone, which is ignored:
+ * "fe80::1%eth0" is how link-local sources are often written); undefined for anything else.
+ */
+export function parseIpv6(withZone: string): Uint8Array | undefined {
+  const pct = withZone.indexOf('%');
+  const text = pct < 0 ? withZone : withZone.slice(0, pct);
+  if (pct === 0 || pct === withZone.length - 1) return undefined;
   if (text.length === 0 || text.length > 45) return undefined;
   const halves = text.split('::');
   if (halves.length > 2) return undefined;

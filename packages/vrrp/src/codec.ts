@@ -62,6 +62,7 @@ export const DECODE_FAILURES = [
   'bad-auth-type',
   'bad-checksum',
   'bad-ttl',
+  'bad-pseudo-header',
 ] as const;
 export type DecodeFailure = (typeof DECODE_FAILURES)[number];
 
@@ -156,10 +157,10 @@ function checksumFor(
   version: VrrpVersion,
   family: AddressFamily,
   message: Uint8Array,
-  src: Uint8Array | undefined,
-  dst: Uint8Array | undefined,
+  src: Uint8Array,
+  dst: Uint8Array,
 ): number {
-  if (version === 2 || !src || !dst) return internetChecksum([message]);
+  if (version === 2) return internetChecksum([message]);
   return internetChecksum([pseudoHeaderBytes(family, src, dst, message.length), message]);
 }
 
@@ -174,8 +175,8 @@ function authCode(type: AuthType): number {
 function decodeMessage(
   msg: Uint8Array,
   family: AddressFamily,
-  src: Uint8Array | undefined,
-  dst: Uint8Array | undefined,
+  src: Uint8Array,
+  dst: Uint8Array,
   ip: IpInfo | undefined,
   checkTtl = true,
 ): DecodeResult {
@@ -244,6 +245,8 @@ export function decodeVrrp(
 ): DecodeResult {
   const src = parseAddress(family, pseudo.src);
   const dst = parseAddress(family, pseudo.dst);
+  // Without both addresses a v3 checksum cannot be checked: refuse rather than skip it.
+  if (!src || !dst) return fail('bad-pseudo-header', undefined);
   const ip: IpInfo | undefined =
     ttl === undefined
       ? undefined
@@ -369,9 +372,7 @@ export function encodeVrrp(advert: VrrpAdvert, pseudo: PseudoHeader): Uint8Array
   }
   const src = parseAddress(family, pseudo.src);
   const dst = parseAddress(family, pseudo.dst);
-  if (version === 3 && (!src || !dst)) {
-    throw new VrrpEncodeError(`pseudo-header needs ${family} source and destination`);
-  }
+  if (!src || !dst) throw new VrrpEncodeError(`pseudo-header needs ${family} source and destination`);
   const sum = checksumFor(version, family, msg, src, dst);
   msg[6] = sum >> 8;
   msg[7] = sum & 0xff;

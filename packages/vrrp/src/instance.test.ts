@@ -8,7 +8,7 @@ import {
   VrrpInstance,
   VrrpConfigError,
 } from './instance.js';
-import { masterDownIntervalMs, skewTimeMs } from './timers.js';
+import { masterDownIntervalMs } from './timers.js';
 import { simNodeConfig } from './sim/node-config.js';
 
 const LOCAL = '192.0.2.20';
@@ -58,21 +58,6 @@ function master(overrides: Partial<InstanceConfig> = {}): { inst: VrrpInstance; 
   return { inst, at };
 }
 
-describe('timers', () => {
-  it('computes Skew_Time and Master_Down_Interval as RFC 5798 §6.1 and RFC 3768 §6.1 define', () => {
-    for (const p of [1, 100, 150, 254]) {
-      for (const cs of [10, 100, 333]) {
-        const skew = ((256 - p) * cs) / 256; // centiseconds
-        assert.ok(Math.abs(skewTimeMs(3, p, cs) - skew * 10) < 0.001);
-        assert.ok(Math.abs(masterDownIntervalMs(3, p, cs) - (3 * cs + skew) * 10) < 0.001);
-      }
-      const skew2 = (256 - p) / 256; // seconds
-      assert.ok(Math.abs(skewTimeMs(2, p, 100) - skew2 * 1000) < 0.001);
-      assert.ok(Math.abs(skewTimeMs(2, p, 300) - skew2 * 1000) < 0.001, 'v2 skew ignores interval');
-    }
-  });
-});
-
 describe('startup', () => {
   it('starts in Backup with Master_Down_Interval armed', () => {
     const i = new VrrpInstance(config());
@@ -110,6 +95,17 @@ describe('startup', () => {
     );
     assert.throws(() => new VrrpInstance(config({ authPassword: 'x' })), /VRRPv2 only/);
     assert.throws(() => new VrrpInstance(config({ virtualAddresses: ['2001:db8::1'] })), /ipv4/);
+    assert.throws(
+      () => new VrrpInstance(config({ version: 2, advertIntervalCs: 100, authPassword: 'ninechars' })),
+      (e: unknown) => e instanceof VrrpConfigError && /8 octets/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        new VrrpInstance(
+          config({ family: 'ipv6', primaryAddress: '2001:db8::20', virtualAddresses: ['2001:db8::50', '2001:DB8:0::50'] }),
+        ),
+      /listed twice/,
+    );
   });
 });
 
@@ -174,6 +170,25 @@ describe('backup', () => {
       i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, t);
     }
     assert.equal(i.nextDeadline(), deadline, 'lower-priority adverts do not reset the timer');
+    i.handle({ type: 'timeout' }, deadline);
+    assert.equal(i.state, 'master');
+  });
+
+  it('with preempt, follows an equal-priority master (only a higher priority preempts)', () => {
+    const i = backup({ priority: 150 });
+    i.handle({ type: 'advert', advert: advert(150), source: PEER_LOW }, 100);
+    assert.equal(i.nextDeadline(), 100 + i.masterDownIntervalMs());
+  });
+
+  it('as address owner, preempts even when configured with nopreempt (RFC 5798 §6.1)', () => {
+    const i = new VrrpInstance(config({ priority: 255, preempt: false, preemptDelayMs: 10_000 }));
+    i.handle({ type: 'start' }, 0);
+    i.handle({ type: 'interface', up: false }, 1);
+    i.handle({ type: 'interface', up: true }, 2);
+    assert.equal(i.state, 'backup');
+    const deadline = i.nextDeadline() ?? assert.fail();
+    i.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, 50);
+    assert.equal(i.nextDeadline(), deadline, 'a lower-priority master is not followed');
     i.handle({ type: 'timeout' }, deadline);
     assert.equal(i.state, 'master');
   });
@@ -290,6 +305,16 @@ describe('master', () => {
     assert.deepEqual(sentPriorities(out), [100]);
     assert.ok(out.some((a) => a.type === 'send-garps' && a.burst === 'lower-priority'));
     assert.equal(inst.state, 'master');
+    // The repeat after garp delay is not postponed by further lower-priority adverts.
+    const bursts: string[] = [];
+    for (let t = at + 1000; t <= at + 12_000; t += 1000) {
+      for (const a of inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, t)) {
+        if (a.type === 'send-garps') bursts.push(a.burst);
+      }
+      for (const a of inst.handle({ type: 'timeout' }, t + 1)) if (a.type === 'send-garps') bursts.push(a.burst);
+    }
+    assert.ok(bursts.includes('lower-priority-delayed'), bursts.join(','));
+    assert.ok(bursts.includes('delayed'), 'the become-master repeat still fires');
     const quiet = master({ answerLowerPriority: false, garp: { ...KEEPALIVED_GARP_DEFAULTS, lowerPriorityRepeat: 0 } });
     const none = quiet.inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, quiet.at + 1);
     assert.deepEqual(none, [], 'RFC behaviour: discard');

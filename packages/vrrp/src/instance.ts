@@ -1,5 +1,5 @@
 // The VRRP state machine of RFC 5798 §6.4 (Initialize, Backup, Master) plus Fault and Stopped as
-// keepalived has them. Sans-I/O: inputs and `now` (monotonic ms) in, actions out; the caller asks
+// keepalived has them. Sans-I/O: inputs and `nowMs` (monotonic ms) in, actions out; the caller asks
 // nextDeadline() when to call back with { type: 'timeout' }.
 //
 // Every state change goes through transition(); the table ALLOWED_TRANSITIONS is the whole graph.
@@ -124,7 +124,12 @@ export type VrrpInput =
   | { readonly type: 'track'; readonly name: string; readonly ok: boolean }
   | { readonly type: 'interface'; readonly up: boolean };
 
-export type GarpBurst = 'become-master' | 'delayed' | 'refresh' | 'lower-priority';
+export type GarpBurst =
+  | 'become-master'
+  | 'delayed'
+  | 'refresh'
+  | 'lower-priority'
+  | 'lower-priority-delayed';
 
 export type VrrpAction =
   | { readonly type: 'send-advert'; readonly advert: VrrpAdvert }
@@ -215,7 +220,9 @@ function validate(c: InstanceConfig): void {
     bad(`VRRPv3 advert interval must be 1..4095 cs, got ${c.advertIntervalCs}`);
   }
   if (c.authPassword !== undefined && c.version !== 2) bad('authentication is VRRPv2 only');
-  if (c.authPassword !== undefined) simpleAuthData(c.authPassword);
+  if (c.authPassword !== undefined && new TextEncoder().encode(c.authPassword).length > 8) {
+    bad('a VRRPv2 PASS password is at most 8 octets');
+  }
   if (!(c.preemptDelayMs >= 0)) bad('preempt delay must be >= 0');
   if (addressFamilyOf(c.primaryAddress) !== c.family) {
     bad(`primary address ${c.primaryAddress} is not ${c.family}`);
@@ -223,8 +230,17 @@ function validate(c: InstanceConfig): void {
   if (c.virtualAddresses.length < 1 || c.virtualAddresses.length > 255) {
     bad('needs 1..255 virtual addresses');
   }
+  const seen = new Set<string>();
   for (const a of c.virtualAddresses) {
     if (addressFamilyOf(a) !== c.family) bad(`virtual address ${a} is not ${c.family}`);
+    const canon = canonicalAddress(a) ?? a;
+    // A duplicate would make our adverts disagree with our own address check.
+    if (seen.has(canon)) bad(`virtual address ${a} is listed twice`);
+    seen.add(canon);
+  }
+  // An advert must fit one 1500-octet frame: 40 + 8 + 16n for IPv6 (IPv4 fits all 255).
+  if (c.family === 'ipv6' && c.virtualAddresses.length > MAX_IPV6_ADDRESSES) {
+    bad(`at most ${MAX_IPV6_ADDRESSES} IPv6 virtual addresses fit in one advert`);
   }
   for (const p of c.unicastPeers ?? []) {
     if (addressFamilyOf(p) !== c.family) bad(`unicast peer ${p} is not ${c.family}`);
@@ -243,6 +259,7 @@ function validate(c: InstanceConfig): void {
 }
 
 const PRIORITY_OWNER = 255;
+const MAX_IPV6_ADDRESSES = 90;
 const PRIORITY_STOP = 0;
 
 export class VrrpInstance {
@@ -257,18 +274,21 @@ export class VrrpInstance {
   private vipsHeld = false;
   private last: LastTransition | undefined;
   // Deadlines (monotonic ms), undefined when not armed.
-  private masterDownAt: number | undefined;
-  private adverAt: number | undefined;
-  private garpDelayedAt: number | undefined;
-  private garpRefreshAt: number | undefined;
+  private masterDownAtMs: number | undefined;
+  private adverAtMs: number | undefined;
+  private garpDelayedAtMs: number | undefined;
+  private garpRefreshAtMs: number | undefined;
+  private garpLowerDelayedAtMs: number | undefined;
   /** keepalived's preempt_time: until then a lower-priority master is tolerated. */
-  private preemptAt: number | undefined;
+  private preemptAtMs: number | undefined;
   private readonly primaryBytes: Uint8Array;
   private readonly primaryCanonical: string;
   private readonly peers: ReadonlySet<string> | undefined;
   private readonly authData: Uint8Array | undefined;
   private readonly vipSet: ReadonlySet<string>;
   private readonly canonicalMemo = new Map<string, string>();
+  /** The input being handled, so that an impossible transition names its cause. */
+  private currentInput: VrrpInput['type'] = 'start';
   readonly counters: InstanceCounters = {
     advertsRx: 0,
     advertsTx: 0,
@@ -308,7 +328,14 @@ export class VrrpInstance {
   /** When the caller must deliver { type: 'timeout' } next, or undefined if nothing is armed. */
   nextDeadline(): number | undefined {
     let min: number | undefined;
-    for (const t of [this.masterDownAt, this.adverAt, this.garpDelayedAt, this.garpRefreshAt]) {
+    const armed = [
+      this.masterDownAtMs,
+      this.adverAtMs,
+      this.garpDelayedAtMs,
+      this.garpRefreshAtMs,
+      this.garpLowerDelayedAtMs,
+    ];
+    for (const t of armed) {
       if (t !== undefined && (min === undefined || t < min)) min = t;
     }
     return min;
@@ -326,6 +353,7 @@ export class VrrpInstance {
 
   handle(input: VrrpInput, nowMs: number): VrrpAction[] {
     const out: VrrpAction[] = [];
+    this.currentInput = input.type;
     switch (input.type) {
       case 'start':
         this.onStart(nowMs, out);
@@ -381,67 +409,71 @@ export class VrrpInstance {
 
   // ---- inputs -------------------------------------------------------------------------------
 
-  private onStart(now: number, out: VrrpAction[]): void {
+  private onStart(nowMs: number, out: VrrpAction[]): void {
     if (this.stateValue !== 'initialize' && this.stateValue !== 'stopped') {
       this.unexpected('start', `already running in ${this.stateValue}`, out);
       return;
     }
     const fault = this.faultCause();
     if (fault) {
-      this.transition('fault', fault.reason, now, out, fault.detail);
+      this.transition('fault', fault.reason, nowMs, out, fault.detail);
       return;
     }
     // RFC 5798 §6.4.1: the address owner goes straight to Master, everyone else to Backup.
-    if (this.config.priority === PRIORITY_OWNER) this.transition('master', 'address-owner', now, out);
-    else this.transition('backup', 'startup', now, out);
+    if (this.config.priority === PRIORITY_OWNER) this.transition('master', 'address-owner', nowMs, out);
+    else this.transition('backup', 'startup', nowMs, out);
   }
 
-  private onShutdown(now: number, out: VrrpAction[]): void {
+  private onShutdown(nowMs: number, out: VrrpAction[]): void {
     if (this.stateValue === 'stopped') {
       this.unexpected('shutdown', 'already stopped', out);
       return;
     }
-    this.transition('stopped', 'shutdown', now, out);
+    this.transition('stopped', 'shutdown', nowMs, out);
   }
 
-  private onTimeout(now: number, out: VrrpAction[]): void {
+  private onTimeout(nowMs: number, out: VrrpAction[]): void {
     // A spurious or early call finds nothing expired and does nothing.
     if (this.stateValue === 'backup') {
-      if (this.masterDownAt !== undefined && this.masterDownAt <= now) {
+      if (this.masterDownAtMs !== undefined && this.masterDownAtMs <= nowMs) {
         // RFC 5798 §6.4.2: Master_Down_Timer fired.
-        this.transition('master', 'master-down-timer', now, out);
+        this.transition('master', 'master-down-timer', nowMs, out);
       }
       return;
     }
     if (this.stateValue !== 'master') return;
-    if (this.adverAt !== undefined && this.adverAt <= now) {
+    if (this.adverAtMs !== undefined && this.adverAtMs <= nowMs) {
       // RFC 5798 §6.4.3: Adver_Timer fired.
       this.sendAdvert(this.effective, out);
-      this.adverAt = now + this.config.advertIntervalCs * 10;
+      this.adverAtMs = nowMs + this.config.advertIntervalCs * 10;
     }
     const g = this.config.garp;
-    if (this.garpDelayedAt !== undefined && this.garpDelayedAt <= now) {
-      this.garpDelayedAt = undefined;
+    if (this.garpDelayedAtMs !== undefined && this.garpDelayedAtMs <= nowMs) {
+      this.garpDelayedAtMs = undefined;
       this.sendGarps(g.repeat, 'delayed', out);
     }
-    if (this.garpRefreshAt !== undefined && this.garpRefreshAt <= now) {
-      this.garpRefreshAt = now + g.refreshMs;
+    if (this.garpLowerDelayedAtMs !== undefined && this.garpLowerDelayedAtMs <= nowMs) {
+      this.garpLowerDelayedAtMs = undefined;
+      this.sendGarps(g.lowerPriorityRepeat, 'lower-priority-delayed', out);
+    }
+    if (this.garpRefreshAtMs !== undefined && this.garpRefreshAtMs <= nowMs) {
+      this.garpRefreshAtMs = nowMs + g.refreshMs;
       this.sendGarps(g.refreshRepeat, 'refresh', out);
     }
   }
 
-  private onTrack(name: string, ok: boolean, now: number, out: VrrpAction[]): void {
+  private onTrack(name: string, ok: boolean, nowMs: number, out: VrrpAction[]): void {
     if (!this.trackOk.has(name)) {
       this.unexpected('track', `no track named ${name} on instance ${this.config.name}`, out);
       return;
     }
     if (this.trackOk.get(name) === ok) return;
     this.trackOk.set(name, ok);
-    this.reevaluate(now, out);
+    this.reevaluate(nowMs, out);
   }
 
   /** Recomputes priority and fault condition after a track or interface change. */
-  private reevaluate(now: number, out: VrrpAction[]): void {
+  private reevaluate(nowMs: number, out: VrrpAction[]): void {
     const before = this.effective;
     this.effective = this.computePriority();
     if (before !== this.effective) {
@@ -451,19 +483,19 @@ export class VrrpInstance {
     const s = this.stateValue;
     if (s === 'initialize' || s === 'stopped') return; // remembered for start
     if (fault && s !== 'fault') {
-      this.transition('fault', fault.reason, now, out, fault.detail);
+      this.transition('fault', fault.reason, nowMs, out, fault.detail);
     } else if (!fault && s === 'fault') {
       // keepalived leaves Fault for Backup, even the address owner, and waits the full interval.
-      this.transition('backup', 'fault-cleared', now, out);
-    } else if (s === 'backup' && before !== this.effective && this.masterDownAt !== undefined) {
+      this.transition('backup', 'fault-cleared', nowMs, out);
+    } else if (s === 'backup' && before !== this.effective && this.masterDownAtMs !== undefined) {
       // keepalived shifts a running Master_Down_Timer by the change in Skew_Time.
       const v = this.config.version;
       const m = this.masterAdverIntervalCs;
-      this.masterDownAt += skewTimeMs(v, this.effective, m) - skewTimeMs(v, before, m);
+      this.masterDownAtMs += skewTimeMs(v, this.effective, m) - skewTimeMs(v, before, m);
     }
   }
 
-  private onAdvert(advert: VrrpAdvert, source: string, now: number, out: VrrpAction[]): void {
+  private onAdvert(advert: VrrpAdvert, source: string, nowMs: number, out: VrrpAction[]): void {
     const reason = this.check(advert, source);
     if (reason) {
       this.drop(reason);
@@ -474,10 +506,10 @@ export class VrrpInstance {
     const src = this.canonical(source) ?? source;
     switch (this.stateValue) {
       case 'backup':
-        this.backupRx(advert, src, now, out);
+        this.backupRx(advert, src, nowMs, out);
         return;
       case 'master':
-        this.masterRx(advert, src, now, out);
+        this.masterRx(advert, src, nowMs, out);
         return;
       case 'fault':
         // Not participating; remember who is master for status.
@@ -493,34 +525,39 @@ export class VrrpInstance {
   }
 
   /** RFC 5798 §6.4.2, keepalived's vrrp_state_backup(). */
-  private backupRx(advert: VrrpAdvert, src: string, now: number, out: VrrpAction[]): void {
+  private backupRx(advert: VrrpAdvert, src: string, nowMs: number, out: VrrpAction[]): void {
     if (advert.priority === PRIORITY_STOP) {
       // The master is leaving: wait only Skew_Time.
       this.masterPriority = 0;
-      this.masterDownAt = now + this.skewTimeMs();
+      this.masterDownAtMs = nowMs + this.skewTimeMs();
       return;
     }
     const lower = advert.priority < this.effective;
+    // RFC 5798 §6.1: the owner always preempts (keepalived clears nopreempt for priority 255).
+    const owner = this.config.priority === PRIORITY_OWNER;
+    const preempt = this.config.preempt || owner;
     const delaying =
-      this.config.preemptDelayMs > 0 && (this.preemptAt === undefined || this.preemptAt > now);
-    if (!this.config.preempt || !lower || delaying) {
+      !owner &&
+      this.config.preemptDelayMs > 0 &&
+      (this.preemptAtMs === undefined || this.preemptAtMs > nowMs);
+    if (!preempt || !lower || delaying) {
       if (this.config.preemptDelayMs > 0) {
-        if (advert.priority >= this.effective) this.preemptAt = undefined;
-        else if (this.preemptAt === undefined) this.preemptAt = now + this.config.preemptDelayMs;
+        if (advert.priority >= this.effective) this.preemptAtMs = undefined;
+        else if (this.preemptAtMs === undefined) this.preemptAtMs = nowMs + this.config.preemptDelayMs;
       }
       this.noteMaster(advert, src);
       if (this.config.version === 3) this.masterAdverIntervalCs = advert.advertIntervalCs;
-      this.masterDownAt = now + this.masterDownIntervalMs();
+      this.masterDownAtMs = nowMs + this.masterDownIntervalMs();
       return;
     }
     // Preempting a lower-priority master: discard, and let Master_Down_Timer run out.
   }
 
   /** RFC 5798 §6.4.3, keepalived's vrrp_state_master_rx(). */
-  private masterRx(advert: VrrpAdvert, src: string, now: number, out: VrrpAction[]): void {
+  private masterRx(advert: VrrpAdvert, src: string, nowMs: number, out: VrrpAction[]): void {
     if (advert.priority === PRIORITY_STOP) {
       this.sendAdvert(this.effective, out);
-      this.adverAt = now + this.config.advertIntervalCs * 10;
+      this.adverAtMs = nowMs + this.config.advertIntervalCs * 10;
       return;
     }
     const higher = advert.priority > this.effective;
@@ -531,13 +568,13 @@ export class VrrpInstance {
       this.transition(
         'backup',
         higher ? 'higher-priority-advert' : 'equal-priority-higher-address',
-        now,
+        nowMs,
         out,
         `from ${src} priority ${advert.priority}`,
       );
       this.noteMaster(advert, src);
       if (this.config.version === 3) this.masterAdverIntervalCs = advert.advertIntervalCs;
-      this.masterDownAt = now + this.masterDownIntervalMs();
+      this.masterDownAtMs = nowMs + this.masterDownIntervalMs();
       return;
     }
     // A lower-priority (or lower-address) router thinks it is master: keepalived asserts itself
@@ -545,12 +582,16 @@ export class VrrpInstance {
     // It also refreshes the neighbours' ARP caches, which may point at the other router.
     if (this.config.answerLowerPriority ?? true) {
       this.sendAdvert(this.effective, out);
-      this.adverAt = now + this.config.advertIntervalCs * 10;
+      this.adverAtMs = nowMs + this.config.advertIntervalCs * 10;
     }
     const g = this.config.garp;
     if (g.lowerPriorityRepeat > 0) {
       this.sendGarps(g.lowerPriorityRepeat, 'lower-priority', out);
-      if (g.delayMs > 0) this.garpDelayedAt = now + g.delayMs;
+      // keepalived repeats it after garp_lower_prio_delay; one pending repeat at a time, so a
+      // chatty lower-priority router cannot postpone it for ever.
+      if (g.delayMs > 0 && this.garpLowerDelayedAtMs === undefined) {
+        this.garpLowerDelayedAtMs = nowMs + g.delayMs;
+      }
     }
   }
 
@@ -586,13 +627,13 @@ export class VrrpInstance {
   private transition(
     to: VrrpState,
     reason: TransitionReason,
-    now: number,
+    nowMs: number,
     out: VrrpAction[],
     detail?: string,
   ): void {
     const from = this.stateValue;
     if (!ALLOWED_TRANSITIONS[from].includes(to)) {
-      this.unexpected('timeout', `transition ${from} -> ${to} (${reason}) is not allowed`, out);
+      this.unexpected(this.currentInput, `transition ${from} -> ${to} (${reason}) is not allowed`, out);
       return;
     }
     // Leave the old state.
@@ -605,14 +646,15 @@ export class VrrpInstance {
         this.sendAdvert(PRIORITY_STOP, out);
       }
       this.setVips(false, out);
-      this.adverAt = undefined;
-      this.garpDelayedAt = undefined;
-      this.garpRefreshAt = undefined;
+      this.adverAtMs = undefined;
+      this.garpDelayedAtMs = undefined;
+      this.garpRefreshAtMs = undefined;
+      this.garpLowerDelayedAtMs = undefined;
     }
-    this.masterDownAt = undefined;
+    this.masterDownAtMs = undefined;
     this.stateValue = to;
     this.counters.transitions++;
-    this.last = detail === undefined ? { atMs: now, from, to, reason } : { atMs: now, from, to, reason, detail };
+    this.last = detail === undefined ? { atMs: nowMs, from, to, reason } : { atMs: nowMs, from, to, reason, detail };
     out.push(
       detail === undefined
         ? { type: 'state-changed', from, to, reason, priority: this.effective }
@@ -623,10 +665,10 @@ export class VrrpInstance {
       case 'backup':
         // RFC 5798 §6.4.1: Master_Adver_Interval starts as our own Advertisement_Interval.
         this.masterAdverIntervalCs = this.config.advertIntervalCs;
-        this.masterDownAt = now + this.masterDownIntervalMs();
+        this.masterDownAtMs = nowMs + this.masterDownIntervalMs();
         if (from !== 'master') this.masterAddress = undefined;
         // keepalived: the preempt delay starts at the first lower-priority advert seen.
-        this.preemptAt = undefined;
+        this.preemptAtMs = undefined;
         break;
       case 'master': {
         this.counters.becameMaster++;
@@ -638,10 +680,10 @@ export class VrrpInstance {
         this.setVips(true, out);
         this.sendAdvert(this.effective, out);
         this.sendGarps(this.config.garp.repeat, 'become-master', out);
-        this.adverAt = now + this.config.advertIntervalCs * 10;
+        this.adverAtMs = nowMs + this.config.advertIntervalCs * 10;
         const g = this.config.garp;
-        this.garpDelayedAt = g.delayMs > 0 && g.repeat > 0 ? now + g.delayMs : undefined;
-        this.garpRefreshAt = g.refreshMs > 0 ? now + g.refreshMs : undefined;
+        this.garpDelayedAtMs = g.delayMs > 0 && g.repeat > 0 ? nowMs + g.delayMs : undefined;
+        this.garpRefreshAtMs = g.refreshMs > 0 ? nowMs + g.refreshMs : undefined;
         break;
       }
       case 'fault':

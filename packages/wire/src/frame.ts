@@ -17,7 +17,7 @@ import {
   parseEthernet,
   parseLinuxSll,
 } from './ethernet.js';
-import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from './pcap.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '@redkeep/pcap';
 
 export type FrameSummary =
   | { readonly kind: 'vrrp'; readonly link: LinkHeader; readonly result: DecodeResult }

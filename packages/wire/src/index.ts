@@ -1,4 +1,3 @@
 export * from './ethernet.js';
 export * from './frame.js';
 export * from './ndp.js';
-export * from './pcap.js';

@@ -15,7 +15,8 @@ import {
   KEEPALIVED_GARP_DEFAULTS,
 } from '@redkeep/vrrp';
 import { SimCluster, simNodeConfig } from '@redkeep/vrrp/sim';
-import { ETHERTYPE_IPV4, parseEthernet, parsePcap } from '@redkeep/wire';
+import { parsePcap } from '@redkeep/pcap';
+import { ETHERTYPE_IPV4, parseEthernet } from '@redkeep/wire';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 2;

@@ -18,9 +18,16 @@ const LIMITS = { interruptAfterTimeLimit: 120_000, markInterruptAsFailure: true 
 
 interface Spec {
   readonly version: 2 | 3;
+  readonly family: 'ipv4' | 'ipv6';
   readonly intervalCs: number;
   readonly preempt: boolean;
-  readonly nodes: readonly { priority: number; pingWeight: number }[];
+  readonly preemptDelayMs: number;
+  readonly vipCount: number;
+  /** v2 only: PASS authentication on every node. */
+  readonly auth: boolean;
+  /** Every node lists every other as a unicast peer. */
+  readonly unicast: boolean;
+  readonly nodes: readonly { priority: number; pingWeight: number; bonusWeight: number }[];
 }
 
 interface NodeModel {
@@ -28,15 +35,17 @@ interface NodeModel {
   readonly address: string;
   readonly base: number;
   readonly pingWeight: number;
+  readonly bonusWeight: number;
   redisOk: boolean;
   pingOk: boolean;
+  bonusOk: boolean;
   linkUp: boolean;
   crashed: boolean;
   stopped: boolean;
 }
 
 function effective(m: NodeModel): number {
-  const p = m.base + (m.pingOk ? 0 : m.pingWeight);
+  const p = m.base + (m.pingOk ? 0 : m.pingWeight) + (m.bonusOk ? m.bonusWeight : 0);
   return Math.min(254, Math.max(1, p));
 }
 
@@ -60,17 +69,31 @@ function priorityOf(ms: readonly NodeModel[], name: string | undefined): number 
   return m ? effective(m) : undefined;
 }
 
+function addressOf(spec: Spec, i: number): string {
+  return spec.family === 'ipv4' ? `192.0.2.${10 + i}` : `2001:db8::${(0x10 + i).toString(16)}`;
+}
+
 function configs(spec: Spec): InstanceConfig[] {
+  const vips = Array.from({ length: spec.vipCount }, (_, k) =>
+    spec.family === 'ipv4' ? `192.0.2.${50 + k}` : `2001:db8::${(0x50 + k).toString(16)}`,
+  );
   return spec.nodes.map((n, i) =>
     simNodeConfig(i, {
       version: spec.version,
+      family: spec.family,
+      primaryAddress: addressOf(spec, i),
+      virtualAddresses: vips,
       advertIntervalCs: spec.intervalCs,
       preempt: spec.preempt,
+      preemptDelayMs: spec.preemptDelayMs,
       priority: n.priority,
       tracks: [
         { name: 'redis', weight: 0 },
         { name: 'ping', weight: n.pingWeight },
+        { name: 'bonus', weight: n.bonusWeight },
       ],
+      ...(spec.auth ? { authPassword: 's3cret' } : {}),
+      ...(spec.unicast ? { unicastPeers: spec.nodes.map((_, j) => addressOf(spec, j)).filter((_, j) => j !== i) } : {}),
     }),
   );
 }
@@ -81,8 +104,10 @@ function models(spec: Spec): NodeModel[] {
     address: c.primaryAddress,
     base: c.priority,
     pingWeight: spec.nodes[i]?.pingWeight ?? 0,
+    bonusWeight: spec.nodes[i]?.bonusWeight ?? 0,
     redisOk: true,
     pingOk: true,
+    bonusOk: true,
     linkUp: true,
     crashed: false,
     stopped: false,
@@ -92,31 +117,42 @@ function models(spec: Spec): NodeModel[] {
 const specArb: fc.Arbitrary<Spec> = fc
   .record({
     version: fc.constantFrom<2 | 3>(2, 3, 3),
+    ipv6: fc.boolean(),
     v3IntervalCs: fc.constantFrom(10, 20, 50, 100),
     preempt: fc.boolean(),
+    preemptDelayMs: fc.constantFrom(0, 0, 0, 700),
+    vipCount: fc.integer({ min: 1, max: 3 }),
+    auth: fc.boolean(),
+    unicast: fc.boolean(),
     nodes: fc.array(
       fc.record({
         // A small pool makes equal priorities (and so the address tie-break) common.
         priority: fc.oneof(fc.constantFrom(100, 150, 200), fc.integer({ min: 1, max: 254 })),
         pingWeight: fc.integer({ min: -150, max: -1 }),
+        bonusWeight: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 60 })),
       }),
       { minLength: 2, maxLength: 5 },
     ),
   })
   .map((r) => ({
     version: r.version,
+    family: r.version === 3 && r.ipv6 ? ('ipv6' as const) : ('ipv4' as const),
     intervalCs: r.version === 2 ? 100 : r.v3IntervalCs,
     preempt: r.preempt,
+    preemptDelayMs: r.preemptDelayMs,
+    vipCount: r.vipCount,
+    auth: r.version === 2 && r.auth,
+    unicast: r.unicast,
     nodes: r.nodes,
   }));
 
 type Change =
-  | { kind: 'redis' | 'ping'; node: number; ok: boolean }
+  | { kind: 'redis' | 'ping' | 'bonus'; node: number; ok: boolean }
   | { kind: 'link'; node: number; up: boolean }
   | { kind: 'crash' | 'restart' | 'shutdown' | 'start'; node: number };
 
 const changeArb: fc.Arbitrary<Change> = fc.oneof(
-  fc.record({ kind: fc.constantFrom<'redis' | 'ping'>('redis', 'ping'), node: fc.nat(4), ok: fc.boolean() }),
+  fc.record({ kind: fc.constantFrom<'redis' | 'ping' | 'bonus'>('redis', 'ping', 'bonus'), node: fc.nat(4), ok: fc.boolean() }),
   fc.record({ kind: fc.constant<'link'>('link'), node: fc.nat(4), up: fc.boolean() }),
   fc.record({
     kind: fc.constantFrom<'crash' | 'restart' | 'shutdown' | 'start'>('crash', 'restart', 'shutdown', 'start'),
@@ -131,9 +167,11 @@ function apply(sim: SimCluster, ms: NodeModel[], c: Change): boolean {
   switch (c.kind) {
     case 'redis':
     case 'ping':
+    case 'bonus':
       if (m.crashed) return false;
       if (c.kind === 'redis') m.redisOk = c.ok;
-      else m.pingOk = c.ok;
+      else if (c.kind === 'ping') m.pingOk = c.ok;
+      else m.bonusOk = c.ok;
       sim.setTrack(m.name, c.kind, c.ok);
       return true;
     case 'link':
@@ -153,6 +191,7 @@ function apply(sim: SimCluster, ms: NodeModel[], c: Change): boolean {
       sim.restart(m.name);
       if (!m.redisOk) sim.setTrack(m.name, 'redis', false);
       if (!m.pingOk) sim.setTrack(m.name, 'ping', false);
+      if (!m.bonusOk) sim.setTrack(m.name, 'bonus', false);
       return true;
     case 'shutdown':
       if (m.crashed || m.stopped) return false;
@@ -171,9 +210,13 @@ function newSim(spec: Spec, seed: number, lossRate = 0): SimCluster {
   return new SimCluster({ nodes: configs(spec), seed, latency: LATENCY, lossRate });
 }
 
-/** Master_Down_Interval plus one advert interval, plus two one-way delays for the news to spread. */
+/**
+ * Master_Down_Interval plus one advert interval, plus two one-way delays for the news to spread;
+ * with a preempt delay, a higher-priority backup first tolerates the sitting master that long.
+ */
 function settleMs(spec: Spec, priority: number): number {
-  return masterDownIntervalMs(spec.version, priority, spec.intervalCs) + spec.intervalCs * 10 + 2 * LATENCY.maxMs;
+  const delay = spec.preemptDelayMs > 0 ? spec.preemptDelayMs + spec.intervalCs * 10 : 0;
+  return masterDownIntervalMs(spec.version, priority, spec.intervalCs) + spec.intervalCs * 10 + 2 * LATENCY.maxMs + delay;
 }
 
 function describeState(sim: SimCluster, ms: readonly NodeModel[]): string {
@@ -194,6 +237,10 @@ describe('simulated cluster', () => {
         sim.startAll();
         const worst = settleMs(spec, 1);
         sim.runFor(worst);
+        // Settled and unchanged: nothing moves for twenty intervals.
+        const settledTransitions = sim.stateLog.length;
+        sim.runFor(20 * spec.intervalCs * 10);
+        assert.equal(sim.stateLog.length, settledTransitions, `a quiet cluster changed state: ${JSON.stringify(sim.stateLog.slice(settledTransitions))}`);
         let sitting = sim.masters()[0];
         for (const change of changes) {
           if (!apply(sim, ms, change)) continue;
@@ -253,6 +300,11 @@ describe('simulated cluster', () => {
           `${took.node} took over after ${took.atMs - failAt} ms, Skew_Time bound ${limit} ms`,
         );
         assert.equal(sim.node(old).state, 'fault');
+        // One master remains; with preempt it is a backup of the best priority left.
+        sim.runFor(settleMs(spec, 1));
+        const masters = sim.masters();
+        assert.equal(masters.length, 1, describeState(sim, ms));
+        if (spec.preempt) assert.equal(priorityOf(ms, masters[0]), next, describeState(sim, ms));
         assert.deepEqual(sim.bugs, []);
       }),
       { seed: SEED, numRuns: 200, ...LIMITS },
@@ -266,7 +318,7 @@ describe('simulated cluster', () => {
         const sim = newSim(spec, seed);
         const ms = models(spec);
         for (const c of changes) {
-          if (c.kind === 'redis' || c.kind === 'ping' || c.kind === 'link') apply(sim, ms, c);
+          if (c.kind === 'redis' || c.kind === 'ping' || c.kind === 'bonus' || c.kind === 'link') apply(sim, ms, c);
         }
         sim.startAll();
         sim.runFor(settleMs(spec, 1));
@@ -322,6 +374,7 @@ describe('simulated cluster', () => {
           if (!m.linkUp) apply(sim, ms, { kind: 'link', node: i, up: true });
           if (!m.redisOk) apply(sim, ms, { kind: 'redis', node: i, ok: true });
           if (!m.pingOk) apply(sim, ms, { kind: 'ping', node: i, ok: true });
+          if (!m.bonusOk) apply(sim, ms, { kind: 'bonus', node: i, ok: true });
         }
         const want = best(ms);
         assert.ok(want !== undefined);
@@ -337,10 +390,37 @@ describe('simulated cluster', () => {
   });
 });
 
+describe('equal priorities', () => {
+  it('leave the highest primary address as master after a simultaneous start (RFC 5798 §6.4.3)', () => {
+    fc.assert(
+      fc.property(specArb, fc.integer({ min: 1, max: 254 }), fc.integer(), (spec, priority, seed) => {
+        const equal: Spec = { ...spec, nodes: spec.nodes.map((n) => ({ ...n, priority, bonusWeight: 1 })) };
+        const sim = newSim(equal, seed);
+        sim.startAll();
+        sim.runFor(settleMs(equal, priority) + 10 * equal.intervalCs * 10);
+        const highest = `n${equal.nodes.length - 1}`; // addresses grow with the index
+        assert.deepEqual(sim.masters(), [highest]);
+      }),
+      { seed: SEED, numRuns: 100, ...LIMITS },
+    );
+  });
+});
+
 describe('simulation harness', () => {
   it('is deterministic for a seed', () => {
     const run = (): string => {
-      const spec: Spec = { version: 3, intervalCs: 10, preempt: true, nodes: [{ priority: 100, pingWeight: -1 }, { priority: 100, pingWeight: -1 }, { priority: 100, pingWeight: -1 }] };
+      const node = { priority: 100, pingWeight: -1, bonusWeight: 1 };
+      const spec: Spec = {
+        version: 3,
+        family: 'ipv4',
+        intervalCs: 10,
+        preempt: true,
+        preemptDelayMs: 0,
+        vipCount: 1,
+        auth: false,
+        unicast: false,
+        nodes: [node, node, node],
+      };
       const sim = newSim(spec, 42, 0.2);
       sim.startAll();
       sim.runFor(5000);

@@ -13,6 +13,7 @@ import {
   type VrrpAdvert,
 } from '../codec.js';
 import {
+  type GarpBurst,
   type InstanceConfig,
   type TransitionReason,
   type VrrpAction,
@@ -58,7 +59,16 @@ export interface SimGarp {
   readonly atMs: number;
   readonly node: string;
   readonly count: number;
-  readonly burst: string;
+  readonly burst: GarpBurst;
+}
+
+export class SimError extends Error {
+  override readonly name = 'SimError';
+  readonly code: 'ERR_SIM_USAGE' | 'ERR_SIM_STUCK' | 'ERR_SIM_STORM';
+  constructor(code: SimError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 export interface SimAdvertSent {
@@ -150,7 +160,7 @@ export class SimCluster {
   constructor(opts: SimOptions) {
     const nodes = new Map<string, SimNode>();
     for (const c of opts.nodes) {
-      if (nodes.has(c.name)) throw new Error(`duplicate node name ${c.name}`);
+      if (nodes.has(c.name)) throw new SimError('ERR_SIM_USAGE', `duplicate node name ${c.name}`);
       nodes.set(c.name, new SimNode(c));
     }
     this.nodes = nodes;
@@ -163,7 +173,7 @@ export class SimCluster {
 
   node(name: string): SimNode {
     const n = this.nodes.get(name);
-    if (!n) throw new Error(`no node ${name}`);
+    if (!n) throw new SimError('ERR_SIM_USAGE', `no node ${name}`);
     return n;
   }
 
@@ -279,12 +289,12 @@ export class SimCluster {
       const next = Math.min(deliveryAt, timerAt);
       if (next > t) break;
       if (++events > this.maxEventsPerRun) {
-        throw new Error(`simulation exceeded ${this.maxEventsPerRun} events before ${t} ms (advert storm?)`);
+        throw new SimError('ERR_SIM_STORM', `simulation exceeded ${this.maxEventsPerRun} events before ${t} ms (advert storm?)`);
       }
       this.nowMs = Math.max(this.nowMs, next);
       if (this.nowMs === lastAt) {
         if (++stepsHere > MAX_STEPS_AT_ONE_INSTANT) {
-          throw new Error(`simulation stuck at ${this.nowMs} ms`);
+          throw new SimError('ERR_SIM_STUCK', `simulation stuck at ${this.nowMs} ms`);
         }
       } else {
         lastAt = this.nowMs;

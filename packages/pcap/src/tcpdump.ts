@@ -1,21 +1,5 @@
-// Locates and parses the keepalived 2.2.7 wire captures kept in test/vectors, including the
-// tcpdump decoding shipped beside each capture (the expected values come from tcpdump, not us).
-
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root (pnpm-workspace.yaml) not found');
-    dir = up;
-  }
-}
-
-export const VECTOR_DIR = join(repoRoot(), 'test', 'vectors', 'keepalived-2.2.7');
+// tcpdump's text decoding of VRRP and ARP frames (`tcpdump -vv -xx`-style output with the hex
+// dump), parsed so tests can compare a decoder against tcpdump's reading of the same bytes.
 
 export interface TcpdumpVrrp {
   readonly kind: 'vrrp';
@@ -60,7 +44,7 @@ const VRRP =
 const ARP = /(Request|Reply) who-has (\S+) .*?tell (\S+),/;
 const HEX = /^\s+0x[0-9a-f]{4}:\s+((?:[0-9a-f]{2,4} ?)+)/;
 
-function parseTcpdump(text: string): TcpdumpFrame[] {
+export function parseTcpdumpText(text: string): TcpdumpFrame[] {
   const frames: TcpdumpFrame[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -117,16 +101,3 @@ function parseTcpdump(text: string): TcpdumpFrame[] {
   return frames;
 }
 
-export function loadVectors(): Vector[] {
-  return readdirSync(VECTOR_DIR)
-    .filter((f) => f.endsWith('.pcap'))
-    .sort()
-    .map((f) => {
-      const name = f.replace(/\.pcap$/, '');
-      return {
-        name,
-        pcap: new Uint8Array(readFileSync(join(VECTOR_DIR, f))),
-        frames: parseTcpdump(readFileSync(join(VECTOR_DIR, `${name}.txt`), 'utf8')),
-      };
-    });
-}

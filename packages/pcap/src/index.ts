@@ -1,0 +1,3 @@
+export * from './captures.js';
+export * from './pcap.js';
+export * from './tcpdump.js';
