@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests and the demo use (none yet for the pure core).
-APT_PACKAGES=()
+# Debian packages the tests and the demo use: namespaces (iproute2), ping, captures (tcpdump) and
+# keepalived for interoperability tests.
+APT_PACKAGES=(iproute2 iputils-ping tcpdump keepalived)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

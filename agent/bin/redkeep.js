@@ -11,6 +11,8 @@ process.stdout.on('error', (err) => {
 main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
+    // Everything should be closed by now; if a stray handle remains, do not hang on it.
+    setTimeout(() => process.exit(status), 1000).unref();
   },
   (err) => {
     process.stderr.write(`redkeep: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

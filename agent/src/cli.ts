@@ -1,5 +1,10 @@
 import yargs from 'yargs';
+import { checkConfigCommand } from './commands/check-config.js';
 import { decodeCommand } from './commands/decode.js';
+import { runCommand } from './commands/run.js';
+import { statusCommand } from './commands/status.js';
+import { watchCommand } from './commands/watch.js';
+import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig } from './config/config.js';
 import { type Output, processOutput } from './output.js';
 
 /**
@@ -21,6 +26,57 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' }),
       (a) => {
         status = decodeCommand({ file: a.file, json: a.json }, out);
+      },
+    )
+    .command(
+      'run',
+      'run the agent in the foreground (SIGTERM or SIGINT stops it cleanly)',
+      (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'TOML configuration file' }),
+      async (a) => {
+        status = await runCommand(a.config, out);
+      },
+    )
+    .command(
+      'check-config <file>',
+      'validate a configuration file: a summary and exit 0, or every error (file:line: key: problem) and exit 1',
+      (y) => y.positional('file', { type: 'string', demandOption: true }),
+      (a) => {
+        status = checkConfigCommand(a.file, out);
+      },
+    )
+    .command(
+      'status',
+      'show what the running agent knows: state, priorities, master, VIPs, last transition, counters',
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON' })
+          .option('socket', { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` })
+          .option('config', { alias: 'c', type: 'string', describe: 'take the control socket path from this config' }),
+      async (a) => {
+        let socket = a.socket;
+        if (socket === undefined && a.config !== undefined) {
+          try {
+            socket = loadConfig(a.config).agent.controlSocket;
+          } catch (e) {
+            if (!(e instanceof ConfigError)) throw e;
+            for (const line of e.message.split('\n')) out.error(line);
+            status = 1;
+            return;
+          }
+        }
+        status = await statusCommand({ socket: socket ?? DEFAULT_CONTROL_SOCKET, json: a.json }, out);
+      },
+    )
+    .command(
+      'watch',
+      'decode VRRP adverts and ARP live on an interface, in the format of decode',
+      (y) =>
+        y
+          .option('interface', { alias: 'i', type: 'string', demandOption: true, describe: 'interface to listen on' })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' })
+          .option('count', { type: 'number', describe: 'stop after this many frames' }),
+      async (a) => {
+        status = await watchCommand({ interface: a.interface, json: a.json, count: a.count }, out);
       },
     )
     .demandCommand(1, 'name a command')

@@ -54,6 +54,14 @@ function macText(b: Buffer | undefined): string | undefined {
 export class HostNetlink {
   private readonly sock: RtNetlinkSocket;
   private events: RtNetlinkSocket | undefined;
+  /** One request at a time: concurrent dumps on one socket interleave and fail. */
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
 
   private constructor(sock: RtNetlinkSocket) {
     this.sock = sock;
@@ -66,7 +74,7 @@ export class HostNetlink {
   async links(): Promise<HostLink[]> {
     let msgs;
     try {
-      msgs = await this.sock.getLinks();
+      msgs = await this.serial(() => this.sock.getLinks());
     } catch (e) {
       throw wrapError('list links', e);
     }
@@ -89,7 +97,7 @@ export class HostNetlink {
   async addresses(index?: number): Promise<HostAddress[]> {
     let msgs;
     try {
-      msgs = await this.sock.getAddresses();
+      msgs = await this.serial(() => this.sock.getAddresses());
     } catch (e) {
       throw wrapError('list addresses', e);
     }
@@ -124,7 +132,8 @@ export class HostNetlink {
     const buf = Buffer.from(bytes);
     const attrs = family === 'ipv4' ? { local: buf, address: buf, ...(label ? { label } : {}) } : { local: buf, address: buf };
     try {
-      await this.sock.newAddress(
+      await this.serial(() =>
+        this.sock.newAddress(
         {
           family: family === 'ipv4' ? AF_INET : AF_INET6,
           prefixlen: prefixLength,
@@ -134,6 +143,7 @@ export class HostNetlink {
         },
         attrs,
         { flags: netlink.FlagsNew.CREATE | netlink.FlagsNew.EXCL },
+        ),
       );
       return true;
     } catch (e) {
@@ -148,9 +158,11 @@ export class HostNetlink {
     const bytes = parseAddress(family, address);
     if (!bytes) throw new NetlinkError(`not an ${family} address: ${address}`, 'EINVAL');
     try {
-      await this.sock.delAddress(
-        { family: family === 'ipv4' ? AF_INET : AF_INET6, prefixlen: prefixLength, index },
-        { local: Buffer.from(bytes) },
+      await this.serial(() =>
+        this.sock.delAddress(
+          { family: family === 'ipv4' ? AF_INET : AF_INET6, prefixlen: prefixLength, index },
+          { local: Buffer.from(bytes) },
+        ),
       );
       return true;
     } catch (e) {

@@ -71,7 +71,7 @@ describe('startup', () => {
     const i = new VrrpInstance(config({ priority: 255 }));
     const out = i.handle({ type: 'start' }, 0);
     assert.equal(i.state, 'master');
-    assert.deepEqual(types(out), ['state-changed', 'add-vips', 'send-advert', 'send-garps']);
+    assert.deepEqual(types(out), ['state-changed', 'send-advert', 'add-vips', 'send-garps']);
     assert.deepEqual(sentPriorities(out), [255]);
   });
 
@@ -110,11 +110,11 @@ describe('startup', () => {
 });
 
 describe('backup', () => {
-  it('becomes master when Master_Down_Timer expires: VIPs, then advert, then GARPs', () => {
+  it('becomes master when Master_Down_Timer expires: advert, then VIPs, then GARPs', () => {
     const i = backup();
     const at = i.nextDeadline() ?? assert.fail();
     const out = i.handle({ type: 'timeout' }, at);
-    assert.deepEqual(types(out), ['state-changed', 'add-vips', 'send-advert', 'send-garps']);
+    assert.deepEqual(types(out), ['state-changed', 'send-advert', 'add-vips', 'send-garps']);
     const garps = out.find((a) => a.type === 'send-garps');
     assert.equal(garps?.type === 'send-garps' && garps.count, KEEPALIVED_GARP_DEFAULTS.repeat);
     assert.equal(i.status().lastTransition?.reason, 'master-down-timer');

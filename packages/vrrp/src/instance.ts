@@ -675,10 +675,11 @@ export class VrrpInstance {
         this.masterAdverIntervalCs = this.config.advertIntervalCs;
         this.masterAddress = undefined;
         this.masterPriority = undefined;
-        // RFC 5798 §6.4.1/§6.4.2: advertise, take the addresses, announce them (keepalived sends
-        // the advert first, then the gratuitous ARPs; the addresses must be up before the ARPs).
-        this.setVips(true, out);
+        // RFC 5798 §6.4.1/§6.4.2: advertise, take the addresses, announce them. The advert goes
+        // first, as keepalived sends it: the other routers hear at once, before the (slower)
+        // address change; the gratuitous ARPs follow the addresses.
         this.sendAdvert(this.effective, out);
+        this.setVips(true, out);
         this.sendGarps(this.config.garp.repeat, 'become-master', out);
         this.adverAtMs = nowMs + this.config.advertIntervalCs * 10;
         const g = this.config.garp;

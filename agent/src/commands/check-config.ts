@@ -1,0 +1,24 @@
+import { ConfigError, loadConfig } from '../config/config.js';
+import type { Output } from '../output.js';
+
+/** `redkeep check-config FILE`: 0 and a summary, or every error and 1. */
+export function checkConfigCommand(file: string, out: Output): number {
+  try {
+    const c = loadConfig(file);
+    out.print(`${file}: OK, ${c.instances.length} instance${c.instances.length === 1 ? '' : 's'}`);
+    for (const i of c.instances) {
+      const mode = i.unicastPeers.length > 0 ? `unicast to ${i.unicastPeers.join(', ')}` : 'multicast';
+      out.print(
+        `  ${i.name}: ${i.interface} vrid ${i.vrid} VRRPv${i.version} priority ${i.priority} every ${i.advertIntervalCs * 10} ms, ${mode}, ` +
+          `${i.preempt ? 'preempt' : 'nopreempt'}${i.preemptDelayMs ? ` after ${i.preemptDelayMs} ms` : ''}, ` +
+          `VIPs ${i.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`).join(', ')}` +
+          `${i.authPass !== undefined ? ', PASS auth' : ''}`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const line of e.message.split('\n')) out.error(line);
+    return 1;
+  }
+}

@@ -1,0 +1,47 @@
+import { ConfigError, loadConfig } from '../config/config.js';
+import { Agent } from '../daemon/agent.js';
+import { createLogger, flushLogger } from '../log.js';
+import type { Output } from '../output.js';
+
+/**
+ * `redkeep run --config FILE`: the foreground daemon. Resolves with the exit status once a
+ * SIGTERM or SIGINT has taken it through the one shutdown path.
+ */
+export async function runCommand(file: string, out: Output): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const line of e.message.split('\n')) out.error(line);
+    return 1;
+  }
+  const log = createLogger(config.agent.logLevel, config.agent.logFormat, { agent: config.agent.name });
+  const agent = new Agent(config, log);
+  let status = 0;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log.info(`${sig} received`);
+      void agent.stop().finally(resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    process.on('SIGHUP', () => log.warn('SIGHUP: reload is not implemented yet; the running configuration stays'));
+    process.on('uncaughtException', (e) => {
+      log.error('unexpected error; stopping', { error: e.stack ?? e.message });
+      status = 70;
+      void agent.stop().finally(resolve);
+    });
+  });
+  try {
+    await agent.start();
+  } catch (e) {
+    log.error('cannot start', { error: e instanceof Error ? e.message : String(e) });
+    await agent.stop();
+    await flushLogger(log);
+    return 1;
+  }
+  await stopped;
+  await flushLogger(log);
+  return status;
+}

@@ -1,0 +1,62 @@
+import { controlRequest } from '../control/client.js';
+import type { AgentStatus } from '../daemon/agent.js';
+import type { Output } from '../output.js';
+
+export interface StatusArgs {
+  readonly socket: string;
+  readonly json: boolean;
+}
+
+function ago(iso: string | undefined): string {
+  if (!iso) return '';
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  if (s < 120) return `${s.toFixed(1)} s ago`;
+  if (s < 7200) return `${(s / 60).toFixed(0)} min ago`;
+  return `${(s / 3600).toFixed(1)} h ago`;
+}
+
+export function formatStatus(st: AgentStatus): string[] {
+  const lines = [`redkeep ${st.agent.version} "${st.agent.name}" pid ${st.agent.pid}, up ${(st.agent.uptimeMs / 1000).toFixed(0)} s, config ${st.agent.config}`];
+  for (const i of st.instances) {
+    const master = i.state === 'master' ? 'this host' : i.masterAddress ? `${i.masterAddress} (priority ${i.masterPriority ?? '?'})` : 'unknown';
+    lines.push('');
+    lines.push(`${i.name}: ${i.state.toUpperCase()}  ${i.interface} vrid ${i.vrid} VRRPv${i.version}${i.unicastPeers.length ? ' unicast' : ''}`);
+    if (i.waitingFor) lines.push(`  waiting for ${i.waitingFor}`);
+    lines.push(`  priority ${i.effectivePriority ?? '-'} (base ${i.basePriority}), master ${master}, adverts every ${i.advertIntervalCs * 10} ms`);
+    lines.push(`  VIPs ${i.virtualAddresses.join(', ')}; held here: ${i.vipsHeld.length ? i.vipsHeld.join(', ') : 'none'}`);
+    if (i.lastTransition) {
+      const t = i.lastTransition;
+      lines.push(`  last transition ${t.from} -> ${t.to} (${t.reason}${t.detail ? `: ${t.detail}` : ''}) ${ago(t.at)}`);
+    }
+    if (i.counters) {
+      const c = i.counters;
+      const drops = Object.entries(c.drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+      lines.push(`  adverts in ${c.advertsRx} out ${c.advertsTx}, transitions ${c.transitions}, GARPs sent ${c.garpsSent}, drops: ${drops}`);
+    }
+  }
+  for (const f of st.interfaces) {
+    const drops = Object.entries(f.drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    lines.push('');
+    lines.push(`interface ${f.name}: packets ${f.packetsRx}, unattributed drops: ${drops}, send errors ${f.sendErrors}`);
+  }
+  return lines;
+}
+
+/** `redkeep status [--json] [--socket PATH]` */
+export async function statusCommand(args: StatusArgs, out: Output): Promise<number> {
+  let res;
+  try {
+    res = await controlRequest(args.socket, { cmd: 'status' });
+  } catch (e) {
+    out.error(`redkeep status: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  if (!res.ok) {
+    out.error(`redkeep status: ${res.error}`);
+    return 1;
+  }
+  const st = res.result as AgentStatus;
+  if (args.json) out.print(JSON.stringify(st, null, 2));
+  else for (const l of formatStatus(st)) out.print(l);
+  return 0;
+}

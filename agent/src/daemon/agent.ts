@@ -1,0 +1,185 @@
+// The daemon: wires config, host networking and one runner per instance. start() brings it up
+// (stale VIPs removed first); stop() is the one shutdown path (priority 0, VIPs released,
+// sockets closed). Host state is observed through netlink events and a periodic reconcile.
+
+import type { Server } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
+import type { InstanceSettings, RedkeepConfig } from '../config/config.js';
+import { startControlServer, stopControlServer } from '../control/server.js';
+import type { ControlRequest } from '../control/protocol.js';
+import type { Logger } from '../log.js';
+import { InterfaceIo } from './interface-io.js';
+import { InstanceRunner, type RunnerStatus } from './instance-runner.js';
+import { type VipSpec, VipReconciler } from './vip-reconciler.js';
+
+export const REDKEEP_VERSION = '0.1.0';
+
+export interface AgentStatus {
+  readonly agent: {
+    readonly name: string;
+    readonly version: string;
+    readonly pid: number;
+    readonly uptimeMs: number;
+    readonly config: string;
+  };
+  readonly interfaces: readonly {
+    name: string;
+    index: number;
+    mac: string | undefined;
+    packetsRx: number;
+    drops: Record<string, number>;
+    sendErrors: number;
+    garpsSent: number;
+  }[];
+  readonly instances: readonly RunnerStatus[];
+}
+
+export class Agent {
+  private readonly nl = HostNetlink.open();
+  private readonly ios = new Map<string, InterfaceIo>();
+  private readonly runners: InstanceRunner[] = [];
+  private vips: VipReconciler | undefined;
+  private control: Server | undefined;
+  private readonly startedAt = performance.now();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing = false;
+  private stopped = false;
+
+  constructor(
+    private readonly config: RedkeepConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const links = await this.nl.links();
+    const specs: VipSpec[] = c.instances.flatMap((i) =>
+      i.virtualAddresses.map((v) => ({
+        instance: i.name,
+        interface: i.interface,
+        family: v.family,
+        address: v.address,
+        prefixLength: v.prefixLength,
+        label: v.family === 'ipv4' ? i.addressLabel : undefined,
+      })),
+    );
+    this.vips = new VipReconciler(this.nl, specs, this.log);
+    // A crash may have left our VIPs behind: remove them before any instance runs.
+    await this.vips.kick();
+
+    for (const inst of c.instances) {
+      const link = links.find((l) => l.name === inst.interface);
+      if (!link) throw new Error(`instance ${inst.name}: interface ${inst.interface} does not exist`);
+      let io = this.ios.get(inst.interface);
+      if (!io) {
+        io = new InterfaceIo(link.name, link.index, link.mac, this.log);
+        this.ios.set(inst.interface, io);
+      }
+      const runner = new InstanceRunner(inst, io, this.vips, this.log);
+      io.attach(runner);
+      this.runners.push(runner);
+    }
+    for (const io of this.ios.values()) io.open();
+
+    this.nl.subscribe(() => this.scheduleRefresh());
+    this.vips.startPeriodic();
+    await this.refresh();
+    this.control = await startControlServer(c.agent.controlSocket, c.agent.controlGroup, (req) => this.answer(req));
+    this.log.info('redkeep started', { instances: c.instances.length, control: c.agent.controlSocket });
+  }
+
+  /** Link and address events arrive in bursts: look once, soon after the first. */
+  private scheduleRefresh(): void {
+    if (this.refreshTimer || this.stopped) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refresh();
+    }, 5);
+  }
+
+  /** Reads links and addresses, tells instances, starts those that were waiting, reconciles VIPs. */
+  private async refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.scheduleRefresh();
+      return;
+    }
+    this.refreshing = true;
+    try {
+      const links = await this.nl.links();
+      const addrs = await this.nl.addresses();
+      const byName = new Map(links.map((l) => [l.name, l]));
+      for (const r of this.runners) {
+        const s = r.settings;
+        const own = byName.get(s.interface);
+        r.setLink(own !== undefined && own.adminUp && own.carrier);
+        for (const t of s.trackInterfaces) {
+          const l = byName.get(t.name);
+          r.setTrackedInterface(t.name, l !== undefined && l.adminUp && l.carrier);
+        }
+        if (r.state === 'waiting') r.start(this.sourceAddress(s, own, addrs));
+      }
+      await this.vips?.kick();
+    } catch (e) {
+      this.log.error('cannot read links and addresses', { error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  /** The advert source: unicast_source, else the interface's first own address of the family. */
+  private sourceAddress(s: InstanceSettings, link: HostLink | undefined, addrs: readonly HostAddress[]): string | undefined {
+    if (s.unicastSource !== undefined) return s.unicastSource;
+    if (!link) return undefined;
+    const vips = new Set(this.config.instances.flatMap((i) => i.virtualAddresses.map((v) => v.address)));
+    const mine = addrs.filter((a) => a.index === link.index && a.family === s.family && !vips.has(a.address));
+    // RFC 5798 §5.1.2.2: over IPv6 the source is the link-local address.
+    const pick = s.family === 'ipv6' ? mine.find((a) => a.address.startsWith('fe80:')) : mine[0];
+    return pick?.address;
+  }
+
+  private answer(req: ControlRequest): unknown {
+    switch (req.cmd) {
+      case 'ping':
+        return 'pong';
+      case 'status':
+        return this.status();
+    }
+  }
+
+  status(): AgentStatus {
+    return {
+      agent: {
+        name: this.config.agent.name,
+        version: REDKEEP_VERSION,
+        pid: process.pid,
+        uptimeMs: Math.round(performance.now() - this.startedAt),
+        config: this.config.file,
+      },
+      interfaces: [...this.ios.values()].map((io) => ({
+        name: io.name,
+        index: io.index,
+        mac: io.mac,
+        packetsRx: io.counters.packetsRx,
+        drops: { ...io.counters.drops },
+        sendErrors: io.counters.sendErrors,
+        garpsSent: io.counters.garpsSent,
+      })),
+      instances: this.runners.map((r) => r.status()),
+    };
+  }
+
+  /** The one shutdown path: priority-0 adverts from masters, VIPs released, everything closed. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.log.info('redkeep stopping');
+    await Promise.all(this.runners.map((r) => r.stop()));
+    await this.vips?.releaseAll();
+    for (const io of this.ios.values()) io.close();
+    if (this.control) await stopControlServer(this.control, this.config.agent.controlSocket);
+    this.nl.close();
+    this.log.info('redkeep stopped');
+  }
+}

@@ -1,0 +1,242 @@
+// Drives one VRRP core: feeds it inputs with the monotonic clock, arms a timer for its next
+// deadline, and carries out its actions in order (VIPs up before gratuitous ARPs go out).
+
+import { performance } from 'node:perf_hooks';
+import {
+  type DecodeResult,
+  type InstanceStatus,
+  type VrrpAction,
+  type VrrpInput,
+  VrrpInstance,
+  type VrrpState,
+} from '@redkeep/vrrp';
+import type { InstanceSettings } from '../config/config.js';
+import type { Logger } from '../log.js';
+import type { AdvertSink, InterfaceIo } from './interface-io.js';
+import type { VipReconciler } from './vip-reconciler.js';
+
+export const TRACK_INTERFACE_PREFIX = 'interface:';
+
+export interface RunnerStatus {
+  readonly name: string;
+  readonly interface: string;
+  readonly vrid: number;
+  readonly version: 2 | 3;
+  readonly family: string;
+  readonly state: VrrpState | 'waiting';
+  /** Why the instance is not running yet, e.g. no address on its interface. */
+  readonly waitingFor: string | undefined;
+  readonly basePriority: number;
+  readonly effectivePriority: number | undefined;
+  readonly masterAddress: string | undefined;
+  readonly masterPriority: number | undefined;
+  readonly advertIntervalCs: number;
+  readonly masterAdverIntervalCs: number | undefined;
+  readonly primaryAddress: string | undefined;
+  readonly unicastPeers: readonly string[];
+  readonly virtualAddresses: readonly string[];
+  readonly vipsHeld: readonly string[];
+  readonly lastTransition:
+    | { at: string; from: VrrpState; to: VrrpState; reason: string; detail?: string }
+    | undefined;
+  readonly tracks: InstanceStatus['tracks'];
+  readonly counters: (InstanceStatus['counters'] & { garpsSent: number }) | undefined;
+}
+
+export class InstanceRunner implements AdvertSink {
+  private core: VrrpInstance | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private primary: string | undefined;
+  private waitingFor: string | undefined = 'start';
+  private lastTransitionWall: string | undefined;
+  private garpsSent = 0;
+  private linkUp = true;
+  private readonly trackState = new Map<string, boolean>();
+  private stopping = false;
+
+  constructor(
+    readonly settings: InstanceSettings,
+    private readonly io: InterfaceIo,
+    private readonly vips: VipReconciler,
+    private readonly log: Logger,
+  ) {}
+
+  get vrid(): number {
+    return this.settings.vrid;
+  }
+
+  get family(): 'ipv4' | 'ipv6' {
+    return this.settings.family;
+  }
+
+  get state(): VrrpState | 'waiting' {
+    return this.core?.state ?? 'waiting';
+  }
+
+  /** Creates the core once the source address is known, and starts it. */
+  start(primaryAddress: string | undefined): void {
+    if (this.core) return;
+    if (!primaryAddress) {
+      const why = `an ${this.settings.family} address on ${this.settings.interface}`;
+      if (this.waitingFor !== why) this.log.warn(`instance waits for ${why}`, { instance: this.settings.name });
+      this.waitingFor = why;
+      return;
+    }
+    const s = this.settings;
+    this.primary = primaryAddress;
+    this.core = new VrrpInstance({
+      name: s.name,
+      vrid: s.vrid,
+      version: s.version,
+      family: s.family,
+      priority: s.priority,
+      advertIntervalCs: s.advertIntervalCs,
+      preempt: s.preempt,
+      preemptDelayMs: s.preemptDelayMs,
+      primaryAddress,
+      virtualAddresses: s.virtualAddresses.map((v) => v.address),
+      ...(s.authPass !== undefined ? { authPassword: s.authPass } : {}),
+      garp: s.garp,
+      tracks: s.trackInterfaces.map((t) => ({
+        name: `${TRACK_INTERFACE_PREFIX}${t.name}`,
+        weight: t.weight,
+        initiallyOk: this.trackState.get(t.name) ?? true,
+      })),
+      ...(s.unicastPeers.length > 0 ? { unicastPeers: s.unicastPeers } : {}),
+    });
+    this.waitingFor = undefined;
+    this.log.info('instance starting', { instance: s.name, vrid: s.vrid, priority: s.priority, source: primaryAddress });
+    if (!this.linkUp) this.input({ type: 'interface', up: false });
+    this.input({ type: 'start' });
+  }
+
+  /** The instance's own interface: carrier up or down. */
+  setLink(up: boolean): void {
+    if (this.linkUp === up) return;
+    this.linkUp = up;
+    if (this.core) this.input({ type: 'interface', up });
+  }
+
+  /** A tracked interface changed. */
+  setTrackedInterface(name: string, up: boolean): void {
+    if (!this.settings.trackInterfaces.some((t) => t.name === name)) return;
+    if (this.trackState.get(name) === up) return;
+    this.trackState.set(name, up);
+    if (this.core) this.input({ type: 'track', name: `${TRACK_INTERFACE_PREFIX}${name}`, ok: up });
+  }
+
+  deliver(r: DecodeResult): void {
+    if (!this.core || this.stopping) return;
+    if (r.ok && r.ip) this.input({ type: 'advert', advert: r.advert, source: r.ip.src });
+    else if (!r.ok) this.input({ type: 'advert-dropped', reason: r.reason });
+  }
+
+  /** One shutdown path: priority 0 if master, VIPs released; resolves when done. */
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.core && this.core.state !== 'stopped') this.input({ type: 'shutdown' });
+    this.stopping = true;
+    await this.queue;
+  }
+
+  private input(input: VrrpInput): void {
+    const core = this.core;
+    if (!core || this.stopping) return;
+    const actions = core.handle(input, performance.now());
+    for (const a of actions) this.enqueue(a);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const core = this.core;
+    if (!core || this.stopping) return;
+    const deadline = core.nextDeadline();
+    if (deadline === undefined) return;
+    const delay = Math.max(0, deadline - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.input({ type: 'timeout' });
+    }, Math.ceil(delay));
+  }
+
+  /** Actions run one after another, in the order the core gave them. */
+  private enqueue(a: VrrpAction): void {
+    this.queue = this.queue.then(() => this.execute(a)).catch((e: unknown) => {
+      this.log.error('action failed', { instance: this.settings.name, action: a.type, error: e instanceof Error ? e.message : String(e) });
+    });
+  }
+
+  private async execute(a: VrrpAction): Promise<void> {
+    const s = this.settings;
+    switch (a.type) {
+      case 'send-advert':
+        await this.io.sendAdvert(a.advert, this.primary ?? '', s.unicastPeers);
+        return;
+      case 'add-vips':
+        await this.vips.want(s.name, true);
+        return;
+      case 'remove-vips':
+        await this.vips.want(s.name, false);
+        return;
+      case 'send-garps':
+        this.garpsSent += await this.io.announce(a.addresses, a.count, s.garp.intervalMs);
+        return;
+      case 'state-changed':
+        this.lastTransitionWall = new Date().toISOString();
+        this.log.info(`${a.from} -> ${a.to}`, {
+          instance: s.name,
+          reason: a.reason,
+          ...(a.detail !== undefined ? { detail: a.detail } : {}),
+          priority: a.priority,
+        });
+        return;
+      case 'priority-changed':
+        this.log.info('effective priority changed', { instance: s.name, from: a.from, to: a.to });
+        return;
+      case 'unexpected-input':
+        this.log.error('BUG: input makes no sense in this state', { instance: s.name, input: a.input, state: a.state, message: a.message });
+        return;
+    }
+  }
+
+  status(): RunnerStatus {
+    const s = this.settings;
+    const st = this.core?.status();
+    const lt = st?.lastTransition;
+    return {
+      name: s.name,
+      interface: s.interface,
+      vrid: s.vrid,
+      version: s.version,
+      family: s.family,
+      state: st?.state ?? 'waiting',
+      waitingFor: this.waitingFor,
+      basePriority: s.priority,
+      effectivePriority: st?.effectivePriority,
+      masterAddress: st?.masterAddress,
+      masterPriority: st?.masterPriority,
+      advertIntervalCs: s.advertIntervalCs,
+      masterAdverIntervalCs: st?.masterAdverIntervalCs,
+      primaryAddress: this.primary,
+      unicastPeers: s.unicastPeers,
+      virtualAddresses: s.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`),
+      vipsHeld: this.vips.held(s.name),
+      lastTransition:
+        lt === undefined
+          ? undefined
+          : {
+              at: this.lastTransitionWall ?? '',
+              from: lt.from,
+              to: lt.to,
+              reason: lt.reason,
+              ...(lt.detail !== undefined ? { detail: lt.detail } : {}),
+            },
+      tracks: st?.tracks ?? [],
+      counters: st ? { ...st.counters, garpsSent: this.garpsSent } : undefined,
+    };
+  }
+}

@@ -1,0 +1,138 @@
+// Everything one interface carries for the agent: the VRRP sockets (one per address family in
+// use), the announcer for gratuitous ARP / unsolicited NA, and the dispatch of received adverts
+// to instances by VRID. Packets that cannot be attributed to an instance are counted here.
+
+import {
+  Announcer,
+  type VrrpSocket,
+  openVrrpSocketV4,
+  openVrrpSocketV6,
+} from '@redkeep/host';
+import {
+  type AddressFamily,
+  type DecodeResult,
+  VRRP_MULTICAST_IPV4,
+  VRRP_MULTICAST_IPV6,
+  type VrrpAdvert,
+  decodeIpv4Datagram,
+  decodeIpv6Packet,
+  encodeIpv4Datagram,
+  encodeVrrp,
+} from '@redkeep/vrrp';
+import type { Logger } from '../log.js';
+
+export interface AdvertSink {
+  readonly vrid: number;
+  readonly family: AddressFamily;
+  deliver(result: DecodeResult): void;
+}
+
+export interface InterfaceCounters {
+  packetsRx: number;
+  /** Packets dropped before an instance could be named: by decode reason, or unknown-vrid. */
+  drops: Record<string, number>;
+  sendErrors: number;
+  garpsSent: number;
+}
+
+export class InterfaceIo {
+  readonly counters: InterfaceCounters = { packetsRx: 0, drops: {}, sendErrors: 0, garpsSent: 0 };
+  private readonly sinks: AdvertSink[] = [];
+  private v4: VrrpSocket | undefined;
+  private v6: VrrpSocket | undefined;
+  private announcer: Announcer | undefined;
+  private ipId = 0;
+  private lastSendError: string | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly index: number,
+    readonly mac: string | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  attach(sink: AdvertSink): void {
+    this.sinks.push(sink);
+  }
+
+  /** Opens the sockets the attached instances need. Throws VrrpSocketError on failure. */
+  open(): void {
+    const handlers = (family: AddressFamily) => ({
+      onPacket: (p: Uint8Array) => this.receive(family, p),
+      onError: (e: Error) => this.log.error('VRRP socket error', { interface: this.name, error: e.message }),
+    });
+    if (this.sinks.some((s) => s.family === 'ipv4')) this.v4 = openVrrpSocketV4(this.name, this.index, handlers('ipv4'));
+    if (this.sinks.some((s) => s.family === 'ipv6')) this.v6 = openVrrpSocketV6(this.name, this.index, handlers('ipv6'));
+    if (this.mac) this.announcer = Announcer.open(this.index, this.mac);
+  }
+
+  close(): void {
+    this.v4?.close();
+    this.v6?.close();
+    this.announcer?.close();
+    this.v4 = this.v6 = this.announcer = undefined;
+  }
+
+  private receive(family: AddressFamily, packet: Uint8Array): void {
+    this.counters.packetsRx++;
+    const r = family === 'ipv4' ? decodeIpv4Datagram(packet) : decodeIpv6Packet(packet);
+    const vrid = r.advert?.vrid;
+    const sink = vrid === undefined ? undefined : this.sinks.find((s) => s.vrid === vrid && s.family === family);
+    if (sink) {
+      sink.deliver(r);
+      return;
+    }
+    const reason = r.ok || r.reason === 'bad-checksum' || r.reason === 'bad-ttl' ? 'unknown-vrid' : r.reason;
+    this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
+  }
+
+  /** Sends an advert from `src` to each destination (the multicast group, or unicast peers). */
+  async sendAdvert(advert: VrrpAdvert, src: string, unicastPeers: readonly string[]): Promise<void> {
+    const dsts = unicastPeers.length > 0 ? unicastPeers : [advert.family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
+    await Promise.all(
+      dsts.map(async (dst) => {
+        try {
+          const msg = encodeVrrp(advert, { src, dst });
+          if (advert.family === 'ipv4') {
+            if (!this.v4) throw new Error('no IPv4 VRRP socket');
+            this.ipId = (this.ipId + 1) & 0xffff;
+            await this.v4.send(encodeIpv4Datagram(msg, { src, dst, id: this.ipId }), dst);
+          } else {
+            if (!this.v6) throw new Error('no IPv6 VRRP socket');
+            await this.v6.send(msg, dst);
+          }
+          if (this.lastSendError !== undefined) {
+            this.log.info('sending adverts works again', { interface: this.name });
+            this.lastSendError = undefined;
+          }
+        } catch (e) {
+          this.counters.sendErrors++;
+          const msg = e instanceof Error ? e.message : String(e);
+          if (msg !== this.lastSendError) {
+            this.lastSendError = msg;
+            this.log.warn('cannot send advert', { interface: this.name, to: dst, error: msg });
+          }
+        }
+      }),
+    );
+  }
+
+  /** Sends `count` rounds of gratuitous ARP / NA for the addresses, `intervalMs` apart. */
+  async announce(addresses: readonly string[], count: number, intervalMs: number): Promise<number> {
+    const a = this.announcer;
+    if (!a) return 0;
+    let sent = 0;
+    for (let i = 0; i < count; i++) {
+      if (i > 0 && intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
+      try {
+        sent += a.sendRound(addresses);
+      } catch (e) {
+        this.counters.sendErrors++;
+        this.log.warn('cannot send gratuitous ARP/NA', { interface: this.name, error: e instanceof Error ? e.message : String(e) });
+        break;
+      }
+    }
+    this.counters.garpsSent += sent;
+    return sent;
+  }
+}

@@ -1,0 +1,165 @@
+// Virtual addresses are reconciled, not fired once: the wanted set (from the instances' cores)
+// is compared with what netlink shows, and the difference is applied. It runs when an instance
+// changes its wish, when the kernel announces an address or link change, and periodically, so an
+// address removed by someone else while master is put back. Only configured VIPs are touched.
+
+import type { HostNetlink } from '@redkeep/host';
+import type { AddressFamily } from '@redkeep/vrrp';
+import type { Logger } from '../log.js';
+
+export interface VipSpec {
+  readonly instance: string;
+  readonly interface: string;
+  readonly family: AddressFamily;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly label: string | undefined;
+}
+
+export interface VipObservation {
+  readonly key: string;
+  readonly present: boolean;
+}
+
+function keyOf(v: VipSpec): string {
+  return `${v.interface}/${v.address}`;
+}
+
+export class VipReconciler {
+  private readonly specs: readonly VipSpec[];
+  private readonly wanted = new Set<string>();
+  private readonly present = new Set<string>();
+  /** Last failure per VIP, so a failure is logged once per change of condition. */
+  private readonly failing = new Map<string, string>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Counters for status and tests. */
+  added = 0;
+  removed = 0;
+  repaired = 0;
+
+  constructor(
+    private readonly nl: HostNetlink,
+    specs: readonly VipSpec[],
+    private readonly log: Logger,
+    private readonly periodMs = 2000,
+  ) {
+    this.specs = specs;
+  }
+
+  /** Sets whether an instance wants its VIPs, then reconciles; resolves when applied. */
+  want(instance: string, held: boolean): Promise<void> {
+    for (const v of this.specs) {
+      if (v.instance !== instance) continue;
+      if (held) this.wanted.add(keyOf(v));
+      else this.wanted.delete(keyOf(v));
+    }
+    return this.kick();
+  }
+
+  /** VIPs of an instance that are on the interface right now (as last observed). */
+  held(instance: string): string[] {
+    return this.specs
+      .filter((v) => v.instance === instance && this.present.has(keyOf(v)))
+      .map((v) => `${v.address}/${v.prefixLength}`);
+  }
+
+  startPeriodic(): void {
+    const tick = (): void => {
+      if (this.stopped) return;
+      void this.kick().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.periodMs);
+      });
+    };
+    this.timer = setTimeout(tick, this.periodMs);
+  }
+
+  /** Runs a reconciliation now (or right after the one in progress). */
+  kick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.reconcileOnce();
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Stops the periodic run and removes every configured VIP; resolves when done. */
+  async releaseAll(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wanted.clear();
+    await this.kick();
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    let links;
+    let addrs;
+    try {
+      links = await this.nl.links();
+      addrs = await this.nl.addresses();
+    } catch (e) {
+      this.fail('*', `cannot read addresses: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    this.clear('*');
+    const index = new Map(links.map((l) => [l.name, l.index]));
+    const on = new Set(addrs.map((a) => `${a.index}/${a.address}`));
+    for (const v of this.specs) {
+      const key = keyOf(v);
+      const ifindex = index.get(v.interface);
+      if (ifindex === undefined) {
+        this.present.delete(key);
+        this.fail(key, `interface ${v.interface} does not exist`);
+        continue;
+      }
+      const isOn = on.has(`${ifindex}/${v.address}`);
+      const want = this.wanted.has(key);
+      try {
+        if (want && !isOn) {
+          await this.nl.addAddress(ifindex, v.family, v.address, v.prefixLength, v.label);
+          this.added++;
+          if (this.present.has(key)) {
+            // We held it and it vanished: someone removed it.
+            this.repaired++;
+            this.log.warn('virtual address was removed by someone else; put back', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
+          } else {
+            this.log.info('virtual address added', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
+          }
+          this.present.add(key);
+        } else if (!want && isOn) {
+          await this.nl.delAddress(ifindex, v.family, v.address, v.prefixLength);
+          this.removed++;
+          this.present.delete(key);
+          this.log.info('virtual address removed', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
+        } else if (isOn) this.present.add(key);
+        else this.present.delete(key);
+        this.clear(key);
+      } catch (e) {
+        this.fail(key, `${want ? 'add' : 'remove'} ${v.address}/${v.prefixLength} on ${v.interface}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  private fail(key: string, message: string): void {
+    if (this.failing.get(key) === message) return;
+    this.failing.set(key, message);
+    this.log.error(message, { will: 'retry' });
+  }
+
+  private clear(key: string): void {
+    const was = this.failing.get(key);
+    if (was === undefined) return;
+    this.failing.delete(key);
+    this.log.info('recovered', { from: was });
+  }
+}
