@@ -5,6 +5,7 @@
 
 import { type ChildProcess, type SpawnOptions, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 export const LAB_PREFIX = 'rk';
 export const LAB_SUBNET_V4 = '192.0.2';
@@ -188,6 +189,31 @@ export class Lab {
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
+  }
+
+  /**
+   * Signals every process in a host's namespace whose command name is `comm` (e.g. keepalived,
+   * which runs a parent and a VRRP child). Never touches processes outside the namespace.
+   */
+  signalAll(host: string, comm: string, signal: NodeJS.Signals | 0): number {
+    const r = spawnSync('ip', ['netns', 'pids', this.host(host).ns], { encoding: 'utf8' });
+    let n = 0;
+    for (const pid of (r.stdout ?? '').split('\n').filter(Boolean)) {
+      let name = '';
+      try {
+        name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        continue;
+      }
+      if (name !== comm) continue;
+      try {
+        process.kill(Number(pid), signal);
+        n++;
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return n;
   }
 
   /** Carrier down on the host's link (its bridge port goes down). */

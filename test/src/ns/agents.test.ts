@@ -1,0 +1,178 @@
+// Three redkeep agents in network namespaces, real packets: election, kill -9, SIGTERM handover,
+// gratuitous ARP, restart after a crash, link cut, unicast.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess } from 'node:child_process';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AgentProc, Lab, REDKEEP_BIN, RunDir, holders, sleep, waitFor } from '@redkeep/scripts/lab';
+import { skewTimeMs } from '@redkeep/vrrp';
+
+const VIP = '192.0.2.50';
+const PRIORITIES: Record<string, number> = { h1: 110, h2: 120, h3: 130 };
+
+let lab: Lab;
+let dir: RunDir;
+let agents: AgentProc[];
+
+function agent(host: string): AgentProc {
+  const a = agents.find((x) => x.host === host);
+  assert.ok(a);
+  return a;
+}
+
+function startAll(extra: (host: string) => Partial<ConstructorParameters<typeof AgentProc>[3]> = () => ({})): void {
+  agents = lab.hosts.map((h) => new AgentProc(lab, h.name, dir, { priority: PRIORITIES[h.name] ?? 100, ...extra(h.name) }).start());
+}
+
+async function settledOn(host: string): Promise<void> {
+  await waitFor(`${host} to be the only VIP holder`, 8000, () => {
+    const hs = holders(lab, VIP);
+    return hs.length === 1 && hs[0] === host;
+  });
+  await waitFor(`${host} to report master`, 3000, async () => (await agent(host).state()) === 'master');
+}
+
+/** Frames seen by `redkeep watch --json` on the client, as they arrive. */
+function watchClient(): { frames: Record<string, unknown>[]; child: ChildProcess } {
+  const child = lab.spawn('client', [process.execPath, REDKEEP_BIN, 'watch', '--interface', 'eth0', '--json']);
+  const frames: Record<string, unknown>[] = [];
+  let buf = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      frames.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>);
+      buf = buf.slice(nl + 1);
+    }
+  });
+  return { frames, child };
+}
+
+function dumpLogs(): string {
+  return agents.map((a) => a.logs.text).join('\n');
+}
+
+/** A test that prints every agent's log when it fails. */
+function scenario(name: string, fn: () => Promise<void>): void {
+  it(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      process.stderr.write(`--- agent logs for "${name}" ---\n${dumpLogs()}\n`);
+      throw e;
+    }
+  });
+}
+
+describe('three redkeep agents on a namespace LAN', () => {
+  beforeEach(() => {
+    lab = Lab.create({ hosts: 3 });
+    dir = new RunDir();
+    agents = [];
+  });
+
+  afterEach(async () => {
+    for (const a of agents) if (a.running) a.signal('SIGKILL');
+    lab.destroy();
+    dir.remove();
+    await sleep(10);
+  });
+
+  scenario('elects exactly one VIP holder, the highest priority, and the others follow it', async () => {
+    startAll();
+    await settledOn('h3');
+    for (const h of ['h1', 'h2']) {
+      const st = (await agent(h).status()).instances[0];
+      assert.equal(st?.state, 'backup');
+      assert.equal(st?.masterAddress, lab.host('h3').address);
+      assert.ok((st?.counters?.advertsRx ?? 0) > 0);
+    }
+    // Stays that way.
+    for (let i = 0; i < 10; i++) {
+      await sleep(100);
+      assert.deepEqual(holders(lab, VIP), ['h3']);
+    }
+  });
+
+  scenario('takes over after kill -9 of the master agent, and the GARP moves the client to the new MAC', async () => {
+    startAll();
+    await settledOn('h3');
+    lab.run('client', ['ping', '-c', '1', '-W', '1', VIP]);
+    assert.equal(lab.neighbour('client', VIP), lab.host('h3').mac);
+    agent('h3').signal('SIGKILL');
+    await waitFor('h2 to hold the VIP', 3000, () => holders(lab, VIP).includes('h2'));
+    await waitFor('the client neighbour entry to point at h2', 500, () => lab.neighbour('client', VIP) === lab.host('h2').mac);
+    assert.equal(await agent('h2').state(), 'master');
+    assert.equal(await agent('h1').state(), 'backup');
+  });
+
+  scenario('removes the stale VIP of a crashed agent before anything else when it restarts', async () => {
+    startAll();
+    await settledOn('h3');
+    agent('h3').signal('SIGKILL');
+    await agent('h3').exited();
+    await waitFor('h2 to take over', 3000, () => holders(lab, VIP).includes('h2'));
+    assert.ok(holders(lab, VIP).includes('h3'), 'a killed agent leaves its VIP behind');
+    const restarted = new AgentProc(lab, 'h3', dir, { priority: PRIORITIES.h3 ?? 130 }).start();
+    agents = agents.filter((a) => a.host !== 'h3').concat(restarted);
+    await settledOn('h3');
+    const log = restarted.logs.text;
+    const removed = log.indexOf('virtual address removed');
+    const starting = log.indexOf('instance starting');
+    assert.ok(removed >= 0 && starting > removed, `stale VIP removed before the instance starts:\n${log}`);
+  });
+
+  scenario('hands over within the backup\'s Skew_Time when the master gets SIGTERM', async () => {
+    startAll();
+    await settledOn('h3');
+    const watch = watchClient();
+    await waitFor('the watcher to see adverts', 2000, () => watch.frames.length > 3);
+    agent('h3').signal('SIGTERM');
+    assert.equal(await agent('h3').exited(), 0);
+    await waitFor('h2 to hold the VIP', 2000, () => holders(lab, VIP).includes('h2'));
+    await sleep(200);
+    watch.child.kill('SIGINT');
+    const zero = watch.frames.find((f) => f.src === lab.host('h3').address && f.priority === 0);
+    assert.ok(zero, 'the master sent priority 0');
+    const first = watch.frames.find((f) => f.src === lab.host('h2').address && f.kind === 'vrrp' && (f.timestamp as number) >= (zero.timestamp as number));
+    assert.ok(first, 'h2 advertises');
+    const gapMs = ((first.timestamp as number) - (zero.timestamp as number)) * 1000;
+    const skew = skewTimeMs(3, PRIORITIES.h2 ?? 120, 10);
+    const marginMs = 40;
+    assert.ok(gapMs <= skew + marginMs, `takeover took ${gapMs.toFixed(1)} ms; Skew_Time ${skew} ms + ${marginMs} ms`);
+    assert.ok(gapMs >= skew - 5, `takeover after ${gapMs.toFixed(1)} ms cannot beat Skew_Time ${skew} ms`);
+    assert.deepEqual(holders(lab, VIP), ['h2']);
+    // The garp burst follows the new master's advert.
+    assert.ok(watch.frames.some((f) => f.kind === 'arp' && (f.arp as { senderIp: string }).senderIp === VIP && f.srcMac === lab.host('h2').mac));
+  });
+
+  scenario('sends the master to Fault and releases its VIP when its link is cut', async () => {
+    startAll();
+    await settledOn('h3');
+    lab.cutLink('h3');
+    await waitFor('h3 to enter fault', 3000, async () => (await agent('h3').state()) === 'fault');
+    await waitFor('h3 to release the VIP', 2000, () => !lab.addresses('h3').some((a) => a.startsWith(`${VIP}/`)));
+    await waitFor('h2 to take over', 3000, () => holders(lab, VIP).includes('h2'));
+    const st = (await agent('h3').status()).instances[0];
+    assert.equal(st?.lastTransition?.reason, 'interface-down');
+    lab.healLink('h3');
+    await settledOn('h3');
+  });
+
+  scenario('works in unicast mode, and ignores a stranger outside its peer list', async () => {
+    startAll((h) => ({ unicastPeers: lab.hosts.map((x) => x.name).filter((x) => x !== h) }));
+    // A multicast agent of higher priority on the same LAN: not a peer, so not obeyed.
+    agents.push(new AgentProc(lab, 'client', dir, { priority: 250 }).start());
+    await settledOn('h3');
+    await sleep(300);
+    assert.deepEqual(holders(lab, VIP), ['h3']);
+    const drops = (await agent('h1').status()).instances[0]?.counters?.drops ?? {};
+    assert.ok((drops['not-a-peer'] ?? 0) > 0, `h1 counted the stranger's adverts: ${JSON.stringify(drops)}`);
+    for (const h of ['h1', 'h2']) assert.equal(await agent(h).state(), 'backup');
+    agent('h3').signal('SIGKILL');
+    await waitFor('h2 to take over over unicast', 3000, () => holders(lab, VIP).includes('h2'));
+    assert.equal(await agent('h1').state(), 'backup');
+    const st = (await agent('h1').status()).instances[0];
+    assert.equal(st?.masterAddress, lab.host('h2').address);
+  });
+});
