@@ -217,8 +217,12 @@ export class KeepalivedProc {
     await waitFor(`keepalived on ${this.host} to stop`, 10_000, () => this.lab.signalAll(this.host, 'keepalived', 0) === 0);
   }
 
-  /** kill -9 of every keepalived process of this host. */
+  /**
+   * kill -9 of every keepalived process of this host. They are stopped first: killed in turn, the
+   * VRRP child would see its parent die and leave gracefully (priority 0), which is no crash.
+   */
   kill(): void {
+    this.lab.signalAll(this.host, 'keepalived', 'SIGSTOP');
     this.lab.signalAll(this.host, 'keepalived', 'SIGKILL');
   }
 }
