@@ -325,7 +325,7 @@ function readInstance(r: Reader, t: Table, path: string): InstanceSettings | und
     if (addressFamilyOf(p) !== family) r.issue(`${path}.unicast_peers[${i}]`, `must be an ${family} address, got "${p}"`);
     else unicastPeers.push(canonicalAddress(p) ?? p);
   });
-  if (unicastSource !== undefined && unicastPeers.length === 0) {
+  if (unicastSource !== undefined && peersRaw.length === 0) {
     r.issue(`${path}.unicast_source`, 'is set but unicast_peers is empty: list the peers, or remove unicast_source for multicast');
   }
 

@@ -235,5 +235,6 @@ function parseIntervalMs(text: string): number {
 
 /** Hosts that have `address` on eth0 right now. */
 export function holders(lab: Lab, address: string): string[] {
-  return lab.hosts.filter((h) => lab.addresses(h.name).some((a) => a.startsWith(`${address}/`))).map((h) => h.name);
+  const family = address.includes(':') ? 'inet6' : 'inet';
+  return lab.hosts.filter((h) => lab.addresses(h.name, family).some((a) => a.startsWith(`${address}/`))).map((h) => h.name);
 }

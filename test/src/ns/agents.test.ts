@@ -159,6 +159,60 @@ describe('three redkeep agents on a namespace LAN', () => {
     await settledOn('h3');
   });
 
+  scenario('puts back a VIP that someone else removed while it is master', async () => {
+    startAll();
+    await settledOn('h3');
+    lab.run('h3', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+    await waitFor('the VIP to be back on h3', 3000, () => holders(lab, VIP).includes('h3'));
+    await waitFor('the repair to be logged', 2000, () => /removed by someone else; put back/.test(agent('h3').logs.text));
+    assert.equal((await agent('h3').state()), 'master');
+  });
+
+  scenario('goes to Fault when a tracked interface with weight 0 goes down, and comes back', async () => {
+    startAll((h) => (h === 'h3' ? { extra: 'track_interfaces = [{ name = "lo", weight = 0 }]' } : {}));
+    await settledOn('h3');
+    lab.run('h3', ['ip', 'link', 'set', 'lo', 'down']);
+    await waitFor('h3 to enter fault', 3000, async () => (await agent('h3').state()) === 'fault');
+    await waitFor('h2 to take over', 3000, () => holders(lab, VIP).join() === 'h2');
+    const st = (await agent('h3').status()).instances[0];
+    assert.equal(st?.lastTransition?.reason, 'track-failed');
+    lab.run('h3', ['ip', 'link', 'set', 'lo', 'up']);
+    await settledOn('h3');
+  });
+
+  scenario('lowers its priority by the weight of a failing tracked interface', async () => {
+    startAll((h) => (h === 'h3' ? { extra: 'track_interfaces = [{ name = "lo", weight = -50 }]' } : {}));
+    await settledOn('h3');
+    lab.run('h3', ['ip', 'link', 'set', 'lo', 'down']);
+    await waitFor('h2 to preempt the weakened h3', 3000, () => holders(lab, VIP).join() === 'h2');
+    const st = (await agent('h3').status()).instances[0];
+    assert.equal(st?.state, 'backup');
+    assert.equal(st?.effectivePriority, 80);
+  });
+
+  scenario('stops the same way on SIGINT as on SIGTERM', async () => {
+    startAll();
+    await settledOn('h3');
+    agent('h3').signal('SIGINT');
+    assert.equal(await agent('h3').exited(), 0);
+    assert.ok(!holders(lab, VIP).includes('h3'), 'VIP released');
+    await waitFor('h2 to take over', 2000, () => holders(lab, VIP).join() === 'h2');
+    assert.ok(((await agent('h2').status()).instances[0]?.counters?.priorityZeroRx ?? 0) >= 1);
+  });
+
+  scenario('runs VRRPv3 over IPv6: link-local sources, kernel checksums accepted, one VIP holder, handover', async () => {
+    const VIP6 = '2001:db8::50';
+    startAll(() => ({ vips: [`${VIP6}/64`] }));
+    await waitFor('h3 to hold the IPv6 VIP alone', 8000, () => holders(lab, VIP6).join() === 'h3');
+    const st = (await agent('h2').status()).instances[0];
+    assert.equal(st?.state, 'backup');
+    assert.match(st?.masterAddress ?? '', /^fe80::/);
+    assert.ok((st?.counters?.advertsRx ?? 0) > 0);
+    assert.deepEqual(st?.counters?.drops, {}, 'no bad checksums: our decoder agrees with the kernel');
+    agent('h3').signal('SIGTERM');
+    await waitFor('h2 to take the IPv6 VIP', 3000, () => holders(lab, VIP6).join() === 'h2');
+  });
+
   scenario('works in unicast mode, and ignores a stranger outside its peer list', async () => {
     startAll((h) => ({ unicastPeers: lab.hosts.map((x) => x.name).filter((x) => x !== h) }));
     // A multicast agent of higher priority on the same LAN: not a peer, so not obeyed.

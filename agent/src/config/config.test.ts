@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigError, type ConfigIssue, loadConfig, parseDurationMs } from './config.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'redkeep-config-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+
+function write(text: string): string {
+  const p = join(tmp, `c${n++}.toml`);
+  writeFileSync(p, text);
+  return p;
+}
+
+function issues(text: string): { file: string; issues: readonly ConfigIssue[] } {
+  const file = write(text);
+  try {
+    loadConfig(file);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return { file, issues: e.issues };
+  }
+  assert.fail('the config was accepted');
+}
+
+const GOOD = `# three nodes, this one preferred
+[agent]
+name = "redis-a"
+log_format = "json"
+
+[[instance]]
+name = "redis-write"
+interface = "eth0"
+vrid = 51
+priority = 150
+advert_interval = "100ms"
+preempt_delay = "2s"
+virtual_addresses = ["192.0.2.50/24", "192.0.2.51/24"]
+garp = { repeat = 3, delay = "1s" }
+track_interfaces = [{ name = "eth1", weight = -20 }]
+
+[[instance]]
+name = "legacy"
+interface = "eth0"
+vrid = 52
+version = 2
+advert_interval = "1s"
+auth_pass = "s3cret99"
+unicast_source = "192.0.2.11"
+unicast_peers = ["192.0.2.12", "192.0.2.13"]
+virtual_addresses = ["192.0.2.60/24"]
+`;
+
+describe('configuration', () => {
+  it('turns a good file into a typed, frozen config with defaults filled in', () => {
+    const c = loadConfig(write(GOOD));
+    assert.equal(c.agent.name, 'redis-a');
+    assert.equal(c.agent.logFormat, 'json');
+    assert.equal(c.agent.logLevel, 'info');
+    const [a, b] = c.instances;
+    assert.ok(a && b);
+    assert.equal(a.advertIntervalCs, 10);
+    assert.equal(a.version, 3);
+    assert.equal(a.preempt, true);
+    assert.equal(a.preemptDelayMs, 2000);
+    assert.deepEqual(a.garp, { repeat: 3, delayMs: 1000, refreshMs: 0, refreshRepeat: 1, lowerPriorityRepeat: 5, intervalMs: 0 });
+    assert.deepEqual(a.trackInterfaces, [{ name: 'eth1', weight: -20 }]);
+    assert.deepEqual(a.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`), ['192.0.2.50/24', '192.0.2.51/24']);
+    assert.equal(b.priority, 100);
+    assert.equal(b.advertIntervalCs, 100);
+    assert.deepEqual(b.unicastPeers, ['192.0.2.12', '192.0.2.13']);
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(a) && Object.isFrozen(a.garp));
+  });
+
+  it('names file, line and key for a bad value, and says what would be accepted', () => {
+    const r = issues(GOOD.replace('priority = 150', 'priority = 300'));
+    assert.equal(r.issues.length, 1);
+    assert.deepEqual(r.issues[0], {
+      file: r.file,
+      line: 10,
+      key: 'instance[0].priority',
+      message: 'must be an integer 1..255, got 300',
+    });
+  });
+
+  it('refuses an unknown key with a suggestion', () => {
+    const r = issues(GOOD.replace('preempt_delay = "2s"', 'preempt_dealy = "2s"'));
+    const i = r.issues[0];
+    assert.equal(i?.key, 'instance[0].preempt_dealy');
+    assert.equal(i?.line, 12);
+    assert.match(i?.message ?? '', /unknown key \(did you mean preempt_delay\?\)/);
+  });
+
+  it('finds the line of keys inside inline tables and later array entries', () => {
+    const r = issues(GOOD.replace('delay = "1s" }', 'delay = "soon" }').replace('vrid = 52', 'vrid = 0'));
+    const byKey = new Map(r.issues.map((i) => [i.key, i]));
+    assert.equal(byKey.get('instance[0].garp.delay')?.line, 14);
+    assert.match(byKey.get('instance[0].garp.delay')?.message ?? '', /duration string such as "100ms"/);
+    assert.equal(byKey.get('instance[1].vrid')?.line, 20);
+  });
+
+  it('reports every problem at once', () => {
+    const bad = GOOD.replace('advert_interval = "1s"', 'advert_interval = "1500ms"')
+      .replace('unicast_peers = ["192.0.2.12", "192.0.2.13"]', 'unicast_peers = ["2001:db8::1"]')
+      .replace('log_format = "json"', 'log_format = "yaml"');
+    const keys = issues(bad).issues.map((i) => i.key).sort();
+    assert.deepEqual(keys, ['agent.log_format', 'instance[1].advert_interval', 'instance[1].unicast_peers[0]']);
+  });
+
+  it('refuses cross-field mistakes: PASS on v3, v2 with IPv6, a VRID used twice on an interface, duplicate names', () => {
+    const v3pass = issues(GOOD.replace('version = 2\n', ''));
+    assert.ok(v3pass.issues.some((i) => i.key === 'instance[1].auth_pass' && /VRRPv2 only/.test(i.message)));
+    const dupVrid = issues(GOOD.replace('vrid = 52', 'vrid = 51'));
+    assert.ok(dupVrid.issues.some((i) => i.key === 'instance[1].vrid' && /already used on eth0/.test(i.message)));
+    const dupName = issues(GOOD.replace('name = "legacy"', 'name = "redis-write"'));
+    assert.ok(dupName.issues.some((i) => /used twice/.test(i.message)));
+    const v2v6 = issues(`[[instance]]\nname = "x"\ninterface = "eth0"\nvrid = 1\nversion = 2\nadvert_interval = "1s"\nvirtual_addresses = ["2001:db8::50/64"]\n`);
+    assert.ok(v2v6.issues.some((i) => i.key === 'instance[0].version'));
+  });
+
+  it('names the line of a TOML syntax error', () => {
+    const r = issues('[agent]\nname = "a"\nlog_level = = "debug"\n');
+    assert.equal(r.issues[0]?.line, 3);
+    assert.match(r.issues[0]?.message ?? '', /not valid TOML/);
+  });
+
+  it('refuses a missing file with its path', () => {
+    assert.throws(() => loadConfig(join(tmp, 'nope.toml')), (e: unknown) => e instanceof ConfigError && /nope\.toml: cannot read/.test(e.message));
+  });
+
+  it('never puts the PASS password in an error message', () => {
+    const r = issues(GOOD.replace('auth_pass = "s3cret99"', 'auth_pass = "s3cret99-too-long"'));
+    assert.ok(r.issues.length > 0);
+    assert.ok(!r.issues.some((i) => i.message.includes('s3cret99')));
+  });
+
+  it('parses durations', () => {
+    assert.equal(parseDurationMs('100ms'), 100);
+    assert.equal(parseDurationMs('1.5s'), 1500);
+    assert.equal(parseDurationMs('2m'), 120_000);
+    for (const bad of ['100', '1 s', 'ms', '-1s', '1d']) assert.equal(parseDurationMs(bad), undefined, bad);
+  });
+});
