@@ -55,7 +55,7 @@ function writeCapture(name: string, frames: Uint8Array[]): string {
   return p;
 }
 
-describe('redkeep decode', () => {
+describe('redkeep CLI', () => {
   for (const f of readdirSync(VECTORS).filter((n) => n.endsWith('.pcap'))) {
     it(`prints one JSON object per frame of ${f}, with the documented keys`, () => {
       const parsed = parsePcap(new Uint8Array(readFileSync(join(VECTORS, f))));
@@ -168,6 +168,28 @@ describe('redkeep decode', () => {
     const r2 = redkeep('decode', ng);
     assert.equal(r2.status, 2);
     assert.match(r2.stderr, /pcapng is not supported/);
+  });
+
+  it('check-config prints a summary and exits 0, or every error and exits 1', () => {
+    const good = join(tmp, 'good.toml');
+    writeFileSync(good, '[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\n');
+    const ok = redkeep('check-config', good);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /OK, 1 instance\n {2}w: eth0 vrid 51 VRRPv3 priority 100 every 1000 ms, multicast/);
+    const bad = join(tmp, 'bad.toml');
+    writeFileSync(bad, '[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 500\nvirtual_addresses = ["192.0.2.50/24"]\nprioirty = 5\n');
+    const r = redkeep('check-config', bad);
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.ok(lines.includes(`${bad}:4: instance[0].vrid: must be an integer 1..255, got 500`), r.stderr);
+    assert.ok(lines.includes(`${bad}:6: instance[0].prioirty: unknown key (did you mean priority?)`), r.stderr);
+  });
+
+  it('status explains an unreachable agent and exits 1', () => {
+    const r = redkeep('status', '--socket', join(tmp, 'nobody.sock'));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is the agent running\?/);
   });
 
   it('answers a usage error with exit status 2', () => {

@@ -87,6 +87,22 @@ describe('three redkeep agents on a namespace LAN', () => {
       assert.equal(st?.masterAddress, lab.host('h3').address);
       assert.ok((st?.counters?.advertsRx ?? 0) > 0);
     }
+    // The CLI, human and JSON forms, over the control socket.
+    const human = lab.run('h3', [process.execPath, REDKEEP_BIN, 'status', '--socket', agent('h3').socket]);
+    assert.match(human, /redis-write: MASTER {2}eth0 vrid 51 VRRPv3/);
+    assert.match(human, /priority 130 \(base 130\), master this host, adverts every 100 ms/);
+    assert.match(human, /held here: 192\.0\.2\.50\/24/);
+    assert.match(human, /last transition backup -> master \(master-down-timer\)/);
+    assert.match(human, /adverts in \d+ out \d+, transitions 2, GARPs sent [1-9]\d*/);
+    const json = JSON.parse(lab.run('h1', [process.execPath, REDKEEP_BIN, 'status', '--json', '--socket', agent('h1').socket])) as {
+      instances: { state: string; masterAddress: string; vipsHeld: string[]; lastTransition: { reason: string; at: string }; counters: { advertsRx: number; drops: object } }[];
+    };
+    const i1 = json.instances[0];
+    assert.equal(i1?.state, 'backup');
+    assert.equal(i1?.masterAddress, lab.host('h3').address);
+    assert.deepEqual(i1?.vipsHeld, []);
+    assert.equal(i1?.lastTransition.reason, 'startup');
+    assert.ok(!Number.isNaN(Date.parse(i1?.lastTransition.at ?? '')));
     // Stays that way.
     for (let i = 0; i < 10; i++) {
       await sleep(100);
