@@ -186,6 +186,16 @@ describe('redkeep CLI', () => {
     assert.ok(lines.includes(`${bad}:6: instance[0].prioirty: unknown key (did you mean priority?)`), r.stderr);
   });
 
+  it('accepts every example configuration', () => {
+    const dir = fileURLToPath(new URL('../../examples', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.toml'));
+    assert.ok(files.length > 0);
+    for (const f of files) {
+      const r = redkeep('check-config', join(dir, f));
+      assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+    }
+  });
+
   it('status explains an unreachable agent and exits 1', () => {
     const r = redkeep('status', '--socket', join(tmp, 'nobody.sock'));
     assert.equal(r.status, 1);
