@@ -43,10 +43,10 @@ export async function watchCommand(args: WatchArgs, out: Output): Promise<number
     };
     process.once('SIGINT', finish);
     process.once('SIGTERM', finish);
-    sock.read((frame) => {
+    sock.read((frame, _direction, kernelTime) => {
       if (sock.closed) return;
       n++;
-      const j = frameToJson(n, Date.now() / 1000, dissectFrame(LINKTYPE_ETHERNET, frame));
+      const j = frameToJson(n, kernelTime ?? Date.now() / 1000, dissectFrame(LINKTYPE_ETHERNET, frame));
       out.print(args.json ? JSON.stringify(j) : frameToText(j));
       if (args.count !== undefined && n >= args.count) finish();
     });

@@ -12,7 +12,10 @@
 #include <net/ethernet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define MAX_FRAME 65536
@@ -137,11 +140,12 @@ static void on_readable(uv_poll_t *p, int status, int events) {
   napi_get_reference_value(env, r->callback, &cb);
   napi_get_global(env, &global);
   if (status < 0) {
-    napi_value args[3];
+    napi_value args[4];
     napi_get_null(env, &args[0]);
     napi_get_null(env, &args[1]);
     napi_create_int32(env, status, &args[2]);
-    napi_make_callback(env, r->async, global, cb, 3, args, NULL);
+    napi_get_null(env, &args[3]);
+    napi_make_callback(env, r->async, global, cb, 4, args, NULL);
     napi_close_handle_scope(env, scope);
     return;
   }
@@ -151,13 +155,20 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     socklen_t fromlen = sizeof from;
     ssize_t n = recvfrom(r->fd, r->buf, MAX_FRAME, 0, (struct sockaddr *)&from, &fromlen);
     if (n < 0) break;  // EAGAIN, or an error the next wakeup will see again
-    napi_value args[3], ab;
+    napi_value args[4], ab;
     void *copy;
     napi_create_buffer_copy(env, (size_t)n, r->buf, &copy, &ab);
     args[0] = ab;
     napi_create_int32(env, from.sll_pkttype, &args[1]);
     napi_create_int32(env, 0, &args[2]);
-    napi_make_callback(env, r->async, global, cb, 3, args, NULL);
+    // The kernel's receive time of this frame (wall clock), exact whatever our read latency.
+    struct timeval tv;
+    if (ioctl(r->fd, SIOCGSTAMP, &tv) == 0) {
+      napi_create_double(env, (double)tv.tv_sec + (double)tv.tv_usec / 1e6, &args[3]);
+    } else {
+      napi_get_null(env, &args[3]);
+    }
+    napi_make_callback(env, r->async, global, cb, 4, args, NULL);
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (pending) break;
@@ -171,7 +182,7 @@ static void reader_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
 }
 
-// startReading(fd, callback(frame: Buffer, pktType: number, status: number)) -> handle
+// startReading(fd, callback(frame, pktType, status, kernelTimestampSeconds)) -> handle
 static napi_value StartReading(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];

@@ -6,7 +6,10 @@ interface Native {
   open(ifindex: number, ethertype: number): number;
   send(fd: number, frame: Uint8Array): number;
   attachFilter(fd: number, program: Uint8Array): void;
-  startReading(fd: number, cb: (frame: Buffer | null, pktType: number | null, status: number) => void): unknown;
+  startReading(
+    fd: number,
+    cb: (frame: Buffer | null, pktType: number | null, status: number, timestamp: number | null) => void,
+  ): unknown;
   stopReading(handle: unknown): void;
   close(fd: number): void;
 }
@@ -22,7 +25,8 @@ export const ETH_P_IPV6 = 0x86dd;
 export type PacketDirection = 'host' | 'broadcast' | 'multicast' | 'otherhost' | 'outgoing' | 'other';
 const PKT_TYPES: readonly PacketDirection[] = ['host', 'broadcast', 'multicast', 'otherhost', 'outgoing'];
 
-export type FrameHandler = (frame: Uint8Array, direction: PacketDirection) => void;
+/** `timestamp`: when the kernel received the frame, seconds since the epoch (µs precision). */
+export type FrameHandler = (frame: Uint8Array, direction: PacketDirection, timestamp: number | undefined) => void;
 
 export class PacketSocketError extends Error {
   override readonly name = 'PacketSocketError';
@@ -72,9 +76,14 @@ export class PacketSocket {
   read(onFrame: FrameHandler, onError: (status: number) => void = () => undefined): void {
     if (this.reader !== undefined) throw new PacketSocketError('already reading', 'EBUSY');
     this.reader = wrap('startReading', () =>
-      native.startReading(this.fd, (frame, pktType, status) => {
+      native.startReading(this.fd, (frame, pktType, status, timestamp) => {
         if (status !== 0 || frame === null) onError(status);
-        else onFrame(new Uint8Array(frame.buffer, frame.byteOffset, frame.length), PKT_TYPES[pktType ?? -1] ?? 'other');
+        else
+          onFrame(
+            new Uint8Array(frame.buffer, frame.byteOffset, frame.length),
+            PKT_TYPES[pktType ?? -1] ?? 'other',
+            timestamp ?? undefined,
+          );
       }),
     );
   }
