@@ -196,6 +196,22 @@ describe('redkeep CLI', () => {
     }
   });
 
+  it('run logs JSON lines when asked, and refuses to start without its interface', () => {
+    const cfg = join(tmp, 'json.toml');
+    writeFileSync(
+      cfg,
+      `[agent]\nlog_format = "json"\ncontrol_socket = "${join(tmp, 'json.sock')}"\n[[instance]]\nname = "w"\ninterface = "nope0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\n`,
+    );
+    const r = redkeep('run', '--config', cfg);
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string; error?: string; timestamp: string });
+    const err = lines.find((l) => l.message === 'cannot start');
+    assert.ok(err, r.stderr);
+    assert.equal(err.level, 'error');
+    assert.match(err.error ?? '', /interface nope0 does not exist/);
+    assert.ok(!Number.isNaN(Date.parse(err.timestamp)));
+  });
+
   it('status explains an unreachable agent and exits 1', () => {
     const r = redkeep('status', '--socket', join(tmp, 'nobody.sock'));
     assert.equal(r.status, 1);

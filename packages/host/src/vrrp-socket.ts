@@ -29,6 +29,7 @@ const IPV6_UNICAST_HOPS = 16;
 const IPV6_MULTICAST_HOPS = 18;
 const IPV6_MULTICAST_LOOP = 19;
 const IPV6_ADD_MEMBERSHIP = 20;
+const IPV6_TCLASS = 67;
 
 export class VrrpSocketError extends Error {
   override readonly name = 'VrrpSocketError';
@@ -98,6 +99,7 @@ export function openVrrpSocketV6(ifname: string, ifindex: number, h: VrrpSocketH
     s.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
     s.setOption(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
     s.setOption(IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+    s.setOption(IPPROTO_IPV6, IPV6_TCLASS, 0xc0); // as TOS 0xC0 on IPv4 (network control)
     const mreq = Buffer.alloc(20);
     Buffer.from(parseIpv6(VRRP_MULTICAST_IPV6) ?? []).copy(mreq, 0);
     mreq.writeInt32LE(ifindex, 16);

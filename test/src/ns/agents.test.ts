@@ -177,9 +177,10 @@ describe('three redkeep agents on a namespace LAN', () => {
     await settledOn('h3');
   });
 
-  scenario('puts back a VIP that someone else removed while it is master', async () => {
-    startAll();
+  scenario('puts back a VIP that someone else removed while it is master, with its label', async () => {
+    startAll(() => ({ extra: 'address_label = "eth0:vip"' }));
     await settledOn('h3');
+    assert.match(lab.run('h3', ['ip', '-4', 'addr', 'show', 'dev', 'eth0']), /inet 192\.0\.2\.50\/24 .*eth0:vip/);
     lab.run('h3', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
     await waitFor('the VIP to be back on h3', 3000, () => holders(lab, VIP).includes('h3'));
     await waitFor('the repair to be logged', 2000, () => /removed by someone else; put back/.test(agent('h3').logs.text));
@@ -227,8 +228,36 @@ describe('three redkeep agents on a namespace LAN', () => {
     assert.match(st?.masterAddress ?? '', /^fe80::/);
     assert.ok((st?.counters?.advertsRx ?? 0) > 0);
     assert.deepEqual(st?.counters?.drops, {}, 'no bad checksums: our decoder agrees with the kernel');
+    lab.run('client', ['ping', '-6', '-c', '1', '-W', '1', VIP6]);
+    const neigh6 = (): string | undefined =>
+      (JSON.parse(lab.run('client', ['ip', '-j', '-6', 'neigh', 'show', 'to', VIP6, 'dev', 'eth0'])) as { lladdr?: string }[])[0]?.lladdr;
+    assert.equal(neigh6(), lab.host('h3').mac);
     agent('h3').signal('SIGTERM');
     await waitFor('h2 to take the IPv6 VIP', 3000, () => holders(lab, VIP6).join() === 'h2');
+    await waitFor('the unsolicited NA to move the client to h2', 1000, () => neigh6() === lab.host('h2').mac);
+  });
+
+  scenario('sends the GARP bursts keepalived does: on becoming master, after the delay, and on refresh', async () => {
+    agents = [new AgentProc(lab, 'h1', dir, { priority: 100, extra: 'garp = { repeat = 3, delay = "400ms", refresh = "700ms", refresh_repeat = 2 }' })];
+    const watch = watchClient();
+    await sleep(300);
+    agents[0]?.start();
+    await waitFor('h1 to hold the VIP', 5000, () => holders(lab, VIP).join() === 'h1');
+    await sleep(1700);
+    watch.child.kill('SIGINT');
+    const garps = watch.frames.filter((f) => f.kind === 'arp' && (f.arp as { senderIp: string }).senderIp === VIP);
+    const t0 = garps[0]?.timestamp as number;
+    const at = garps.map((f) => Math.round(((f.timestamp as number) - t0) * 1000));
+    // 3 at once, 3 after 400 ms, then 2 every 700 ms (refresh).
+    const near = (ms: number): number => at.filter((x) => Math.abs(x - ms) <= 120).length;
+    assert.equal(near(0), 3, `GARPs at ${at.join(', ')} ms`);
+    assert.equal(near(400), 3, `GARPs at ${at.join(', ')} ms`);
+    assert.equal(near(700), 2, `GARPs at ${at.join(', ')} ms`);
+    assert.equal(near(1400), 2, `GARPs at ${at.join(', ')} ms`);
+    for (const f of garps) {
+      const arp = f.arp as { op: string; targetIp: string; gratuitous: boolean };
+      assert.deepEqual([arp.op, arp.targetIp, arp.gratuitous, f.dstMac], ['request', VIP, true, 'ff:ff:ff:ff:ff:ff']);
+    }
   });
 
   scenario('works in unicast mode, and ignores a stranger outside its peer list', async () => {
