@@ -65,20 +65,25 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// send(fd, frame) -> bytes sent. The frame is a whole Ethernet frame.
-static napi_value Send(napi_env env, napi_callback_info info) {
+// Reads (fd: number, bytes: Uint8Array) arguments; false (and nothing thrown yet) if they are not.
+static bool fd_and_bytes(napi_env env, napi_callback_info info, int32_t *fd, void **data, size_t *len) {
   size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd;
-  void *data;
-  size_t len;
   napi_typedarray_type type;
   napi_value ab;
   size_t offset;
-  if (argc < 2 || !arg_int32(env, argv[0], &fd) ||
-      napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok ||
-      type != napi_uint8_array) {
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  return argc >= 2 && arg_int32(env, argv[0], fd) &&
+         napi_get_typedarray_info(env, argv[1], &type, len, data, &ab, &offset) == napi_ok &&
+         type == napi_uint8_array;
+}
+
+// send(fd, frame) -> bytes sent. The frame is a whole Ethernet frame.
+static napi_value Send(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  void *data;
+  size_t len;
+  if (!fd_and_bytes(env, info, &fd, &data, &len)) {
     napi_throw_type_error(env, NULL, "send(fd, Uint8Array)");
     return NULL;
   }
@@ -92,18 +97,10 @@ static napi_value Send(napi_env env, napi_callback_info info) {
 // attachFilter(fd, program): program is classic BPF, 8 bytes per instruction (struct sock_filter
 // in host byte order).
 static napi_value AttachFilter(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd;
   void *data;
   size_t len;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t offset;
-  if (argc < 2 || !arg_int32(env, argv[0], &fd) ||
-      napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok ||
-      type != napi_uint8_array || len == 0 || len % sizeof(struct sock_filter) != 0) {
+  if (!fd_and_bytes(env, info, &fd, &data, &len) || len == 0 || len % sizeof(struct sock_filter) != 0) {
     napi_throw_type_error(env, NULL, "attachFilter(fd, Uint8Array of sock_filter)");
     return NULL;
   }

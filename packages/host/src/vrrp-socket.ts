@@ -76,15 +76,20 @@ export function openVrrpSocketV4(ifname: string, ifindex: number, h: VrrpSocketH
     throw new VrrpSocketError(`VRRP socket on ${ifname}: ${e instanceof Error ? e.message : String(e)}`);
   }
   s.on('message', (buf) => h.onPacket(new Uint8Array(buf.buffer, buf.byteOffset, buf.length)));
+  return wrapSocket('ipv4', s, h);
+}
+
+function wrapSocket(family: 'ipv4' | 'ipv6', s: Socket, h: VrrpSocketHandlers, alsoClose?: () => void): VrrpSocket {
   s.on('error', (e) => h.onError(e));
   let closed = false;
   return {
-    family: 'ipv4',
+    family,
     send: (packet, dst) => sendOn(s, packet, dst),
     close: () => {
       if (closed) return;
       closed = true;
       s.close();
+      alsoClose?.();
     },
   };
 }
@@ -111,7 +116,6 @@ export function openVrrpSocketV6(ifname: string, ifindex: number, h: VrrpSocketH
   } catch (e) {
     throw new VrrpSocketError(`VRRP IPv6 socket on ${ifname}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  s.on('error', (e) => h.onError(e));
   rx.read(
     (frame, direction) => {
       if (direction === 'outgoing') return;
@@ -120,15 +124,5 @@ export function openVrrpSocketV6(ifname: string, ifindex: number, h: VrrpSocketH
     },
     (status) => h.onError(new VrrpSocketError(`AF_PACKET read on ${ifname} failed (${status})`)),
   );
-  let closed = false;
-  return {
-    family: 'ipv6',
-    send: (packet, dst) => sendOn(s, packet, dst),
-    close: () => {
-      if (closed) return;
-      closed = true;
-      s.close();
-      rx.close();
-    },
-  };
+  return wrapSocket('ipv6', s, h, () => rx.close());
 }
