@@ -1,0 +1,2 @@
+export * from './info.js';
+export * from './rise-fall.js';
