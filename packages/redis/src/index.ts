@@ -1,2 +1,3 @@
 export * from './info.js';
+export * from './link.js';
 export * from './rise-fall.js';

@@ -1,0 +1,136 @@
+// One connection to a Redis server (ioredis), for checks and role control. Commands fail fast
+// while disconnected (no offline queue) and each has its own timeout; the connection retries
+// every `reconnectMs`. Credentials are passed to ioredis only: never logged, never in argv.
+
+import { EventEmitter } from 'node:events';
+import { Redis, type RedisOptions } from 'ioredis';
+import { type RedisFacts, parseInfo, redisFacts } from './info.js';
+
+export interface RedisTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly serverName?: string;
+  readonly verify: boolean;
+}
+
+export interface RedisEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  /** Secret: read from a file or the environment by the caller, never logged. */
+  readonly password?: string;
+  readonly tls?: RedisTls;
+  readonly db: number;
+}
+
+export class RedisCommandError extends Error {
+  override readonly name = 'RedisCommandError';
+  readonly code: 'ERR_REDIS_TIMEOUT' | 'ERR_REDIS_DOWN' | 'ERR_REDIS_REPLY';
+  constructor(code: RedisCommandError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface RedisLinkEvents {
+  up: [];
+  down: [reason: string];
+}
+
+export class RedisLink extends EventEmitter<RedisLinkEvents> {
+  private readonly client: Redis;
+  private connected = false;
+
+  constructor(
+    readonly endpoint: RedisEndpoint,
+    opts: { connectTimeoutMs: number; reconnectMs: number; name?: string },
+  ) {
+    super();
+    const o: RedisOptions = {
+      host: endpoint.host,
+      port: endpoint.port,
+      db: endpoint.db,
+      connectTimeout: opts.connectTimeoutMs,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => opts.reconnectMs,
+      lazyConnect: false,
+      connectionName: opts.name ?? 'redkeep',
+      ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
+      ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+      ...(endpoint.tls
+        ? {
+            tls: {
+              ...(endpoint.tls.ca !== undefined ? { ca: endpoint.tls.ca } : {}),
+              ...(endpoint.tls.cert !== undefined ? { cert: endpoint.tls.cert } : {}),
+              ...(endpoint.tls.key !== undefined ? { key: endpoint.tls.key } : {}),
+              ...(endpoint.tls.serverName !== undefined ? { servername: endpoint.tls.serverName } : {}),
+              rejectUnauthorized: endpoint.tls.verify,
+            },
+          }
+        : {}),
+    };
+    this.client = new Redis(o);
+    this.client.on('ready', () => {
+      this.connected = true;
+      this.emit('up');
+    });
+    this.client.on('close', () => {
+      if (!this.connected) return;
+      this.connected = false;
+      this.emit('down', 'connection closed');
+    });
+    // Errors also surface on the commands that hit them; the event must be handled to not crash.
+    this.client.on('error', () => undefined);
+  }
+
+  get isUp(): boolean {
+    return this.connected;
+  }
+
+  private async call<T>(what: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+    if (!this.connected) throw new RedisCommandError('ERR_REDIS_DOWN', `${what}: not connected`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        fn(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RedisCommandError('ERR_REDIS_TIMEOUT', `${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      if (e instanceof RedisCommandError) throw e;
+      throw new RedisCommandError('ERR_REDIS_REPLY', `${what}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    const r = await this.call('PING', timeoutMs, () => this.client.ping());
+    if (r !== 'PONG') throw new RedisCommandError('ERR_REDIS_REPLY', `PING answered ${r}`);
+  }
+
+  async facts(timeoutMs: number): Promise<RedisFacts> {
+    const text = await this.call('INFO', timeoutMs, () => this.client.info('everything'));
+    return redisFacts(parseInfo(text));
+  }
+
+  /** REPLICAOF host port, or REPLICAOF NO ONE when host is undefined. */
+  async replicaOf(host: string | undefined, port: number | undefined, timeoutMs: number): Promise<void> {
+    await this.call(`REPLICAOF ${host ?? 'NO ONE'}`, timeoutMs, () =>
+      host === undefined ? this.client.call('REPLICAOF', 'NO', 'ONE') : this.client.call('REPLICAOF', host, String(port ?? 6379)),
+    );
+  }
+
+  /** Any command, for the few the agent needs beyond these (CLIENT PAUSE, CONFIG SET, ...). */
+  async command(timeoutMs: number, name: string, ...args: string[]): Promise<unknown> {
+    return await this.call(name, timeoutMs, () => this.client.call(name, ...args));
+  }
+
+  close(): void {
+    this.client.disconnect(false);
+    this.removeAllListeners();
+  }
+}
