@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createLogger } from '../log.js';
+import { HookRunner } from './hook-runner.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'redkeep-hooks-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const log = createLogger('error', 'json');
+
+describe('hooks', () => {
+  it('call notify with keepalived\'s arguments and the documented environment', async () => {
+    const out = join(tmp, 'notify.txt');
+    const h = new HookRunner('redis-write', { notify: ['sh', '-c', `echo "$@|$REDKEEP_INSTANCE|$REDKEEP_STATE|$REDKEEP_PREVIOUS_STATE|$REDKEEP_VIPS|$REDKEEP_REDIS_ADDRESS" >> ${out}`, 'notify'], timeoutMs: 2000 }, log);
+    await h.transition({ state: 'MASTER', previous: 'BACKUP', priority: 150, vips: ['192.0.2.50/24'], redisAddress: '192.0.2.11:6379' });
+    assert.equal(readFileSync(out, 'utf8'), 'INSTANCE redis-write MASTER 150|redis-write|MASTER|BACKUP|192.0.2.50/24|192.0.2.11:6379\n');
+  });
+
+  it('run in transition order, a later one waiting for an earlier slow one', async () => {
+    const out = join(tmp, 'order.txt');
+    const slow = ['sh', '-c', `sleep 0.3; echo master >> ${out}`];
+    const fast = ['sh', '-c', `echo backup >> ${out}`];
+    const h = new HookRunner('i', { master: slow, backup: fast, notify: ['sh', '-c', `echo "notify $3" >> ${out}`, 'x'], timeoutMs: 2000 }, log);
+    void h.transition({ state: 'MASTER', previous: 'BACKUP', priority: 100, vips: [], redisAddress: undefined });
+    await h.transition({ state: 'BACKUP', previous: 'MASTER', priority: 100, vips: [], redisAddress: undefined });
+    assert.equal(readFileSync(out, 'utf8'), 'master\nnotify MASTER\nbackup\nnotify BACKUP\n');
+  });
+
+  it('kill the hook\'s process group on timeout and record exit status and stderr of failures', async () => {
+    const marker = join(tmp, 'late');
+    const h = new HookRunner('i', { fault: ['sh', '-c', `(sleep 0.5; touch ${marker}) & sleep 5`], stop: ['sh', '-c', 'echo oops >&2; exit 4'], timeoutMs: 200 }, log);
+    await h.transition({ state: 'FAULT', previous: 'MASTER', priority: 100, vips: [], redisAddress: undefined });
+    await h.transition({ state: 'STOP', previous: 'FAULT', priority: 100, vips: [], redisAddress: undefined });
+    assert.deepEqual(
+      h.history.map((r) => [r.hook, r.ok, r.outcome]),
+      [
+        ['fault', false, 'timeout after 200 ms, process group killed'],
+        ['stop', false, 'exit 4'],
+      ],
+    );
+    assert.equal(h.failures, 2);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.throws(() => readFileSync(marker), 'the background child died with its group');
+  });
+});

@@ -1,0 +1,114 @@
+// User hooks on transitions, run after redkeep's own actions. Per instance they are serialized in
+// transition order: a later transition's hooks wait for the earlier ones to finish or time out.
+// argv arrays, no shell; the process group is killed on timeout; exit status and stderr are
+// logged. notify gets keepalived's arguments (INSTANCE, name, state, priority) so existing
+// keepalived notify scripts work unchanged. Only configuration and our own state reach argv:
+// nothing from a received packet.
+
+import { spawn } from 'node:child_process';
+import type { Logger } from '../log.js';
+
+export type HookState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+
+export interface HookSettings {
+  readonly master?: readonly string[];
+  readonly backup?: readonly string[];
+  readonly fault?: readonly string[];
+  readonly stop?: readonly string[];
+  readonly notify?: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export interface HookContext {
+  readonly state: HookState;
+  readonly previous: HookState | 'INIT';
+  readonly priority: number;
+  readonly vips: readonly string[];
+  readonly redisAddress: string | undefined;
+}
+
+export interface HookRun {
+  readonly hook: string;
+  readonly state: HookState;
+  readonly outcome: string;
+  readonly ok: boolean;
+}
+
+const STDERR_LIMIT = 4096;
+
+export class HookRunner {
+  private chain: Promise<void> = Promise.resolve();
+  runs = 0;
+  failures = 0;
+  readonly history: HookRun[] = [];
+
+  constructor(
+    private readonly instance: string,
+    private readonly settings: HookSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues the hooks of one transition; resolves when they (and all before them) are done. */
+  transition(ctx: HookContext): Promise<void> {
+    const specific = { MASTER: this.settings.master, BACKUP: this.settings.backup, FAULT: this.settings.fault, STOP: this.settings.stop }[ctx.state];
+    const jobs: [string, readonly string[]][] = [];
+    if (specific && specific.length > 0) jobs.push([ctx.state.toLowerCase(), specific]);
+    const notify = this.settings.notify;
+    if (notify && notify.length > 0) jobs.push(['notify', [...notify, 'INSTANCE', this.instance, ctx.state, String(ctx.priority)]]);
+    for (const [name, argv] of jobs) {
+      this.chain = this.chain.then(() => this.run(name, argv, ctx));
+    }
+    return this.chain;
+  }
+
+  /** Resolves when every queued hook has finished. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private run(hook: string, argv: readonly string[], ctx: HookContext): Promise<void> {
+    const [cmd, ...args] = argv;
+    if (!cmd) return Promise.resolve();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      REDKEEP_INSTANCE: this.instance,
+      REDKEEP_STATE: ctx.state,
+      REDKEEP_PREVIOUS_STATE: ctx.previous,
+      REDKEEP_PRIORITY: String(ctx.priority),
+      REDKEEP_VIPS: ctx.vips.join(','),
+      REDKEEP_REDIS_ADDRESS: ctx.redisAddress ?? '',
+    };
+    this.runs++;
+    return new Promise((resolve) => {
+      let stderr = '';
+      let done = false;
+      const finish = (ok: boolean, outcome: string): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (!ok) this.failures++;
+        this.history.push({ hook, state: ctx.state, outcome, ok });
+        const meta = { instance: this.instance, hook, state: ctx.state, outcome, ...(stderr ? { stderr: stderr.trim() } : {}) };
+        if (ok) this.log.info('hook done', meta);
+        else this.log.warn('hook failed', meta);
+        resolve();
+      };
+      const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env });
+      child.stderr?.on('data', (d: Buffer) => {
+        if (stderr.length < STDERR_LIMIT) stderr += d.toString().slice(0, STDERR_LIMIT - stderr.length);
+      });
+      const timer = setTimeout(() => {
+        if (child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+        finish(false, `timeout after ${this.settings.timeoutMs} ms, process group killed`);
+      }, this.settings.timeoutMs);
+      child.once('error', (e: NodeJS.ErrnoException) => finish(false, `cannot start: ${e.code ?? e.message}`));
+      child.once('close', (code, signal) => finish(code === 0, code !== null ? `exit ${code}` : `signal ${signal ?? '?'}`));
+    });
+  }
+}
