@@ -27,8 +27,7 @@ export async function watchCommand(args: WatchArgs, out: Output): Promise<number
   }
   let sock: PacketSocket;
   try {
-    sock = PacketSocket.open(link.index, ETH_P_ALL);
-    sock.setFilter(vrrpAndArpFilter());
+    sock = PacketSocket.open(link.index, ETH_P_ALL, vrrpAndArpFilter());
   } catch (e) {
     out.error(`redkeep watch: ${e instanceof Error ? e.message : String(e)} (needs root or CAP_NET_RAW)`);
     return 1;

@@ -121,6 +121,31 @@ describe('configuration', () => {
     assert.ok(v2v6.issues.some((i) => i.key === 'instance[0].version'));
   });
 
+  it('refuses what would only break at run time: duplicate VIPs, a VIP in two instances, too many IPv6 VIPs, bad peers, a missing group', () => {
+    const dupVip = issues(GOOD.replace('["192.0.2.50/24", "192.0.2.51/24"]', '["192.0.2.50/24", "192.0.2.050/24", "192.0.2.50/25"]'));
+    assert.ok(dupVip.issues.some((i) => i.key === 'instance[0].virtual_addresses[2]' && /192\.0\.2\.50 is listed twice/.test(i.message)), JSON.stringify(dupVip.issues));
+    const shared = issues(GOOD.replace('virtual_addresses = ["192.0.2.60/24"]', 'virtual_addresses = ["192.0.2.51/24"]'));
+    assert.ok(shared.issues.some((i) => i.key === 'instance[1].virtual_addresses' && /belongs to instance "redis-write"/.test(i.message)));
+    const many = Array.from({ length: 91 }, (_, k) => `"2001:db8::${(k + 1).toString(16)}/64"`).join(', ');
+    const v6 = issues(`[[instance]]\nname = "x"\ninterface = "eth0"\nvrid = 1\nvirtual_addresses = [${many}]\n`);
+    assert.ok(v6.issues.some((i) => /at most 90 ipv6 addresses/.test(i.message)));
+    const peers = issues(GOOD.replace('["192.0.2.12", "192.0.2.13"]', '["224.0.0.18", "255.255.255.255", "192.0.2.12", "192.0.2.12"]'));
+    assert.deepEqual(peers.issues.map((i) => i.key), ['instance[1].unicast_peers[0]', 'instance[1].unicast_peers[1]', 'instance[1].unicast_peers[3]']);
+    const group = issues(GOOD.replace('log_format = "json"', 'control_group = "no-such-group-here"'));
+    assert.ok(group.issues.some((i) => i.key === 'agent.control_group' && /does not exist/.test(i.message)));
+    const longSock = issues(GOOD.replace('log_format = "json"', `control_socket = "/run/${'x'.repeat(120)}.sock"`));
+    assert.ok(longSock.issues.some((i) => i.key === 'agent.control_socket'));
+    const slowGarp = issues(GOOD.replace('garp = { repeat = 3, delay = "1s" }', 'garp = { repeat = 3, interval = "2s" }'));
+    assert.ok(slowGarp.issues.some((i) => i.key === 'instance[0].garp.interval'));
+  });
+
+  it('never repeats a secret it refuses, even one of the wrong type', () => {
+    const r = issues(GOOD.replace('auth_pass = "s3cret99"', 'auth_pass = 12345678'));
+    const i = r.issues.find((x) => x.key === 'instance[1].auth_pass');
+    assert.ok(i);
+    assert.ok(!i.message.includes('12345678'), i.message);
+  });
+
   it('names the line of a TOML syntax error', () => {
     const r = issues('[agent]\nname = "a"\nlog_level = = "debug"\n');
     assert.equal(r.issues[0]?.line, 3);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import toml from 'toml';
 import { type AddressFamily, type Cidr, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
+import { MAX_SOCKET_PATH, groupId } from '../control/server.js';
 import { type LineMap, lineOf, locateKeys } from './locate.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -171,7 +172,7 @@ class Reader {
     }
   }
 
-  str(t: Table, path: string, key: string, opts: { required?: boolean } = {}): string | undefined {
+  str(t: Table, path: string, key: string, opts: { required?: boolean; secret?: boolean } = {}): string | undefined {
     const v = t[key];
     const p = `${path}.${key}`;
     if (v === undefined) {
@@ -179,7 +180,8 @@ class Reader {
       return undefined;
     }
     if (typeof v !== 'string' || v.length === 0) {
-      this.issue(p, `must be a non-empty string, got ${JSON.stringify(v)}`);
+      // A secret's value is never repeated, not even in an error.
+      this.issue(p, opts.secret ? 'must be a non-empty string (in quotes)' : `must be a non-empty string, got ${JSON.stringify(v)}`);
       return undefined;
     }
     return v;
@@ -250,6 +252,16 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+function isUnicast(address: string): boolean {
+  if (address === '0.0.0.0' || address === '255.255.255.255' || address === '::') return false;
+  const first = Number(address.split('.')[0]);
+  if (addressFamilyOf(address) === 'ipv4') return first < 224;
+  return !address.startsWith('ff');
+}
+
+/** Longest gap between two packets of a burst: longer would delay stepping down noticeably. */
+const MAX_GARP_INTERVAL_MS = 1000;
+
 function readGarp(r: Reader, v: unknown, path: string): GarpSettings {
   const t: Table = v === undefined ? {} : isTable(v) ? v : {};
   if (v !== undefined && !isTable(v)) r.issue(path, 'must be a table, e.g. garp = { repeat = 5, delay = "5s" }');
@@ -260,7 +272,11 @@ function readGarp(r: Reader, v: unknown, path: string): GarpSettings {
     refreshMs: r.duration(t, path, 'refresh', 0),
     refreshRepeat: r.int(t, path, 'refresh_repeat', 0, 1000, 1) ?? 1,
     lowerPriorityRepeat: r.int(t, path, 'lower_prio_repeat', 0, 1000, 5) ?? 5,
-    intervalMs: r.duration(t, path, 'interval', 0),
+    intervalMs: (() => {
+      const ms = r.duration(t, path, 'interval', 0);
+      if (ms > MAX_GARP_INTERVAL_MS) r.issue(`${path}.interval`, `is at most "${MAX_GARP_INTERVAL_MS}ms", got ${ms} ms`);
+      return ms;
+    })(),
   };
 }
 
@@ -278,7 +294,7 @@ function readInstance(r: Reader, t: Table, path: string): InstanceSettings | und
   const addressLabel = r.str(t, path, 'address_label');
   const unicastSourceRaw = r.str(t, path, 'unicast_source');
   const peersRaw = r.stringList(t, path, 'unicast_peers');
-  const authPass = r.str(t, path, 'auth_pass');
+  const authPass = r.str(t, path, 'auth_pass', { secret: true });
   const garp = readGarp(r, t.garp, `${path}.garp`);
 
   let advertIntervalCs = 100;
@@ -291,17 +307,24 @@ function readInstance(r: Reader, t: Table, path: string): InstanceSettings | und
   } else advertIntervalCs = intervalMs / 10;
 
   const vips: Cidr[] = [];
+  const seenVip = new Set<string>();
   const vipRaw = t.virtual_addresses;
   if (vipRaw === undefined) r.issue(`${path}.virtual_addresses`, 'is required, e.g. ["192.0.2.50/24"]');
   const vipList = r.stringList(t, path, 'virtual_addresses');
   vipList.forEach((s, i) => {
     const c = parseCidr(s);
     if (!c) r.issue(`${path}.virtual_addresses[${i}]`, `must be an address with prefix such as "192.0.2.50/24" or "2001:db8::50/64", got "${s}"`);
-    else vips.push(c);
+    else if (seenVip.has(c.address)) r.issue(`${path}.virtual_addresses[${i}]`, `${c.address} is listed twice`);
+    else {
+      seenVip.add(c.address);
+      vips.push(c);
+    }
   });
   if (vipRaw !== undefined && vipList.length === 0) r.issue(`${path}.virtual_addresses`, 'needs at least one address');
-  if (vipList.length > 255) r.issue(`${path}.virtual_addresses`, 'at most 255 addresses fit in an advert');
   const family: AddressFamily = vips[0]?.family ?? 'ipv4';
+  // An advert must fit one 1500-octet frame: 255 IPv4 addresses do, 90 IPv6 addresses do.
+  const maxVips = family === 'ipv4' ? 255 : 90;
+  if (vipList.length > maxVips) r.issue(`${path}.virtual_addresses`, `at most ${maxVips} ${family} addresses fit in one advert`);
   if (vips.some((v) => v.family !== family)) {
     r.issue(`${path}.virtual_addresses`, 'must all be IPv4 or all IPv6 (use one instance per family)');
   }
@@ -322,8 +345,11 @@ function readInstance(r: Reader, t: Table, path: string): InstanceSettings | und
   }
   const unicastPeers: string[] = [];
   peersRaw.forEach((p, i) => {
+    const canon = canonicalAddress(p) ?? p;
     if (addressFamilyOf(p) !== family) r.issue(`${path}.unicast_peers[${i}]`, `must be an ${family} address, got "${p}"`);
-    else unicastPeers.push(canonicalAddress(p) ?? p);
+    else if (!isUnicast(canon)) r.issue(`${path}.unicast_peers[${i}]`, `must be a unicast address (not multicast, broadcast or unspecified), got "${p}"`);
+    else if (unicastPeers.includes(canon)) r.issue(`${path}.unicast_peers[${i}]`, `${p} is listed twice`);
+    else unicastPeers.push(canon);
   });
   if (unicastSource !== undefined && peersRaw.length === 0) {
     r.issue(`${path}.unicast_source`, 'is set but unicast_peers is empty: list the peers, or remove unicast_source for multicast');
@@ -379,10 +405,14 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
   const a: Table = isTable(agentRaw) ? agentRaw : {};
   if (agentRaw !== undefined && !isTable(agentRaw)) r.issue('agent', 'must be a table: [agent]');
   r.keys(a, 'agent', AGENT_KEYS);
+  const socketPath = r.str(a, 'agent', 'control_socket') ?? DEFAULT_CONTROL_SOCKET;
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) r.issue('agent.control_socket', `is longer than ${MAX_SOCKET_PATH} bytes, the limit of a unix socket path`);
+  const group = r.str(a, 'agent', 'control_group');
+  if (group !== undefined && groupId(group) === undefined) r.issue('agent.control_group', `group "${group}" does not exist on this host`);
   const agent: AgentSettings = {
     name: r.str(a, 'agent', 'name') ?? 'redkeep',
-    controlSocket: r.str(a, 'agent', 'control_socket') ?? DEFAULT_CONTROL_SOCKET,
-    controlGroup: r.str(a, 'agent', 'control_group'),
+    controlSocket: socketPath,
+    controlGroup: group,
     logLevel: r.oneOf(a, 'agent', 'log_level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: r.oneOf(a, 'agent', 'log_format', ['text', 'json'] as const, 'text'),
   };
@@ -402,6 +432,10 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
       if (instances.some((x) => x.name === inst.name)) r.issue(`${path}.name`, `instance name "${inst.name}" is used twice`);
       const clash = instances.find((x) => x.interface === inst.interface && x.vrid === inst.vrid && x.family === inst.family);
       if (clash) r.issue(`${path}.vrid`, `VRID ${inst.vrid} is already used on ${inst.interface} by instance "${clash.name}"`);
+      for (const v of inst.virtualAddresses) {
+        const owner = instances.find((x) => x.interface === inst.interface && x.virtualAddresses.some((w) => w.address === v.address));
+        if (owner) r.issue(`${path}.virtual_addresses`, `${v.address} on ${inst.interface} belongs to instance "${owner.name}" already`);
+      }
       instances.push(inst);
     });
   if (r.issues.length > 0) throw new ConfigError(r.issues);

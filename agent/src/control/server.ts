@@ -1,7 +1,7 @@
 // The control socket: a unix stream socket readable only by root, or by root and one group.
 
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { type Server, type Socket, createServer } from 'node:net';
+import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { type ControlRequest, type ControlResponse, parseRequest } from './protocol.js';
 
@@ -27,7 +27,26 @@ export function groupId(name: string): number | undefined {
   return undefined;
 }
 
+/** The longest path a unix socket address holds (sun_path is 108 bytes with its NUL). */
+export const MAX_SOCKET_PATH = 107;
+const IDLE_TIMEOUT_MS = 10_000;
+const clients = new WeakMap<Server, Set<Socket>>();
+
+/** Whether an agent answers on this socket path (then a second one must not start). */
+export async function agentListening(path: string): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const sock = createConnection(path);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
 export async function startControlServer(path: string, group: string | undefined, handler: ControlHandler): Promise<Server> {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new ControlError(`control_socket ${path} is longer than ${MAX_SOCKET_PATH} bytes`);
+  if (await agentListening(path)) throw new ControlError(`another redkeep agent is running (it answers on ${path})`);
   let gid: number | undefined;
   if (group !== undefined) {
     gid = groupId(group);
@@ -35,7 +54,12 @@ export async function startControlServer(path: string, group: string | undefined
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   rmSync(path, { force: true });
+  const open = new Set<Socket>();
   const server = createServer((sock: Socket) => {
+    open.add(sock);
+    sock.once('close', () => open.delete(sock));
+    // A client that says nothing must not hold the agent (or its shutdown) up.
+    sock.setTimeout(IDLE_TIMEOUT_MS, () => sock.destroy());
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
@@ -64,6 +88,7 @@ export async function startControlServer(path: string, group: string | undefined
     });
     sock.on('error', () => undefined);
   });
+  clients.set(server, open);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new ControlError(`cannot listen on ${path}: ${e.message}`)));
     // Created 0600 at once (umask), then opened to the group if one is configured.
@@ -81,6 +106,8 @@ export async function startControlServer(path: string, group: string | undefined
 }
 
 export async function stopControlServer(server: Server, path: string): Promise<void> {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const c of clients.get(server) ?? []) c.destroy();
+  await closed;
   rmSync(path, { force: true });
 }

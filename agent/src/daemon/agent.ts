@@ -14,6 +14,7 @@ import { InstanceRunner, type RunnerStatus } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
+const REFRESH_PERIOD_MS = 1000;
 
 export interface AgentStatus {
   readonly agent: {
@@ -51,8 +52,21 @@ export class Agent {
     private readonly log: Logger,
   ) {}
 
-  async start(): Promise<void> {
+  private starting: Promise<void> | undefined;
+  private refreshError: string | undefined;
+  private periodic: NodeJS.Timeout | undefined;
+
+  start(): Promise<void> {
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<void> {
     const c = this.config;
+    // The control socket first: it refuses a second agent (which would fight this one over the
+    // VIPs) and a bad control_group before anything on the host is touched.
+    this.control = await startControlServer(c.agent.controlSocket, c.agent.controlGroup, (req) => this.answer(req));
+    if (this.stopped) return;
     const links = await this.nl.links();
     const specs: VipSpec[] = c.instances.flatMap((i) =>
       i.virtualAddresses.map((v) => ({
@@ -67,6 +81,7 @@ export class Agent {
     this.vips = new VipReconciler(this.nl, specs, this.log);
     // A crash may have left our VIPs behind: remove them before any instance runs.
     await this.vips.kick();
+    if (this.stopped) return;
 
     for (const inst of c.instances) {
       const link = links.find((l) => l.name === inst.interface);
@@ -82,10 +97,14 @@ export class Agent {
     }
     for (const io of this.ios.values()) io.open();
 
-    this.nl.subscribe(() => this.scheduleRefresh());
+    this.nl.subscribe((e) => {
+      if (e.overflow) this.log.warn('the kernel dropped link/address events; re-reading everything');
+      this.scheduleRefresh();
+    });
     this.vips.startPeriodic();
+    // Events can be lost: look again periodically whatever happens.
+    this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
     await this.refresh();
-    this.control = await startControlServer(c.agent.controlSocket, c.agent.controlGroup, (req) => this.answer(req));
     this.log.info('redkeep started', { instances: c.instances.length, control: c.agent.controlSocket });
   }
 
@@ -117,11 +136,23 @@ export class Agent {
           const l = byName.get(t.name);
           r.setTrackedInterface(t.name, l !== undefined && l.adminUp && l.carrier);
         }
-        if (r.state === 'waiting') r.start(this.sourceAddress(s, own, addrs));
+        if (r.state === 'waiting') {
+          try {
+            r.start(this.sourceAddress(s, own, addrs));
+          } catch (e) {
+            this.log.error('instance cannot start', { instance: s.name, error: e instanceof Error ? e.message : String(e) });
+          }
+        }
       }
       await this.vips?.kick();
+      if (this.refreshError !== undefined) {
+        this.log.info('reading links and addresses works again');
+        this.refreshError = undefined;
+      }
     } catch (e) {
-      this.log.error('cannot read links and addresses', { error: e instanceof Error ? e.message : String(e) });
+      const msg = e instanceof Error ? e.message : String(e);
+      if (msg !== this.refreshError) this.log.error('cannot read links and addresses', { error: msg, will: 'retry' });
+      this.refreshError = msg;
     } finally {
       this.refreshing = false;
     }
@@ -173,7 +204,10 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A stop during start waits for start to reach a point where it notices.
+    await this.starting?.catch(() => undefined);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.periodic) clearInterval(this.periodic);
     this.log.info('redkeep stopping');
     await Promise.all(this.runners.map((r) => r.stop()));
     await this.vips?.releaseAll();

@@ -54,6 +54,8 @@ export class InstanceRunner implements AdvertSink {
   private linkUp = true;
   private readonly trackState = new Map<string, boolean>();
   private stopping = false;
+  /** Moves on whenever the VIPs are released: GARP bursts of an older generation stop. */
+  private vipGeneration = 0;
 
   constructor(
     readonly settings: InstanceSettings,
@@ -180,11 +182,20 @@ export class InstanceRunner implements AdvertSink {
         await this.vips.want(s.name, true);
         return;
       case 'remove-vips':
+        this.vipGeneration++;
         await this.vips.want(s.name, false);
         return;
-      case 'send-garps':
-        this.garpsSent += await this.io.announce(a.addresses, a.count, s.garp.intervalMs);
+      case 'send-garps': {
+        // Runs beside the queue: a long burst must never hold up stepping down. It ends when the
+        // VIPs are released (the generation moves on) or the instance stops.
+        const generation = this.vipGeneration;
+        void this.io
+          .announce(a.addresses, a.count, s.garp.intervalMs, () => this.stopping || this.vipGeneration !== generation)
+          .then((n) => {
+            this.garpsSent += n;
+          });
         return;
+      }
       case 'state-changed':
         this.lastTransitionWall = new Date().toISOString();
         this.log.info(`${a.from} -> ${a.to}`, {

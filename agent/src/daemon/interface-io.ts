@@ -35,6 +35,17 @@ export interface InterfaceCounters {
   garpsSent: number;
 }
 
+const SEND_TIMEOUT_MS = 1000;
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
 export class InterfaceIo {
   readonly counters: InterfaceCounters = { packetsRx: 0, drops: {}, sendErrors: 0, garpsSent: 0 };
   private readonly sinks: AdvertSink[] = [];
@@ -42,7 +53,8 @@ export class InterfaceIo {
   private v6: VrrpSocket | undefined;
   private announcer: Announcer | undefined;
   private ipId = 0;
-  private lastSendError: string | undefined;
+  /** Last send failure per destination, so each is logged once per change of condition. */
+  private readonly sendErrors = new Map<string, string>();
 
   constructor(
     readonly name: string,
@@ -93,23 +105,19 @@ export class InterfaceIo {
       dsts.map(async (dst) => {
         try {
           const msg = encodeVrrp(advert, { src, dst });
-          if (advert.family === 'ipv4') {
-            if (!this.v4) throw new Error('no IPv4 VRRP socket');
-            this.ipId = (this.ipId + 1) & 0xffff;
-            await this.v4.send(encodeIpv4Datagram(msg, { src, dst, id: this.ipId }), dst);
-          } else {
-            if (!this.v6) throw new Error('no IPv6 VRRP socket');
-            await this.v6.send(msg, dst);
-          }
-          if (this.lastSendError !== undefined) {
-            this.log.info('sending adverts works again', { interface: this.name });
-            this.lastSendError = undefined;
-          }
+          const sent =
+            advert.family === 'ipv4'
+              ? this.v4?.send(encodeIpv4Datagram(msg, { src, dst, id: (this.ipId = (this.ipId + 1) & 0xffff) }), dst)
+              : this.v6?.send(msg, dst);
+          if (!sent) throw new Error(`no ${advert.family} VRRP socket`);
+          // A send that never settles (a socket closed under us) must not hold up what follows.
+          await withTimeout(sent, SEND_TIMEOUT_MS, `send to ${dst} did not complete within ${SEND_TIMEOUT_MS} ms`);
+          if (this.sendErrors.delete(dst)) this.log.info('sending adverts works again', { interface: this.name, to: dst });
         } catch (e) {
           this.counters.sendErrors++;
           const msg = e instanceof Error ? e.message : String(e);
-          if (msg !== this.lastSendError) {
-            this.lastSendError = msg;
+          if (this.sendErrors.get(dst) !== msg) {
+            this.sendErrors.set(dst, msg);
             this.log.warn('cannot send advert', { interface: this.name, to: dst, error: msg });
           }
         }
@@ -117,13 +125,17 @@ export class InterfaceIo {
     );
   }
 
-  /** Sends `count` rounds of gratuitous ARP / NA for the addresses, `intervalMs` apart. */
-  async announce(addresses: readonly string[], count: number, intervalMs: number): Promise<number> {
+  /**
+   * Sends `count` rounds of gratuitous ARP / NA for the addresses, `intervalMs` apart. Rounds
+   * after the first stop as soon as `cancelled()` says so (the VIPs are going away).
+   */
+  async announce(addresses: readonly string[], count: number, intervalMs: number, cancelled: () => boolean): Promise<number> {
     const a = this.announcer;
     if (!a) return 0;
     let sent = 0;
     for (let i = 0; i < count; i++) {
       if (i > 0 && intervalMs > 0) await new Promise((r) => setTimeout(r, intervalMs));
+      if (cancelled()) break;
       try {
         sent += a.sendRound(addresses);
       } catch (e) {

@@ -1,6 +1,8 @@
 // A minimal AF_PACKET binding for redkeep: open a packet socket bound to one interface, send
-// whole Ethernet frames (gratuitous ARP, unsolicited NA), attach a classic BPF filter, and read
-// frames asynchronously through libuv. raw-socket cannot open AF_PACKET, hence this addon.
+// whole Ethernet frames (gratuitous ARP, unsolicited NA), filter with classic BPF, and read frames
+// asynchronously through libuv. raw-socket cannot open AF_PACKET, hence this addon. It also opens
+// a netlink route event socket, read the same way: the agent only needs "something changed" (it
+// then re-reads links and addresses), including when the kernel had to drop events (ENOBUFS).
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <uv.h>
@@ -9,6 +11,8 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/ethernet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +42,44 @@ static int arg_int32(napi_env env, napi_value v, int32_t *out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
 }
 
-// open(ifindex, ethertype) -> fd. ethertype 0 opens a send-only socket (it receives nothing).
+// open(ifindex, ethertype[, filter]) -> fd. ethertype 0 opens a send-only socket. The filter
+// (classic BPF, see attachFilter) is attached before the socket is bound to its protocol, so no
+// unfiltered frame is ever queued.
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t ifindex, proto;
   if (argc < 2 || !arg_int32(env, argv[0], &ifindex) || !arg_int32(env, argv[1], &proto)) {
-    napi_throw_type_error(env, NULL, "open(ifindex, ethertype)");
+    napi_throw_type_error(env, NULL, "open(ifindex, ethertype[, filter])");
     return NULL;
   }
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons((uint16_t)proto));
+  struct sock_fprog prog = {0, NULL};
+  if (argc >= 3) {
+    napi_valuetype t;
+    napi_typeof(env, argv[2], &t);
+    if (t != napi_undefined) {
+      void *data;
+      size_t len, offset;
+      napi_typedarray_type type;
+      napi_value ab;
+      if (napi_get_typedarray_info(env, argv[2], &type, &len, &data, &ab, &offset) != napi_ok ||
+          type != napi_uint8_array || len == 0 || len % sizeof(struct sock_filter) != 0) {
+        napi_throw_type_error(env, NULL, "open: filter must be a Uint8Array of sock_filter");
+        return NULL;
+      }
+      prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+      prog.filter = (struct sock_filter *)data;
+    }
+  }
+  // Protocol 0 receives nothing until bind() names one.
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket(AF_PACKET)", errno);
+  if (prog.len > 0 && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt(SO_ATTACH_FILTER)", err);
+  }
   struct sockaddr_ll sll;
   memset(&sll, 0, sizeof sll);
   sll.sll_family = AF_PACKET;
@@ -59,6 +89,30 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     int err = errno;
     close(fd);
     return throw_errno(env, "bind(AF_PACKET)", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+// openRouteEvents() -> fd: a netlink route socket subscribed to link and IPv4/IPv6 address
+// changes, with a large receive buffer (SO_RCVBUFFORCE when allowed).
+static napi_value OpenRouteEvents(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return throw_errno(env, "socket(AF_NETLINK)", errno);
+  int size = 4 * 1024 * 1024;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+  struct sockaddr_nl snl;
+  memset(&snl, 0, sizeof snl);
+  snl.nl_family = AF_NETLINK;
+  snl.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  if (bind(fd, (struct sockaddr *)&snl, sizeof snl) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "bind(AF_NETLINK)", err);
   }
   napi_value result;
   napi_create_int32(env, fd, &result);
@@ -151,10 +205,22 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     struct sockaddr_ll from;
     socklen_t fromlen = sizeof from;
     ssize_t n = recvfrom(r->fd, r->buf, MAX_FRAME, 0, (struct sockaddr *)&from, &fromlen);
-    if (n < 0) break;  // EAGAIN, or an error the next wakeup will see again
+    if (n < 0) {
+      // The kernel dropped messages (a netlink flood): say so, the caller re-reads everything.
+      if (errno == ENOBUFS) {
+        napi_value args[4];
+        napi_get_null(env, &args[0]);
+        napi_get_null(env, &args[1]);
+        napi_create_int32(env, -ENOBUFS, &args[2]);
+        napi_get_null(env, &args[3]);
+        napi_make_callback(env, r->async, global, cb, 4, args, NULL);
+        continue;
+      }
+      break;  // EAGAIN, or an error the next wakeup will see again
+    }
     napi_value args[4], ab;
     void *copy;
-    napi_create_buffer_copy(env, (size_t)n, r->buf, &copy, &ab);
+    if (napi_create_buffer_copy(env, (size_t)n, r->buf, &copy, &ab) != napi_ok) break;
     args[0] = ab;
     napi_create_int32(env, from.sll_pkttype, &args[1]);
     napi_create_int32(env, 0, &args[2]);
@@ -168,7 +234,14 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     napi_make_callback(env, r->async, global, cb, 4, args, NULL);
     bool pending = false;
     napi_is_exception_pending(env, &pending);
-    if (pending) break;
+    if (pending) {
+      // The JS side catches its own errors; anything left is a bug: report it, never let it
+      // surface later from an unrelated call.
+      napi_value exc;
+      napi_get_and_clear_last_exception(env, &exc);
+      napi_fatal_exception(env, exc);
+      break;
+    }
   }
   napi_close_handle_scope(env, scope);
 }
@@ -194,7 +267,12 @@ static napi_value StartReading(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   reader_t *r = calloc(1, sizeof *r);
+  if (r == NULL) return throw_errno(env, "startReading", ENOMEM);
   r->buf = malloc(MAX_FRAME);
+  if (r->buf == NULL) {
+    free(r);
+    return throw_errno(env, "startReading", ENOMEM);
+  }
   r->env = env;
   r->fd = fd;
   napi_create_reference(env, argv[1], 1, &r->callback);
@@ -202,15 +280,23 @@ static napi_value StartReading(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "redkeep.afpacket", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &r->async);
   int rc = uv_poll_init(loop, &r->poll, fd);
-  if (rc == 0) rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
   if (rc != 0) {
     napi_delete_reference(env, r->callback);
     napi_async_destroy(env, r->async);
     free(r->buf);
     free(r);
-    return throw_errno(env, "uv_poll", -rc);
+    return throw_errno(env, "uv_poll_init", -rc);
   }
   r->poll.data = r;
+  rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  if (rc != 0) {
+    // The handle is initialised: it must be closed through libuv, which frees it in on_closed.
+    napi_delete_reference(env, r->callback);
+    napi_async_destroy(env, r->async);
+    r->fd = -1;
+    uv_close((uv_handle_t *)&r->poll, on_closed);
+    return throw_errno(env, "uv_poll_start", -rc);
+  }
   napi_value handle;
   napi_create_external(env, r, reader_finalize, NULL, &handle);
   return handle;
@@ -251,6 +337,7 @@ static napi_value Close(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
+      {"openRouteEvents", NULL, OpenRouteEvents, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, Send, NULL, NULL, NULL, napi_default, NULL},
       {"attachFilter", NULL, AttachFilter, NULL, NULL, NULL, napi_default, NULL},
       {"startReading", NULL, StartReading, NULL, NULL, NULL, napi_default, NULL},

@@ -3,7 +3,8 @@
 import { createRequire } from 'node:module';
 
 interface Native {
-  open(ifindex: number, ethertype: number): number;
+  open(ifindex: number, ethertype: number, filter?: Uint8Array): number;
+  openRouteEvents(): number;
   send(fd: number, frame: Uint8Array): number;
   attachFilter(fd: number, program: Uint8Array): void;
   startReading(
@@ -55,8 +56,9 @@ export class PacketSocket {
     this.fd = fd;
   }
 
-  static open(ifindex: number, ethertype = 0): PacketSocket {
-    return new PacketSocket(wrap('open', () => native.open(ifindex, ethertype)));
+  /** Opens a socket; a filter (see bpf.ts) applies from the first frame on. */
+  static open(ifindex: number, ethertype = 0, filter?: Uint8Array): PacketSocket {
+    return new PacketSocket(wrap('open', () => native.open(ifindex, ethertype, filter)));
   }
 
   get closed(): boolean {
@@ -77,13 +79,20 @@ export class PacketSocket {
     if (this.reader !== undefined) throw new PacketSocketError('already reading', 'EBUSY');
     this.reader = wrap('startReading', () =>
       native.startReading(this.fd, (frame, pktType, status, timestamp) => {
-        if (status !== 0 || frame === null) onError(status);
-        else
-          onFrame(
-            new Uint8Array(frame.buffer, frame.byteOffset, frame.length),
-            PKT_TYPES[pktType ?? -1] ?? 'other',
-            timestamp ?? undefined,
-          );
+        try {
+          if (status !== 0 || frame === null) onError(status);
+          else
+            onFrame(
+              new Uint8Array(frame.buffer, frame.byteOffset, frame.length),
+              PKT_TYPES[pktType ?? -1] ?? 'other',
+              timestamp ?? undefined,
+            );
+        } catch (e) {
+          // A handler's exception must not escape into native code (it would resurface later).
+          queueMicrotask(() => {
+            throw e;
+          });
+        }
       }),
     );
   }
@@ -95,6 +104,46 @@ export class PacketSocket {
     const fd = this.fd;
     this.fd = -1;
     wrap('close', () => native.close(fd));
+  }
+}
+
+const ENOBUFS = 105;
+
+/**
+ * Kernel notifications of link and address changes (rtnetlink groups LINK, IPV4_IFADDR,
+ * IPV6_IFADDR). Calls `onChange` after each batch of messages, and also when the kernel had to
+ * drop some (ENOBUFS): the caller re-reads the state either way, so nothing is lost.
+ */
+export class RouteEvents {
+  private readonly fd: number;
+  private reader: unknown;
+  private closed = false;
+
+  constructor(onChange: (overflow: boolean) => void) {
+    this.fd = wrap('openRouteEvents', () => native.openRouteEvents());
+    let pending = false;
+    this.reader = wrap('startReading', () =>
+      native.startReading(this.fd, (_msg, _t, status) => {
+        if (status === -ENOBUFS) {
+          onChange(true);
+          return;
+        }
+        // Several messages arrive per wakeup: report once, after the batch.
+        if (pending) return;
+        pending = true;
+        queueMicrotask(() => {
+          pending = false;
+          if (!this.closed) onChange(false);
+        });
+      }),
+    );
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    native.stopReading(this.reader);
+    native.close(this.fd);
   }
 }
 

@@ -2,6 +2,7 @@
 
 import { createRequire } from 'node:module';
 import type { RtNetlinkSocket } from 'netlink';
+import { RouteEvents } from '@redkeep/afpacket';
 import { type AddressFamily, formatAddress, parseAddress } from '@redkeep/vrrp';
 
 // netlink is CommonJS; load it through require so its named exports resolve at run time.
@@ -28,7 +29,7 @@ export interface HostAddress {
   readonly label: string | undefined;
 }
 
-export type NetlinkEvent = { readonly kind: 'link' | 'address' };
+export type NetlinkEvent = { readonly kind: 'change'; readonly overflow: boolean };
 
 export class NetlinkError extends Error {
   override readonly name = 'NetlinkError';
@@ -53,7 +54,7 @@ function macText(b: Buffer | undefined): string | undefined {
 
 export class HostNetlink {
   private readonly sock: RtNetlinkSocket;
-  private events: RtNetlinkSocket | undefined;
+  private events: RouteEvents | undefined;
   /** One request at a time: concurrent dumps on one socket interleave and fail. */
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -172,23 +173,19 @@ export class HostNetlink {
     }
   }
 
-  /** Calls `cb` on every link or address change the kernel announces. */
+  /**
+   * Calls `cb` when the kernel announces link or address changes, or had to drop some such
+   * announcements (then everything must be re-read). Our own socket (the AF_PACKET addon) rather
+   * than the netlink package's: that one aborts the process when its buffer overflows.
+   */
   subscribe(cb: (e: NetlinkEvent) => void): void {
     if (this.events) throw new NetlinkError('already subscribed', 'EBUSY');
-    // A large receive buffer: an address flood must not overflow it (ENOBUFS loses events).
-    const ev = netlink.createRtNetlink({ ref: false, recvBufferSize: 1 << 20, sendBufferSize: 1 << 16 });
-    for (const g of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) ev.addMembership(g);
-    ev.on('message', (msgs) => {
-      for (const m of msgs) {
-        if (m.kind === 'link' || m.kind === 'address') cb({ kind: m.kind });
-      }
-    });
-    this.events = ev;
+    this.events = new RouteEvents((overflow) => cb({ kind: 'change', overflow }));
   }
 
   close(): void {
     this.sock.socket.close();
-    this.events?.socket.close();
+    this.events?.close();
     this.events = undefined;
   }
 }

@@ -62,7 +62,7 @@ export interface VrrpSocket {
 }
 
 export function openVrrpSocketV4(ifname: string, ifindex: number, h: VrrpSocketHandlers): VrrpSocket {
-  let s: Socket;
+  let s: Socket | undefined;
   try {
     s = raw.createSocket({ addressFamily: raw.AddressFamily.IPv4, protocol: 112, bufferSize: 2048 });
     bindToDevice(s, ifname);
@@ -73,6 +73,7 @@ export function openVrrpSocketV4(ifname: string, ifindex: number, h: VrrpSocketH
     mreqn.writeInt32LE(ifindex, 8); // struct ip_mreqn: imr_ifindex, host order (x86/arm: LE)
     s.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn, mreqn.length);
   } catch (e) {
+    s?.close();
     throw new VrrpSocketError(`VRRP socket on ${ifname}: ${e instanceof Error ? e.message : String(e)}`);
   }
   s.on('message', (buf) => h.onPacket(new Uint8Array(buf.buffer, buf.byteOffset, buf.length)));
@@ -95,8 +96,8 @@ function wrapSocket(family: 'ipv4' | 'ipv6', s: Socket, h: VrrpSocketHandlers, a
 }
 
 export function openVrrpSocketV6(ifname: string, ifindex: number, h: VrrpSocketHandlers): VrrpSocket {
-  let s: Socket;
-  let rx: PacketSocket;
+  let s: Socket | undefined;
+  let rx: PacketSocket | undefined;
   try {
     s = raw.createSocket({ addressFamily: raw.AddressFamily.IPv6, protocol: 112, bufferSize: 2048 });
     bindToDevice(s, ifname);
@@ -111,18 +112,21 @@ export function openVrrpSocketV6(ifname: string, ifindex: number, h: VrrpSocketH
     s.setOption(IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, mreq, mreq.length);
     // Received through AF_PACKET below; the raw socket's own copies are read and ignored.
     s.on('message', () => undefined);
-    rx = PacketSocket.open(ifindex, ETH_P_IPV6);
-    rx.setFilter(vrrpIpv6Filter());
+    rx = PacketSocket.open(ifindex, ETH_P_IPV6, vrrpIpv6Filter());
   } catch (e) {
+    s?.close();
+    rx?.close();
     throw new VrrpSocketError(`VRRP IPv6 socket on ${ifname}: ${e instanceof Error ? e.message : String(e)}`);
   }
   rx.read(
     (frame, direction) => {
-      if (direction === 'outgoing') return;
+      // Our own frames, and unicast frames for other hosts (a promiscuous interface), are not ours.
+      if (direction === 'outgoing' || direction === 'otherhost') return;
       const eth = parseEthernet(frame);
       if (eth.ok) h.onPacket(eth.payload);
     },
     (status) => h.onError(new VrrpSocketError(`AF_PACKET read on ${ifname} failed (${status})`)),
   );
-  return wrapSocket('ipv6', s, h, () => rx.close());
+  const rxSocket = rx;
+  return wrapSocket('ipv6', s, h, () => rxSocket.close());
 }

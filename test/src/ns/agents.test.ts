@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AgentProc, Lab, REDKEEP_BIN, RunDir, holders, sleep, waitFor } from '@redkeep/scripts/lab';
 import { skewTimeMs } from '@redkeep/vrrp';
@@ -258,6 +259,39 @@ describe('three redkeep agents on a namespace LAN', () => {
       const arp = f.arp as { op: string; targetIp: string; gratuitous: boolean };
       assert.deepEqual([arp.op, arp.targetIp, arp.gratuitous, f.dstMac], ['request', VIP, true, 'ff:ff:ff:ff:ff:ff']);
     }
+  });
+
+  scenario('steps down at once even in the middle of a slow GARP burst', async () => {
+    // h3 joins later with the higher priority while h2 is in a 5-round burst 1 s apart.
+    agents = [new AgentProc(lab, 'h2', dir, { priority: 120, extra: 'garp = { repeat = 5, interval = "1s", delay = "0s" }' }).start()];
+    await waitFor('h2 to hold the VIP', 5000, () => holders(lab, VIP).join() === 'h2');
+    agents.push(new AgentProc(lab, 'h3', dir, { priority: 130 }).start());
+    await waitFor('h3 to take over', 5000, () => holders(lab, VIP).includes('h3'));
+    const t0 = Date.now();
+    await waitFor('h2 to release the VIP', 2000, () => !holders(lab, VIP).includes('h2'), 5);
+    assert.ok(Date.now() - t0 < 500, `both held the VIP for ${Date.now() - t0} ms`);
+    assert.equal(await agent('h2').state(), 'backup');
+  });
+
+  scenario('refuses to start a second agent on a host, touching nothing', async () => {
+    startAll();
+    await settledOn('h3');
+    const second = lab.exec('h3', [process.execPath, REDKEEP_BIN, 'run', '--config', agent('h3').config]);
+    assert.equal(second.status, 1);
+    assert.match(second.stdout + second.stderr, /another redkeep agent is running/);
+    assert.deepEqual(holders(lab, VIP), ['h3'], 'the VIP was not touched');
+    assert.equal(await agent('h3').state(), 'master', 'the first agent still answers on its socket');
+  });
+
+  scenario('stops on SIGTERM even with an idle client connected to the control socket', async () => {
+    startAll();
+    await settledOn('h3');
+    const idle = createConnection(agent('h3').socket);
+    await new Promise((r) => idle.once('connect', r));
+    agent('h3').signal('SIGTERM');
+    assert.equal(await agent('h3').exited(3000), 0);
+    idle.destroy();
+    assert.ok(!holders(lab, VIP).includes('h3'));
   });
 
   scenario('works in unicast mode, and ignores a stranger outside its peer list', async () => {
