@@ -146,6 +146,59 @@ describe('configuration', () => {
     assert.ok(!i.message.includes('12345678'), i.message);
   });
 
+  it('reads tracks, an instance\'s Redis and its hooks', () => {
+    const text = `[[track]]
+name = "redis-alive"
+type = "redis-ping"
+interval = "100ms"
+timeout = "50ms"
+fall = 2
+
+[[track]]
+name = "disk"
+type = "exec"
+command = ["/usr/local/bin/check-disk", "/var/lib/redis"]
+weight = -30
+
+[[instance]]
+name = "w"
+interface = "eth0"
+vrid = 51
+virtual_addresses = ["192.0.2.50/24"]
+tracks = ["redis-alive", { name = "disk", weight = -60 }]
+
+[instance.redis]
+address = "127.0.0.1:6380"
+password_file = "/etc/redkeep/redis.pass"
+
+[instance.hooks]
+notify = ["/etc/keepalived/notify.sh"]
+timeout = "5s"
+`;
+    const c = loadConfig(write(text));
+    assert.deepEqual(c.tracks.map((t) => [t.name, t.type, t.intervalMs, t.timeoutMs, t.rise, t.fall, t.weight]), [
+      ['redis-alive', 'redis-ping', 100, 50, 1, 2, 0],
+      ['disk', 'exec', 1000, 1000, 1, 1, -30],
+    ]);
+    const i = c.instances[0];
+    assert.deepEqual(i?.tracks, [
+      { name: 'redis-alive', weight: 0 },
+      { name: 'disk', weight: -60 },
+    ]);
+    assert.equal(i?.redis?.port, 6380);
+    assert.equal(i?.redis?.peerPort, 6380);
+    assert.equal(i?.redis?.manageRole, true);
+    assert.deepEqual(i?.hooks?.notify, ['/etc/keepalived/notify.sh']);
+    assert.equal(i?.hooks?.timeoutMs, 5000);
+
+    const noRedis = issues(text.replace(/\[instance\.redis\][^[]*/, ''));
+    assert.ok(noRedis.issues.some((x) => x.key === 'instance[0].tracks' && /needs this instance's \[instance\.redis\]/.test(x.message)));
+    const unknown = issues(text.replace('tracks = ["redis-alive"', 'tracks = ["redis-alvie"'));
+    assert.ok(unknown.issues.some((x) => x.key === 'instance[0].tracks[0]' && /no \[\[track\]\] is named "redis-alvie"/.test(x.message) && x.line === 19));
+    const shell = issues(text.replace('notify = ["/etc/keepalived/notify.sh"]', 'notify = "/etc/keepalived/notify.sh MASTER"'));
+    assert.ok(shell.issues.some((x) => x.key === 'instance[0].hooks.notify' && x.line === 26));
+  });
+
   it('names the line of a TOML syntax error', () => {
     const r = issues('[agent]\nname = "a"\nlog_level = = "debug"\n');
     assert.equal(r.issues[0]?.line, 3);

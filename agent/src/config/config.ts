@@ -7,6 +7,18 @@ import toml from 'toml';
 import { type AddressFamily, type Cidr, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
 import { MAX_SOCKET_PATH, groupId } from '../control/server.js';
 import { type LineMap, lineOf, locateKeys } from './locate.js';
+import {
+  type HooksSettings,
+  type RedisSettings,
+  type TrackRef,
+  type TrackSettings,
+  readHooks,
+  readRedis,
+  readTrack,
+  readTrackRefs,
+} from './redis-config.js';
+
+export type { HooksSettings, RedisSettings, TrackRef, TrackSettings } from './redis-config.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'text' | 'json';
@@ -54,11 +66,17 @@ export interface InstanceSettings {
   readonly authPass: string | undefined;
   readonly garp: GarpSettings;
   readonly trackInterfaces: readonly TrackInterfaceSettings[];
+  /** Health tracks this instance follows, with the weight it gives each. */
+  readonly tracks: readonly TrackRef[];
+  /** The local Redis this instance looks after (role control, redis-* tracks). */
+  readonly redis: RedisSettings | undefined;
+  readonly hooks: HooksSettings | undefined;
 }
 
 export interface RedkeepConfig {
   readonly file: string;
   readonly agent: AgentSettings;
+  readonly tracks: readonly TrackSettings[];
   readonly instances: readonly InstanceSettings[];
 }
 
@@ -103,10 +121,13 @@ const INSTANCE_KEYS = [
   'auth_pass',
   'garp',
   'track_interfaces',
+  'tracks',
+  'redis',
+  'hooks',
 ] as const;
 const GARP_KEYS = ['repeat', 'delay', 'refresh', 'refresh_repeat', 'lower_prio_repeat', 'interval'] as const;
 const TRACK_IF_KEYS = ['name', 'weight'] as const;
-const TOP_KEYS = ['agent', 'instance'] as const;
+const TOP_KEYS = ['agent', 'track', 'instance'] as const;
 
 /** Parses "100ms", "1s", "1.5s", "2m", "1h" into milliseconds. */
 export function parseDurationMs(text: string): number | undefined {
@@ -280,7 +301,7 @@ function readGarp(r: Reader, v: unknown, path: string): GarpSettings {
   };
 }
 
-function readInstance(r: Reader, t: Table, path: string): InstanceSettings | undefined {
+function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly TrackSettings[]): InstanceSettings | undefined {
   r.keys(t, path, INSTANCE_KEYS);
   const name = r.str(t, path, 'name', { required: true });
   const ifname = r.str(t, path, 'interface', { required: true });
@@ -375,6 +396,15 @@ function readInstance(r: Reader, t: Table, path: string): InstanceSettings | und
         }
       });
   }
+  const trackRefs = readTrackRefs(r, t.tracks, `${path}.tracks`, knownTracks);
+  const redis = readRedis(r, t.redis, `${path}.redis`);
+  const hooks = readHooks(r, t.hooks, `${path}.hooks`);
+  for (const ref of trackRefs) {
+    const def = knownTracks.find((k) => k.name === ref.name);
+    if (def && def.type !== 'exec' && redis === undefined) {
+      r.issue(`${path}.tracks`, `track "${ref.name}" (${def.type}) needs this instance's [instance.redis] section`);
+    }
+  }
   if (name === undefined || ifname === undefined || vrid === undefined) return undefined;
   return {
     name,
@@ -393,6 +423,9 @@ function readInstance(r: Reader, t: Table, path: string): InstanceSettings | und
     authPass,
     garp,
     trackInterfaces: tracks,
+    tracks: trackRefs,
+    redis,
+    hooks,
   };
 }
 
@@ -416,6 +449,21 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
     logLevel: r.oneOf(a, 'agent', 'log_level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: r.oneOf(a, 'agent', 'log_format', ['text', 'json'] as const, 'text'),
   };
+  const tracks: TrackSettings[] = [];
+  const trackRaw = root.track;
+  if (trackRaw !== undefined && !Array.isArray(trackRaw)) r.issue('track', 'must be an array of tables: [[track]]');
+  else
+    (trackRaw ?? []).forEach((tt: unknown, i: number) => {
+      const path = `track[${i}]`;
+      if (!isTable(tt)) {
+        r.issue(path, 'must be a table');
+        return;
+      }
+      const t = readTrack(r, tt, path);
+      if (!t) return;
+      if (tracks.some((x) => x.name === t.name)) r.issue(`${path}.name`, `track name "${t.name}" is used twice`);
+      else tracks.push(t);
+    });
   const instRaw = root.instance;
   const instances: InstanceSettings[] = [];
   if (instRaw === undefined) r.issue('instance', 'at least one [[instance]] is required');
@@ -427,7 +475,7 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
         r.issue(path, 'must be a table');
         return;
       }
-      const inst = readInstance(r, it, path);
+      const inst = readInstance(r, it, path, tracks);
       if (!inst) return;
       if (instances.some((x) => x.name === inst.name)) r.issue(`${path}.name`, `instance name "${inst.name}" is used twice`);
       const clash = instances.find((x) => x.interface === inst.interface && x.vrid === inst.vrid && x.family === inst.family);
@@ -439,7 +487,7 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
       instances.push(inst);
     });
   if (r.issues.length > 0) throw new ConfigError(r.issues);
-  return deepFreeze({ file, agent, instances });
+  return deepFreeze({ file, agent, tracks, instances });
 }
 
 /** Reads, parses and validates a config file. Throws ConfigError (never anything else). */

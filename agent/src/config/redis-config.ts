@@ -1,0 +1,213 @@
+// The Redis-facing parts of the configuration: [[track]], an instance's `tracks` list,
+// [instance.redis] and [instance.hooks]. Validated like the rest: file, line and key.
+
+import { addressFamilyOf } from '@redkeep/vrrp';
+
+export type TrackType = 'redis-ping' | 'redis-role' | 'exec';
+
+export interface TrackSettings {
+  readonly name: string;
+  readonly type: TrackType;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly rise: number;
+  readonly fall: number;
+  /** Default weight; an instance's reference may override it. 0 = Fault when failing. */
+  readonly weight: number;
+  /** exec only: argv, no shell. */
+  readonly command: readonly string[];
+}
+
+export interface TrackRef {
+  readonly name: string;
+  readonly weight: number;
+}
+
+export interface RedisTlsSettings {
+  readonly caFile: string | undefined;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  readonly serverName: string | undefined;
+  readonly verify: boolean;
+}
+
+export interface RedisSettings {
+  /** The local Redis. */
+  readonly host: string;
+  readonly port: number;
+  /** Port of the peers' Redis, for REPLICAOF (default: the local port). */
+  readonly peerPort: number;
+  readonly username: string | undefined;
+  /** Where the password is read from at start; the password itself is never in the config object. */
+  readonly passwordFile: string | undefined;
+  readonly passwordEnv: string | undefined;
+  readonly tls: RedisTlsSettings | undefined;
+  readonly db: number;
+  readonly manageRole: boolean;
+}
+
+export interface HooksSettings {
+  readonly master: readonly string[] | undefined;
+  readonly backup: readonly string[] | undefined;
+  readonly fault: readonly string[] | undefined;
+  readonly stop: readonly string[] | undefined;
+  readonly notify: readonly string[] | undefined;
+  readonly timeoutMs: number;
+}
+
+export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command'] as const;
+export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role'] as const;
+export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
+export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'timeout'] as const;
+const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec'] as const;
+
+type Table = Record<string, unknown>;
+
+/** What the main reader offers (see config.ts). */
+export interface FieldReader {
+  issue(path: string, message: string): void;
+  keys(t: Table, path: string, allowed: readonly string[]): void;
+  str(t: Table, path: string, key: string, opts?: { required?: boolean }): string | undefined;
+  int(t: Table, path: string, key: string, min: number, max: number, dflt: number | undefined): number | undefined;
+  bool(t: Table, path: string, key: string, dflt: boolean): boolean;
+  duration(t: Table, path: string, key: string, dfltMs: number): number;
+  oneOf<T extends string>(t: Table, path: string, key: string, allowed: readonly T[], dflt: T): T;
+}
+
+function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function argv(r: FieldReader, t: Table, path: string, key: string): string[] | undefined {
+  const v = t[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string' && x.length > 0)) {
+    r.issue(`${path}.${key}`, 'must be a command as an array of strings, e.g. ["/usr/local/bin/notify", "--quiet"] (no shell)');
+    return undefined;
+  }
+  return v as string[];
+}
+
+export function readTrack(r: FieldReader, t: Table, path: string): TrackSettings | undefined {
+  r.keys(t, path, TRACK_KEYS);
+  const name = r.str(t, path, 'name', { required: true });
+  const type = r.oneOf(t, path, 'type', TRACK_TYPES, 'redis-ping');
+  if (t.type === undefined) r.issue(`${path}.type`, `is required: one of ${TRACK_TYPES.map((x) => `"${x}"`).join(', ')}`);
+  const intervalMs = r.duration(t, path, 'interval', 1000);
+  const timeoutMs = r.duration(t, path, 'timeout', Math.min(1000, intervalMs));
+  if (intervalMs < 10) r.issue(`${path}.interval`, 'is at least "10ms"');
+  if (timeoutMs < 1 || timeoutMs > 60_000) r.issue(`${path}.timeout`, 'must be "1ms".."60s"');
+  const command = argv(r, t, path, 'command');
+  if (type === 'exec' && command === undefined && t.command === undefined) r.issue(`${path}.command`, 'is required for an exec track');
+  if (type !== 'exec' && t.command !== undefined) r.issue(`${path}.command`, `only an exec track runs a command (this one is "${type}")`);
+  const track: TrackSettings = {
+    name: name ?? '',
+    type,
+    intervalMs,
+    timeoutMs,
+    rise: r.int(t, path, 'rise', 1, 100, 1) ?? 1,
+    fall: r.int(t, path, 'fall', 1, 100, 1) ?? 1,
+    weight: r.int(t, path, 'weight', -253, 253, 0) ?? 0,
+    command: command ?? [],
+  };
+  return name === undefined ? undefined : track;
+}
+
+/** An instance's `tracks = ["name", { name = "...", weight = -50 }]`. */
+export function readTrackRefs(r: FieldReader, v: unknown, path: string, known: readonly TrackSettings[]): TrackRef[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    r.issue(path, 'must be an array such as ["redis-alive", { name = "redis-role", weight = -50 }]');
+    return [];
+  }
+  const out: TrackRef[] = [];
+  v.forEach((e, i) => {
+    const p = `${path}[${i}]`;
+    let name: string | undefined;
+    let weight: number | undefined;
+    if (typeof e === 'string') name = e;
+    else if (isTable(e)) {
+      r.keys(e, p, ['name', 'weight']);
+      name = r.str(e, p, 'name', { required: true });
+      if (e.weight !== undefined) weight = r.int(e, p, 'weight', -253, 253, 0);
+    } else {
+      r.issue(p, 'must be a track name or { name = "...", weight = N }');
+      return;
+    }
+    if (name === undefined) return;
+    const def = known.find((k) => k.name === name);
+    if (!def) {
+      r.issue(p, `no [[track]] is named "${name}"${known.length ? ` (known: ${known.map((k) => k.name).join(', ')})` : ''}`);
+      return;
+    }
+    if (out.some((x) => x.name === name)) r.issue(p, `track "${name}" is listed twice`);
+    else out.push({ name, weight: weight ?? def.weight });
+  });
+  return out;
+}
+
+export function readRedis(r: FieldReader, v: unknown, path: string): RedisSettings | undefined {
+  if (v === undefined) return undefined;
+  if (!isTable(v)) {
+    r.issue(path, 'must be a table: [instance.redis]');
+    return undefined;
+  }
+  r.keys(v, path, REDIS_KEYS);
+  const address = r.str(v, path, 'address') ?? '127.0.0.1:6379';
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(address);
+  let host = '127.0.0.1';
+  let port = 6379;
+  if (!m || addressFamilyOf(m[1] ?? '') === undefined || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+    r.issue(`${path}.address`, `must be host:port with an IP address, e.g. "127.0.0.1:6379" or "[::1]:6379", got "${address}"`);
+  } else {
+    host = m[1] ?? host;
+    port = Number(m[2]);
+  }
+  const passwordFile = r.str(v, path, 'password_file');
+  const passwordEnv = r.str(v, path, 'password_env');
+  if (passwordFile !== undefined && passwordEnv !== undefined) r.issue(`${path}.password_env`, 'use password_file or password_env, not both');
+  let tls: RedisTlsSettings | undefined;
+  if (v.tls !== undefined) {
+    const tp = `${path}.tls`;
+    if (!isTable(v.tls)) r.issue(tp, 'must be a table, e.g. tls = { ca_file = "/etc/redis/ca.pem" }');
+    else {
+      r.keys(v.tls, tp, TLS_KEYS);
+      tls = {
+        caFile: r.str(v.tls, tp, 'ca_file'),
+        certFile: r.str(v.tls, tp, 'cert_file'),
+        keyFile: r.str(v.tls, tp, 'key_file'),
+        serverName: r.str(v.tls, tp, 'server_name'),
+        verify: r.bool(v.tls, tp, 'verify', true),
+      };
+      if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) r.issue(tp, 'cert_file and key_file go together');
+    }
+  }
+  return {
+    host,
+    port,
+    peerPort: r.int(v, path, 'peer_port', 1, 65535, port) ?? port,
+    username: r.str(v, path, 'username'),
+    passwordFile,
+    passwordEnv,
+    tls,
+    db: r.int(v, path, 'db', 0, 15, 0) ?? 0,
+    manageRole: r.bool(v, path, 'manage_role', true),
+  };
+}
+
+export function readHooks(r: FieldReader, v: unknown, path: string): HooksSettings | undefined {
+  if (v === undefined) return undefined;
+  if (!isTable(v)) {
+    r.issue(path, 'must be a table: [instance.hooks]');
+    return undefined;
+  }
+  r.keys(v, path, HOOK_KEYS);
+  return {
+    master: argv(r, v, path, 'master'),
+    backup: argv(r, v, path, 'backup'),
+    fault: argv(r, v, path, 'fault'),
+    stop: argv(r, v, path, 'stop'),
+    notify: argv(r, v, path, 'notify'),
+    timeoutMs: r.duration(v, path, 'timeout', 30_000),
+  };
+}
