@@ -5,7 +5,11 @@
 import type { Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
-import type { InstanceSettings, RedkeepConfig } from '../config/config.js';
+import type { InstanceSettings, RedkeepConfig, TrackSettings } from '../config/config.js';
+import { HookRunner } from '../hooks/hook-runner.js';
+import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
+import { runCheck } from '../tracks/exec-check.js';
+import { type Check, TrackRunner } from '../tracks/track-runner.js';
 import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
@@ -15,6 +19,7 @@ import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
 const REFRESH_PERIOD_MS = 1000;
+const ROLE_SETTLE_MS = 3000;
 
 export interface AgentStatus {
   readonly agent: {
@@ -40,6 +45,8 @@ export class Agent {
   private readonly nl = HostNetlink.open();
   private readonly ios = new Map<string, InterfaceIo>();
   private readonly runners: InstanceRunner[] = [];
+  private readonly redis = new Map<string, RedisSupervisor>();
+  private readonly tracks: TrackRunner[] = [];
   private vips: VipReconciler | undefined;
   private control: Server | undefined;
   private readonly startedAt = performance.now();
@@ -67,6 +74,19 @@ export class Agent {
     // VIPs) and a bad control_group before anything on the host is touched.
     this.control = await startControlServer(c.agent.controlSocket, c.agent.controlGroup, (req) => this.answer(req));
     if (this.stopped) return;
+    // Secrets and Redis connections before the host is touched: a missing password file stops
+    // start-up with a clear message, not half-way.
+    for (const inst of c.instances) {
+      if (inst.redis) {
+        let password: string | undefined;
+        try {
+          password = redisPassword(inst.redis);
+        } catch (e) {
+          throw new Error(`instance ${inst.name}: cannot read the Redis password: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        this.redis.set(inst.name, new RedisSupervisor(inst.name, inst.redis, password, this.log));
+      }
+    }
     const links = await this.nl.links();
     const specs: VipSpec[] = c.instances.flatMap((i) =>
       i.virtualAddresses.map((v) => ({
@@ -91,11 +111,19 @@ export class Agent {
         io = new InterfaceIo(link.name, link.index, link.mac, this.log);
         this.ios.set(inst.interface, io);
       }
-      const runner = new InstanceRunner(inst, io, this.vips, this.log);
+      const redis = this.redis.get(inst.name);
+      const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
+      const runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}) });
       io.attach(runner);
       this.runners.push(runner);
+      for (const ref of inst.tracks) {
+        const def = c.tracks.find((t) => t.name === ref.name);
+        if (def) this.tracks.push(this.makeTrack(def, runner, redis));
+      }
     }
     for (const io of this.ios.values()) io.open();
+    for (const r of this.redis.values()) r.start();
+    for (const t of this.tracks) t.start();
 
     this.nl.subscribe((e) => {
       if (e.overflow) this.log.warn('the kernel dropped link/address events; re-reading everything');
@@ -106,6 +134,47 @@ export class Agent {
     this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
     await this.refresh();
     this.log.info('redkeep started', { instances: c.instances.length, control: c.agent.controlSocket });
+  }
+
+  private makeTrack(def: TrackSettings, runner: InstanceRunner, redis: RedisSupervisor | undefined): TrackRunner {
+    const name = runner.settings.name;
+    let check: Check;
+    let lastState = runner.state;
+    let settledAt = performance.now();
+    switch (def.type) {
+      case 'redis-ping':
+        check = async () => {
+          if (!redis) return { ok: false, detail: 'no redis configured' };
+          await redis.link.ping(def.timeoutMs);
+          return { ok: true, detail: 'PONG' };
+        };
+        break;
+      case 'redis-role':
+        // The role must match the VRRP state once role control has had time to settle it.
+        check = async () => {
+          if (!redis) return { ok: false, detail: 'no redis configured' };
+          const facts = await redis.link.facts(def.timeoutMs);
+          const state = runner.state;
+          if (state !== lastState) {
+            lastState = state;
+            settledAt = performance.now();
+          }
+          const want = state === 'master' ? 'master' : state === 'backup' ? 'replica' : undefined;
+          if (want === undefined || performance.now() - settledAt < ROLE_SETTLE_MS) return { ok: true, detail: `role ${facts.role}` };
+          return { ok: facts.role === want, detail: `role ${facts.role}, ${state} wants ${want}` };
+        };
+        break;
+      case 'exec':
+        check = async () => {
+          const r = await runCheck(def.command, def.timeoutMs);
+          return { ok: r.ok, detail: r.outcome };
+        };
+        break;
+    }
+    const t = new TrackRunner(def, name, check, (ok) => runner.setTrack(def.name, ok), this.log);
+    // A dropped connection fails a PING track at once, not at the next interval.
+    if (def.type === 'redis-ping') redis?.link.on('down', (why) => t.failNow(why));
+    return t;
   }
 
   /** Link and address events arrive in bursts: look once, soon after the first. */
@@ -209,7 +278,9 @@ export class Agent {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.periodic) clearInterval(this.periodic);
     this.log.info('redkeep stopping');
+    for (const t of this.tracks) t.stop();
     await Promise.all(this.runners.map((r) => r.stop()));
+    for (const r of this.redis.values()) r.stop();
     await this.vips?.releaseAll();
     for (const io of this.ios.values()) io.close();
     if (this.control) await stopControlServer(this.control, this.config.agent.controlSocket);

@@ -12,10 +12,21 @@ import {
 } from '@redkeep/vrrp';
 import type { InstanceSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
+import type { HookRunner, HookState } from '../hooks/hook-runner.js';
+import type { RedisStatus, RedisSupervisor } from '../redis/supervisor.js';
 import type { AdvertSink, InterfaceIo } from './interface-io.js';
 import type { VipReconciler } from './vip-reconciler.js';
 
 export const TRACK_INTERFACE_PREFIX = 'interface:';
+export const TRACK_PREFIX = 'track:';
+
+/** Redis role control and hooks, when the instance has them. */
+export interface RunnerExtras {
+  readonly redis?: RedisSupervisor;
+  readonly hooks?: HookRunner;
+}
+
+const HOOK_STATE: Partial<Record<VrrpState, HookState>> = { master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', stopped: 'STOP' };
 
 export interface RunnerStatus {
   readonly name: string;
@@ -41,6 +52,8 @@ export interface RunnerStatus {
     | undefined;
   readonly tracks: InstanceStatus['tracks'];
   readonly counters: (InstanceStatus['counters'] & { garpsSent: number }) | undefined;
+  readonly redis: RedisStatus | undefined;
+  readonly hooks: { runs: number; failures: number } | undefined;
 }
 
 export class InstanceRunner implements AdvertSink {
@@ -57,11 +70,15 @@ export class InstanceRunner implements AdvertSink {
   /** Moves on whenever the VIPs are released: GARP bursts of an older generation stop. */
   private vipGeneration = 0;
 
+  private lastMaster: string | undefined;
+  private hookState: HookState | 'INIT' = 'INIT';
+
   constructor(
     readonly settings: InstanceSettings,
     private readonly io: InterfaceIo,
     private readonly vips: VipReconciler,
     private readonly log: Logger,
+    private readonly extras: RunnerExtras = {},
   ) {}
 
   get vrid(): number {
@@ -100,11 +117,19 @@ export class InstanceRunner implements AdvertSink {
       virtualAddresses: s.virtualAddresses.map((v) => v.address),
       ...(s.authPass !== undefined ? { authPassword: s.authPass } : {}),
       garp: s.garp,
-      tracks: s.trackInterfaces.map((t) => ({
-        name: `${TRACK_INTERFACE_PREFIX}${t.name}`,
-        weight: t.weight,
-        initiallyOk: this.trackState.get(t.name) ?? true,
-      })),
+      tracks: [
+        ...s.trackInterfaces.map((t) => ({
+          name: `${TRACK_INTERFACE_PREFIX}${t.name}`,
+          weight: t.weight,
+          initiallyOk: this.trackState.get(t.name) ?? true,
+        })),
+        // Health tracks start failed: nothing counts as healthy before a check said so.
+        ...s.tracks.map((t) => ({
+          name: `${TRACK_PREFIX}${t.name}`,
+          weight: t.weight,
+          initiallyOk: this.trackState.get(`${TRACK_PREFIX}${t.name}`) ?? false,
+        })),
+      ],
       ...(s.unicastPeers.length > 0 ? { unicastPeers: s.unicastPeers } : {}),
     });
     this.waitingFor = undefined;
@@ -128,6 +153,14 @@ export class InstanceRunner implements AdvertSink {
     if (this.core) this.input({ type: 'track', name: `${TRACK_INTERFACE_PREFIX}${name}`, ok: up });
   }
 
+  /** A health track changed ([[track]] by name). */
+  setTrack(name: string, ok: boolean): void {
+    const key = `${TRACK_PREFIX}${name}`;
+    if (this.trackState.get(key) === ok) return;
+    this.trackState.set(key, ok);
+    if (this.core) this.input({ type: 'track', name: key, ok });
+  }
+
   deliver(r: DecodeResult): void {
     if (!this.core || this.stopping) return;
     if (r.ok && r.ip) this.input({ type: 'advert', advert: r.advert, source: r.ip.src });
@@ -141,14 +174,41 @@ export class InstanceRunner implements AdvertSink {
     if (this.core && this.core.state !== 'stopped') this.input({ type: 'shutdown' });
     this.stopping = true;
     await this.queue;
+    await this.extras.hooks?.idle();
   }
 
   private input(input: VrrpInput): void {
     const core = this.core;
     if (!core || this.stopping) return;
+    const before = core.state;
     const actions = core.handle(input, performance.now());
     for (const a of actions) this.enqueue(a);
+    // After redkeep's own actions: the Redis role follows, then the user's hooks.
+    const master = core.masterAddressSeen;
+    if (core.state !== before || master !== this.lastMaster) {
+      this.lastMaster = master;
+      const state = core.state;
+      const priority = core.effectivePriority;
+      this.queue = this.queue.then(() => this.afterTransition(state, master, priority, state !== before));
+    }
     this.schedule();
+  }
+
+  private async afterTransition(state: VrrpState, master: string | undefined, priority: number, changed: boolean): Promise<void> {
+    const { redis, hooks } = this.extras;
+    // Not awaited: a slow Redis must not hold up the next VRRP action; reconciliation retries.
+    void redis?.follow(state, master);
+    const hs = HOOK_STATE[state];
+    if (hooks && changed && hs) {
+      void hooks.transition({
+        state: hs,
+        previous: this.hookState,
+        priority,
+        vips: this.settings.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`),
+        redisAddress: redis?.address,
+      });
+      this.hookState = hs;
+    }
   }
 
   private schedule(): void {
@@ -178,9 +238,15 @@ export class InstanceRunner implements AdvertSink {
       case 'send-advert':
         await this.io.sendAdvert(a.advert, this.primary ?? '', s.unicastPeers);
         return;
-      case 'add-vips':
+      case 'add-vips': {
+        // Clients reaching the VIP must find a writable Redis: promote it before the VIP is up.
+        const redis = this.extras.redis;
+        if (redis && !(await redis.promote())) {
+          this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { instance: s.name });
+        }
         await this.vips.want(s.name, true);
         return;
+      }
       case 'remove-vips':
         this.vipGeneration++;
         await this.vips.want(s.name, false);
@@ -248,6 +314,8 @@ export class InstanceRunner implements AdvertSink {
             },
       tracks: st?.tracks ?? [],
       counters: st ? { ...st.counters, garpsSent: this.garpsSent } : undefined,
+      redis: this.extras.redis?.status(),
+      hooks: this.extras.hooks ? { runs: this.extras.hooks.runs, failures: this.extras.hooks.failures } : undefined,
     };
   }
 }

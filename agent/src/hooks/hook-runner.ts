@@ -11,11 +11,11 @@ import type { Logger } from '../log.js';
 export type HookState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
 export interface HookSettings {
-  readonly master?: readonly string[];
-  readonly backup?: readonly string[];
-  readonly fault?: readonly string[];
-  readonly stop?: readonly string[];
-  readonly notify?: readonly string[];
+  readonly master?: readonly string[] | undefined;
+  readonly backup?: readonly string[] | undefined;
+  readonly fault?: readonly string[] | undefined;
+  readonly stop?: readonly string[] | undefined;
+  readonly notify?: readonly string[] | undefined;
   readonly timeoutMs: number;
 }
 

@@ -325,6 +325,11 @@ export class VrrpInstance {
     return this.effective;
   }
 
+  /** The master as seen: our own address when master, else the source of the last advert. */
+  get masterAddressSeen(): string | undefined {
+    return this.stateValue === 'master' ? this.config.primaryAddress : this.masterAddress;
+  }
+
   /** When the caller must deliver { type: 'timeout' } next, or undefined if nothing is armed. */
   nextDeadline(): number | undefined {
     let min: number | undefined;

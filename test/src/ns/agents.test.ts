@@ -235,7 +235,7 @@ describe('three redkeep agents on a namespace LAN', () => {
     assert.equal(neigh6(), lab.host('h3').mac);
     agent('h3').signal('SIGTERM');
     await waitFor('h2 to take the IPv6 VIP', 3000, () => holders(lab, VIP6).join() === 'h2');
-    await waitFor('the unsolicited NA to move the client to h2', 1000, () => neigh6() === lab.host('h2').mac);
+    await waitFor('the unsolicited NA to move the client to h2', 3000, () => neigh6() === lab.host('h2').mac);
   });
 
   scenario('sends the GARP bursts keepalived does: on becoming master, after the delay, and on refresh', async () => {
