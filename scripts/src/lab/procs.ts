@@ -44,6 +44,8 @@ export interface InstanceOptions {
   /** Unicast: peers by host name (the lab resolves addresses). */
   readonly unicastPeers?: readonly string[];
   readonly extra?: string;
+  /** TOML placed before [agent], e.g. [[track]] tables. */
+  readonly top?: string;
 }
 
 /** A scratch directory for one test run's configs, sockets and logs. */
@@ -89,6 +91,7 @@ export class AgentProc {
     const vips = opts.vips ?? ['192.0.2.50/24'];
     const peers = (opts.unicastPeers ?? []).map((p) => `"${lab.host(p).address}"`);
     const text = [
+      opts.top ?? '',
       '[agent]',
       `name = "${host}"`,
       `control_socket = "${this.socket}"`,
@@ -237,4 +240,65 @@ function parseIntervalMs(text: string): number {
 export function holders(lab: Lab, address: string): string[] {
   const family = address.includes(':') ? 'inet6' : 'inet';
   return lab.hosts.filter((h) => lab.addresses(h.name, family).some((a) => a.startsWith(`${address}/`))).map((h) => h.name);
+}
+
+/** A redis-server in a host's namespace, listening on all its addresses (so on the VIP too). */
+export class RedisProc {
+  child: ChildProcess | undefined;
+  readonly logs = new LogBuffer();
+  readonly dir: string;
+
+  constructor(
+    private readonly lab: Lab,
+    readonly host: string,
+    run: RunDir,
+    readonly port = 6379,
+    private readonly extra: readonly string[] = [],
+  ) {
+    this.dir = run.dir(`${host}-redis`);
+  }
+
+  start(): this {
+    this.child = this.lab.spawn(this.host, [
+      'redis-server',
+      '--port', String(this.port),
+      // Every address, the VIP included (it comes and goes).
+      '--bind', '0.0.0.0',
+      '--protected-mode', 'no',
+      '--save', '',
+      '--appendonly', 'no',
+      '--dir', this.dir,
+      '--repl-diskless-sync', 'yes',
+      '--repl-diskless-sync-delay', '0',
+      ...this.extra,
+    ]);
+    this.logs.attach(this.child, `[${this.host} redis] `);
+    return this;
+  }
+
+  /** Runs redis-cli in the host's namespace against this server (or another address). */
+  cli(args: readonly string[], address = '127.0.0.1'): string {
+    return this.lab.run(this.host, ['redis-cli', '-h', address, '-p', String(this.port), ...args]).trim();
+  }
+
+  info(section: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of this.cli(['info', section]).split(/\r?\n/)) {
+      const i = line.indexOf(':');
+      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+    }
+    return out;
+  }
+
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+}
+
+/** An [instance.redis] section and a redis-ping track (weight 0) for AgentProc's `extra`. */
+export function redisInstanceToml(port = 6379, pingInterval = '100ms'): { top: string; instance: string } {
+  return {
+    top: ['[[track]]', 'name = "redis-alive"', 'type = "redis-ping"', `interval = "${pingInterval}"`, 'timeout = "80ms"', ''].join('\n'),
+    instance: ['tracks = ["redis-alive"]', '', '[instance.redis]', `address = "127.0.0.1:${port}"`].join('\n'),
+  };
 }

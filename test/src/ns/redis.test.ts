@@ -1,0 +1,109 @@
+// Real redis-server on three namespace hosts, each with a redkeep agent: the Redis role follows
+// the VRRP state, a Redis crash on the master fails over, role drift is corrected.
+
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AgentProc, Lab, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from '@redkeep/scripts/lab';
+
+const VIP = '192.0.2.50';
+const PRIORITIES: Record<string, number> = { h1: 110, h2: 120, h3: 130 };
+
+let lab: Lab;
+let dir: RunDir;
+let agents: AgentProc[] = [];
+let redis: RedisProc[] = [];
+
+function r(host: string): RedisProc {
+  const x = redis.find((p) => p.host === host);
+  assert.ok(x);
+  return x;
+}
+
+function a(host: string): AgentProc {
+  const x = agents.find((p) => p.host === host);
+  assert.ok(x);
+  return x;
+}
+
+function startAll(): void {
+  redis = lab.hosts.map((h) => new RedisProc(lab, h.name, dir).start());
+  const toml = redisInstanceToml();
+  agents = lab.hosts.map((h) => new AgentProc(lab, h.name, dir, { priority: PRIORITIES[h.name] ?? 100, top: toml.top, extra: toml.instance }).start());
+}
+
+/** Waits until `master` holds the VIP and its Redis is master, and the others replicate from it. */
+async function rolesFollow(master: string, others: readonly string[]): Promise<void> {
+  await waitFor(`${master} to hold the VIP alone`, 10_000, () => holders(lab, VIP).join() === master);
+  await waitFor(`${master}'s Redis to be master`, 5000, () => r(master).info('replication').role === 'master');
+  for (const o of others) {
+    await waitFor(`${o}'s Redis to replicate from ${master}`, 8000, () => {
+      const i = r(o).info('replication');
+      return i.role === 'slave' && i.master_host === lab.host(master).address && i.master_link_status === 'up';
+    });
+  }
+}
+
+function logs(): string {
+  return [...agents.map((x) => x.logs.text), ...redis.map((x) => x.logs.text)].join('\n');
+}
+
+function scenario(name: string, fn: () => Promise<void>): void {
+  it(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      process.stderr.write(`--- logs for "${name}" ---\n${logs()}\n`);
+      throw e;
+    }
+  });
+}
+
+describe('redkeep with real Redis on three hosts', () => {
+  beforeEach(() => {
+    lab = Lab.create({ hosts: 3, ipv6: false });
+    dir = new RunDir();
+  });
+  afterEach(() => {
+    for (const x of agents) if (x.running) x.signal('SIGKILL');
+    for (const x of redis) x.kill();
+    lab.destroy();
+    dir.remove();
+  });
+
+  scenario('makes the VIP holder\'s Redis the master and the others its replicas; writes through the VIP replicate', async () => {
+    startAll();
+    await rolesFollow('h3', ['h1', 'h2']);
+    assert.equal(lab.run('client', ['redis-cli', '-h', VIP, 'set', 'k1', 'v1']).trim(), 'OK');
+    await waitFor('k1 on every replica', 3000, () => ['h1', 'h2'].every((h) => r(h).cli(['get', 'k1']) === 'v1'));
+    const st = (await a('h1').status()).instances[0];
+    assert.equal(st?.redis?.role, 'replica');
+    assert.equal(st?.redis?.desired, `replica of ${lab.host('h3').address}:6379`);
+  });
+
+  scenario('fails over when the master\'s Redis crashes, and the survivors follow the new master', async () => {
+    startAll();
+    await rolesFollow('h3', ['h1', 'h2']);
+    lab.run('client', ['redis-cli', '-h', VIP, 'set', 'k2', 'before']);
+    await waitFor('k2 replicated', 3000, () => r('h2').cli(['get', 'k2']) === 'before');
+    r('h3').kill();
+    await waitFor('h3 to go to fault', 3000, async () => (await a('h3').state()) === 'fault');
+    await rolesFollow('h2', ['h1']);
+    assert.equal(lab.run('client', ['redis-cli', '-h', VIP, 'get', 'k2']).trim(), 'before', 'the data survived');
+    assert.equal(lab.run('client', ['redis-cli', '-h', VIP, 'set', 'k3', 'after']).trim(), 'OK', 'the new master is writable');
+    const st = (await a('h3').status()).instances[0];
+    assert.equal(st?.lastTransition?.reason, 'track-failed');
+  });
+
+  scenario('corrects role drift: a replica turned master by hand goes back to following', async () => {
+    startAll();
+    await rolesFollow('h3', ['h1', 'h2']);
+    r('h1').cli(['replicaof', 'no', 'one']);
+    assert.equal(r('h1').info('replication').role, 'master');
+    await waitFor('h1 to follow h3 again', 5000, () => {
+      const i = r('h1').info('replication');
+      return i.role === 'slave' && i.master_host === lab.host('h3').address;
+    });
+    await sleep(100);
+    assert.match(a('h1').logs.text, /redis follows the master: REPLICAOF/);
+  });
+});
