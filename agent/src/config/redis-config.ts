@@ -91,6 +91,7 @@ function argv(r: FieldReader, t: Table, path: string, key: string): string[] | u
 export function readTrack(r: FieldReader, t: Table, path: string): TrackSettings | undefined {
   r.keys(t, path, TRACK_KEYS);
   const name = r.str(t, path, 'name', { required: true });
+  if (name === 'redis-safety') r.issue(`${path}.name`, '"redis-safety" is redkeep\'s own restart-empty guard: choose another name');
   const type = r.oneOf(t, path, 'type', TRACK_TYPES, 'redis-ping');
   if (t.type === undefined) r.issue(`${path}.type`, `is required: one of ${TRACK_TYPES.map((x) => `"${x}"`).join(', ')}`);
   const intervalMs = r.duration(t, path, 'interval', 1000);

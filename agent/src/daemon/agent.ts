@@ -14,7 +14,7 @@ import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
 import { InterfaceIo } from './interface-io.js';
-import { InstanceRunner, type RunnerStatus } from './instance-runner.js';
+import { InstanceRunner, REDIS_SAFETY_TRACK, type RunnerStatus } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
@@ -116,6 +116,7 @@ export class Agent {
       const runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}) });
       io.attach(runner);
       this.runners.push(runner);
+      if (redis) redis.onSafety = (ok) => runner.setTrack(REDIS_SAFETY_TRACK, ok);
       for (const ref of inst.tracks) {
         const def = c.tracks.find((t) => t.name === ref.name);
         if (def) this.tracks.push(this.makeTrack(def, runner, redis));

@@ -19,6 +19,7 @@ import type { VipReconciler } from './vip-reconciler.js';
 
 export const TRACK_INTERFACE_PREFIX = 'interface:';
 export const TRACK_PREFIX = 'track:';
+export const REDIS_SAFETY_TRACK = 'redis-safety';
 
 /** Redis role control and hooks, when the instance has them. */
 export interface RunnerExtras {
@@ -123,6 +124,8 @@ export class InstanceRunner implements AdvertSink {
           weight: t.weight,
           initiallyOk: this.trackState.get(t.name) ?? true,
         })),
+        // The restart-empty guard: failing while our Redis is fenced (weight 0: Fault).
+        ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`) ?? true }] : []),
         // Health tracks start failed: nothing counts as healthy before a check said so.
         ...s.tracks.map((t) => ({
           name: `${TRACK_PREFIX}${t.name}`,

@@ -9,6 +9,13 @@ import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
 
+/**
+ * Where a fenced Redis replicates from: nothing listens there, so its link stays down and it
+ * answers NOMASTERLINK to any replica's SYNC. A replica can never full-sync (and be wiped) from it.
+ */
+export const FENCE_HOST = '127.0.0.1';
+export const FENCE_PORT = 1;
+
 export type DesiredRole = { readonly role: 'master' } | { readonly role: 'replica'; readonly host: string; readonly port: number };
 
 export interface RedisStatus {
@@ -50,6 +57,17 @@ export class RedisSupervisor {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   changes = 0;
+  /** Last run_id and data seen while connected, to notice a restart (or an empty comeback). */
+  private lastRunId: string | undefined;
+  private hadData = false;
+  private wasDown = false;
+  private downOnMaster = false;
+  /** Set when a restart on the master was fenced; cleared once resynced from a real master. */
+  private fencedSince: string | undefined;
+  /** Told when fencing starts (false) and ends (true): the instance's redis-safety track. */
+  onSafety: (ok: boolean, why: string) => void = () => undefined;
+  /** The VRRP state as last followed, to know whether a restart happened on the master. */
+  private state: VrrpState = 'initialize';
 
   constructor(
     private readonly instance: string,
@@ -84,7 +102,12 @@ export class RedisSupervisor {
       this.log.info('redis connected', { instance, redis: this.address });
       void this.kick();
     });
-    this.link.on('down', (why) => this.log.warn('redis connection lost', { instance, redis: this.address, why }));
+    this.link.on('down', (why) => {
+      this.wasDown = true;
+      // Remember now: the lost connection sends the instance to Fault right after this.
+      this.downOnMaster = this.state === 'master' || this.desired?.role === 'master';
+      this.log.warn('redis connection lost', { instance, redis: this.address, why });
+    });
   }
 
   get address(): string {
@@ -103,6 +126,7 @@ export class RedisSupervisor {
 
   /** The VRRP state changed, or the master seen changed: what should our Redis be now? */
   follow(state: VrrpState, masterAddress: string | undefined): Promise<void> {
+    this.state = state;
     if (!this.settings.manageRole) return Promise.resolve();
     let d: DesiredRole | undefined;
     if (state === 'master') d = { role: 'master' };
@@ -136,9 +160,25 @@ export class RedisSupervisor {
     if (!this.link.isUp) return;
     try {
       this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
+      if (await this.guardRestart(this.facts)) return;
       const d = this.desired;
       const f = this.facts;
-      if (d?.role === 'master' && f.role !== 'master') {
+      if (this.fencedSince !== undefined) {
+        // Fenced: never promote; follow a real master once one is known, and lift the fence only
+        // when this Redis has resynced from it.
+        if (d?.role === 'replica') {
+          if (f.masterHost !== d.host || f.masterPort !== d.port) {
+            await this.link.replicaOf(d.host, d.port, COMMAND_TIMEOUT_MS);
+            this.log.info('fenced redis resyncs from the master', { instance: this.instance, master: `${d.host}:${d.port}` });
+          } else if (f.masterLinkUp && !f.syncInProgress) {
+            this.log.info('redis resynced from the master; fence lifted', { instance: this.instance, since: this.fencedSince });
+            this.fencedSince = undefined;
+            this.onSafety(true, 'resynced from the master');
+          }
+        } else if (f.role !== 'replica' || f.masterHost !== FENCE_HOST || f.masterPort !== FENCE_PORT) {
+          await this.fence();
+        }
+      } else if (d?.role === 'master' && f.role !== 'master') {
         await this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS);
         this.changes++;
         this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
@@ -160,9 +200,49 @@ export class RedisSupervisor {
     }
   }
 
+  /**
+   * Restart-empty guard: a Redis that comes back with another run_id (restarted) or without the
+   * data it had, on the master, is fenced at once, before any replica can full-sync from it; the
+   * instance is told (redis-safety fails, so it leaves the VIP to a peer that has the data).
+   * Resolves true when it fenced.
+   */
+  private async guardRestart(f: RedisFacts): Promise<boolean> {
+    const restarted = this.lastRunId !== undefined && f.runId !== undefined && f.runId !== this.lastRunId;
+    const emptied = this.wasDown && this.hadData && f.keys === 0 && f.replOffset === 0;
+    this.wasDown = false;
+    const onMaster = this.downOnMaster || this.state === 'master';
+    this.downOnMaster = false;
+    this.lastRunId = f.runId;
+    if (!(restarted || emptied) || !onMaster || this.fencedSince !== undefined) {
+      if (this.fencedSince === undefined) this.hadData = f.keys > 0 || f.replOffset > 0;
+      return false;
+    }
+    const why = restarted ? 'restarted (run_id changed)' : 'came back empty';
+    this.fencedSince = new Date().toISOString();
+    // Never promote while fenced; a master already known stays the one to resync from.
+    if (this.desired?.role === 'master') this.desired = undefined;
+    this.log.error(`redis ${why} on the master: fenced so that no replica can sync from it`, {
+      instance: this.instance,
+      fence: `REPLICAOF ${FENCE_HOST} ${FENCE_PORT}`,
+    });
+    this.onSafety(false, `redis ${why}`);
+    await this.fence();
+    return true;
+  }
+
+  private async fence(): Promise<void> {
+    try {
+      await this.link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
+      this.changes++;
+    } catch (e) {
+      this.log.error('cannot fence redis yet', { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' });
+    }
+  }
+
   /** Makes our Redis writable before the VIP comes up; resolves whether it is master. */
   async promote(): Promise<boolean> {
     if (!this.settings.manageRole) return true;
+    if (this.fencedSince !== undefined) return false;
     this.desired = { role: 'master' };
     await this.kick();
     return this.facts?.role === 'master';
@@ -177,7 +257,7 @@ export class RedisSupervisor {
       masterHost: f?.masterHost !== undefined ? `${f.masterHost}:${f.masterPort ?? ''}` : undefined,
       masterLinkUp: f?.role === 'replica' ? f.masterLinkUp : undefined,
       offset: f?.replOffset,
-      desired: this.settings.manageRole ? describe(this.desired) : 'not managed',
+      desired: this.fencedSince !== undefined ? `fenced since ${this.fencedSince}` : this.settings.manageRole ? describe(this.desired) : 'not managed',
       lastError: this.lastError,
     };
   }

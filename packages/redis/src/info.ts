@@ -39,6 +39,8 @@ export interface RedisFacts {
   readonly masterLinkUp: boolean;
   /** Seconds the link to the master has been down (replicas), if Redis says. */
   readonly masterLinkDownS: number | undefined;
+  /** A replica still loading its full resync. */
+  readonly syncInProgress: boolean;
   readonly replicas: readonly ReplicaInfo[];
   /** Keys over all databases (from the keyspace section). */
   readonly keys: number;
@@ -78,6 +80,7 @@ export function redisFacts(s: InfoSections): RedisFacts {
     masterPort: num(repl.master_port),
     masterLinkUp: repl.master_link_status === 'up',
     masterLinkDownS: num(repl.master_link_down_since_seconds),
+    syncInProgress: repl.master_sync_in_progress === '1',
     replicas,
     keys,
     uptimeS: num(s.server?.uptime_in_seconds),

@@ -94,6 +94,48 @@ describe('redkeep with real Redis on three hosts', () => {
     assert.equal(st?.lastTransition?.reason, 'track-failed');
   });
 
+  scenario('fences a master Redis that restarts empty: no replica is wiped, the VIP goes to a peer with the data', async () => {
+    startAll();
+    await rolesFollow('h3', ['h1', 'h2']);
+    const N = 50;
+    for (let i = 0; i < N; i++) lab.run('client', ['redis-cli', '-h', VIP, 'set', `key${i}`, `value${i}`]);
+    await waitFor('every key on both replicas', 5000, () => ['h1', 'h2'].every((h) => Number(r(h).cli(['dbsize'])) === N));
+    // Watch the replicas' key counts all along: a full sync from an empty master would zero them.
+    let minSeen = N;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const h of ['h1', 'h2']) {
+          try {
+            minSeen = Math.min(minSeen, Number(r(h).cli(['dbsize'])));
+          } catch {
+            // a replica busy loading answers LOADING: not a loss
+          }
+        }
+        await sleep(20);
+      }
+    })();
+    try {
+    // Redis on the master dies and comes straight back, empty (no persistence), as a master.
+    r('h3').kill();
+    await sleep(30);
+    r('h3').start();
+    await waitFor('a peer to hold the VIP', 5000, () => ['h1', 'h2'].some((h) => holders(lab, VIP).join() === h));
+    await waitFor('the fence to be logged', 5000, () => /fenced so that no replica can sync from it/.test(a('h3').logs.text));
+    const newMaster = holders(lab, VIP)[0] ?? '';
+    await waitFor(`${newMaster}'s Redis to be master`, 5000, () => r(newMaster).info('replication').role === 'master');
+    // h3's Redis resyncs from the new master, the fence is lifted, and nothing was lost anywhere.
+    await waitFor('h3 to resync and leave fault', 10_000, async () => (await a('h3').state()) !== 'fault' && Number(r('h3').cli(['dbsize'])) === N);
+    await sleep(300);
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    assert.equal(minSeen, N, 'no replica ever lost its keys');
+    for (const h of ['h1', 'h2', 'h3']) assert.equal(Number(r(h).cli(['dbsize'])), N, `${h} has every key`);
+    assert.match(a('h3').logs.text, /fence lifted/);
+  });
+
   scenario('corrects role drift: a replica turned master by hand goes back to following', async () => {
     startAll();
     await rolesFollow('h3', ['h1', 'h2']);
