@@ -72,6 +72,8 @@ export class InstanceRunner implements AdvertSink {
   private vipGeneration = 0;
 
   private lastMaster: string | undefined;
+  /** The last master this instance followed as a backup. */
+  private followedMaster: string | undefined;
   private hookState: HookState | 'INIT' = 'INIT';
 
   constructor(
@@ -201,6 +203,11 @@ export class InstanceRunner implements AdvertSink {
     const { redis, hooks } = this.extras;
     // Not awaited: a slow Redis must not hold up the next VRRP action; reconciliation retries.
     void redis?.follow(state, master);
+    // Took over from a master we followed: its Redis may still take writes (its agent may be dead).
+    if (redis && changed && state === 'master' && this.followedMaster !== undefined && this.primary !== undefined) {
+      redis.fencePeer(this.followedMaster, this.primary, () => this.core?.state === 'master');
+    }
+    if (state !== 'master' && master !== undefined) this.followedMaster = master;
     const hs = HOOK_STATE[state];
     if (hooks && changed && hs) {
       void hooks.transition({

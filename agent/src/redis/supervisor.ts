@@ -62,6 +62,7 @@ export class RedisSupervisor {
   private hadData = false;
   private wasDown = false;
   private downOnMaster = false;
+  private readonly fencing = new Set<string>();
   /** Set when a restart on the master was fenced; cleared once resynced from a real master. */
   private fencedSince: string | undefined;
   /** Told when fencing starts (false) and ends (true): the instance's redis-safety track. */
@@ -246,6 +247,42 @@ export class RedisSupervisor {
     this.desired = { role: 'master' };
     await this.kick();
     return this.facts?.role === 'master';
+  }
+
+  /**
+   * Fences the previous master's Redis after a takeover: if its agent died (kill -9), its Redis
+   * may still be a writable master that clients reach; make it a replica of ours. Keeps trying
+   * every second while we are master, until that Redis is a replica.
+   */
+  fencePeer(peer: string, self: string, isMaster: () => boolean): void {
+    if (!this.settings.manageRole || this.fencing.has(peer) || peer === self) return;
+    const link = new RedisLink(
+      { ...this.link.endpoint, host: peer, port: this.settings.peerPort },
+      { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 500, name: `redkeep-${this.instance}-fence` },
+    );
+    this.fencing.add(peer);
+    let lastError: string | undefined;
+    const done = (): void => {
+      link.close();
+      this.fencing.delete(peer);
+    };
+    const tick = async (): Promise<void> => {
+      if (this.stopped || !isMaster()) return done();
+      try {
+        const f = await link.facts(COMMAND_TIMEOUT_MS);
+        if (f.role === 'master') {
+          await link.replicaOf(self, this.settings.port, COMMAND_TIMEOUT_MS);
+          this.log.warn('fenced the previous master\'s Redis: it now replicates from ours', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
+        }
+        return done();
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (msg !== lastError) this.log.info('cannot reach the previous master\'s Redis yet', { instance: this.instance, peer, error: msg, will: 'retry' });
+        lastError = msg;
+      }
+      setTimeout(() => void tick(), 1000);
+    };
+    setTimeout(() => void tick(), 200);
   }
 
   status(): RedisStatus {

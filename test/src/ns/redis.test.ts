@@ -136,6 +136,20 @@ describe('redkeep with real Redis on three hosts', () => {
     assert.match(a('h3').logs.text, /fence lifted/);
   });
 
+  scenario('fences the Redis of a master whose agent was killed, so it cannot keep taking writes', async () => {
+    startAll();
+    await rolesFollow('h3', ['h1', 'h2']);
+    a('h3').signal('SIGKILL');
+    await waitFor('h2 to take over', 5000, () => holders(lab, VIP).includes('h2'));
+    await waitFor('h3\'s Redis to replicate from h2', 6000, () => {
+      const i = r('h3').info('replication');
+      return i.role === 'slave' && i.master_host === lab.host('h2').address;
+    });
+    const write = lab.exec('client', ['redis-cli', '-h', lab.host('h3').address, 'set', 'stale', 'x']);
+    assert.match(write.stdout + write.stderr, /READONLY/, 'a client still on the old master cannot write');
+    await waitFor('h2 to log the fence', 2000, () => /fenced the previous master's Redis/.test(a('h2').logs.text));
+  });
+
   scenario('corrects role drift: a replica turned master by hand goes back to following', async () => {
     startAll();
     await rolesFollow('h3', ['h1', 'h2']);
