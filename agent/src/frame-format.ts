@@ -14,6 +14,8 @@ export interface FrameJson {
   src: string | null;
   dst: string | null;
   ttl: number | null;
+  /** IPv4 TOS / IPv6 traffic class. */
+  tos: number | null;
   version: number | null;
   vrid: number | null;
   priority: number | null;
@@ -38,6 +40,7 @@ export function frameToJson(index: number, timestamp: number | undefined, f: Fra
     src: null,
     dst: null,
     ttl: null,
+    tos: null,
     version: null,
     vrid: null,
     priority: null,
@@ -57,6 +60,7 @@ export function frameToJson(index: number, timestamp: number | undefined, f: Fra
         src: r.ip?.src ?? null,
         dst: r.ip?.dst ?? null,
         ttl: r.ip?.ttl ?? null,
+        tos: r.ip?.tos ?? null,
         version: a?.version ?? null,
         vrid: a?.vrid ?? null,
         priority: a?.priority ?? null,

@@ -161,6 +161,10 @@ describe('three redkeep agents on a namespace LAN', () => {
     assert.ok(gapMs <= skew + marginMs, `takeover took ${gapMs.toFixed(1)} ms; Skew_Time ${skew} ms + ${marginMs} ms`);
     assert.ok(gapMs >= skew - 5, `takeover after ${gapMs.toFixed(1)} ms cannot beat Skew_Time ${skew} ms`);
     assert.deepEqual(holders(lab, VIP), ['h2']);
+    // What we send: TTL 255 and TOS 0xC0 (RFC 5798 §5.1.1.3, as keepalived), checksums valid.
+    for (const f of watch.frames.filter((x) => x.kind === 'vrrp')) {
+      assert.deepEqual([f.ttl, f.tos, f.checksumOk, f.ok], [255, 0xc0, true, true], JSON.stringify(f));
+    }
     // The garp burst follows the new master's advert.
     assert.ok(watch.frames.some((f) => f.kind === 'arp' && (f.arp as { senderIp: string }).senderIp === VIP && f.srcMac === lab.host('h2').mac));
   });
