@@ -6,6 +6,7 @@
 import type { HostNetlink } from '@redkeep/host';
 import type { AddressFamily } from '@redkeep/vrrp';
 import type { Logger } from '../log.js';
+import { ReconcileLoop } from './reconcile-loop.js';
 
 export interface VipSpec {
   readonly instance: string;
@@ -31,10 +32,7 @@ export class VipReconciler {
   private readonly present = new Set<string>();
   /** Last failure per VIP, so a failure is logged once per change of condition. */
   private readonly failing = new Map<string, string>();
-  private running: Promise<void> | undefined;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
   /** Counters for status and tests. */
   added = 0;
   removed = 0;
@@ -67,38 +65,19 @@ export class VipReconciler {
   }
 
   startPeriodic(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
-      void this.kick().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.periodMs);
-      });
-    };
-    this.timer = setTimeout(tick, this.periodMs);
+    this.loop.every(this.periodMs);
   }
 
   /** Runs a reconciliation now (or right after the one in progress). */
   kick(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.reconcileOnce();
-      } while (this.again);
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.loop.kick();
   }
 
   /** Stops the periodic run and removes every configured VIP; resolves when done. */
   async releaseAll(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
     this.wanted.clear();
-    await this.kick();
+    await this.loop.kick();
   }
 
   private async reconcileOnce(): Promise<void> {

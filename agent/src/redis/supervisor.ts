@@ -8,6 +8,7 @@ import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { ReconcileLoop } from '../daemon/reconcile-loop.js';
 
 /**
  * Where a fenced Redis replicates from: nothing listens there, so its link stays down and it
@@ -52,9 +53,7 @@ export class RedisSupervisor {
   private desired: DesiredRole | undefined;
   private facts: RedisFacts | undefined;
   private lastError: string | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
   private stopped = false;
   changes = 0;
   /** Last run_id and data seen while connected, to notice a restart (or an empty comeback). */
@@ -116,13 +115,7 @@ export class RedisSupervisor {
   }
 
   start(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
-      void this.kick().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.periodMs);
-      });
-    };
-    this.timer = setTimeout(tick, this.periodMs);
+    this.loop.every(this.periodMs);
   }
 
   /** The VRRP state changed, or the master seen changed: what should our Redis be now? */
@@ -142,19 +135,7 @@ export class RedisSupervisor {
 
   /** Runs a reconciliation now (or right after the one in progress). */
   kick(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.reconcileOnce();
-      } while (this.again && !this.stopped);
-    })().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.loop.kick();
   }
 
   private async reconcileOnce(): Promise<void> {
@@ -301,7 +282,7 @@ export class RedisSupervisor {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.stop();
     this.link.close();
   }
 }
