@@ -44,6 +44,8 @@ export interface RedisSettings {
   readonly tls: RedisTlsSettings | undefined;
   readonly db: number;
   readonly manageRole: boolean;
+  /** On SIGTERM as master: pause writes, let replicas catch up, then hand over (default true). */
+  readonly switchoverOnStop: boolean;
 }
 
 export interface HooksSettings {
@@ -56,7 +58,7 @@ export interface HooksSettings {
 }
 
 export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command'] as const;
-export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role'] as const;
+export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop'] as const;
 export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
 export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'timeout'] as const;
 const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec'] as const;
@@ -193,6 +195,7 @@ export function readRedis(r: FieldReader, v: unknown, path: string): RedisSettin
     tls,
     db: r.int(v, path, 'db', 0, 15, 0) ?? 0,
     manageRole: r.bool(v, path, 'manage_role', true),
+    switchoverOnStop: r.bool(v, path, 'switchover_on_stop', true),
   };
 }
 

@@ -174,6 +174,12 @@ export class InstanceRunner implements AdvertSink {
 
   /** One shutdown path: priority 0 if master, VIPs released; resolves when done. */
   async stop(): Promise<void> {
+    const redis = this.extras.redis;
+    if (redis && this.core?.state === 'master' && this.settings.redis?.switchoverOnStop) {
+      // Hand the data over before the VIP: no acknowledged write may be left behind.
+      const outcome = await redis.handOver();
+      this.log.info('switchover on stop', { instance: this.settings.name, outcome });
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.core && this.core.state !== 'stopped') this.input({ type: 'shutdown' });

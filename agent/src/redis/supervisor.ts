@@ -251,7 +251,8 @@ export class RedisSupervisor {
       if (this.stopped || !isMaster()) return done();
       try {
         const f = await link.facts(COMMAND_TIMEOUT_MS);
-        if (f.role === 'master') {
+        // A master, or a Redis its stopping agent fenced: point it at ours.
+        if (f.role === 'master' || (f.masterHost === FENCE_HOST && f.masterPort === FENCE_PORT)) {
           await link.replicaOf(self, this.settings.port, COMMAND_TIMEOUT_MS);
           this.log.warn('fenced the previous master\'s Redis: it now replicates from ours', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
         }
@@ -264,6 +265,53 @@ export class RedisSupervisor {
       setTimeout(() => void tick(), 1000);
     };
     setTimeout(() => void tick(), 200);
+  }
+
+  /**
+   * Planned hand-over before this master stops (switchover_on_stop): pause writes, wait until
+   * every online replica has our replication offset, then fence our Redis (a read-only replica
+   * of nothing) and unpause, so clients get errors instead of writes that would be lost. The
+   * VIP then moves with priority 0 and the new master's agent points our Redis at its own.
+   * Resolves what happened, for the log.
+   */
+  async handOver(maxWaitMs = 2000): Promise<string> {
+    if (!this.settings.manageRole || !this.link.isUp) return 'skipped: redis not reachable';
+    const pauseMs = maxWaitMs + 3000;
+    let links: RedisLink[] = [];
+    try {
+      // Connect to the replicas first (not while writes are paused): their own offset is current,
+      // while the master learns it only from their acknowledgements, once a second.
+      const before = await this.link.facts(COMMAND_TIMEOUT_MS);
+      const online = before.replicas.filter((r) => r.state === 'online');
+      links = online.map(
+        (r) => new RedisLink({ ...this.link.endpoint, host: r.ip, port: r.port }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
+      );
+      const connectBy = Date.now() + 500;
+      while (links.some((l) => !l.isUp) && Date.now() < connectBy) await new Promise((r) => setTimeout(r, 2));
+      await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'PAUSE', String(pauseMs), 'WRITE');
+      const start = Date.now();
+      const target = (await this.link.facts(COMMAND_TIMEOUT_MS)).replOffset;
+      let caughtUp = false;
+      while (links.length > 0 && Date.now() - start < maxWaitMs) {
+        const offsets = await Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => x.replOffset, () => -1) : Promise.resolve(-1))));
+        if (offsets.every((o) => o >= target)) {
+          caughtUp = true;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      this.fencedSince = new Date().toISOString();
+      this.desired = undefined;
+      await this.link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
+      await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'UNPAUSE');
+      return caughtUp
+        ? `${links.length} replicas caught up to offset ${target} in ${Date.now() - start} ms; redis fenced`
+        : `replicas did not all reach offset ${target} within ${maxWaitMs} ms; redis fenced anyway`;
+    } catch (e) {
+      return `failed: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      for (const l of links) l.close();
+    }
   }
 
   status(): RedisStatus {

@@ -3,7 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { AgentProc, Lab, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from '@redkeep/scripts/lab';
+
+const WRITER = fileURLToPath(new URL('../../../scripts/dist/lab/writer.js', import.meta.url));
 
 const VIP = '192.0.2.50';
 const PRIORITIES: Record<string, number> = { h1: 110, h2: 120, h3: 130 };
@@ -148,6 +151,37 @@ describe('redkeep with real Redis on three hosts', () => {
     const write = lab.exec('client', ['redis-cli', '-h', lab.host('h3').address, 'set', 'stale', 'x']);
     assert.match(write.stdout + write.stderr, /READONLY/, 'a client still on the old master cannot write');
     await waitFor('h2 to log the fence', 2000, () => /fenced the previous master's Redis/.test(a('h2').logs.text));
+  });
+
+  scenario('hands over on SIGTERM of the master without losing an acknowledged write', async () => {
+    startAll();
+    await rolesFollow('h3', ['h1', 'h2']);
+    const writer = lab.spawn('client', [process.execPath, WRITER, VIP, '6379', '5']);
+    let text = '';
+    writer.stdout?.on('data', (d: Buffer) => (text += d.toString()));
+    await waitFor('writes to be acknowledged', 5000, () => (text.match(/^ack /gm) ?? []).length > 50);
+    a('h3').signal('SIGTERM');
+    assert.equal(await a('h3').exited(8000), 0);
+    await rolesFollow('h2', ['h1']);
+    await waitFor(`writes to flow again (writer said: ${text.slice(-300)})`, 5000, () => {
+      const acks = [...text.matchAll(/^ack (\d+) (\d+)$/gm)];
+      const last = acks[acks.length - 1];
+      return last !== undefined && Number(last[2]) > Date.now() - 100;
+    });
+    writer.kill('SIGTERM');
+    await new Promise((res) => writer.once('exit', res));
+    const acked = [...text.matchAll(/^ack (\d+) (\d+)$/gm)].map((m) => ({ n: Number(m[1]), at: Number(m[2]) }));
+    // Every acknowledged write is on the new master.
+    const keys = new Set(r('h2').cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
+    const lost = acked.filter((x) => !keys.has(`w:${x.n}`)).map((x) => x.n);
+    assert.deepEqual(lost, [], `acknowledged writes lost: ${lost.slice(0, 20).join(', ')}`);
+    let gap = 0;
+    for (let i = 1; i < acked.length; i++) gap = Math.max(gap, (acked[i]?.at ?? 0) - (acked[i - 1]?.at ?? 0));
+    assert.match(a('h3').logs.text, /switchover on stop.*replicas caught up/);
+    // The old master's Redis ends up following the new one.
+    await waitFor('h3\'s Redis to follow h2', 5000, () => r('h3').info('replication').master_host === lab.host('h2').address);
+    const how = /switchover on stop.*outcome=([^\n]*)/.exec(a('h3').logs.text)?.[1] ?? '';
+    process.stdout.write(`# switchover: ${acked.length} acknowledged writes, none lost, longest write gap ${gap} ms (${how})\n`);
   });
 
   scenario('corrects role drift: a replica turned master by hand goes back to following', async () => {
