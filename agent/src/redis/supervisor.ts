@@ -288,12 +288,14 @@ export class RedisSupervisor {
       );
       const connectBy = Date.now() + 500;
       while (links.some((l) => !l.isUp) && Date.now() < connectBy) await new Promise((r) => setTimeout(r, 2));
+      const connectedIn = Date.now() - (connectBy - 500);
       await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'PAUSE', String(pauseMs), 'WRITE');
       const start = Date.now();
       const target = (await this.link.facts(COMMAND_TIMEOUT_MS)).replOffset;
       let caughtUp = false;
       while (links.length > 0 && Date.now() - start < maxWaitMs) {
-        const offsets = await Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => x.replOffset, () => -1) : Promise.resolve(-1))));
+        const offsets = await Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => Math.max(x.replicaOffset ?? -1, x.replOffset), () => -1) : Promise.resolve(-1))));
+        this.log.debug('switchover: replica offsets', { instance: this.instance, target, offsets, connectedIn, ms: Date.now() - start });
         if (offsets.every((o) => o >= target)) {
           caughtUp = true;
           break;

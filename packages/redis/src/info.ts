@@ -39,6 +39,8 @@ export interface RedisFacts {
   readonly masterLinkUp: boolean;
   /** Seconds the link to the master has been down (replicas), if Redis says. */
   readonly masterLinkDownS: number | undefined;
+  /** A replica's processed offset of its master's stream (slave_repl_offset), if it is one. */
+  readonly replicaOffset: number | undefined;
   /** A replica still loading its full resync. */
   readonly syncInProgress: boolean;
   readonly replicas: readonly ReplicaInfo[];
@@ -81,6 +83,7 @@ export function redisFacts(s: InfoSections): RedisFacts {
     masterLinkUp: repl.master_link_status === 'up',
     masterLinkDownS: num(repl.master_link_down_since_seconds),
     syncInProgress: repl.master_sync_in_progress === '1',
+    replicaOffset: num(repl.slave_repl_offset),
     replicas,
     keys,
     uptimeS: num(s.server?.uptime_in_seconds),

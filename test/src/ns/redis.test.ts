@@ -181,6 +181,7 @@ describe('redkeep with real Redis on three hosts', () => {
     // The old master's Redis ends up following the new one.
     await waitFor('h3\'s Redis to follow h2', 5000, () => r('h3').info('replication').master_host === lab.host('h2').address);
     const how = /switchover on stop.*outcome=([^\n]*)/.exec(a('h3').logs.text)?.[1] ?? '';
+    for (const l of a('h3').logs.text.split('\n').filter((x) => x.includes('replica offsets')).slice(0, 4)) process.stdout.write(`# ${l}\n`);
     process.stdout.write(`# switchover: ${acked.length} acknowledged writes, none lost, longest write gap ${gap} ms (${how})\n`);
   });
 
