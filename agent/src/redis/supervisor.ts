@@ -286,9 +286,9 @@ export class RedisSupervisor {
       links = online.map(
         (r) => new RedisLink({ ...this.link.endpoint, host: r.ip, port: r.port }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
       );
-      const connectBy = Date.now() + 500;
-      while (links.some((l) => !l.isUp) && Date.now() < connectBy) await new Promise((r) => setTimeout(r, 2));
-      const connectedIn = Date.now() - (connectBy - 500);
+      const connectStart = Date.now();
+      while (links.some((l) => !l.isUp) && Date.now() - connectStart < 500) await new Promise((r) => setTimeout(r, 2));
+      const connectedIn = Date.now() - connectStart;
       await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'PAUSE', String(pauseMs), 'WRITE');
       const start = Date.now();
       const target = (await this.link.facts(COMMAND_TIMEOUT_MS)).replOffset;
