@@ -17,11 +17,6 @@ export interface VipSpec {
   readonly label: string | undefined;
 }
 
-export interface VipObservation {
-  readonly key: string;
-  readonly present: boolean;
-}
-
 function keyOf(v: VipSpec): string {
   return `${v.interface}/${v.address}`;
 }
@@ -33,10 +28,6 @@ export class VipReconciler {
   /** Last failure per VIP, so a failure is logged once per change of condition. */
   private readonly failing = new Map<string, string>();
   private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
-  /** Counters for status and tests. */
-  added = 0;
-  removed = 0;
-  repaired = 0;
 
   constructor(
     private readonly nl: HostNetlink,
@@ -106,10 +97,8 @@ export class VipReconciler {
       try {
         if (want && !isOn) {
           await this.nl.addAddress(ifindex, v.family, v.address, v.prefixLength, v.label);
-          this.added++;
           if (this.present.has(key)) {
             // We held it and it vanished: someone removed it.
-            this.repaired++;
             this.log.warn('virtual address was removed by someone else; put back', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
           } else {
             this.log.info('virtual address added', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
@@ -117,7 +106,6 @@ export class VipReconciler {
           this.present.add(key);
         } else if (!want && isOn) {
           await this.nl.delAddress(ifindex, v.family, v.address, v.prefixLength);
-          this.removed++;
           this.present.delete(key);
           this.log.info('virtual address removed', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
         } else if (isOn) this.present.add(key);

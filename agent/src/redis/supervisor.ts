@@ -55,7 +55,6 @@ export class RedisSupervisor {
   private lastError: string | undefined;
   private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
   private stopped = false;
-  changes = 0;
   /** Last run_id and data seen while connected, to notice a restart (or an empty comeback). */
   private lastRunId: string | undefined;
   private hadData = false;
@@ -162,12 +161,10 @@ export class RedisSupervisor {
         }
       } else if (d?.role === 'master' && f.role !== 'master') {
         await this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS);
-        this.changes++;
         this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
         this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
       } else if (d?.role === 'replica' && (f.role !== 'replica' || f.masterHost !== d.host || f.masterPort !== d.port)) {
         await this.link.replicaOf(d.host, d.port, COMMAND_TIMEOUT_MS);
-        this.changes++;
         this.log.info('redis follows the master: REPLICAOF', { instance: this.instance, master: `${d.host}:${d.port}` });
         this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
       }
@@ -215,7 +212,6 @@ export class RedisSupervisor {
   private async fence(): Promise<void> {
     try {
       await this.link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
-      this.changes++;
     } catch (e) {
       this.log.error('cannot fence redis yet', { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' });
     }

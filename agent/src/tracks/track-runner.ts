@@ -12,7 +12,6 @@ export class TrackRunner {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   lastDetail = 'not run yet';
-  runs = 0;
 
   constructor(
     readonly def: TrackSettings,
@@ -38,7 +37,6 @@ export class TrackRunner {
         r = { ok: false, detail: e instanceof Error ? e.message : String(e) };
       }
       if (this.stopped) return;
-      this.runs++;
       this.lastDetail = r.detail;
       const changed = this.rf.record(r.ok);
       if (changed) this.report(changed === 'ok');
