@@ -3,9 +3,23 @@ import { checkConfigCommand } from './commands/check-config.js';
 import { decodeCommand } from './commands/decode.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
+import { switchoverCommand } from './commands/switchover.js';
 import { watchCommand } from './commands/watch.js';
 import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig } from './config/config.js';
 import { type Output, processOutput } from './output.js';
+
+/** The control socket: --socket, else the one in --config, else the default; undefined after a config error. */
+function socketOf(a: { socket?: string | undefined; config?: string | undefined }, out: Output): string | undefined {
+  if (a.socket !== undefined) return a.socket;
+  if (a.config === undefined) return DEFAULT_CONTROL_SOCKET;
+  try {
+    return loadConfig(a.config).agent.controlSocket;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const line of e.message.split('\n')) out.error(line);
+    return undefined;
+  }
+}
 
 /**
  * Parses argv and runs one command; resolves to the exit status. Never calls process.exit: only
@@ -53,18 +67,24 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('socket', { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` })
           .option('config', { alias: 'c', type: 'string', describe: 'take the control socket path from this config' }),
       async (a) => {
-        let socket = a.socket;
-        if (socket === undefined && a.config !== undefined) {
-          try {
-            socket = loadConfig(a.config).agent.controlSocket;
-          } catch (e) {
-            if (!(e instanceof ConfigError)) throw e;
-            for (const line of e.message.split('\n')) out.error(line);
-            status = 1;
-            return;
-          }
-        }
-        status = await statusCommand({ socket: socket ?? DEFAULT_CONTROL_SOCKET, json: a.json }, out);
+        const socket = socketOf(a, out);
+        if (socket === undefined) status = 1;
+        else status = await statusCommand({ socket, json: a.json }, out);
+      },
+    )
+    .command(
+      'switchover',
+      'planned switchover, run on the master: pause writes, wait for the target replica, hand the VIP over with priority 0',
+      (y) =>
+        y
+          .option('to', { type: 'string', describe: 'the host to hand over to (its VRRP address or name); default: the highest priority backup' })
+          .option('instance', { type: 'string', describe: 'the instance (default: the one this host is master of)' })
+          .option('socket', { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` })
+          .option('config', { alias: 'c', type: 'string', describe: 'take the control socket path from this config' }),
+      async (a) => {
+        const socket = socketOf(a, out);
+        if (socket === undefined) status = 1;
+        else status = await switchoverCommand({ socket, instance: a.instance, to: a.to }, out);
       },
     )
     .command(

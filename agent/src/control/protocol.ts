@@ -1,12 +1,23 @@
 // The control socket speaks JSON lines: one request object per line, one response per line.
 
-export type ControlRequest = { readonly cmd: 'status' } | { readonly cmd: 'ping' };
+export type ControlRequest =
+  | { readonly cmd: 'status' }
+  | { readonly cmd: 'ping' }
+  /** Planned switchover of a master instance here (the only one when `instance` is not given). */
+  | { readonly cmd: 'switchover'; readonly instance?: string; readonly to?: string };
 
 export type ControlResponse =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: string };
 
-export const CONTROL_COMMANDS = ['status', 'ping'] as const;
+export const CONTROL_COMMANDS = ['status', 'ping', 'switchover'] as const;
+
+function optionalString(v: Record<string, unknown>, key: string): string | undefined | { error: string } {
+  const x = v[key];
+  if (x === undefined) return undefined;
+  if (typeof x !== 'string' || x.length === 0 || x.length > 255) return { error: `${key} must be a non-empty string` };
+  return x;
+}
 
 export function parseRequest(line: string): ControlRequest | { error: string } {
   let v: unknown;
@@ -15,7 +26,16 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
   } catch {
     return { error: 'request is not JSON' };
   }
-  const cmd = typeof v === 'object' && v !== null ? (v as { cmd?: unknown }).cmd : undefined;
+  if (typeof v !== 'object' || v === null) return { error: 'request is not an object' };
+  const o = v as Record<string, unknown>;
+  const cmd = o.cmd;
   if (cmd === 'status' || cmd === 'ping') return { cmd };
+  if (cmd === 'switchover') {
+    const instance = optionalString(o, 'instance');
+    const to = optionalString(o, 'to');
+    if (typeof instance === 'object') return instance;
+    if (typeof to === 'object') return to;
+    return { cmd, ...(instance !== undefined ? { instance } : {}), ...(to !== undefined ? { to } : {}) };
+  }
   return { error: `unknown command ${JSON.stringify(cmd)}; known: ${CONTROL_COMMANDS.join(', ')}` };
 }

@@ -2,9 +2,11 @@
 // (stale VIPs removed first); stop() is the one shutdown path (priority 0, VIPs released,
 // sockets closed). Host state is observed through netlink events and a periodic reconcile.
 
-import type { Server } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { type Server, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
+import { canonicalAddress } from '@redkeep/vrrp';
 import type { InstanceSettings, RedkeepConfig, TrackSettings } from '../config/config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
@@ -14,7 +16,7 @@ import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
 import { InterfaceIo } from './interface-io.js';
-import { InstanceRunner, REDIS_SAFETY_TRACK, type RunnerStatus } from './instance-runner.js';
+import { InstanceRunner, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
@@ -245,7 +247,37 @@ export class Agent {
         return 'pong';
       case 'status':
         return this.status();
+      case 'switchover':
+        return this.switchover(req.instance, req.to);
     }
+  }
+
+  /** `redkeep switchover`: the named instance, else the one instance this host is master of. */
+  private async switchover(instance: string | undefined, to: string | undefined): Promise<SwitchoverResult> {
+    let runner: InstanceRunner | undefined;
+    if (instance !== undefined) {
+      runner = this.runners.find((r) => r.settings.name === instance);
+      if (!runner) throw new Error(`no instance named ${instance} (instances: ${this.runners.map((r) => r.settings.name).join(', ')})`);
+    } else {
+      const masters = this.runners.filter((r) => r.state === 'master');
+      if (masters.length === 1) runner = masters[0];
+      else if (this.runners.length === 1) runner = this.runners[0];
+      else throw new Error(`name the instance (--instance): this host is master of ${masters.length === 0 ? 'none' : masters.map((r) => r.settings.name).join(', ')}`);
+    }
+    if (!runner) throw new Error('no instance');
+    let target = to;
+    if (to !== undefined) {
+      const family = runner.family === 'ipv4' ? 4 : 6;
+      if (isIP(to) === 0) {
+        try {
+          target = (await lookup(to, { family })).address;
+        } catch (e) {
+          throw new Error(`cannot resolve ${to}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      } else if (isIP(to) !== family) throw new Error(`${to} is not an ${runner.family} address`);
+      target = canonicalAddress(target ?? to) ?? to;
+    }
+    return await runner.switchover(target);
   }
 
   status(): AgentStatus {

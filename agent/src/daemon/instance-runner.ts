@@ -57,6 +57,14 @@ export interface RunnerStatus {
   readonly hooks: { runs: number; failures: number } | undefined;
 }
 
+export interface SwitchoverResult {
+  readonly instance: string;
+  readonly newMaster: string | undefined;
+  readonly ms: number;
+  readonly redis: string;
+  readonly note?: string;
+}
+
 export class InstanceRunner implements AdvertSink {
   private core: VrrpInstance | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -68,6 +76,7 @@ export class InstanceRunner implements AdvertSink {
   private linkUp = true;
   private readonly trackState = new Map<string, boolean>();
   private stopping = false;
+  private switching = false;
   /** Moves on whenever the VIPs are released: GARP bursts of an older generation stop. */
   private vipGeneration = 0;
 
@@ -172,13 +181,60 @@ export class InstanceRunner implements AdvertSink {
     else if (!r.ok) this.input({ type: 'advert-dropped', reason: r.reason });
   }
 
+  /**
+   * Planned switchover (`redkeep switchover [--to ADDRESS]`): Redis hands over first (writes
+   * paused until the target has our offset; aborted, with nothing changed, if it does not catch
+   * up), then the core resigns with priority 0 (to `to` alone when given). Resolves once another
+   * router is master, saying who and how long it took.
+   */
+  async switchover(to: string | undefined): Promise<SwitchoverResult> {
+    const core = this.core;
+    const s = this.settings;
+    if (!core || core.state !== 'master') {
+      const m = this.core?.masterAddressSeen;
+      throw new Error(`instance ${s.name} is ${this.state} here, not master${m !== undefined ? ` (the master is ${m}): run the switchover there` : ''}`);
+    }
+    if (this.switching) throw new Error(`instance ${s.name}: a switchover is already running`);
+    if (to !== undefined) {
+      if (to === this.primary) throw new Error(`${to} is this host`);
+      if (s.unicastPeers.length > 0 && !s.unicastPeers.includes(to)) throw new Error(`${to} is not one of the unicast peers (${s.unicastPeers.join(', ')})`);
+    }
+    this.switching = true;
+    const started = performance.now();
+    try {
+      let redisOutcome = 'no redis';
+      const redis = this.extras.redis;
+      if (redis) {
+        const h = await redis.handOver({ ...(to !== undefined ? { only: to } : {}), abortIfBehind: true });
+        if (!h.ok) throw new Error(`switchover refused: ${h.detail}`);
+        redisOutcome = h.detail;
+      }
+      if (this.core?.state !== 'master') throw new Error(`instance ${s.name} stopped being master during the hand-over; redis: ${redisOutcome}`);
+      this.log.info('switchover: resigning', { instance: s.name, to: to ?? 'the highest priority backup', redis: redisOutcome });
+      this.input(to !== undefined ? { type: 'resign', to } : { type: 'resign' });
+      const waitMs = (core.masterDownIntervalMs() + 2 * s.advertIntervalCs * 10) + 1000;
+      const deadline = performance.now() + waitMs;
+      while (performance.now() < deadline) {
+        const m = this.core?.masterAddressSeen;
+        if (this.core?.state === 'master') throw new Error(`instance ${s.name}: nobody took over within ${waitMs} ms; this host is master again`);
+        if (m !== undefined && m !== this.primary) {
+          return { instance: s.name, newMaster: m, ms: Math.round(performance.now() - started), redis: redisOutcome, ...(to !== undefined && m !== to ? { note: `${to} was asked, but ${m} is master (a higher priority with preempt on)` } : {}) };
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return { instance: s.name, newMaster: undefined, ms: Math.round(performance.now() - started), redis: redisOutcome, note: `no advert from a new master within ${waitMs} ms` };
+    } finally {
+      this.switching = false;
+    }
+  }
+
   /** One shutdown path: priority 0 if master, VIPs released; resolves when done. */
   async stop(): Promise<void> {
     const redis = this.extras.redis;
     if (redis && this.core?.state === 'master' && this.settings.redis?.switchoverOnStop) {
       // Hand the data over before the VIP: no acknowledged write may be left behind.
       const outcome = await redis.handOver();
-      this.log.info('switchover on stop', { instance: this.settings.name, outcome });
+      this.log.info('switchover on stop', { instance: this.settings.name, outcome: outcome.detail });
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -252,14 +308,18 @@ export class InstanceRunner implements AdvertSink {
     const s = this.settings;
     switch (a.type) {
       case 'send-advert':
-        await this.io.sendAdvert(a.advert, this.primary ?? '', s.unicastPeers);
+        // `to`: a switchover's priority 0 for the chosen router alone.
+        await this.io.sendAdvert(a.advert, this.primary ?? '', a.to !== undefined ? [a.to] : s.unicastPeers);
         return;
       case 'add-vips': {
         // Clients reaching the VIP must find a writable Redis: promote it before the VIP is up.
         const redis = this.extras.redis;
-        if (redis && !(await redis.promote())) {
-          this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { instance: s.name });
-        }
+        const promoted = redis
+          ? await redis.promote({ handedOver: a.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' })
+          : true;
+        // Stepped down while Redis was being promoted (two routers took over at once): no VIPs.
+        if (this.core?.state !== 'master') return;
+        if (!promoted) this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { instance: s.name });
         await this.vips.want(s.name, true);
         return;
       }
@@ -268,6 +328,7 @@ export class InstanceRunner implements AdvertSink {
         await this.vips.want(s.name, false);
         return;
       case 'send-garps': {
+        if (this.core?.state !== 'master') return;
         // Runs beside the queue: a long burst must never hold up stepping down. It ends when the
         // VIPs are released (the generation moves on) or the instance stops.
         const generation = this.vipGeneration;

@@ -4,6 +4,7 @@
 // is corrected on the next pass. Failures are logged once per change of condition.
 
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
@@ -16,6 +17,16 @@ import { ReconcileLoop } from '../daemon/reconcile-loop.js';
  */
 export const FENCE_HOST = '127.0.0.1';
 export const FENCE_PORT = 1;
+
+export interface HandOverOptions {
+  /** The one replica (by the address its master sees) that must catch up; default every online one. */
+  readonly only?: string;
+  readonly maxWaitMs?: number;
+  /** Give up (writes resume here, nothing fenced) when the replicas do not catch up in time. */
+  readonly abortIfBehind?: boolean;
+}
+
+export type HandOverResult = { readonly ok: boolean; readonly detail: string };
 
 export type DesiredRole = { readonly role: 'master' } | { readonly role: 'replica'; readonly host: string; readonly port: number };
 
@@ -31,6 +42,11 @@ export interface RedisStatus {
 }
 
 const COMMAND_TIMEOUT_MS = 1000;
+/** How long a takeover tries to reach the previous master's Redis before promoting without it. */
+const CATCH_UP_CONNECT_MS = 100;
+/** How long a takeover waits for the previous master's last writes. */
+const CATCH_UP_MAX_MS = 500;
+const ALREADY_FENCED = 'not a master any more: already fenced';
 
 /** Reads the Redis password from its file or environment variable (never from the config text). */
 export function redisPassword(s: RedisSettings): string | undefined {
@@ -63,6 +79,8 @@ export class RedisSupervisor {
   private readonly fencing = new Set<string>();
   /** Set when a restart on the master was fenced; cleared once resynced from a real master. */
   private fencedSince: string | undefined;
+  /** Why: a restart on the master (never promote it), or a planned hand-over (data intact). */
+  private fenceKind: 'restart' | 'handover' = 'restart';
   /** Told when fencing starts (false) and ends (true): the instance's redis-safety track. */
   onSafety: (ok: boolean, why: string) => void = () => undefined;
   /** The VRRP state as last followed, to know whether a restart happened on the master. */
@@ -198,6 +216,7 @@ export class RedisSupervisor {
     }
     const why = restarted ? 'restarted (run_id changed)' : 'came back empty';
     this.fencedSince = new Date().toISOString();
+    this.fenceKind = 'restart';
     // Never promote while fenced; a master already known stays the one to resync from.
     if (this.desired?.role === 'master') this.desired = undefined;
     this.log.error(`redis ${why} on the master: fenced so that no replica can sync from it`, {
@@ -217,13 +236,76 @@ export class RedisSupervisor {
     }
   }
 
-  /** Makes our Redis writable before the VIP comes up; resolves whether it is master. */
-  async promote(): Promise<boolean> {
+  /**
+   * Makes our Redis writable before the VIP comes up; resolves whether it is master.
+   * `handedOver`: the previous master resigned (priority 0), so its Redis is fenced on purpose.
+   * Otherwise a previous master's Redis found already fenced means another router is taking
+   * over at the same moment (two Master_Down_Timers a few ms apart): wait `settleMs` for VRRP to
+   * pick one before promoting, and do not promote if `stillMaster()` says we lost.
+   */
+  async promote(opts: { handedOver?: boolean; settleMs?: number; stillMaster?: () => boolean } = {}): Promise<boolean> {
     if (!this.settings.manageRole) return true;
-    if (this.fencedSince !== undefined) return false;
+    if (this.fencedSince !== undefined) {
+      // Fenced by a hand-over nobody took: its data is the newest there is, so it may serve again.
+      if (this.fenceKind !== 'handover') return false;
+      this.log.info('hand-over not taken: redis is master again', { instance: this.instance, fencedSince: this.fencedSince });
+      this.fencedSince = undefined;
+    }
+    // Our Redis still replicates from a live master (its agent was killed, or we preempt it):
+    // take its last writes before ours becomes writable, and fence it, so that no write it
+    // acknowledged is lost and clients still connected to it cannot write there any more.
+    const f = this.link.isUp ? await this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : undefined;
+    if (f?.role === 'replica' && f.masterLinkUp && f.masterHost !== undefined && f.masterHost !== FENCE_HOST) {
+      const outcome = await this.catchUpFrom(f.masterHost, f.masterPort ?? this.settings.peerPort);
+      this.log.info('took over from a live master', { instance: this.instance, master: `${f.masterHost}:${f.masterPort ?? ''}`, outcome });
+      if (outcome === ALREADY_FENCED && !opts.handedOver && opts.settleMs !== undefined) {
+        await new Promise((r) => setTimeout(r, opts.settleMs));
+        if (opts.stillMaster && !opts.stillMaster()) return false;
+      }
+    }
     this.desired = { role: 'master' };
     await this.kick();
     return this.facts?.role === 'master';
+  }
+
+  /**
+   * Before promoting: pause writes on the master we replicate from, wait until our Redis has
+   * its offset, fence it (a replica of nothing), unpause. Bounded: an unreachable master (a
+   * crashed host) costs at most CATCH_UP_CONNECT_MS; a slow one CATCH_UP_MAX_MS.
+   */
+  private async catchUpFrom(host: string, port: number): Promise<string> {
+    const link = new RedisLink(
+      { ...this.link.endpoint, host, port },
+      { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-takeover` },
+    );
+    const start = performance.now();
+    let paused = false;
+    try {
+      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await new Promise((r) => setTimeout(r, 2));
+      if (!link.isUp) return `not reachable within ${CATCH_UP_CONNECT_MS} ms: promoted without it`;
+      // Fenced already (a hand-over, or another router taking over too): leave it alone.
+      if ((await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return ALREADY_FENCED;
+      await link.command(CATCH_UP_CONNECT_MS, 'CLIENT', 'PAUSE', String(CATCH_UP_MAX_MS + 2000), 'WRITE');
+      paused = true;
+      const target = (await link.facts(CATCH_UP_CONNECT_MS)).replOffset;
+      let ours = -1;
+      while (performance.now() - start < CATCH_UP_MAX_MS) {
+        const mine = await this.link.facts(COMMAND_TIMEOUT_MS);
+        ours = mine.replicaOffset ?? mine.replOffset;
+        if (ours >= target) break;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await link.replicaOf(FENCE_HOST, FENCE_PORT, CATCH_UP_CONNECT_MS);
+      await link.command(CATCH_UP_CONNECT_MS, 'CLIENT', 'UNPAUSE');
+      paused = false;
+      const ms = Math.round(performance.now() - start);
+      return ours >= target ? `caught up to offset ${target} in ${ms} ms; it is fenced` : `at offset ${ours} of ${target} after ${ms} ms; it is fenced`;
+    } catch (e) {
+      if (paused) await link.command(CATCH_UP_CONNECT_MS, 'CLIENT', 'UNPAUSE').catch(() => undefined);
+      return `failed after ${Math.round(performance.now() - start)} ms (${e instanceof Error ? e.message : String(e)}): promoted without it`;
+    } finally {
+      link.close();
+    }
   }
 
   /**
@@ -264,49 +346,67 @@ export class RedisSupervisor {
   }
 
   /**
-   * Planned hand-over before this master stops (switchover_on_stop): pause writes, wait until
-   * every online replica has our replication offset, then fence our Redis (a read-only replica
-   * of nothing) and unpause, so clients get errors instead of writes that would be lost. The
-   * VIP then moves with priority 0 and the new master's agent points our Redis at its own.
-   * Resolves what happened, for the log.
+   * Planned hand-over (a switchover, or this master stopping with switchover_on_stop): pause
+   * writes, wait until the replicas that matter (`only`, else every online one) have our
+   * replication offset, then fence our Redis (a read-only replica of nothing) and unpause, so
+   * clients get errors instead of writes that would be lost. The VIP then moves with priority 0
+   * and the new master's agent points our Redis at its own.
+   * With `abortIfBehind`, replicas that do not catch up in time abort it: writes resume here and
+   * nothing is fenced.
    */
-  async handOver(maxWaitMs = 2000): Promise<string> {
-    if (!this.settings.manageRole || !this.link.isUp) return 'skipped: redis not reachable';
+  async handOver(opts: HandOverOptions = {}): Promise<HandOverResult> {
+    const maxWaitMs = opts.maxWaitMs ?? 2000;
+    if (!this.settings.manageRole) return { ok: true, detail: 'redis role control is off: nothing to hand over' };
+    if (!this.link.isUp) return { ok: !opts.abortIfBehind, detail: 'redis not reachable' };
     const pauseMs = maxWaitMs + 3000;
     let links: RedisLink[] = [];
+    let paused = false;
     try {
       // Connect to the replicas first (not while writes are paused): their own offset is current,
       // while the master learns it only from their acknowledgements, once a second.
       const before = await this.link.facts(COMMAND_TIMEOUT_MS);
-      const online = before.replicas.filter((r) => r.state === 'online');
+      const online = before.replicas.filter((r) => r.state === 'online' && (opts.only === undefined || r.ip === opts.only));
+      if (opts.only !== undefined && online.length === 0) {
+        return { ok: false, detail: `${opts.only} is not an online replica of this Redis (replicas: ${before.replicas.map((r) => `${r.ip}:${r.port} ${r.state}`).join(', ') || 'none'})` };
+      }
       links = online.map(
         (r) => new RedisLink({ ...this.link.endpoint, host: r.ip, port: r.port }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
       );
-      const connectStart = Date.now();
-      while (links.some((l) => !l.isUp) && Date.now() - connectStart < 500) await new Promise((r) => setTimeout(r, 2));
-      const connectedIn = Date.now() - connectStart;
+      const connectStart = performance.now();
+      while (links.some((l) => !l.isUp) && performance.now() - connectStart < 500) await new Promise((r) => setTimeout(r, 2));
       await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'PAUSE', String(pauseMs), 'WRITE');
-      const start = Date.now();
+      paused = true;
+      const start = performance.now();
       const target = (await this.link.facts(COMMAND_TIMEOUT_MS)).replOffset;
       let caughtUp = false;
-      while (links.length > 0 && Date.now() - start < maxWaitMs) {
-        const offsets = await Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => Math.max(x.replicaOffset ?? -1, x.replOffset), () => -1) : Promise.resolve(-1))));
-        this.log.debug('switchover: replica offsets', { instance: this.instance, target, offsets, connectedIn, ms: Date.now() - start });
+      let offsets: number[] = [];
+      while (performance.now() - start < maxWaitMs) {
+        offsets = await Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => Math.max(x.replicaOffset ?? -1, x.replOffset), () => -1) : Promise.resolve(-1))));
+        this.log.debug('switchover: replica offsets', { instance: this.instance, target, offsets, ms: Math.round(performance.now() - start) });
         if (offsets.every((o) => o >= target)) {
           caughtUp = true;
           break;
         }
         await new Promise((r) => setTimeout(r, 2));
       }
+      const tookMs = Math.round(performance.now() - start);
+      if (!caughtUp && opts.abortIfBehind) {
+        await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'UNPAUSE');
+        paused = false;
+        return { ok: false, detail: `replicas did not reach offset ${target} within ${maxWaitMs} ms (at ${offsets.join(', ')}); writes resumed here, nothing changed` };
+      }
       this.fencedSince = new Date().toISOString();
+      this.fenceKind = 'handover';
       this.desired = undefined;
       await this.link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
       await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'UNPAUSE');
+      paused = false;
       return caughtUp
-        ? `${links.length} replicas caught up to offset ${target} in ${Date.now() - start} ms; redis fenced`
-        : `replicas did not all reach offset ${target} within ${maxWaitMs} ms; redis fenced anyway`;
+        ? { ok: true, detail: `${links.length} replicas caught up to offset ${target} in ${tookMs} ms; redis fenced` }
+        : { ok: true, detail: `replicas did not all reach offset ${target} within ${maxWaitMs} ms; redis fenced anyway` };
     } catch (e) {
-      return `failed: ${e instanceof Error ? e.message : String(e)}`;
+      if (paused) await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'UNPAUSE').catch(() => undefined);
+      return { ok: false, detail: `failed: ${e instanceof Error ? e.message : String(e)}` };
     } finally {
       for (const l of links) l.close();
     }

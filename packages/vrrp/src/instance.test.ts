@@ -403,6 +403,74 @@ describe('shutdown', () => {
   });
 });
 
+describe('switchover (resign)', () => {
+  it('steps down to Backup with one priority-0 advert, and releases its VIPs when the new master is heard', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'resign' }, at + 1);
+    assert.equal(inst.state, 'backup');
+    assert.deepEqual(types(out), ['send-advert', 'state-changed']);
+    assert.deepEqual(sentPriorities(out), [0]);
+    const sent = out[0];
+    assert.ok(sent?.type === 'send-advert' && sent.to === undefined, 'to the usual destinations');
+    assert.equal(inst.status().lastTransition?.reason, 'resigned');
+    assert.deepEqual(inst.status().vipsHeld, ['192.0.2.50'], 'kept until the new master is heard');
+    assert.deepEqual(types(inst.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, at + 60)), ['remove-vips']);
+    assert.deepEqual(inst.status().vipsHeld, []);
+  });
+
+  it('takes its VIPs up again (and says so) when nobody takes over', () => {
+    const { inst, at } = master();
+    inst.handle({ type: 'resign' }, at + 1);
+    const out = inst.handle({ type: 'timeout' }, inst.nextDeadline() ?? assert.fail('no deadline'));
+    assert.equal(inst.state, 'master');
+    assert.deepEqual(types(out), ['state-changed', 'send-advert', 'add-vips', 'send-garps']);
+  });
+
+  it('releases kept VIPs when it leaves Backup for Fault', () => {
+    const { inst, at } = master({ tracks: [{ name: 'redis', weight: 0 }] });
+    inst.handle({ type: 'resign' }, at + 1);
+    const out = inst.handle({ type: 'track', name: 'redis', ok: false }, at + 2);
+    assert.equal(inst.state, 'fault');
+    assert.ok(types(out).includes('remove-vips'));
+  });
+
+  it('sends the priority-0 advert only to the chosen router when given one', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'resign', to: PEER_LOW }, at + 1);
+    const sent = out[0];
+    assert.ok(sent?.type === 'send-advert');
+    assert.equal(sent.to, PEER_LOW);
+    assert.equal(inst.status().lastTransition?.detail, `to ${PEER_LOW}`);
+  });
+
+  it('does not preempt the lower-priority router it handed over to, until master again', () => {
+    const { inst, at } = master({ priority: 200 });
+    inst.handle({ type: 'resign' }, at + 1);
+    let t = at + 10;
+    for (let k = 0; k < 20; k++, t += 1000) inst.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, t);
+    assert.equal(inst.state, 'backup', 'behaves as nopreempt');
+    // The new master falls silent: the resigned router still takes over.
+    inst.handle({ type: 'timeout' }, inst.nextDeadline() ?? assert.fail('no deadline'));
+    assert.equal(inst.state, 'master');
+    // Master again: preemption is back (a lower-priority master is preempted after stepping down).
+    inst.handle({ type: 'advert', advert: advert(250), source: PEER_HIGH }, t + 5000);
+    assert.equal(inst.state, 'backup');
+    const before = inst.nextDeadline() ?? assert.fail('no deadline');
+    inst.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, t + 5100);
+    assert.equal(inst.nextDeadline(), before, 'a lower-priority advert no longer resets the timer');
+  });
+
+  it('reports a resign outside Master, or to an unusable address, as a bug', () => {
+    const i = backup();
+    assert.equal(i.handle({ type: 'resign' }, 1)[0]?.type, 'unexpected-input');
+    const { inst, at } = master();
+    for (const to of ['not-an-address', '2001:db8::1', LOCAL]) {
+      assert.equal(inst.handle({ type: 'resign', to }, at + 1)[0]?.type, 'unexpected-input', to);
+      assert.equal(inst.state, 'master');
+    }
+  });
+});
+
 describe('inputs that make no sense', () => {
   it('reports and counts a second start as a bug', () => {
     const i = backup();

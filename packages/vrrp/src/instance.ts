@@ -39,6 +39,7 @@ export type TransitionReason =
   | 'interface-down'
   | 'track-failed'
   | 'fault-cleared'
+  | 'resigned'
   | 'shutdown';
 
 /**
@@ -117,6 +118,14 @@ export type DropReason =
 export type VrrpInput =
   | { readonly type: 'start' }
   | { readonly type: 'shutdown' }
+  /**
+   * A planned switchover (not in the RFC): the master steps down to Backup with one priority-0
+   * advert, sent only to `to` when given (so that router alone starts its Skew_Time), keeps its
+   * VIPs until it hears the new master, and then behaves as nopreempt until it is master again,
+   * so the switchover sticks. It still takes over
+   * when Master_Down_Timer runs out: a switchover nobody answers leaves no router without master.
+   */
+  | { readonly type: 'resign'; readonly to?: string }
   | { readonly type: 'timeout' }
   | { readonly type: 'advert'; readonly advert: VrrpAdvert; readonly source: string }
   /** A packet for this instance that failed decoding: counted here, nothing else. */
@@ -132,8 +141,10 @@ export type GarpBurst =
   | 'lower-priority-delayed';
 
 export type VrrpAction =
-  | { readonly type: 'send-advert'; readonly advert: VrrpAdvert }
-  | { readonly type: 'add-vips'; readonly addresses: readonly string[] }
+  /** `to`: one router instead of the usual destinations (the multicast group or unicast peers). */
+  | { readonly type: 'send-advert'; readonly advert: VrrpAdvert; readonly to?: string }
+  /** `handedOver`: the previous master left with priority 0 (a stop or a switchover). */
+  | { readonly type: 'add-vips'; readonly addresses: readonly string[]; readonly handedOver: boolean }
   | { readonly type: 'remove-vips'; readonly addresses: readonly string[] }
   | {
       readonly type: 'send-garps';
@@ -281,6 +292,8 @@ export class VrrpInstance {
   private garpLowerDelayedAtMs: number | undefined;
   /** keepalived's preempt_time: until then a lower-priority master is tolerated. */
   private preemptAtMs: number | undefined;
+  /** Set by a switchover: do not preempt until master again. */
+  private resigned = false;
   private readonly primaryBytes: Uint8Array;
   private readonly primaryCanonical: string;
   private readonly peers: ReadonlySet<string> | undefined;
@@ -366,6 +379,9 @@ export class VrrpInstance {
       case 'shutdown':
         this.onShutdown(nowMs, out);
         break;
+      case 'resign':
+        this.onResign(input.to, nowMs, out);
+        break;
       case 'timeout':
         this.onTimeout(nowMs, out);
         break;
@@ -419,6 +435,7 @@ export class VrrpInstance {
       this.unexpected('start', `already running in ${this.stateValue}`, out);
       return;
     }
+    this.resigned = false;
     const fault = this.faultCause();
     if (fault) {
       this.transition('fault', fault.reason, nowMs, out, fault.detail);
@@ -435,6 +452,23 @@ export class VrrpInstance {
       return;
     }
     this.transition('stopped', 'shutdown', nowMs, out);
+  }
+
+  private onResign(to: string | undefined, nowMs: number, out: VrrpAction[]): void {
+    if (this.stateValue !== 'master') {
+      this.unexpected('resign', `only a master can resign, this one is ${this.stateValue}`, out);
+      return;
+    }
+    const target = to === undefined ? undefined : this.canonical(to);
+    if (to !== undefined && (target === undefined || addressFamilyOf(target) !== this.config.family || target === this.primaryCanonical)) {
+      this.unexpected('resign', `cannot hand over to ${to}`, out);
+      return;
+    }
+    this.sendAdvert(PRIORITY_STOP, out, target);
+    // The VIPs stay until the new master's first advert: clients that connect meanwhile reach a
+    // host that answers (with an error, as its Redis is fenced) instead of one that drops them.
+    this.resigned = true;
+    this.transition('backup', 'resigned', nowMs, out, target === undefined ? undefined : `to ${target}`);
   }
 
   private onTimeout(nowMs: number, out: VrrpAction[]): void {
@@ -531,6 +565,8 @@ export class VrrpInstance {
 
   /** RFC 5798 §6.4.2, keepalived's vrrp_state_backup(). */
   private backupRx(advert: VrrpAdvert, src: string, nowMs: number, out: VrrpAction[]): void {
+    // A new master after our switchover: now the VIPs go.
+    if (advert.priority !== PRIORITY_STOP) this.setVips(false, out);
     if (advert.priority === PRIORITY_STOP) {
       // The master is leaving: wait only Skew_Time.
       this.masterPriority = 0;
@@ -540,7 +576,7 @@ export class VrrpInstance {
     const lower = advert.priority < this.effective;
     // RFC 5798 §6.1: the owner always preempts (keepalived clears nopreempt for priority 255).
     const owner = this.config.priority === PRIORITY_OWNER;
-    const preempt = this.config.preempt || owner;
+    const preempt = (this.config.preempt && !this.resigned) || owner;
     const delaying =
       !owner &&
       this.config.preemptDelayMs > 0 &&
@@ -650,12 +686,14 @@ export class VrrpInstance {
         this.sendAdvert(PRIORITY_STOP, out);
         this.sendAdvert(PRIORITY_STOP, out);
       }
-      this.setVips(false, out);
+      if (!(to === 'backup' && this.resigned)) this.setVips(false, out);
       this.adverAtMs = undefined;
       this.garpDelayedAtMs = undefined;
       this.garpRefreshAtMs = undefined;
       this.garpLowerDelayedAtMs = undefined;
     }
+    // A resigned master's VIPs, kept until the new master is heard, go with any other change.
+    if (from === 'backup' && to !== 'master') this.setVips(false, out);
     this.masterDownAtMs = undefined;
     this.stateValue = to;
     this.counters.transitions++;
@@ -671,20 +709,26 @@ export class VrrpInstance {
         // RFC 5798 §6.4.1: Master_Adver_Interval starts as our own Advertisement_Interval.
         this.masterAdverIntervalCs = this.config.advertIntervalCs;
         this.masterDownAtMs = nowMs + this.masterDownIntervalMs();
-        if (from !== 'master') this.masterAddress = undefined;
+        if (from !== 'master') {
+          this.masterAddress = undefined;
+          this.masterPriority = undefined;
+        }
         // keepalived: the preempt delay starts at the first lower-priority advert seen.
         this.preemptAtMs = undefined;
         break;
       case 'master': {
         this.counters.becameMaster++;
+        this.resigned = false;
         this.masterAdverIntervalCs = this.config.advertIntervalCs;
         this.masterAddress = undefined;
+        const handedOver = this.masterPriority === PRIORITY_STOP;
         this.masterPriority = undefined;
         // RFC 5798 §6.4.1/§6.4.2: advertise, take the addresses, announce them. The advert goes
         // first, as keepalived sends it: the other routers hear at once, before the (slower)
         // address change; the gratuitous ARPs follow the addresses.
         this.sendAdvert(this.effective, out);
-        this.setVips(true, out);
+        this.vipsHeld = false; // still held after a switchover nobody took: announce them again
+        this.setVips(true, out, handedOver);
         this.sendGarps(this.config.garp.repeat, 'become-master', out);
         this.adverAtMs = nowMs + this.config.advertIntervalCs * 10;
         const g = this.config.garp;
@@ -744,10 +788,10 @@ export class VrrpInstance {
       : { ...base, authType: 'none', authData: new Uint8Array(8) };
   }
 
-  private sendAdvert(priority: number, out: VrrpAction[]): void {
+  private sendAdvert(priority: number, out: VrrpAction[], to?: string): void {
     this.counters.advertsTx++;
     if (priority === PRIORITY_STOP) this.counters.priorityZeroTx++;
-    out.push({ type: 'send-advert', advert: this.advert(priority) });
+    out.push(to === undefined ? { type: 'send-advert', advert: this.advert(priority) } : { type: 'send-advert', advert: this.advert(priority), to });
   }
 
   private sendGarps(count: number, burst: GarpBurst, out: VrrpAction[]): void {
@@ -756,13 +800,11 @@ export class VrrpInstance {
     out.push({ type: 'send-garps', addresses: this.config.virtualAddresses, count, burst });
   }
 
-  private setVips(held: boolean, out: VrrpAction[]): void {
+  private setVips(held: boolean, out: VrrpAction[], handedOver = false): void {
     if (this.vipsHeld === held) return;
     this.vipsHeld = held;
-    out.push({
-      type: held ? 'add-vips' : 'remove-vips',
-      addresses: this.config.virtualAddresses,
-    });
+    const addresses = this.config.virtualAddresses;
+    out.push(held ? { type: 'add-vips', addresses, handedOver } : { type: 'remove-vips', addresses });
   }
 
   /** canonicalAddress() with a small bounded memo: sources repeat, and this is the hot path. */

@@ -1,2 +1,3 @@
 export * from './lab.js';
 export * from './procs.js';
+export * from './redis-cluster.js';

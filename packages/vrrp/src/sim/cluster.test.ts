@@ -459,4 +459,28 @@ describe('simulation harness', () => {
     assert.equal(sim.node('n1').state, 'backup');
     assert.ok((sim.node('n0').instance.counters.drops['not-a-peer'] ?? 0) > 0, 'n2 multicast dropped by n0');
   });
+
+  it('hands over to the chosen router on a switchover, and the resigned router does not preempt', () => {
+    for (const unicast of [false, true]) {
+      const addrs = [0, 1, 2].map((i) => `192.0.2.${10 + i}`);
+      const peers = (i: number): Partial<InstanceConfig> => (unicast ? { unicastPeers: addrs.filter((_, j) => j !== i) } : {});
+      const sim = new SimCluster({
+        nodes: [simNodeConfig(0, { priority: 200, ...peers(0) }), simNodeConfig(1, { priority: 150, ...peers(1) }), simNodeConfig(2, { priority: 100, ...peers(2) })],
+        latency: LATENCY,
+      });
+      sim.startAll();
+      sim.runFor(10_000);
+      assert.deepEqual(sim.masters(), ['n0']);
+      // To the lower-priority n2: only it hears the priority 0 and takes over within its
+      // Skew_Time, while n1 has not heard anything.
+      sim.resign('n0', 'n2');
+      sim.runFor(skewTimeMs(3, 100, 100) + 5);
+      assert.deepEqual(sim.masters(), ['n2'], 'n2 took over within its Skew_Time');
+      // VRRP's priorities still rule: n1 (150, preempt) takes it from n2; the resigned n0 (200)
+      // does not preempt anyone.
+      sim.runFor(30_000);
+      assert.deepEqual(sim.masters(), ['n1'], `n1 preempts n2, n0 stays backup (unicast ${unicast})`);
+      assert.equal(sim.node('n0').state, 'backup');
+    }
+  });
 });

@@ -192,6 +192,11 @@ export class SimCluster {
     this.input(this.node(name), { type: 'shutdown' });
   }
 
+  /** Planned switchover: the master resigns, to one router (by name) or to whoever wins. */
+  resign(name: string, to?: string): void {
+    this.input(this.node(name), to === undefined ? { type: 'resign' } : { type: 'resign', to: this.node(to).address });
+  }
+
   /** kill -9: the node falls silent and keeps whatever it held. */
   crash(name: string): void {
     const n = this.node(name);
@@ -324,7 +329,7 @@ export class SimCluster {
     switch (a.type) {
       case 'send-advert':
         this.advertsSent.push({ atMs: this.nowMs, node: n.name, priority: a.advert.priority });
-        this.transmit(n, a.advert);
+        this.transmit(n, a.advert, a.to);
         return;
       case 'add-vips':
         n.vipsHeld = true;
@@ -352,18 +357,19 @@ export class SimCluster {
     }
   }
 
-  private transmit(from: SimNode, advert: VrrpAdvert): void {
+  private transmit(from: SimNode, advert: VrrpAdvert, only?: string): void {
     if (!from.linkUp) return; // carrier down: nothing leaves
     const family = from.config.family;
     const multicast = family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6;
     const peers = from.config.unicastPeers?.map((p) => canonicalAddress(p) ?? p);
     for (const to of this.nodes.values()) {
       if (to === from) continue;
+      if (only !== undefined && to.address !== only) continue;
       let dst = multicast;
       if (peers) {
         if (!peers.includes(to.address)) continue;
         dst = to.address;
-      }
+      } else if (only !== undefined) dst = to.address;
       if (!this.canHear(from, to)) continue;
       if (this.lossRate > 0 && this.random() < this.lossRate) {
         this.lost++;

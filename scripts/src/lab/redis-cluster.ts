@@ -1,0 +1,373 @@
+// Three lab hosts with real redis-server and a redkeep agent each, a client writing through the
+// VIP, and a probe of every Redis' role: the data-safety scenarios of the namespace tests and
+// the failover benchmark, measured the same way in both.
+
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Lab } from './lab.js';
+import { AgentProc, REDKEEP_BIN, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from './procs.js';
+
+export const CLUSTER_VIP = '192.0.2.50';
+const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
+const PROBE = fileURLToPath(new URL('./role-probe.js', import.meta.url));
+
+export interface RedisClusterOptions {
+  /** "100ms" (default) or e.g. "1s". */
+  readonly advertInterval?: string;
+  readonly preempt?: boolean;
+  /** Priorities by host (default h1 110, h2 120, h3 130: h3 is master). */
+  readonly priorities?: Readonly<Record<string, number>>;
+  /** More [instance.redis] keys (TOML lines). */
+  readonly redisExtra?: string;
+  /** Writes every this many ms (default 5). */
+  readonly writeEveryMs?: number;
+}
+
+export interface Ack {
+  readonly n: number;
+  readonly atMs: number;
+}
+
+/** What one failover did to the writing client. */
+export interface FailoverMeasure {
+  readonly scenario: string;
+  readonly advertInterval: string;
+  readonly acked: number;
+  /** Acknowledged writes missing from the final master. */
+  readonly lost: readonly Ack[];
+  readonly longestWriteGapMs: number;
+  /** From the fault to the first moment the takeover host (h2) is the one reachable Redis master. */
+  readonly timeToSingleMasterMs: number;
+  readonly faultAtMs: number;
+  readonly master: string;
+  /** Role changes seen by the probe, ms after the fault. */
+  readonly roleChanges: readonly string[];
+}
+
+/** A client process writing SET w:N N through the VIP and printing every acknowledgement. */
+export class Writer {
+  private readonly child: ChildProcess;
+  private text = '';
+
+  constructor(lab: Lab, everyMs: number) {
+    this.child = lab.spawn('client', [process.execPath, WRITER, CLUSTER_VIP, '6379', String(everyMs)]);
+    this.child.stdout?.on('data', (d: Buffer) => (this.text += d.toString()));
+  }
+
+  acks(): Ack[] {
+    return [...this.text.matchAll(/^ack (\d+) (\d+)$/gm)].map((m) => ({ n: Number(m[1]), atMs: Number(m[2]) }));
+  }
+
+  /** Resolves once writes are acknowledged again after `sinceMs` (wall clock), for `forMs`. */
+  async flowing(sinceMs: number, forMs: number, timeoutMs: number): Promise<void> {
+    await waitFor(`writes through the VIP to flow again (writer said: ${this.text.slice(-200)})`, timeoutMs, () => {
+      const after = this.acks().filter((a) => a.atMs > sinceMs);
+      const first = after[0];
+      const last = after[after.length - 1];
+      return first !== undefined && last !== undefined && last.atMs - first.atMs >= forMs && last.atMs > Date.now() - 200;
+    });
+  }
+
+  async stop(): Promise<Ack[]> {
+    this.child.kill('SIGTERM');
+    await new Promise((r) => this.child.once('exit', r));
+    return this.acks();
+  }
+}
+
+/** The role of every Redis, seen from the client namespace every few ms. */
+export class RoleProbe {
+  private readonly child: ChildProcess;
+  private text = '';
+
+  constructor(lab: Lab) {
+    this.child = lab.spawn('client', [process.execPath, PROBE, '6379', ...lab.hosts.map((h) => h.address)]);
+    this.child.stdout?.on('data', (d: Buffer) => (this.text += d.toString()));
+  }
+
+  /** Role changes, in order. */
+  changes(): { address: string; role: string; atMs: number }[] {
+    return [...this.text.matchAll(/^role (\S+) (\S+) (\d+)$/gm)].map((m) => ({ address: m[1] ?? '', role: m[2] ?? '', atMs: Number(m[3]) }));
+  }
+
+  /** The first time at or after `sinceMs` when `address` was the one reachable Redis master. */
+  singleMasterAt(address: string, sinceMs: number): number | undefined {
+    const roles = new Map<string, string>();
+    for (const c of this.changes()) {
+      roles.set(c.address, c.role);
+      if (c.atMs < sinceMs) continue;
+      const masters = [...roles].filter(([, r]) => r === 'master').map(([a]) => a);
+      if (masters.length === 1 && masters[0] === address) return c.atMs;
+    }
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.child.kill('SIGTERM');
+    await new Promise((r) => this.child.once('exit', r));
+  }
+}
+
+export class RedisCluster {
+  readonly lab: Lab;
+  readonly dir = new RunDir();
+  redis: RedisProc[] = [];
+  agents: AgentProc[] = [];
+  readonly advertInterval: string;
+
+  constructor(readonly opts: RedisClusterOptions = {}) {
+    this.advertInterval = opts.advertInterval ?? '100ms';
+    this.lab = Lab.create({ hosts: 3, ipv6: false });
+  }
+
+  get hostNames(): string[] {
+    return this.lab.hosts.map((h) => h.name);
+  }
+
+  r(host: string): RedisProc {
+    const x = this.redis.find((p) => p.host === host);
+    if (!x) throw new Error(`no redis on ${host}`);
+    return x;
+  }
+
+  a(host: string): AgentProc {
+    const x = this.agents.find((p) => p.host === host);
+    if (!x) throw new Error(`no agent on ${host}`);
+    return x;
+  }
+
+  priority(host: string): number {
+    return this.opts.priorities?.[host] ?? ({ h1: 110, h2: 120, h3: 130 } as Record<string, number>)[host] ?? 100;
+  }
+
+  /**
+   * Starts every Redis and agent: `first`'s agent alone until it is master (with nopreempt the
+   * first master stays), then the others.
+   */
+  async start(first = 'h3'): Promise<this> {
+    this.redis = this.hostNames.map((h) => new RedisProc(this.lab, h, this.dir).start());
+    this.makeAgent(first).start();
+    await waitFor(`${first} to become master`, 15_000, async () => (await this.a(first).state()) === 'master', 20);
+    for (const h of this.hostNames.filter((x) => x !== first)) this.makeAgent(h).start();
+    return this;
+  }
+
+  /** A new agent process for a host (same config), not started. */
+  makeAgent(host: string): AgentProc {
+    const toml = redisInstanceToml();
+    const agent = new AgentProc(this.lab, host, this.dir, {
+      priority: this.priority(host),
+      advertInterval: this.advertInterval,
+      ...(this.opts.preempt !== undefined ? { preempt: this.opts.preempt } : {}),
+      top: toml.top,
+      extra: `${toml.instance}\n${this.opts.redisExtra ?? ''}`,
+    });
+    this.agents = [...this.agents.filter((x) => x.host !== host), agent];
+    return agent;
+  }
+
+  /** Restarts a host's agent (after kill -9). */
+  restartAgent(host: string): AgentProc {
+    return this.makeAgent(host).start();
+  }
+
+  /**
+   * Waits until `master` alone holds the VIP, its Redis is master, and every host in `others`
+   * replicates from it with the link up.
+   */
+  async settled(master: string, others: readonly string[], timeoutMs = 10_000, dead: readonly string[] = []): Promise<void> {
+    const live = (): string[] => holders(this.lab, CLUSTER_VIP).filter((h) => !dead.includes(h));
+    await waitFor(`${master} to hold the VIP alone`, timeoutMs, () => live().join() === master, 20);
+    await waitFor(`${master}'s Redis to be master`, timeoutMs, () => this.r(master).info('replication').role === 'master', 20);
+    for (const o of others) {
+      await waitFor(`${o}'s Redis to replicate from ${master}`, timeoutMs, () => {
+        const i = this.r(o).info('replication');
+        return i.role === 'slave' && i.master_host === this.lab.host(master).address && i.master_link_status === 'up' && i.master_sync_in_progress === '0';
+      }, 20);
+    }
+  }
+
+  /** Every acknowledged write missing from a host's Redis. */
+  lostOn(host: string, acks: readonly Ack[]): Ack[] {
+    const keys = new Set(this.r(host).cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
+    return acks.filter((x) => !keys.has(`w:${x.n}`));
+  }
+
+  /** `redkeep switchover` run on a host against its agent. */
+  switchover(host: string, args: readonly string[] = []): { status: number | null; stdout: string; stderr: string } {
+    return this.lab.exec(host, [process.execPath, REDKEEP_BIN, 'switchover', '--socket', this.a(host).socket, ...args]);
+  }
+
+  logs(): string {
+    return [...this.agents.map((x) => x.logs.text), ...this.redis.map((x) => x.logs.text)].join('\n');
+  }
+
+  destroy(): void {
+    for (const x of this.agents) if (x.running) x.signal('SIGKILL');
+    for (const x of this.redis) x.kill();
+    this.lab.destroy();
+    this.dir.remove();
+  }
+}
+
+/**
+ * A failover scenario: `fault` breaks something on the master (h3 at the start), `settle`
+ * waits for the cluster to be whole again and names the final master.
+ */
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  /** Acknowledged writes may be lost only when a crash takes the master's unreplicated tail. */
+  readonly crash: boolean;
+  readonly options?: RedisClusterOptions;
+  fault(c: RedisCluster): Promise<void> | void;
+  settle(c: RedisCluster): Promise<string>;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'host-crash',
+    description: 'master host crash: link cut, agent and Redis killed',
+    crash: true,
+    fault(c) {
+      c.lab.cutLink('h3');
+      c.a('h3').signal('SIGKILL');
+      c.r('h3').kill();
+    },
+    async settle(c) {
+      // h3 is "down": the VIP its killed agent left on its interface is unreachable.
+      await c.settled('h2', ['h1'], 10_000, ['h3']);
+      return 'h2';
+    },
+  },
+  {
+    name: 'redis-crash',
+    description: 'Redis on the master killed (stays down)',
+    crash: true,
+    fault(c) {
+      c.r('h3').kill();
+    },
+    async settle(c) {
+      await c.settled('h2', ['h1']);
+      await waitFor('h3 to be in fault', 5000, async () => (await c.a('h3').state()) === 'fault');
+      return 'h2';
+    },
+  },
+  {
+    name: 'restart-empty',
+    description: 'Redis on the master restarts at once, empty',
+    crash: true,
+    async fault(c) {
+      c.r('h3').kill();
+      await sleep(20);
+      c.r('h3').start();
+    },
+    async settle(c) {
+      await c.settled('h2', ['h1', 'h3'], 15_000);
+      return 'h2';
+    },
+  },
+  {
+    name: 'agent-kill',
+    description: 'kill -9 of the master\'s agent; h2 takes over and fences the old Redis; the agent restarts and (preempt on) takes the VIP back',
+    crash: false,
+    fault(c) {
+      c.a('h3').signal('SIGKILL');
+    },
+    async settle(c) {
+      await waitFor('h2 to take over', 5000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await waitFor('h3\'s Redis to be fenced (a replica of h2)', 8000, () => c.r('h3').info('replication').master_host === c.lab.host('h2').address, 20);
+      // The restarted agent removes its stale VIP before anything else. With preempt on (130)
+      // it takes the VIP back later, by a normal VRRP preemption.
+      c.restartAgent('h3');
+      await c.settled('h3', ['h1', 'h2'], 15_000);
+      return 'h3';
+    },
+  },
+  {
+    name: 'switchover',
+    description: '`redkeep switchover --to h2` on the master',
+    crash: false,
+    fault(c) {
+      const r = c.switchover('h3', ['--to', c.lab.host('h2').address]);
+      if (r.status !== 0) throw new Error(`redkeep switchover failed (${r.status}): ${r.stderr}${r.stdout}`);
+    },
+    async settle(c) {
+      await c.settled('h2', ['h1', 'h3']);
+      return 'h2';
+    },
+  },
+  {
+    name: 'old-master-returns',
+    description: 'master host crash, then it comes back (nopreempt): it stays backup and resyncs',
+    crash: true,
+    options: { preempt: false },
+    async fault(c) {
+      c.lab.cutLink('h3');
+      c.a('h3').signal('SIGKILL');
+      c.r('h3').kill();
+      await waitFor('h2 to take over', 5000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await sleep(500);
+      c.lab.healLink('h3');
+      c.r('h3').start();
+      c.restartAgent('h3');
+    },
+    async settle(c) {
+      await c.settled('h2', ['h1', 'h3'], 15_000);
+      return 'h2';
+    },
+  },
+];
+
+/**
+ * Runs one scenario on a fresh cluster and measures it. The cluster is destroyed afterwards
+ * unless `keep` is given (the tests assert more on it, then destroy it).
+ */
+export async function measureFailover(
+  scenario: Scenario,
+  opts: RedisClusterOptions = {},
+  keep?: (c: RedisCluster, m: FailoverMeasure) => Promise<void>,
+): Promise<FailoverMeasure> {
+  const c = new RedisCluster({ ...scenario.options, ...opts });
+  try {
+    await c.start('h3');
+    await c.settled('h3', ['h1', 'h2'], 15_000);
+    const probe = new RoleProbe(c.lab);
+    const writer = new Writer(c.lab, opts.writeEveryMs ?? 5);
+    await waitFor('writes to be acknowledged', 5000, () => writer.acks().length > 100);
+    const faultAtMs = Date.now();
+    await scenario.fault(c);
+    const master = await scenario.settle(c);
+    // Writes acknowledged again for a while after the cluster settled (not just after the fault).
+    await writer.flowing(Date.now(), 300, 10_000);
+    await sleep(100);
+    const acks = await writer.stop();
+    await probe.stop();
+    await sleep(300); // the last writes replicate
+    let longest = 0;
+    for (let i = 1; i < acks.length; i++) longest = Math.max(longest, (acks[i]?.atMs ?? 0) - (acks[i - 1]?.atMs ?? 0));
+    const single = probe.singleMasterAt(c.lab.host('h2').address, faultAtMs);
+    const m: FailoverMeasure = {
+      scenario: scenario.name,
+      advertInterval: c.advertInterval,
+      acked: acks.length,
+      lost: c.lostOn(master, acks),
+      longestWriteGapMs: longest,
+      timeToSingleMasterMs: single === undefined ? Number.NaN : Math.max(0, single - faultAtMs),
+      faultAtMs,
+      master,
+      roleChanges: probe.changes().filter((x) => x.atMs >= faultAtMs).map((x) => `${x.atMs - faultAtMs} ${x.address} ${x.role}`),
+    };
+    if (process.env.REDKEEP_DEBUG_ACKS) {
+      const around = acks.filter((a) => a.atMs > faultAtMs - 50 && a.atMs < faultAtMs + 1500).map((a) => `${a.n}@${a.atMs - faultAtMs}`);
+      process.stderr.write(`acks around the fault: ${around.join(' ')}\n`);
+    }
+    if (keep) await keep(c, m);
+    return m;
+  } catch (e) {
+    (e as Error).message += `\n--- logs ---\n${c.logs()}`;
+    throw e;
+  } finally {
+    c.destroy();
+  }
+}
