@@ -81,6 +81,16 @@ export class RedisSupervisor {
   private fencedSince: string | undefined;
   /** Why: a restart on the master (never promote it), or a planned hand-over (data intact). */
   private fenceKind: 'restart' | 'handover' = 'restart';
+  /**
+   * A connection to the master's Redis while ours replicates from it. When that connection
+   * drops (its Redis died or restarted), ours is fenced at once: a restarted, empty master must
+   * never be full-synced from (that wipes the replica). It follows again once that Redis is back
+   * with the same run_id (a blip), or once another master is elected.
+   */
+  private masterWatch: { link: RedisLink; host: string; port: number; runId: string | undefined } | undefined;
+  /** Since when we wait for a new master to catch up from ours before following it. */
+  private waitingFor: { key: string; sinceMs: number } | undefined;
+  private suspect: { host: string; port: number; runId: string | undefined; since: string } | undefined;
   /** Told when fencing starts (false) and ends (true): the instance's redis-safety track. */
   onSafety: (ok: boolean, why: string) => void = () => undefined;
   /** The VRRP state as last followed, to know whether a restart happened on the master. */
@@ -146,6 +156,7 @@ export class RedisSupervisor {
     } else d = this.desired; // no master known yet: leave the role as it is
     if (describe(d) === describe(this.desired)) return Promise.resolve();
     this.desired = d;
+    this.watchMaster(d?.role === 'replica' ? d : undefined);
     this.log.info('redis role wanted', { instance: this.instance, role: describe(d) });
     return this.kick();
   }
@@ -181,6 +192,13 @@ export class RedisSupervisor {
         await this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS);
         this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
         this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
+      } else if (d?.role === 'replica' && this.suspect !== undefined && this.suspect.host === d.host && this.suspect.port === d.port) {
+        if (f.role !== 'replica' || f.masterHost !== FENCE_HOST || f.masterPort !== FENCE_PORT) await this.fence();
+      } else if (d?.role === 'replica' && f.role === 'master' && (await this.newMasterCatchingUp(d))) {
+        // We were master and a router took over (preempted us): its Redis still replicates from
+        // ours and is about to take our last writes, fence ours and promote. Pointing ours at it
+        // now would turn the stream round and lose those writes; look again shortly.
+        setTimeout(() => void this.kick(), 20);
       } else if (d?.role === 'replica' && (f.role !== 'replica' || f.masterHost !== d.host || f.masterPort !== d.port)) {
         await this.link.replicaOf(d.host, d.port, COMMAND_TIMEOUT_MS);
         this.log.info('redis follows the master: REPLICAOF', { instance: this.instance, master: `${d.host}:${d.port}` });
@@ -264,6 +282,7 @@ export class RedisSupervisor {
       }
     }
     this.desired = { role: 'master' };
+    this.watchMaster(undefined);
     await this.kick();
     return this.facts?.role === 'master';
   }
@@ -412,6 +431,69 @@ export class RedisSupervisor {
     }
   }
 
+  /** Whether the new master's Redis is still a replica of a real master (catching up), for a bounded time. */
+  private async newMasterCatchingUp(d: { host: string; port: number }): Promise<boolean> {
+    const key = `${d.host}:${d.port}`;
+    if (this.waitingFor?.key !== key) this.waitingFor = { key, sinceMs: performance.now() };
+    if (performance.now() - this.waitingFor.sinceMs > CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS) return false;
+    const w = this.masterWatch;
+    if (!w || w.host !== d.host || w.port !== d.port || !w.link.isUp) return false;
+    try {
+      const f = await w.link.facts(CATCH_UP_CONNECT_MS);
+      return f.role === 'replica' && f.masterHost !== undefined && f.masterHost !== FENCE_HOST;
+    } catch {
+      return false;
+    }
+  }
+
+  private watchMaster(m: { host: string; port: number } | undefined): void {
+    const w = this.masterWatch;
+    if (w && m && w.host === m.host && w.port === m.port) return;
+    if (w) {
+      w.link.close();
+      this.masterWatch = undefined;
+    }
+    // Another master (or none): whatever we suspected of the old one no longer matters.
+    if (this.suspect && (!m || this.suspect.host !== m.host || this.suspect.port !== m.port)) {
+      this.log.info('a new master is known: redis may follow again', { instance: this.instance, suspected: `${this.suspect.host}:${this.suspect.port}` });
+      this.suspect = undefined;
+    }
+    if (!m || this.stopped || !this.settings.manageRole) return;
+    const link = new RedisLink(
+      { ...this.link.endpoint, host: m.host, port: m.port },
+      { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 100, name: `redkeep-${this.instance}-master-watch` },
+    );
+    const watch = { link, host: m.host, port: m.port, runId: undefined as string | undefined };
+    this.masterWatch = watch;
+    link.on('up', () => {
+      void link.facts(COMMAND_TIMEOUT_MS).then(
+        (f) => {
+          if (this.masterWatch !== watch) return;
+          const sus = this.suspect;
+          if (sus && sus.host === watch.host && sus.port === watch.port) {
+            if (sus.runId !== undefined && f.runId === sus.runId) {
+              this.log.info('the master\'s Redis is back, not restarted: redis follows it again', { instance: this.instance, master: `${watch.host}:${watch.port}` });
+              this.suspect = undefined;
+              void this.kick();
+            }
+            return; // restarted: stay fenced until another master is elected
+          }
+          watch.runId = f.runId;
+        },
+        () => undefined,
+      );
+    });
+    link.on('down', () => {
+      if (this.masterWatch !== watch || this.stopped) return;
+      this.suspect = { host: watch.host, port: watch.port, runId: watch.runId, since: new Date().toISOString() };
+      this.log.warn('lost the connection to the master\'s Redis: redis is fenced until it is back unchanged or a new master is elected', {
+        instance: this.instance,
+        master: `${watch.host}:${watch.port}`,
+      });
+      void this.fence().then(() => this.kick());
+    });
+  }
+
   status(): RedisStatus {
     const f = this.facts;
     return {
@@ -421,13 +503,21 @@ export class RedisSupervisor {
       masterHost: f?.masterHost !== undefined ? `${f.masterHost}:${f.masterPort ?? ''}` : undefined,
       masterLinkUp: f?.role === 'replica' ? f.masterLinkUp : undefined,
       offset: f?.replOffset,
-      desired: this.fencedSince !== undefined ? `fenced since ${this.fencedSince}` : this.settings.manageRole ? describe(this.desired) : 'not managed',
+      desired:
+        this.fencedSince !== undefined
+          ? `fenced since ${this.fencedSince}`
+          : this.suspect !== undefined
+            ? `fenced since ${this.suspect.since}: the master's Redis went away`
+            : this.settings.manageRole
+              ? describe(this.desired)
+              : 'not managed',
       lastError: this.lastError,
     };
   }
 
   stop(): void {
     this.stopped = true;
+    this.watchMaster(undefined);
     this.loop.stop();
     this.link.close();
   }

@@ -255,7 +255,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'restart-empty',
-    description: 'Redis on the master restarts at once, empty',
+    description: 'Redis on the master restarts at once, empty: fenced, h2 takes over, h3 resyncs and (preempt on) takes the VIP back',
     crash: true,
     async fault(c) {
       c.r('h3').kill();
@@ -263,8 +263,11 @@ export const SCENARIOS: readonly Scenario[] = [
       c.r('h3').start();
     },
     async settle(c) {
-      await c.settled('h2', ['h1', 'h3'], 15_000);
-      return 'h2';
+      // h2 takes over; h3's Redis, fenced, resyncs from it; then h3 (130, preempt on) takes the
+      // VIP back by a normal preemption, which catches up from h2 before promoting.
+      await waitFor('h3 to resync and leave fault', 15_000, async () => (await c.a('h3').state()) !== 'fault', 20);
+      await c.settled('h3', ['h1', 'h2'], 15_000);
+      return 'h3';
     },
   },
   {
