@@ -185,6 +185,12 @@ export class RedisCluster {
         return i.role === 'slave' && i.master_host === this.lab.host(master).address && i.master_link_status === 'up' && i.master_sync_in_progress === '0';
       }, 20);
     }
+    // The master streams to a replica only after its first acknowledgement (up to a second after
+    // a full sync): until then writes live on the master alone. Wait until it has one from each.
+    await waitFor(`${master} to have acknowledgements from ${others.join(', ')}`, timeoutMs, () => {
+      const i = this.r(master).info('replication');
+      return others.every((o) => Object.entries(i).some(([k, v]) => /^slave\d+$/.test(k) && v.includes(`ip=${this.lab.host(o).address},`) && /state=online/.test(v) && !/offset=0,/.test(v)));
+    }, 20);
   }
 
   /** Every acknowledged write missing from a host's Redis. */
