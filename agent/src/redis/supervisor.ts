@@ -437,7 +437,8 @@ export class RedisSupervisor {
     if (this.waitingFor?.key !== key) this.waitingFor = { key, sinceMs: performance.now() };
     if (performance.now() - this.waitingFor.sinceMs > CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS) return false;
     const w = this.masterWatch;
-    if (!w || w.host !== d.host || w.port !== d.port || !w.link.isUp) return false;
+    if (!w || w.host !== d.host || w.port !== d.port) return false;
+    if (!w.link.isUp) return true; // just connecting: ask again in a moment (bounded above)
     try {
       const f = await w.link.facts(CATCH_UP_CONNECT_MS);
       return f.role === 'replica' && f.masterHost !== undefined && f.masterHost !== FENCE_HOST;
