@@ -1,4 +1,4 @@
-import { controlRequest } from '../control/client.js';
+import { askAgent } from '../control/client.js';
 import type { AgentStatus } from '../daemon/agent.js';
 import type { Output } from '../output.js';
 
@@ -44,18 +44,9 @@ export function formatStatus(st: AgentStatus): string[] {
 
 /** `redkeep status [--json] [--socket PATH]` */
 export async function statusCommand(args: StatusArgs, out: Output): Promise<number> {
-  let res;
-  try {
-    res = await controlRequest(args.socket, { cmd: 'status' });
-  } catch (e) {
-    out.error(`redkeep status: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
-  if (!res.ok) {
-    out.error(`redkeep status: ${res.error}`);
-    return 1;
-  }
-  const st = res.result as AgentStatus;
+  const result = await askAgent('status', args.socket, { cmd: 'status' }, out);
+  if (result === undefined) return 1;
+  const st = result as AgentStatus;
   if (args.json) out.print(JSON.stringify(st, null, 2));
   else for (const l of formatStatus(st)) out.print(l);
   return 0;

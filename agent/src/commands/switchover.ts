@@ -1,4 +1,4 @@
-import { controlRequest } from '../control/client.js';
+import { askAgent } from '../control/client.js';
 import type { SwitchoverResult } from '../daemon/instance-runner.js';
 import type { Output } from '../output.js';
 
@@ -10,23 +10,16 @@ export interface SwitchoverArgs {
 
 /** `redkeep switchover [--to HOST] [--instance NAME]`, run on the master's host. */
 export async function switchoverCommand(args: SwitchoverArgs, out: Output): Promise<number> {
-  let res;
-  try {
-    res = await controlRequest(
-      args.socket,
-      { cmd: 'switchover', ...(args.instance !== undefined ? { instance: args.instance } : {}), ...(args.to !== undefined ? { to: args.to } : {}) },
-      // The hand-over waits up to 2 s for the replicas, then up to Master_Down_Interval for the new master.
-      30_000,
-    );
-  } catch (e) {
-    out.error(`redkeep switchover: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
-  if (!res.ok) {
-    out.error(`redkeep switchover: ${res.error}`);
-    return 1;
-  }
-  const r = res.result as SwitchoverResult;
+  const result = await askAgent(
+    'switchover',
+    args.socket,
+    { cmd: 'switchover', ...(args.instance !== undefined ? { instance: args.instance } : {}), ...(args.to !== undefined ? { to: args.to } : {}) },
+    out,
+    // The hand-over waits up to 2 s for the replicas, then up to Master_Down_Interval for the new master.
+    30_000,
+  );
+  if (result === undefined) return 1;
+  const r = result as SwitchoverResult;
   if (r.newMaster === undefined) {
     out.error(`redkeep switchover: ${r.instance}: this host resigned, but ${r.note ?? 'no new master was seen'}; redis: ${r.redis}`);
     return 1;

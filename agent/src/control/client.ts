@@ -1,4 +1,5 @@
 import { createConnection } from 'node:net';
+import type { Output } from '../output.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
 
 /** Sends one request to the agent and resolves with its response. */
@@ -29,4 +30,23 @@ export function controlRequest(path: string, req: ControlRequest, timeoutMs = 30
       reject(new Error(`cannot reach redkeep at ${path}: ${e.code ?? e.message}${e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is the agent running?)' : ''}`));
     });
   });
+}
+
+/**
+ * A CLI command's request to the agent: its result, or undefined after printing why not
+ * ("redkeep NAME: ...") to stderr.
+ */
+export async function askAgent(name: string, path: string, req: ControlRequest, out: Output, timeoutMs?: number): Promise<unknown> {
+  let res: ControlResponse;
+  try {
+    res = await controlRequest(path, req, timeoutMs);
+  } catch (e) {
+    out.error(`redkeep ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+  if (!res.ok) {
+    out.error(`redkeep ${name}: ${res.error}`);
+    return undefined;
+  }
+  return res.result;
 }

@@ -369,10 +369,6 @@ export async function measureFailover(
       master,
       roleChanges: probe.changes().filter((x) => x.atMs >= faultAtMs).map((x) => `${x.atMs - faultAtMs} ${x.address} ${x.role}`),
     };
-    if (process.env.REDKEEP_DEBUG_ACKS) {
-      const around = acks.filter((a) => a.atMs > faultAtMs - 50 && a.atMs < faultAtMs + 1500).map((a) => `${a.n}@${a.atMs - faultAtMs}`);
-      process.stderr.write(`acks around the fault: ${around.join(' ')}\n`);
-    }
     if (keep) await keep(c, m);
     return m;
   } catch (e) {
