@@ -156,6 +156,7 @@ export class RedisSupervisor {
     } else d = this.desired; // no master known yet: leave the role as it is
     if (describe(d) === describe(this.desired)) return Promise.resolve();
     this.desired = d;
+    this.waitingFor = undefined; // a new master: its catch-up wait starts now, not at an older one
     this.watchMaster(d?.role === 'replica' ? d : undefined);
     this.log.info('redis role wanted', { instance: this.instance, role: describe(d) });
     return this.kick();
