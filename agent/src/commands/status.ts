@@ -33,6 +33,16 @@ export function formatStatus(st: AgentStatus): string[] {
       const drops = Object.entries(c.drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
       lines.push(`  adverts in ${c.advertsRx} out ${c.advertsTx}, transitions ${c.transitions}, GARPs sent ${c.garpsSent}, drops: ${drops}`);
     }
+    if (i.tracks.length) lines.push(`  tracks: ${i.tracks.map((t) => `${t.name} ${t.ok ? 'ok' : 'FAILED'}${t.weight !== 0 ? ` (${t.weight > 0 ? '+' : ''}${t.weight})` : ''}`).join(', ')}`);
+    if (i.redis) {
+      const r = i.redis;
+      const role = !r.up ? 'NOT REACHABLE' : r.role === 'replica' ? `replica of ${r.masterHost ?? '?'} (link ${r.masterLinkUp ? 'up' : 'DOWN'})` : (r.role ?? '?');
+      lines.push(`  redis ${r.address}: ${role}, offset ${r.offset ?? '-'}; wanted: ${r.desired}${r.lastError ? `; last error: ${r.lastError}` : ''}`);
+    }
+    if (i.guard) {
+      const g = i.guard;
+      lines.push(`  data guard ${g.ok ? 'ok' : 'FAILING'}: ${g.why}${g.writesRefused ? ' (writes refused)' : ''}; peers watched: ${g.peers.join(', ') || 'none'}`);
+    }
   }
   for (const f of st.interfaces) {
     const drops = Object.entries(f.drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';

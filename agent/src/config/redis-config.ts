@@ -46,6 +46,10 @@ export interface RedisSettings {
   readonly manageRole: boolean;
   /** On SIGTERM as master: pause writes, let replicas catch up, then hand over (default true). */
   readonly switchoverOnStop: boolean;
+  /** The data guard: isolation (master) and staleness (backup) bounds; 0 turns one off. */
+  readonly guard: { readonly isolationTimeoutMs: number; readonly maxLinkDownMs: number; readonly maxLagBytes: number };
+  /** Added to the priority while the data guard fails (default -253: below every healthy peer). */
+  readonly guardWeight: number;
 }
 
 export interface HooksSettings {
@@ -58,7 +62,7 @@ export interface HooksSettings {
 }
 
 export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command'] as const;
-export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop'] as const;
+export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight'] as const;
 export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
 export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'timeout'] as const;
 const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec'] as const;
@@ -93,7 +97,7 @@ function argv(r: FieldReader, t: Table, path: string, key: string): string[] | u
 export function readTrack(r: FieldReader, t: Table, path: string): TrackSettings | undefined {
   r.keys(t, path, TRACK_KEYS);
   const name = r.str(t, path, 'name', { required: true });
-  if (name === 'redis-safety') r.issue(`${path}.name`, '"redis-safety" is redkeep\'s own restart-empty guard: choose another name');
+  if (name === 'redis-safety' || name === 'redis-data') r.issue(`${path}.name`, `"${name}" is one of redkeep's own guards: choose another name`);
   const type = r.oneOf(t, path, 'type', TRACK_TYPES, 'redis-ping');
   if (t.type === undefined) r.issue(`${path}.type`, `is required: one of ${TRACK_TYPES.map((x) => `"${x}"`).join(', ')}`);
   const intervalMs = r.duration(t, path, 'interval', 1000);
@@ -196,6 +200,12 @@ export function readRedis(r: FieldReader, v: unknown, path: string): RedisSettin
     db: r.int(v, path, 'db', 0, 15, 0) ?? 0,
     manageRole: r.bool(v, path, 'manage_role', true),
     switchoverOnStop: r.bool(v, path, 'switchover_on_stop', true),
+    guard: {
+      isolationTimeoutMs: r.duration(v, path, 'isolation_timeout', 5000),
+      maxLinkDownMs: r.duration(v, path, 'max_link_down', 5000),
+      maxLagBytes: r.int(v, path, 'max_lag', 0, Number.MAX_SAFE_INTEGER, 1024 * 1024) ?? 1024 * 1024,
+    },
+    guardWeight: r.int(v, path, 'guard_weight', -253, 0, -253) ?? -253,
   };
 }
 

@@ -9,6 +9,7 @@ import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
 import { canonicalAddress } from '@redkeep/vrrp';
 import type { InstanceSettings, RedkeepConfig, TrackSettings } from '../config/config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
+import { GuardRunner } from '../redis/guard-runner.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
 import { runCheck } from '../tracks/exec-check.js';
 import { type Check, TrackRunner } from '../tracks/track-runner.js';
@@ -16,7 +17,7 @@ import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
 import { InterfaceIo } from './interface-io.js';
-import { InstanceRunner, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
+import { InstanceRunner, REDIS_DATA_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
@@ -48,6 +49,7 @@ export class Agent {
   private readonly ios = new Map<string, InterfaceIo>();
   private readonly runners: InstanceRunner[] = [];
   private readonly redis = new Map<string, RedisSupervisor>();
+  private readonly guards: GuardRunner[] = [];
   private readonly tracks: TrackRunner[] = [];
   private vips: VipReconciler | undefined;
   private control: Server | undefined;
@@ -115,17 +117,27 @@ export class Agent {
       }
       const redis = this.redis.get(inst.name);
       const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
-      const runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}) });
-      io.attach(runner);
-      this.runners.push(runner);
-      if (redis) redis.onSafety = (ok) => runner.setTrack(REDIS_SAFETY_TRACK, ok);
+      let guard: GuardRunner | undefined;
+      let runner: InstanceRunner | undefined;
+      if (redis && inst.redis) {
+        const ctx = { state: () => runner?.state ?? 'waiting', masterSeen: () => runner?.masterSeen, self: () => runner?.primaryAddress };
+        guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.unicastPeers, this.log);
+        this.guards.push(guard);
+      }
+      runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
+      const r = runner;
+      io.attach(r);
+      this.runners.push(r);
+      if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
+      if (guard) guard.onVerdict = (ok) => r.setTrack(REDIS_DATA_TRACK, ok);
       for (const ref of inst.tracks) {
         const def = c.tracks.find((t) => t.name === ref.name);
-        if (def) this.tracks.push(this.makeTrack(def, runner, redis));
+        if (def) this.tracks.push(this.makeTrack(def, r, redis));
       }
     }
     for (const io of this.ios.values()) io.open();
     for (const r of this.redis.values()) r.start();
+    for (const g of this.guards) g.start();
     for (const t of this.tracks) t.start();
 
     this.nl.subscribe((e) => {
@@ -313,6 +325,7 @@ export class Agent {
     this.log.info('redkeep stopping');
     for (const t of this.tracks) t.stop();
     await Promise.all(this.runners.map((r) => r.stop()));
+    for (const g of this.guards) g.stop();
     for (const r of this.redis.values()) r.stop();
     await this.vips?.releaseAll();
     for (const io of this.ios.values()) io.close();

@@ -13,6 +13,7 @@ import {
 import type { InstanceSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { HookRunner, HookState } from '../hooks/hook-runner.js';
+import type { GuardRunner, GuardStatus } from '../redis/guard-runner.js';
 import type { RedisStatus, RedisSupervisor } from '../redis/supervisor.js';
 import type { AdvertSink, InterfaceIo } from './interface-io.js';
 import type { VipReconciler } from './vip-reconciler.js';
@@ -20,11 +21,14 @@ import type { VipReconciler } from './vip-reconciler.js';
 export const TRACK_INTERFACE_PREFIX = 'interface:';
 export const TRACK_PREFIX = 'track:';
 export const REDIS_SAFETY_TRACK = 'redis-safety';
+/** The data guard: failing on an isolated master or a stale backup (weight: guard_weight). */
+export const REDIS_DATA_TRACK = 'redis-data';
 
 /** Redis role control and hooks, when the instance has them. */
 export interface RunnerExtras {
   readonly redis?: RedisSupervisor;
   readonly hooks?: HookRunner;
+  readonly guard?: GuardRunner;
 }
 
 const HOOK_STATE: Partial<Record<VrrpState, HookState>> = { master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', stopped: 'STOP' };
@@ -54,6 +58,8 @@ export interface RunnerStatus {
   readonly tracks: InstanceStatus['tracks'];
   readonly counters: (InstanceStatus['counters'] & { garpsSent: number }) | undefined;
   readonly redis: RedisStatus | undefined;
+  /** The data guard (isolation, staleness) and the peers it watches. */
+  readonly guard: GuardStatus | undefined;
   readonly hooks: { runs: number; failures: number } | undefined;
 }
 
@@ -105,6 +111,16 @@ export class InstanceRunner implements AdvertSink {
     return this.core?.state ?? 'waiting';
   }
 
+  /** The address our adverts come from, once known. */
+  get primaryAddress(): string | undefined {
+    return this.primary;
+  }
+
+  /** The master's address as last seen in its adverts (undefined when we are master or know none). */
+  get masterSeen(): string | undefined {
+    return this.core?.masterAddressSeen;
+  }
+
   /** Creates the core once the source address is known, and starts it. */
   start(primaryAddress: string | undefined): void {
     if (this.core) return;
@@ -137,6 +153,7 @@ export class InstanceRunner implements AdvertSink {
         })),
         // The restart-empty guard: failing while our Redis is fenced (weight 0: Fault).
         ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`) ?? true }] : []),
+        ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? true }] : []),
         // Health tracks start failed: nothing counts as healthy before a check said so.
         ...s.tracks.map((t) => ({
           name: `${TRACK_PREFIX}${t.name}`,
@@ -392,6 +409,7 @@ export class InstanceRunner implements AdvertSink {
       tracks: st?.tracks ?? [],
       counters: st ? { ...st.counters, garpsSent: this.garpsSent } : undefined,
       redis: this.extras.redis?.status(),
+      guard: this.extras.guard?.status(),
       hooks: this.extras.hooks ? { runs: this.extras.hooks.runs, failures: this.extras.hooks.failures } : undefined,
     };
   }

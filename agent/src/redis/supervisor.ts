@@ -162,6 +162,12 @@ export class RedisSupervisor {
     return this.kick();
   }
 
+  /** The master's Redis ours should replicate from, if any (a backup's). */
+  following(): { host: string; port: number } | undefined {
+    const d = this.desired;
+    return d?.role === 'replica' ? { host: d.host, port: d.port } : undefined;
+  }
+
   /** Runs a reconciliation now (or right after the one in progress). */
   kick(): Promise<void> {
     return this.loop.kick();

@@ -34,6 +34,9 @@ export interface RedisFacts {
   readonly runId: string | undefined;
   /** master_repl_offset: how much of the replication stream this Redis has. */
   readonly replOffset: number;
+  /** master_replid and master_replid2: offsets compare only within a shared history. */
+  readonly replId: string | undefined;
+  readonly replId2: string | undefined;
   readonly masterHost: string | undefined;
   readonly masterPort: number | undefined;
   readonly masterLinkUp: boolean;
@@ -78,6 +81,8 @@ export function redisFacts(s: InfoSections): RedisFacts {
     role,
     runId: s.server?.run_id,
     replOffset: num(repl.master_repl_offset) ?? 0,
+    replId: repl.master_replid,
+    replId2: repl.master_replid2 !== undefined && /^0+$/.test(repl.master_replid2) ? undefined : repl.master_replid2,
     masterHost: repl.master_host,
     masterPort: num(repl.master_port),
     masterLinkUp: repl.master_link_status === 'up',

@@ -36,7 +36,7 @@ export interface FailoverMeasure {
   /** Acknowledged writes missing from the final master. */
   readonly lost: readonly Ack[];
   readonly longestWriteGapMs: number;
-  /** From the fault to the first moment the takeover host (h2) is the one reachable Redis master. */
+  /** From the fault to the first moment the takeover host (h2 unless the scenario says) is the one reachable Redis master. */
   readonly timeToSingleMasterMs: number;
   readonly faultAtMs: number;
   readonly master: string;
@@ -226,7 +226,10 @@ export interface Scenario {
   /** Acknowledged writes may be lost only when a crash takes the master's unreplicated tail. */
   readonly crash: boolean;
   readonly options?: RedisClusterOptions;
-  fault(c: RedisCluster): Promise<void> | void;
+  /** The host expected to take over from h3 (default h2): time to single master is measured for it. */
+  readonly takeover?: string;
+  /** Resolves the wall-clock ms of the decisive failure when it is not the start (a crash after a build-up). */
+  fault(c: RedisCluster): Promise<number | void> | void;
   settle(c: RedisCluster): Promise<string>;
 }
 
@@ -328,6 +331,49 @@ export const SCENARIOS: readonly Scenario[] = [
       return 'h2';
     },
   },
+  {
+    name: 'isolation',
+    description: 'the master is cut off from every replica and peer until it refuses writes and lowers its priority; on healing h2 keeps the VIP and its writes, h3 rejoins as a replica',
+    // Writes h3 acknowledged just before the cut had no time to replicate, as in a crash.
+    crash: true,
+    options: { preempt: false, redisExtra: 'isolation_timeout = "1s"' },
+    async fault(c) {
+      c.lab.isolate('h3');
+      await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await waitFor('h3 to refuse writes as an isolated master', 8000, async () => (await c.a('h3').status()).instances[0]?.guard?.writesRefused === true, 50);
+      const local = c.r('h3').cli(['set', 'written-on-the-isolated-side', '1']);
+      if (!/NOREPLICAS/.test(local)) throw new Error(`the isolated master accepted a write: ${local}`);
+      const p = (await c.a('h3').status()).instances[0]?.effectivePriority;
+      if (p !== 1) throw new Error(`the isolated master's priority is ${String(p)}, not lowered to 1`);
+      await sleep(1500);
+      c.lab.rejoin('h3');
+    },
+    async settle(c) {
+      await c.settled('h2', ['h1', 'h3'], 15_000);
+      return 'h2';
+    },
+  },
+  {
+    name: 'stale-replica',
+    description: 'h2 (priority 120) stops receiving replication from h3 and falls behind h1; then h3 crashes: h1 takes over, not the stale h2',
+    crash: true,
+    takeover: 'h1',
+    options: { preempt: false, redisExtra: 'max_lag = 2000' },
+    async fault(c) {
+      // h2 can no longer reach h3 (multicast adverts from h3 still arrive): its replication stops.
+      c.lab.run('h2', ['ip', 'route', 'add', 'blackhole', `${c.lab.host('h3').address}/32`]);
+      await waitFor('h2 to know it is stale', 8000, async () => (await c.a('h2').status()).instances[0]?.guard?.ok === false, 50);
+      const crashAtMs = Date.now();
+      c.lab.cutLink('h3');
+      c.a('h3').signal('SIGKILL');
+      c.r('h3').kill();
+      return crashAtMs;
+    },
+    async settle(c) {
+      await c.settled('h1', ['h2'], 15_000, ['h3']);
+      return 'h1';
+    },
+  },
 ];
 
 /**
@@ -346,8 +392,8 @@ export async function measureFailover(
     const probe = new RoleProbe(c.lab);
     const writer = new Writer(c.lab, opts.writeEveryMs ?? 5);
     await waitFor('writes to be acknowledged', 5000, () => writer.acks().length > 100);
-    const faultAtMs = Date.now();
-    await scenario.fault(c);
+    const startMs = Date.now();
+    const faultAtMs = (await scenario.fault(c)) ?? startMs;
     const master = await scenario.settle(c);
     // Writes acknowledged again for a while after the cluster settled (not just after the fault).
     await writer.flowing(Date.now(), 300, 10_000);
@@ -357,7 +403,7 @@ export async function measureFailover(
     await sleep(300); // the last writes replicate
     let longest = 0;
     for (let i = 1; i < acks.length; i++) longest = Math.max(longest, (acks[i]?.atMs ?? 0) - (acks[i - 1]?.atMs ?? 0));
-    const single = probe.singleMasterAt(c.lab.host('h2').address, faultAtMs);
+    const single = probe.singleMasterAt(c.lab.host(scenario.takeover ?? 'h2').address, faultAtMs);
     const m: FailoverMeasure = {
       scenario: scenario.name,
       advertInterval: c.advertInterval,

@@ -1,0 +1,143 @@
+// Whether this host's Redis data is fit to be (or stay) the master, beyond what VRRP knows.
+// Pure: facts in, a verdict out, the clock passed in. The shell (guard-runner.ts) samples the
+// local Redis and the peers' Redis, and turns a failing verdict into a lowered priority (the
+// instance's redis-data track) and, on an isolated master, refused writes.
+//
+// - Isolation (on a master): no replica acknowledging and no peer reachable for longer than
+//   `isolationTimeoutMs`. VRRP backups send no adverts, so liveness comes from Redis (online
+//   replicas with a fresh acknowledgement) and from the peers' Redis answering over TCP.
+// - Staleness (on a backup): not yet in sync with the master it follows, its replication link
+//   down for longer than `maxLinkDownMs`, or its offset more than `maxLagBytes` behind a
+//   reachable peer that shares its replication history.
+
+import type { RedisFacts } from '@redkeep/redis';
+import type { VrrpState } from '@redkeep/vrrp';
+
+export interface DataGuardSettings {
+  /** 0 turns the isolation guard off. */
+  readonly isolationTimeoutMs: number;
+  /** 0 turns the link-down bound off. */
+  readonly maxLinkDownMs: number;
+  /** 0 turns the offset comparison off. */
+  readonly maxLagBytes: number;
+}
+
+export interface PeerView {
+  readonly address: string;
+  /** Answered over TCP lately (INFO, or at least a refused connection: the host is up). */
+  readonly reachable: boolean;
+  /** Its INFO, when its Redis answered. */
+  readonly facts: RedisFacts | undefined;
+}
+
+export interface DataGuardInput {
+  readonly nowMs: number;
+  readonly state: VrrpState | 'waiting';
+  /** The master's Redis this host follows as a backup, if one is known. */
+  readonly master: { readonly host: string; readonly port: number } | undefined;
+  /** Our Redis' INFO; undefined when it did not answer. */
+  readonly local: RedisFacts | undefined;
+  /** Every peer known so far (configured, or learned from adverts and INFO). */
+  readonly peers: readonly PeerView[];
+}
+
+export type DataGuardVerdict =
+  | { readonly ok: true; readonly why: string }
+  | { readonly ok: false; readonly kind: 'isolated' | 'stale'; readonly why: string };
+
+/** A replica whose last acknowledgement is older than this no longer counts as connected (Redis acks every second). */
+export const REPLICA_FRESH_S = 2;
+/** The offset comparison must fail this many samples in a row (samples are not taken at one instant). */
+export const LAG_SAMPLES = 2;
+
+/** Offsets compare only between Redis servers that share a replication history. */
+export function sameHistory(a: RedisFacts, b: RedisFacts): boolean {
+  if (a.replId === undefined || b.replId === undefined) return false;
+  return a.replId === b.replId || a.replId === b.replId2 || a.replId2 === b.replId;
+}
+
+export class DataGuard {
+  /** Master side: when a replica or a peer was last seen. */
+  private lastContactMs: number | undefined;
+  /** Backup side: the master followed, whether we were in sync with it once, and when last. */
+  private following: string | undefined;
+  private synced = false;
+  private lastInSyncMs = 0;
+  private lagFailures = 0;
+
+  constructor(private readonly settings: DataGuardSettings) {}
+
+  evaluate(i: DataGuardInput): DataGuardVerdict {
+    if (i.state === 'master') {
+      this.following = undefined;
+      this.lagFailures = 0;
+      return this.isolation(i);
+    }
+    this.lastContactMs = undefined;
+    return this.staleness(i);
+  }
+
+  private isolation(i: DataGuardInput): DataGuardVerdict {
+    const s = this.settings;
+    if (s.isolationTimeoutMs <= 0) return { ok: true, why: 'isolation guard off' };
+    const local = i.local;
+    if (!local || local.role !== 'master') {
+      this.lastContactMs = i.nowMs;
+      return { ok: true, why: 'redis is not master' };
+    }
+    this.lastContactMs ??= i.nowMs;
+    const replicas = local.replicas.filter((r) => r.state === 'online' && r.lagS <= REPLICA_FRESH_S).length;
+    const reachable = i.peers.filter((p) => p.reachable).map((p) => p.address);
+    if (replicas > 0 || reachable.length > 0 || i.peers.length === 0) {
+      this.lastContactMs = i.nowMs;
+      return {
+        ok: true,
+        why: i.peers.length === 0 && replicas === 0 ? 'no peer known (standalone)' : `${replicas} replicas acknowledging, peers reachable: ${reachable.join(', ') || 'none'}`,
+      };
+    }
+    const silentMs = i.nowMs - this.lastContactMs;
+    if (silentMs > s.isolationTimeoutMs) {
+      return { ok: false, kind: 'isolated', why: `no replica acknowledging and no peer reachable for ${Math.round(silentMs)} ms` };
+    }
+    return { ok: true, why: `no replica or peer for ${Math.round(silentMs)} ms (isolated after ${s.isolationTimeoutMs} ms)` };
+  }
+
+  private staleness(i: DataGuardInput): DataGuardVerdict {
+    const s = this.settings;
+    const m = i.master;
+    const local = i.local;
+    if (!m) return { ok: true, why: 'no master known' };
+    const key = `${m.host}:${m.port}`;
+    if (key !== this.following) {
+      this.following = key;
+      this.synced = false;
+      this.lagFailures = 0;
+    }
+    if (!local) return this.synced ? { ok: true, why: 'redis not answering' } : { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
+    const inSync = local.role === 'replica' && local.masterHost === m.host && local.masterPort === m.port && local.masterLinkUp && !local.syncInProgress;
+    if (inSync) {
+      this.synced = true;
+      this.lastInSyncMs = i.nowMs;
+    }
+    if (!this.synced) return { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
+    const downMs = i.nowMs - this.lastInSyncMs;
+    if (s.maxLinkDownMs > 0 && downMs > s.maxLinkDownMs) {
+      return { ok: false, kind: 'stale', why: `replication from ${key} down for ${Math.round(downMs)} ms` };
+    }
+    if (s.maxLagBytes > 0) {
+      let best: PeerView | undefined;
+      for (const p of i.peers) {
+        if (!p.reachable || !p.facts || !sameHistory(local, p.facts)) continue;
+        if (!best?.facts || p.facts.replOffset > best.facts.replOffset) best = p;
+      }
+      const behind = best?.facts ? best.facts.replOffset - local.replOffset : 0;
+      if (best && behind > s.maxLagBytes) {
+        this.lagFailures++;
+        if (this.lagFailures >= LAG_SAMPLES) {
+          return { ok: false, kind: 'stale', why: `offset ${local.replOffset} is ${behind} bytes behind ${best.address}` };
+        }
+      } else this.lagFailures = 0;
+    }
+    return { ok: true, why: inSync ? `in sync with ${key}` : `replication from ${key} down for ${Math.round(downMs)} ms` };
+  }
+}

@@ -1,0 +1,146 @@
+// Runs the data guard for one instance: every GUARD_PERIOD_MS it samples the local Redis and the
+// peers' Redis at once, asks the DataGuard, and acts on the verdict:
+// - the instance's redis-data track (a failing verdict lowers the priority by guard_weight), so
+//   that a stale backup does not take over while a better peer exists and an isolated master
+//   gives way to the side that kept serving when the partition heals;
+// - on an isolated master, writes are refused (CONFIG SET min-replicas-to-write 1) until a
+//   replica or a peer is back; the value found before is restored then. Reconciled each period.
+
+import { performance } from 'node:perf_hooks';
+import type { RedisFacts } from '@redkeep/redis';
+import type { VrrpState } from '@redkeep/vrrp';
+import type { RedisSettings } from '../config/config.js';
+import type { Logger } from '../log.js';
+import { DataGuard, type DataGuardVerdict, REPLICA_FRESH_S } from './data-guard.js';
+import { PeerMonitor } from './peer-monitor.js';
+import type { RedisSupervisor } from './supervisor.js';
+
+export const GUARD_PERIOD_MS = 250;
+const SAMPLE_TIMEOUT_MS = 200;
+const MIN_REPLICAS = 'min-replicas-to-write';
+const MAX_LAG = 'min-replicas-max-lag';
+
+export interface GuardContext {
+  /** The VRRP state, the master's address seen (a backup's), and our own primary address. */
+  state(): VrrpState | 'waiting';
+  masterSeen(): string | undefined;
+  self(): string | undefined;
+}
+
+export interface GuardStatus {
+  readonly ok: boolean;
+  readonly why: string;
+  readonly writesRefused: boolean;
+  readonly peers: readonly string[];
+}
+
+export class GuardRunner {
+  private readonly guard: DataGuard;
+  private readonly peers: PeerMonitor;
+  private timer: NodeJS.Timeout | undefined;
+  private verdict: DataGuardVerdict = { ok: true, why: 'not checked yet' };
+  private running = false;
+  private stopped = false;
+  /** min-replicas-to-write and -max-lag as found before we refused writes; undefined when we did not. */
+  private restoreTo: { toWrite: string; maxLag: string } | undefined;
+  private lastError: string | undefined;
+  /** Told when the verdict flips: the instance's redis-data track. */
+  onVerdict: (ok: boolean, why: string) => void = () => undefined;
+
+  constructor(
+    private readonly instance: string,
+    private readonly settings: RedisSettings,
+    private readonly redis: RedisSupervisor,
+    private readonly ctx: GuardContext,
+    unicastPeers: readonly string[],
+    private readonly log: Logger,
+  ) {
+    this.guard = new DataGuard(settings.guard);
+    this.peers = new PeerMonitor(redis.link.endpoint, settings.peerPort, instance, () => ctx.self());
+    for (const p of unicastPeers) this.peers.learn(p);
+  }
+
+  start(): void {
+    const tick = (): void => {
+      this.timer = setTimeout(() => void this.tickOnce().finally(() => !this.stopped && tick()), GUARD_PERIOD_MS);
+    };
+    tick();
+  }
+
+  private async tickOnce(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      const link = this.redis.link;
+      const [local, peers] = await Promise.all([
+        link.isUp ? link.facts(SAMPLE_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
+        this.peers.sample(SAMPLE_TIMEOUT_MS),
+      ]);
+      this.learn(local, peers.map((p) => p.facts));
+      const state = this.ctx.state();
+      const following = this.redis.following();
+      const v = this.guard.evaluate({ nowMs: performance.now(), state, master: state === 'master' ? undefined : following, local, peers });
+      if (v.ok !== this.verdict.ok) {
+        if (v.ok) this.log.info('redis data guard: ok again', { instance: this.instance, why: v.why });
+        else this.log.warn(`redis data guard: ${v.kind}; priority lowered`, { instance: this.instance, why: v.why });
+        this.onVerdict(v.ok, v.why);
+      }
+      this.verdict = v;
+      await this.reconcileWrites(!v.ok && v.kind === 'isolated' && local?.role === 'master');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Addresses worth watching: the master seen, and the replicas any Redis lists. */
+  private learn(local: RedisFacts | undefined, peerFacts: readonly (RedisFacts | undefined)[]): void {
+    const found = [this.ctx.masterSeen(), local?.masterHost, ...[local, ...peerFacts].flatMap((f) => f?.replicas.map((r) => r.ip) ?? [])];
+    for (const a of found) {
+      if (this.peers.learn(a)) this.log.info('redis data guard watches a new peer', { instance: this.instance, peer: a });
+    }
+  }
+
+  /**
+   * Refuses writes on an isolated master: min-replicas-to-write 1 with min-replicas-max-lag
+   * REPLICA_FRESH_S, so that replicas Redis still lists as online (it notices a dead link only
+   * after repl-timeout) but that stopped acknowledging do not count. Restores both values after.
+   */
+  private async reconcileWrites(refuse: boolean): Promise<void> {
+    const link = this.redis.link;
+    if (!link.isUp || (!refuse && this.restoreTo === undefined)) return;
+    try {
+      const toWrite = configValue(await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'GET', MIN_REPLICAS));
+      const maxLag = configValue(await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'GET', MAX_LAG));
+      if (refuse && (Number(toWrite) < 1 || Number(maxLag) > REPLICA_FRESH_S)) {
+        this.restoreTo ??= { toWrite, maxLag };
+        await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'SET', MIN_REPLICAS, String(Math.max(1, Number(toWrite))), MAX_LAG, String(Math.min(REPLICA_FRESH_S, Number(maxLag))));
+        this.log.error('isolated master: redis refuses writes (min-replicas-to-write) until a replica or a peer is back', { instance: this.instance, why: this.verdict.why });
+      } else if (!refuse && this.restoreTo !== undefined) {
+        await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'SET', MIN_REPLICAS, this.restoreTo.toWrite, MAX_LAG, this.restoreTo.maxLag);
+        this.log.info('isolation over: redis accepts writes again', { instance: this.instance, [MIN_REPLICAS]: this.restoreTo.toWrite, [MAX_LAG]: this.restoreTo.maxLag });
+        this.restoreTo = undefined;
+      }
+      this.lastError = undefined;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (msg !== this.lastError) this.log.warn('redis data guard cannot set min-replicas-to-write', { instance: this.instance, error: msg, will: 'retry' });
+      this.lastError = msg;
+    }
+  }
+
+  status(): GuardStatus {
+    return { ok: this.verdict.ok, why: this.verdict.why, writesRefused: this.restoreTo !== undefined, peers: this.peers.addresses };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.peers.close();
+  }
+}
+
+/** CONFIG GET answers [name, value]. */
+function configValue(reply: unknown): string {
+  if (Array.isArray(reply) && typeof reply[1] === 'string') return reply[1];
+  throw new Error(`unexpected CONFIG GET reply: ${JSON.stringify(reply)}`);
+}

@@ -1,0 +1,76 @@
+// The peers' Redis, read over the network for the data guard: each peer's INFO (offsets,
+// replication history) and whether its host answers at all. A peer whose Redis refuses the
+// connection still counts as reachable (its host is up); one that does not answer, does not.
+// Peers are the configured unicast peers plus every address learned since start (the master's
+// advert source, replicas listed in INFO). The same credentials as the local Redis are used
+// (replication needs them to match anyway).
+
+import { connect } from 'node:net';
+import { type RedisEndpoint, type RedisFacts, RedisLink } from '@redkeep/redis';
+import type { PeerView } from './data-guard.js';
+
+interface Peer {
+  readonly address: string;
+  readonly link: RedisLink;
+}
+
+/** Resolves true when the host answers on that port: accepted, or refused (a RST: the host is up). */
+export function tcpAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    s.once('connect', () => done(true));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
+  });
+}
+
+export class PeerMonitor {
+  private readonly peers = new Map<string, Peer>();
+  private closed = false;
+
+  constructor(
+    private readonly endpoint: RedisEndpoint,
+    private readonly port: number,
+    private readonly instance: string,
+    private readonly self: () => string | undefined,
+  ) {}
+
+  /** Adds a peer (once); our own address and the fence address are ignored. */
+  learn(address: string | undefined): boolean {
+    if (this.closed || address === undefined || address === '' || address === this.self() || address.startsWith('127.') || address === '::1') return false;
+    if (this.peers.has(address)) return false;
+    const link = new RedisLink(
+      { ...this.endpoint, host: address, port: this.port },
+      { connectTimeoutMs: 500, reconnectMs: 500, name: `redkeep-${this.instance}-peer` },
+    );
+    this.peers.set(address, { address, link });
+    return true;
+  }
+
+  get addresses(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  /** One look at every peer, all at once, each bounded by `timeoutMs`. */
+  async sample(timeoutMs: number): Promise<PeerView[]> {
+    return await Promise.all(
+      [...this.peers.values()].map(async (p): Promise<PeerView> => {
+        let facts: RedisFacts | undefined;
+        if (p.link.isUp) facts = await p.link.facts(timeoutMs).catch(() => undefined);
+        const reachable = facts !== undefined || (!p.link.isUp && (await tcpAnswers(p.address, this.port, timeoutMs)));
+        return { address: p.address, reachable, facts };
+      }),
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const p of this.peers.values()) p.link.close();
+    this.peers.clear();
+  }
+}
