@@ -199,6 +199,34 @@ timeout = "5s"
     assert.ok(shell.issues.some((x) => x.key === 'instance[0].hooks.notify' && x.line === 26));
   });
 
+  it('reads the data guard\'s bounds with their defaults, and refuses a guard weight that would raise the priority', () => {
+    const text = `[[instance]]
+name = "w"
+interface = "eth0"
+vrid = 51
+virtual_addresses = ["192.0.2.50/24"]
+
+[instance.redis]
+address = "127.0.0.1:6379"
+`;
+    const dflt = loadConfig(write(text)).instances[0]?.redis;
+    assert.deepEqual(dflt?.guard, { isolationTimeoutMs: 5000, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024 });
+    assert.equal(dflt?.guardWeight, -253);
+    const set = loadConfig(write(`${text}isolation_timeout = "0s"\nmax_link_down = "30s"\nmax_lag = 0\nguard_weight = -50\n`)).instances[0]?.redis;
+    assert.deepEqual(set?.guard, { isolationTimeoutMs: 0, maxLinkDownMs: 30_000, maxLagBytes: 0 });
+    assert.equal(set?.guardWeight, -50);
+    const bad = issues(`${text}guard_weight = 20\nmax_lag = -1\n`);
+    assert.ok(bad.issues.some((x) => x.key === 'instance[0].redis.guard_weight' && x.line === 9), JSON.stringify(bad.issues));
+    assert.ok(bad.issues.some((x) => x.key === 'instance[0].redis.max_lag' && x.line === 10), JSON.stringify(bad.issues));
+    const short = issues(text.replace('vrid = 51', 'vrid = 51\nadvert_interval = "2s"').replace('address = "127.0.0.1:6379"', 'address = "127.0.0.1:6379"\nmax_link_down = "5s"'));
+    assert.ok(short.issues.some((x) => x.key === 'instance[0].redis.max_link_down' && /at least 7500 ms with 2000 ms adverts/.test(x.message)), JSON.stringify(short.issues));
+    assert.equal(loadConfig(write(text.replace('vrid = 51', 'vrid = 51\nadvert_interval = "2s"'))).instances[0]?.redis?.guard.maxLinkDownMs, 7500, 'the default grows with the advert interval');
+    const owner = issues(text.replace('vrid = 51', 'vrid = 51\npriority = 255'));
+    assert.ok(owner.issues.some((x) => x.key === 'instance[0].priority' && /could not lower it/.test(x.message)), JSON.stringify(owner.issues));
+    const reserved = issues(`[[track]]\nname = "redis-data"\ntype = "redis-ping"\n\n${text}`);
+    assert.ok(reserved.issues.some((x) => x.key === 'track[0].name' && /redkeep's own guards/.test(x.message)), JSON.stringify(reserved.issues));
+  });
+
   it('names the line of a TOML syntax error', () => {
     const r = issues('[agent]\nname = "a"\nlog_level = = "debug"\n');
     assert.equal(r.issues[0]?.line, 3);

@@ -12,6 +12,7 @@ import {
   type RedisSettings,
   type TrackRef,
   type TrackSettings,
+  minLinkDownMs,
   readHooks,
   readRedis,
   readTrack,
@@ -397,12 +398,22 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
       });
   }
   const trackRefs = readTrackRefs(r, t.tracks, `${path}.tracks`, knownTracks);
-  const redis = readRedis(r, t.redis, `${path}.redis`);
+  const redis = readRedis(r, t.redis, `${path}.redis`, advertIntervalCs * 10);
   const hooks = readHooks(r, t.hooks, `${path}.hooks`);
   for (const ref of trackRefs) {
     const def = knownTracks.find((k) => k.name === ref.name);
     if (def && def.type !== 'exec' && redis === undefined) {
       r.issue(`${path}.tracks`, `track "${ref.name}" (${def.type}) needs this instance's [instance.redis] section`);
+    }
+  }
+  if (redis) {
+    if (priority === 255 && redis.guard.isolationTimeoutMs + redis.guard.maxLinkDownMs + redis.guard.maxLagBytes > 0) {
+      r.issue(`${path}.priority`, 'an address owner (255) always wins, so the Redis data guard could not lower it: use 1..254, or turn the guard off (isolation_timeout = "0s", max_link_down = "0s", max_lag = 0)');
+    }
+    // A backup must not call itself stale during an ordinary failover.
+    const min = minLinkDownMs(advertIntervalCs * 10);
+    if (redis.guard.maxLinkDownMs > 0 && redis.guard.maxLinkDownMs < min) {
+      r.issue(`${path}.redis.max_link_down`, `must be at least ${min} ms with ${advertIntervalCs * 10} ms adverts (3 advert intervals + 1.5 s), or "0s" to turn it off`);
     }
   }
   if (name === undefined || ifname === undefined || vrid === undefined) return undefined;

@@ -153,7 +153,12 @@ export function readTrackRefs(r: FieldReader, v: unknown, path: string, known: r
   return out;
 }
 
-export function readRedis(r: FieldReader, v: unknown, path: string): RedisSettings | undefined {
+/** The shortest max_link_down that an ordinary failover cannot trip: Master_Down_Interval (RFC 5798 §6.1, at most 3 adverts + 1 s) + 0.5 s. */
+export function minLinkDownMs(advertIntervalMs: number): number {
+  return 3 * advertIntervalMs + 1500;
+}
+
+export function readRedis(r: FieldReader, v: unknown, path: string, advertIntervalMs: number): RedisSettings | undefined {
   if (v === undefined) return undefined;
   if (!isTable(v)) {
     r.issue(path, 'must be a table: [instance.redis]');
@@ -202,7 +207,7 @@ export function readRedis(r: FieldReader, v: unknown, path: string): RedisSettin
     switchoverOnStop: r.bool(v, path, 'switchover_on_stop', true),
     guard: {
       isolationTimeoutMs: r.duration(v, path, 'isolation_timeout', 5000),
-      maxLinkDownMs: r.duration(v, path, 'max_link_down', 5000),
+      maxLinkDownMs: r.duration(v, path, 'max_link_down', Math.max(5000, minLinkDownMs(advertIntervalMs))),
       maxLagBytes: r.int(v, path, 'max_lag', 0, Number.MAX_SAFE_INTEGER, 1024 * 1024) ?? 1024 * 1024,
     },
     guardWeight: r.int(v, path, 'guard_weight', -253, 0, -253) ?? -253,

@@ -325,7 +325,7 @@ export class Agent {
     this.log.info('redkeep stopping');
     for (const t of this.tracks) t.stop();
     await Promise.all(this.runners.map((r) => r.stop()));
-    for (const g of this.guards) g.stop();
+    await Promise.all(this.guards.map((g) => g.stop()));
     for (const r of this.redis.values()) r.stop();
     await this.vips?.releaseAll();
     for (const io of this.ios.values()) io.close();

@@ -153,7 +153,7 @@ export class InstanceRunner implements AdvertSink {
         })),
         // The restart-empty guard: failing while our Redis is fenced (weight 0: Fault).
         ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`) ?? true }] : []),
-        ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? true }] : []),
+        ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
         // Health tracks start failed: nothing counts as healthy before a check said so.
         ...s.tracks.map((t) => ({
           name: `${TRACK_PREFIX}${t.name}`,
@@ -194,8 +194,11 @@ export class InstanceRunner implements AdvertSink {
 
   deliver(r: DecodeResult): void {
     if (!this.core || this.stopping) return;
-    if (r.ok && r.ip) this.input({ type: 'advert', advert: r.advert, source: r.ip.src });
-    else if (!r.ok) this.input({ type: 'advert-dropped', reason: r.reason });
+    if (r.ok && r.ip) {
+      // Multicast: whoever sends our VRID's adverts is a peer worth reading (unicast peers are configured).
+      if (this.settings.unicastPeers.length === 0) this.extras.guard?.learnPeer(r.ip.src);
+      this.input({ type: 'advert', advert: r.advert, source: r.ip.src });
+    } else if (!r.ok) this.input({ type: 'advert-dropped', reason: r.reason });
   }
 
   /**

@@ -50,15 +50,22 @@ describe('isolation guard (master)', () => {
     assert.ok(!v.ok && v.kind === 'isolated' && /5001 ms/.test(v.why), v.why);
   });
 
-  it('heals at once when a peer answers again', () => {
+  it('stays isolated when a peer answers again, until a replica acknowledges or the host steps down', () => {
     const g = new DataGuard(SETTINGS);
     const down = [peer('192.0.2.11', false)];
     g.evaluate(master(0, facts(), down));
     assert.equal(g.evaluate(master(6000, facts(), down)).ok, false);
-    assert.equal(g.evaluate(master(6100, facts(), [peer('192.0.2.11', true)])).ok, true);
+    // The partition heals: the peer answers, but the other side may have a master of its own.
+    const back = [peer('192.0.2.11', true, facts())];
+    const v = g.evaluate(master(6100, facts(), back));
+    assert.ok(!v.ok && v.kind === 'isolated', v.why);
+    assert.equal(g.evaluate(master(6200, facts({ replicas: [online('192.0.2.11')] }), back)).ok, true, 'a replica follows us again');
     // and the window starts again from there
     assert.equal(g.evaluate(master(11_000, facts(), down)).ok, true);
-    assert.equal(g.evaluate(master(11_200, facts(), down)).ok, false);
+    assert.equal(g.evaluate(master(11_300, facts(), down)).ok, false);
+    // stepping down ends it too
+    g.evaluate(backup(11_400, replica(), back));
+    assert.equal(g.evaluate(master(11_500, facts(), back)).ok, true);
   });
 
   it('counts a replica only while its acknowledgements are fresh', () => {
@@ -83,11 +90,12 @@ describe('isolation guard (master)', () => {
     assert.equal(fenced.evaluate(master(60_000, replica(), [peer('192.0.2.11', false)])).ok, true);
   });
 
-  it('starts the window when the host becomes master, not before', () => {
+  it('starts the window again each time the host becomes master', () => {
     const g = new DataGuard(SETTINGS);
-    g.evaluate(backup(0, replica(), []));
     const down = [peer('192.0.2.11', false)];
-    assert.equal(g.evaluate(master(50_000, facts(), down)).ok, true);
+    g.evaluate(master(0, facts(), down));
+    g.evaluate(backup(1000, replica(), []));
+    assert.equal(g.evaluate(master(50_000, facts(), down)).ok, true, 'silent since 0 but master only since 50 s');
     assert.equal(g.evaluate(master(54_000, facts(), down)).ok, true);
     assert.equal(g.evaluate(master(55_001, facts(), down)).ok, false);
   });
@@ -134,6 +142,44 @@ describe('stale replica guard (backup)', () => {
     for (const p of [peer('192.0.2.11', false, replica({ replOffset: 99_000 })), peer('192.0.2.11', true, replica({ replOffset: 99_000, replId: 'bbbb' }))]) {
       for (let k = 0; k < LAG_SAMPLES + 1; k++) assert.equal(g.evaluate(backup(3000 + k, replica(), [p])).ok, true);
     }
+  });
+
+  it('compares offsets among replicas only: the master is always ahead by what is in flight', () => {
+    const g = new DataGuard(SETTINGS);
+    const m = peer(M.host, true, facts({ replOffset: 5_000_000 }));
+    for (let k = 0; k < LAG_SAMPLES + 2; k++) assert.equal(g.evaluate(backup(k * 250, replica(), [m])).ok, true);
+  });
+
+  it('is stale at once while a full resync runs, and again after its Redis restarted', () => {
+    const g = new DataGuard(SETTINGS);
+    assert.equal(g.evaluate(backup(0, replica(), [])).ok, true);
+    const v = g.evaluate(backup(100, replica({ syncInProgress: true }), []));
+    assert.ok(!v.ok && /full resync/.test(v.why), v.why);
+    assert.equal(g.evaluate(backup(200, replica(), [])).ok, true);
+    // Restarted (new run_id), not yet linked: it must prove itself again, at once.
+    const w = g.evaluate(backup(300, replica({ runId: 'r2', masterLinkUp: false }), []));
+    assert.ok(!w.ok && /not yet in sync/.test(w.why), w.why);
+    assert.equal(g.evaluate(backup(400, replica({ runId: 'r2' }), [])).ok, true);
+  });
+
+  it('without a master from VRRP, follows a reachable peer whose Redis is master (a preempting host never hears the lower master)', () => {
+    const g = new DataGuard(SETTINGS);
+    const peers = [peer('192.0.2.12', true, facts()), peer('192.0.2.11', true, replica({ masterHost: '192.0.2.12' }))];
+    const v = g.evaluate({ nowMs: 0, state: 'backup', master: undefined, local: facts({ replId: 'old' }), peers });
+    assert.ok(!v.ok && /192\.0\.2\.12/.test(v.why), v.why);
+    assert.equal(g.evaluate({ nowMs: 100, state: 'backup', master: undefined, local: replica({ masterHost: '192.0.2.12' }), peers }).ok, true);
+  });
+
+  it('at start, waits for the known peers to be read before trusting that none is master', () => {
+    const g = new DataGuard(SETTINGS);
+    const unread = [peer('192.0.2.12', true)];
+    const at = (nowMs: number, peers: PeerView[]): DataGuardInput => ({ nowMs, state: 'backup', master: undefined, local: facts(), peers });
+    const v = g.evaluate(at(0, unread));
+    assert.ok(!v.ok && /not read yet/.test(v.why), v.why);
+    assert.equal(g.evaluate(at(1000, [peer('192.0.2.12', true, replica({ masterHost: '127.0.0.1', masterPort: 1 }))])).ok, true, 'read: not a master');
+    assert.equal(g.evaluate(at(1500, unread)).ok, false);
+    assert.equal(g.evaluate(at(2500, unread)).ok, true, 'bounded: a peer that never answers INFO does not block forever');
+    assert.equal(new DataGuard(SETTINGS).evaluate(at(0, [peer('192.0.2.12', false)])).ok, true, 'unreachable peers are not waited for');
   });
 
   it('compares offsets across a promotion (replid2) but not across unrelated histories', () => {

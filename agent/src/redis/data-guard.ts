@@ -5,10 +5,15 @@
 //
 // - Isolation (on a master): no replica acknowledging and no peer reachable for longer than
 //   `isolationTimeoutMs`. VRRP backups send no adverts, so liveness comes from Redis (online
-//   replicas with a fresh acknowledgement) and from the peers' Redis answering over TCP.
-// - Staleness (on a backup): not yet in sync with the master it follows, its replication link
-//   down for longer than `maxLinkDownMs`, or its offset more than `maxLagBytes` behind a
-//   reachable peer that shares its replication history.
+//   replicas with a fresh acknowledgement) and from the peers' Redis answering over TCP. Once
+//   isolated, it stays so until a replica acknowledges again or the host steps down: a peer
+//   answering again is not enough (the other side may have a master of its own by then, which
+//   must win when the partition heals).
+// - Staleness (on a backup): not yet in sync with the master it follows (the one VRRP names, or
+//   else a reachable peer whose Redis is master), its replication link down for longer than
+//   `maxLinkDownMs`, or its offset more than `maxLagBytes` behind a reachable replica that shares
+//   its replication history. At start it is stale until the peers it knows have been read once
+//   (at most PEERS_READ_GRACE_MS), so that a host coming back with old data never preempts.
 
 import type { RedisFacts } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
@@ -37,7 +42,7 @@ export interface DataGuardInput {
   readonly master: { readonly host: string; readonly port: number } | undefined;
   /** Our Redis' INFO; undefined when it did not answer. */
   readonly local: RedisFacts | undefined;
-  /** Every peer known so far (configured, or learned from adverts and INFO). */
+  /** Every peer known so far (configured, or learned from adverts and INFO), never this host. */
   readonly peers: readonly PeerView[];
 }
 
@@ -49,6 +54,8 @@ export type DataGuardVerdict =
 export const REPLICA_FRESH_S = 2;
 /** The offset comparison must fail this many samples in a row (samples are not taken at one instant). */
 export const LAG_SAMPLES = 2;
+/** At start, how long a backup waits for the peers it knows to be read before trusting that none is master. */
+export const PEERS_READ_GRACE_MS = 2000;
 
 /** Offsets compare only between Redis servers that share a replication history. */
 export function sameHistory(a: RedisFacts, b: RedisFacts): boolean {
@@ -57,23 +64,28 @@ export function sameHistory(a: RedisFacts, b: RedisFacts): boolean {
 }
 
 export class DataGuard {
-  /** Master side: when a replica or a peer was last seen. */
+  private startMs: number | undefined;
+  /** Master side: when a replica or a peer was last seen; set once isolated until healed. */
   private lastContactMs: number | undefined;
+  private isolated = false;
   /** Backup side: the master followed, whether we were in sync with it once, and when last. */
   private following: string | undefined;
   private synced = false;
+  private syncedRunId: string | undefined;
   private lastInSyncMs = 0;
   private lagFailures = 0;
 
   constructor(private readonly settings: DataGuardSettings) {}
 
   evaluate(i: DataGuardInput): DataGuardVerdict {
+    this.startMs ??= i.nowMs;
     if (i.state === 'master') {
       this.following = undefined;
       this.lagFailures = 0;
       return this.isolation(i);
     }
     this.lastContactMs = undefined;
+    this.isolated = false;
     return this.staleness(i);
   }
 
@@ -83,11 +95,17 @@ export class DataGuard {
     const local = i.local;
     if (!local || local.role !== 'master') {
       this.lastContactMs = i.nowMs;
+      this.isolated = false;
       return { ok: true, why: 'redis is not master' };
     }
     this.lastContactMs ??= i.nowMs;
     const replicas = local.replicas.filter((r) => r.state === 'online' && r.lagS <= REPLICA_FRESH_S).length;
     const reachable = i.peers.filter((p) => p.reachable).map((p) => p.address);
+    if (this.isolated) {
+      // Healed only by a replica following us again, or by stepping down (see evaluate).
+      if (replicas === 0) return { ok: false, kind: 'isolated', why: `isolated; no replica acknowledging yet (peers reachable: ${reachable.join(', ') || 'none'})` };
+      this.isolated = false;
+    }
     if (replicas > 0 || reachable.length > 0 || i.peers.length === 0) {
       this.lastContactMs = i.nowMs;
       return {
@@ -97,6 +115,7 @@ export class DataGuard {
     }
     const silentMs = i.nowMs - this.lastContactMs;
     if (silentMs > s.isolationTimeoutMs) {
+      this.isolated = true;
       return { ok: false, kind: 'isolated', why: `no replica acknowledging and no peer reachable for ${Math.round(silentMs)} ms` };
     }
     return { ok: true, why: `no replica or peer for ${Math.round(silentMs)} ms (isolated after ${s.isolationTimeoutMs} ms)` };
@@ -104,19 +123,35 @@ export class DataGuard {
 
   private staleness(i: DataGuardInput): DataGuardVerdict {
     const s = this.settings;
-    const m = i.master;
     const local = i.local;
-    if (!m) return { ok: true, why: 'no master known' };
-    const key = `${m.host}:${m.port}`;
+    // The master to be in sync with: VRRP's, else a peer whose Redis is master (with preempt on,
+    // a higher priority backup discards a lower master's adverts and never learns it from VRRP).
+    const peerMaster = i.peers.find((p) => p.reachable && p.facts?.role === 'master');
+    const m = i.master ?? (peerMaster ? { host: peerMaster.address, port: 0 } : undefined);
+    if (!m) {
+      const unread = i.peers.filter((p) => p.reachable && !p.facts).map((p) => p.address);
+      if (unread.length > 0 && i.nowMs - (this.startMs ?? i.nowMs) < PEERS_READ_GRACE_MS) {
+        return { ok: false, kind: 'stale', why: `peers not read yet: ${unread.join(', ')}` };
+      }
+      return { ok: true, why: 'no master known' };
+    }
+    const key = i.master ? `${m.host}:${m.port}` : `${m.host} (its Redis is master)`;
     if (key !== this.following) {
       this.following = key;
       this.synced = false;
       this.lagFailures = 0;
     }
     if (!local) return this.synced ? { ok: true, why: 'redis not answering' } : { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
-    const inSync = local.role === 'replica' && local.masterHost === m.host && local.masterPort === m.port && local.masterLinkUp && !local.syncInProgress;
+    // A restarted Redis (new run_id) has to prove itself again.
+    if (this.synced && local.runId !== this.syncedRunId) this.synced = false;
+    if (local.syncInProgress) {
+      this.synced = false;
+      return { ok: false, kind: 'stale', why: `full resync from ${key} in progress` };
+    }
+    const inSync = local.role === 'replica' && local.masterHost === m.host && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp;
     if (inSync) {
       this.synced = true;
+      this.syncedRunId = local.runId;
       this.lastInSyncMs = i.nowMs;
     }
     if (!this.synced) return { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
@@ -125,9 +160,10 @@ export class DataGuard {
       return { ok: false, kind: 'stale', why: `replication from ${key} down for ${Math.round(downMs)} ms` };
     }
     if (s.maxLagBytes > 0) {
+      // Among replicas only: the master is always ahead by what is in flight.
       let best: PeerView | undefined;
       for (const p of i.peers) {
-        if (!p.reachable || !p.facts || !sameHistory(local, p.facts)) continue;
+        if (!p.reachable || p.facts?.role !== 'replica' || !sameHistory(local, p.facts)) continue;
         if (!best?.facts || p.facts.replOffset > best.facts.replOffset) best = p;
       }
       const behind = best?.facts ? best.facts.replOffset - local.replOffset : 0;

@@ -38,7 +38,8 @@ export class GuardRunner {
   private readonly guard: DataGuard;
   private readonly peers: PeerMonitor;
   private timer: NodeJS.Timeout | undefined;
-  private verdict: DataGuardVerdict = { ok: true, why: 'not checked yet' };
+  /** Failing until the first look: a host must not preempt before it knows what its peers have. */
+  private verdict: DataGuardVerdict = { ok: false, kind: 'stale', why: 'not checked yet' };
   private running = false;
   private stopped = false;
   /** min-replicas-to-write and -max-lag as found before we refused writes; undefined when we did not. */
@@ -72,32 +73,46 @@ export class GuardRunner {
     this.running = true;
     try {
       const link = this.redis.link;
-      const [local, peers] = await Promise.all([
+      const [local, sampled] = await Promise.all([
         link.isUp ? link.facts(SAMPLE_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
         this.peers.sample(SAMPLE_TIMEOUT_MS),
       ]);
+      if (this.stopped) return;
+      // An address of this host learned from someone's INFO: our own Redis answers there.
+      const peers = sampled.filter((p) => {
+        const self = local?.runId !== undefined && p.facts?.runId === local.runId;
+        if (self) this.peers.forget(p.address);
+        return !self;
+      });
       this.learn(local, peers.map((p) => p.facts));
       const state = this.ctx.state();
       const following = this.redis.following();
       const v = this.guard.evaluate({ nowMs: performance.now(), state, master: state === 'master' ? undefined : following, local, peers });
       if (v.ok !== this.verdict.ok) {
-        if (v.ok) this.log.info('redis data guard: ok again', { instance: this.instance, why: v.why });
+        if (v.ok) this.log.info('redis data guard: ok', { instance: this.instance, why: v.why });
         else this.log.warn(`redis data guard: ${v.kind}; priority lowered`, { instance: this.instance, why: v.why });
         this.onVerdict(v.ok, v.why);
       }
       this.verdict = v;
       await this.reconcileWrites(!v.ok && v.kind === 'isolated' && local?.role === 'master');
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (msg !== this.lastError) this.log.error('redis data guard failed', { instance: this.instance, error: msg, will: 'retry' });
+      this.lastError = msg;
     } finally {
       this.running = false;
     }
   }
 
+  /** A valid advert's source for this instance: a peer (the master, or anyone preempting). */
+  learnPeer(address: string): void {
+    if (this.peers.learn(address)) this.log.info('redis data guard watches a new peer', { instance: this.instance, peer: address });
+  }
+
   /** Addresses worth watching: the master seen, and the replicas any Redis lists. */
   private learn(local: RedisFacts | undefined, peerFacts: readonly (RedisFacts | undefined)[]): void {
     const found = [this.ctx.masterSeen(), local?.masterHost, ...[local, ...peerFacts].flatMap((f) => f?.replicas.map((r) => r.ip) ?? [])];
-    for (const a of found) {
-      if (this.peers.learn(a)) this.log.info('redis data guard watches a new peer', { instance: this.instance, peer: a });
-    }
+    for (const a of found) if (a !== undefined) this.learnPeer(a);
   }
 
   /**
@@ -132,10 +147,12 @@ export class GuardRunner {
     return { ok: this.verdict.ok, why: this.verdict.why, writesRefused: this.restoreTo !== undefined, peers: this.peers.addresses };
   }
 
-  stop(): void {
+  /** Part of the one shutdown path: writes refused for an isolation are allowed again first. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.peers.close();
+    if (this.restoreTo !== undefined) await this.reconcileWrites(false);
   }
 }
 

@@ -32,6 +32,8 @@ export function tcpAnswers(host: string, port: number, timeoutMs: number): Promi
 export class PeerMonitor {
   private readonly peers = new Map<string, Peer>();
   private closed = false;
+  /** Addresses found to be this host. */
+  private readonly ignored = new Set<string>();
 
   constructor(
     private readonly endpoint: RedisEndpoint,
@@ -40,16 +42,27 @@ export class PeerMonitor {
     private readonly self: () => string | undefined,
   ) {}
 
-  /** Adds a peer (once); our own address and the fence address are ignored. */
+  /**
+   * Adds a peer (once). Ignored: our own advert source, loopback (the fence address), and IPv6
+   * link-local addresses (no zone to connect with; IPv6 peers come from INFO and unicast_peers).
+   */
   learn(address: string | undefined): boolean {
-    if (this.closed || address === undefined || address === '' || address === this.self() || address.startsWith('127.') || address === '::1') return false;
-    if (this.peers.has(address)) return false;
+    if (this.closed || address === undefined || address === '' || address === this.self()) return false;
+    if (address.startsWith('127.') || address === '::1' || /^fe[89ab]/i.test(address)) return false;
+    if (this.peers.has(address) || this.ignored.has(address)) return false;
     const link = new RedisLink(
       { ...this.endpoint, host: address, port: this.port },
       { connectTimeoutMs: 500, reconnectMs: 500, name: `redkeep-${this.instance}-peer` },
     );
     this.peers.set(address, { address, link });
     return true;
+  }
+
+  /** Drops a peer (it turned out to be this host); it may be learned again only from a new source. */
+  forget(address: string): void {
+    this.peers.get(address)?.link.close();
+    this.peers.delete(address);
+    this.ignored.add(address);
   }
 
   get addresses(): string[] {

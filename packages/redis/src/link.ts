@@ -113,7 +113,8 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   }
 
   async facts(timeoutMs: number): Promise<RedisFacts> {
-    const text = await this.call('INFO', timeoutMs, () => this.client.info('everything'));
+    // The default sections (server, replication, keyspace, ...), not command statistics.
+    const text = await this.call('INFO', timeoutMs, () => this.client.info());
     return redisFacts(parseInfo(text));
   }
 

@@ -332,6 +332,26 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: 'reboot-preempt',
+    description: 'master host crash, then it reboots (Redis empty) with preempt on: it resyncs from h2 before it takes the VIP back, so nothing is wiped',
+    crash: true,
+    async fault(c) {
+      c.lab.cutLink('h3');
+      c.a('h3').signal('SIGKILL');
+      c.r('h3').kill();
+      await waitFor('h2 to take over', 5000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await sleep(500);
+      c.lab.run('h3', ['ip', 'addr', 'del', `${CLUSTER_VIP}/24`, 'dev', 'eth0']);
+      c.lab.healLink('h3');
+      c.r('h3').start();
+      c.restartAgent('h3');
+    },
+    async settle(c) {
+      await c.settled('h3', ['h1', 'h2'], 15_000);
+      return 'h3';
+    },
+  },
+  {
     name: 'isolation',
     description: 'the master is cut off from every replica and peer until it refuses writes and lowers its priority; on healing h2 keeps the VIP and its writes, h3 rejoins as a replica',
     // Writes h3 acknowledged just before the cut had no time to replicate, as in a crash.
