@@ -233,6 +233,20 @@ export interface Scenario {
   settle(c: RedisCluster): Promise<string>;
 }
 
+/** h3's host crashes (link cut, agent and Redis killed), h2 takes over, then h3 reboots with an empty Redis. */
+async function crashAndReboot(c: RedisCluster): Promise<void> {
+  c.lab.cutLink('h3');
+  c.a('h3').signal('SIGKILL');
+  c.r('h3').kill();
+  await waitFor('h2 to take over', 5000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+  await sleep(500);
+  // It reboots: addresses are not kept over a reboot (the VIP its killed agent left goes).
+  c.lab.run('h3', ['ip', 'addr', 'del', `${CLUSTER_VIP}/24`, 'dev', 'eth0']);
+  c.lab.healLink('h3');
+  c.r('h3').start();
+  c.restartAgent('h3');
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'host-crash',
@@ -314,18 +328,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'master host crash, then it reboots (Redis empty, nopreempt): it stays backup and resyncs',
     crash: true,
     options: { preempt: false },
-    async fault(c) {
-      c.lab.cutLink('h3');
-      c.a('h3').signal('SIGKILL');
-      c.r('h3').kill();
-      await waitFor('h2 to take over', 5000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
-      await sleep(500);
-      // It reboots: addresses are not kept over a reboot (the VIP its killed agent left goes).
-      c.lab.run('h3', ['ip', 'addr', 'del', `${CLUSTER_VIP}/24`, 'dev', 'eth0']);
-      c.lab.healLink('h3');
-      c.r('h3').start();
-      c.restartAgent('h3');
-    },
+    fault: crashAndReboot,
     async settle(c) {
       await c.settled('h2', ['h1', 'h3'], 15_000);
       return 'h2';
@@ -335,17 +338,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'reboot-preempt',
     description: 'master host crash, then it reboots (Redis empty) with preempt on: it resyncs from h2 before it takes the VIP back, so nothing is wiped',
     crash: true,
-    async fault(c) {
-      c.lab.cutLink('h3');
-      c.a('h3').signal('SIGKILL');
-      c.r('h3').kill();
-      await waitFor('h2 to take over', 5000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
-      await sleep(500);
-      c.lab.run('h3', ['ip', 'addr', 'del', `${CLUSTER_VIP}/24`, 'dev', 'eth0']);
-      c.lab.healLink('h3');
-      c.r('h3').start();
-      c.restartAgent('h3');
-    },
+    fault: crashAndReboot,
     async settle(c) {
       await c.settled('h3', ['h1', 'h2'], 15_000);
       return 'h3';
