@@ -119,7 +119,8 @@ export class Agent {
       const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
       let guard: GuardRunner | undefined;
       let runner: InstanceRunner | undefined;
-      if (redis && inst.redis) {
+      // The data guard needs redkeep to steer the roles (it reasons about whom our Redis follows).
+      if (redis && inst.redis?.manageRole) {
         const ctx = { state: () => runner?.state ?? 'waiting', masterSeen: () => runner?.masterSeen, self: () => runner?.primaryAddress };
         guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.unicastPeers, this.log);
         this.guards.push(guard);

@@ -153,7 +153,7 @@ export class InstanceRunner implements AdvertSink {
         })),
         // The restart-empty guard: failing while our Redis is fenced (weight 0: Fault).
         ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`) ?? true }] : []),
-        ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
+        ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
         // Health tracks start failed: nothing counts as healthy before a check said so.
         ...s.tracks.map((t) => ({
           name: `${TRACK_PREFIX}${t.name}`,
