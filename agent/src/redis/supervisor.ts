@@ -59,6 +59,52 @@ export function redisPassword(s: RedisSettings): string | undefined {
   return undefined;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface DrainOutcome {
+  readonly caughtUp: boolean;
+  /** The master's offset once paused. */
+  readonly target: number;
+  /** The followers' offsets when the wait ended. */
+  readonly at: string;
+  readonly ms: number;
+  readonly fenced: boolean;
+}
+
+/**
+ * The one way redkeep takes the last writes off a master (a planned hand-over, a takeover from a
+ * live master): pause writes on it (CLIENT PAUSE WRITE), read its offset, wait at most
+ * `maxWaitMs` until every offset `offsets()` reports has reached it, fence it (a replica of
+ * nothing; skipped when they did not catch up and `fenceIfBehind` is false), unpause. Writes are
+ * unpaused on every path; the pause also expires by itself.
+ */
+async function drainAndFence(
+  source: RedisLink,
+  o: { timeoutMs: number; maxWaitMs: number; offsets: () => Promise<number[]>; fenceIfBehind: boolean; beforeFence?: () => void },
+): Promise<DrainOutcome> {
+  const start = performance.now();
+  await source.command(o.timeoutMs, 'CLIENT', 'PAUSE', String(o.maxWaitMs + 3000), 'WRITE');
+  try {
+    const target = (await source.facts(o.timeoutMs)).replOffset;
+    let offsets: number[] = [];
+    let caughtUp = false;
+    for (;;) {
+      offsets = await o.offsets();
+      caughtUp = offsets.every((x) => x >= target);
+      if (caughtUp || performance.now() - start >= o.maxWaitMs) break;
+      await sleep(2);
+    }
+    const fenced = caughtUp || o.fenceIfBehind;
+    if (fenced) {
+      o.beforeFence?.();
+      await source.replicaOf(FENCE_HOST, FENCE_PORT, o.timeoutMs);
+    }
+    return { caughtUp, target, at: offsets.join(', '), ms: Math.round(performance.now() - start), fenced };
+  } finally {
+    await source.command(o.timeoutMs, 'CLIENT', 'UNPAUSE').catch(() => undefined);
+  }
+}
+
 function describe(d: DesiredRole | undefined): string {
   if (!d) return 'unchanged';
   return d.role === 'master' ? 'master' : `replica of ${d.host}:${d.port}`;
@@ -284,7 +330,7 @@ export class RedisSupervisor {
       const outcome = await this.catchUpFrom(f.masterHost, f.masterPort ?? this.settings.peerPort);
       this.log.info('took over from a live master', { instance: this.instance, master: `${f.masterHost}:${f.masterPort ?? ''}`, outcome });
       if (outcome === ALREADY_FENCED && !opts.handedOver && opts.settleMs !== undefined) {
-        await new Promise((r) => setTimeout(r, opts.settleMs));
+        await sleep(opts.settleMs);
         if (opts.stillMaster && !opts.stillMaster()) return false;
       }
     }
@@ -305,30 +351,24 @@ export class RedisSupervisor {
       { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-takeover` },
     );
     const start = performance.now();
-    let paused = false;
+    const took = (): number => Math.round(performance.now() - start);
     try {
-      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await new Promise((r) => setTimeout(r, 2));
+      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
       if (!link.isUp) return `not reachable within ${CATCH_UP_CONNECT_MS} ms: promoted without it`;
       // Fenced already (a hand-over, or another router taking over too): leave it alone.
       if ((await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return ALREADY_FENCED;
-      await link.command(CATCH_UP_CONNECT_MS, 'CLIENT', 'PAUSE', String(CATCH_UP_MAX_MS + 2000), 'WRITE');
-      paused = true;
-      const target = (await link.facts(CATCH_UP_CONNECT_MS)).replOffset;
-      let ours = -1;
-      while (performance.now() - start < CATCH_UP_MAX_MS) {
-        const mine = await this.link.facts(COMMAND_TIMEOUT_MS);
-        ours = mine.replicaOffset ?? mine.replOffset;
-        if (ours >= target) break;
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      await link.replicaOf(FENCE_HOST, FENCE_PORT, CATCH_UP_CONNECT_MS);
-      await link.command(CATCH_UP_CONNECT_MS, 'CLIENT', 'UNPAUSE');
-      paused = false;
-      const ms = Math.round(performance.now() - start);
-      return ours >= target ? `caught up to offset ${target} in ${ms} ms; it is fenced` : `at offset ${ours} of ${target} after ${ms} ms; it is fenced`;
+      const d = await drainAndFence(link, {
+        timeoutMs: CATCH_UP_CONNECT_MS,
+        maxWaitMs: Math.max(0, CATCH_UP_MAX_MS - took()),
+        fenceIfBehind: true,
+        offsets: async () => {
+          const mine = await this.link.facts(COMMAND_TIMEOUT_MS);
+          return [mine.replicaOffset ?? mine.replOffset];
+        },
+      });
+      return d.caughtUp ? `caught up to offset ${d.target} in ${took()} ms; it is fenced` : `at offset ${d.at} of ${d.target} after ${took()} ms; it is fenced`;
     } catch (e) {
-      if (paused) await link.command(CATCH_UP_CONNECT_MS, 'CLIENT', 'UNPAUSE').catch(() => undefined);
-      return `failed after ${Math.round(performance.now() - start)} ms (${e instanceof Error ? e.message : String(e)}): promoted without it`;
+      return `failed after ${took()} ms (${e instanceof Error ? e.message : String(e)}): promoted without it`;
     } finally {
       link.close();
     }
@@ -384,9 +424,7 @@ export class RedisSupervisor {
     const maxWaitMs = opts.maxWaitMs ?? 2000;
     if (!this.settings.manageRole) return { ok: true, detail: 'redis role control is off: nothing to hand over' };
     if (!this.link.isUp) return { ok: !opts.abortIfBehind, detail: 'redis not reachable' };
-    const pauseMs = maxWaitMs + 3000;
     let links: RedisLink[] = [];
-    let paused = false;
     try {
       // Connect to the replicas first (not while writes are paused): their own offset is current,
       // while the master learns it only from their acknowledgements, once a second.
@@ -399,39 +437,23 @@ export class RedisSupervisor {
         (r) => new RedisLink({ ...this.link.endpoint, host: r.ip, port: r.port }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
       );
       const connectStart = performance.now();
-      while (links.some((l) => !l.isUp) && performance.now() - connectStart < 500) await new Promise((r) => setTimeout(r, 2));
-      await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'PAUSE', String(pauseMs), 'WRITE');
-      paused = true;
-      const start = performance.now();
-      const target = (await this.link.facts(COMMAND_TIMEOUT_MS)).replOffset;
-      let caughtUp = false;
-      let offsets: number[] = [];
-      while (performance.now() - start < maxWaitMs) {
-        offsets = await Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => Math.max(x.replicaOffset ?? -1, x.replOffset), () => -1) : Promise.resolve(-1))));
-        this.log.debug('switchover: replica offsets', { instance: this.instance, target, offsets, ms: Math.round(performance.now() - start) });
-        if (offsets.every((o) => o >= target)) {
-          caughtUp = true;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      const tookMs = Math.round(performance.now() - start);
-      if (!caughtUp && opts.abortIfBehind) {
-        await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'UNPAUSE');
-        paused = false;
-        return { ok: false, detail: `replicas did not reach offset ${target} within ${maxWaitMs} ms (at ${offsets.join(', ')}); writes resumed here, nothing changed` };
-      }
-      this.fencedSince = new Date().toISOString();
-      this.fenceKind = 'handover';
-      this.desired = undefined;
-      await this.link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
-      await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'UNPAUSE');
-      paused = false;
-      return caughtUp
-        ? { ok: true, detail: `${links.length} replicas caught up to offset ${target} in ${tookMs} ms; redis fenced` }
-        : { ok: true, detail: `replicas did not all reach offset ${target} within ${maxWaitMs} ms; redis fenced anyway` };
+      while (links.some((l) => !l.isUp) && performance.now() - connectStart < 500) await sleep(2);
+      const d = await drainAndFence(this.link, {
+        timeoutMs: COMMAND_TIMEOUT_MS,
+        maxWaitMs,
+        fenceIfBehind: !opts.abortIfBehind,
+        offsets: () => Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => Math.max(x.replicaOffset ?? -1, x.replOffset), () => -1) : Promise.resolve(-1)))),
+        beforeFence: () => {
+          this.fencedSince = new Date().toISOString();
+          this.fenceKind = 'handover';
+          this.desired = undefined;
+        },
+      });
+      if (!d.fenced) return { ok: false, detail: `replicas did not reach offset ${d.target} within ${maxWaitMs} ms (at ${d.at}); writes resumed here, nothing changed` };
+      return d.caughtUp
+        ? { ok: true, detail: `${links.length} replicas caught up to offset ${d.target} in ${d.ms} ms; redis fenced` }
+        : { ok: true, detail: `replicas did not all reach offset ${d.target} within ${maxWaitMs} ms; redis fenced anyway` };
     } catch (e) {
-      if (paused) await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'UNPAUSE').catch(() => undefined);
       return { ok: false, detail: `failed: ${e instanceof Error ? e.message : String(e)}` };
     } finally {
       for (const l of links) l.close();
