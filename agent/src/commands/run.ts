@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config/config.js';
 import { Agent } from '../daemon/agent.js';
+import { SystemdNotifier } from '../daemon/systemd.js';
 import { createLogger, flushLogger } from '../log.js';
 import type { Output } from '../output.js';
 
@@ -18,10 +19,13 @@ export async function runCommand(file: string, out: Output): Promise<number> {
   }
   const log = createLogger(config.agent.logLevel, config.agent.logFormat, { agent: config.agent.name });
   const agent = new Agent(config, log);
+  const systemd = new SystemdNotifier(log);
+  agent.onChange = () => systemd.status(agent.summary());
   let status = 0;
   const stopped = new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {
       log.info(`${sig} received`);
+      systemd.stopping();
       void agent.stop().finally(resolve);
     };
     process.once('SIGTERM', onSignal);
@@ -30,11 +34,14 @@ export async function runCommand(file: string, out: Output): Promise<number> {
     process.on('uncaughtException', (e) => {
       log.error('unexpected error; stopping', { error: e.stack ?? e.message });
       status = 70;
+      systemd.stopping();
       void agent.stop().finally(resolve);
     });
   });
   try {
     await agent.start();
+    systemd.ready(agent.summary());
+    if (systemd.enabled) log.info('systemd notified: ready', { watchdogMs: systemd.watchdogIntervalMs ?? 'off' });
   } catch (e) {
     log.error('cannot start', { error: e instanceof Error ? e.message : String(e) });
     await agent.stop();

@@ -127,6 +127,7 @@ export class Agent {
       }
       runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
       const r = runner;
+      r.onStateChange = () => this.onChange();
       io.attach(r);
       this.runners.push(r);
       if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
@@ -291,6 +292,15 @@ export class Agent {
       target = canonicalAddress(target ?? to) ?? to;
     }
     return await runner.switchover(target);
+  }
+
+  /** Told whenever an instance changes state (systemd STATUS). */
+  onChange: () => void = () => undefined;
+
+  /** One line for systemd's STATUS: "MASTER on redis-write", or one such part per instance. */
+  summary(): string {
+    if (this.runners.length === 0) return 'starting';
+    return this.runners.map((r) => `${r.state.toUpperCase()} on ${r.settings.name}`).join('; ');
   }
 
   status(): AgentStatus {

@@ -90,6 +90,8 @@ export class InstanceRunner implements AdvertSink {
   /** The last master this instance followed as a backup. */
   private followedMaster: string | undefined;
   private hookState: HookState | 'INIT' = 'INIT';
+  /** Told after each state change (the agent's systemd STATUS line). */
+  onStateChange: () => void = () => undefined;
 
   constructor(
     readonly settings: InstanceSettings,
@@ -361,6 +363,7 @@ export class InstanceRunner implements AdvertSink {
       }
       case 'state-changed':
         this.lastTransitionWall = new Date().toISOString();
+        this.onStateChange();
         this.log.info(`${a.from} -> ${a.to}`, {
           instance: s.name,
           reason: a.reason,

@@ -14,12 +14,14 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/ethernet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_FRAME 65536
@@ -334,6 +336,72 @@ static napi_value Close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// Fills addr from a JS path string; a path starting with '@' is in the abstract namespace.
+static bool unix_address(napi_env env, napi_value v, struct sockaddr_un *addr, socklen_t *addr_len) {
+  char path[sizeof addr->sun_path + 1];
+  size_t path_len = 0;
+  if (napi_get_value_string_utf8(env, v, path, sizeof path, &path_len) != napi_ok || path_len == 0 || path_len >= sizeof addr->sun_path) {
+    return false;
+  }
+  memset(addr, 0, sizeof *addr);
+  addr->sun_family = AF_UNIX;
+  memcpy(addr->sun_path, path, path_len);
+  if (path[0] == '@') addr->sun_path[0] = 0;
+  *addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len);
+  return true;
+}
+
+// sendUnixDatagram(path, bytes): one datagram to an AF_UNIX SOCK_DGRAM socket (Node has no such
+// socket). Used for sd_notify.
+static napi_value SendUnixDatagram(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct sockaddr_un addr;
+  socklen_t addr_len;
+  napi_typedarray_type type;
+  void *data;
+  size_t len;
+  napi_value ab;
+  size_t offset;
+  if (argc < 2 || !unix_address(env, argv[0], &addr, &addr_len) ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "sendUnixDatagram(path (1..107 bytes), Uint8Array)");
+    return NULL;
+  }
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket(AF_UNIX)", errno);
+  ssize_t n = sendto(fd, data, len, MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len);
+  int err = errno;
+  close(fd);
+  if (n < 0) return throw_errno(env, "sendto(AF_UNIX)", err);
+  return NULL;
+}
+
+// openUnixDatagram(path) -> fd: a bound, non-blocking AF_UNIX SOCK_DGRAM socket to read with
+// startReading (a notify socket for tests).
+static napi_value OpenUnixDatagram(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct sockaddr_un addr;
+  socklen_t addr_len;
+  if (argc < 1 || !unix_address(env, argv[0], &addr, &addr_len)) {
+    napi_throw_type_error(env, NULL, "openUnixDatagram(path (1..107 bytes))");
+    return NULL;
+  }
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return throw_errno(env, "socket(AF_UNIX)", errno);
+  if (bind(fd, (struct sockaddr *)&addr, addr_len) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "bind(AF_UNIX)", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
@@ -343,6 +411,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"startReading", NULL, StartReading, NULL, NULL, NULL, napi_default, NULL},
       {"stopReading", NULL, StopReading, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
+      {"sendUnixDatagram", NULL, SendUnixDatagram, NULL, NULL, NULL, napi_default, NULL},
+      {"openUnixDatagram", NULL, OpenUnixDatagram, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

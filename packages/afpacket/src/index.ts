@@ -13,6 +13,8 @@ interface Native {
   ): unknown;
   stopReading(handle: unknown): void;
   close(fd: number): void;
+  sendUnixDatagram(path: string, data: Uint8Array): void;
+  openUnixDatagram(path: string): number;
 }
 
 const native = createRequire(import.meta.url)('../build/Release/afpacket.node') as Native;
@@ -148,3 +150,35 @@ export class RouteEvents {
 }
 
 export * from './bpf.js';
+
+/**
+ * Sends one datagram to an AF_UNIX SOCK_DGRAM socket (a path, or "@name" in the abstract
+ * namespace); Node's dgram has no unix sockets. Throws PacketSocketError on failure.
+ */
+export function sendUnixDatagram(path: string, data: Uint8Array): void {
+  wrap(`send to ${path}`, () => native.sendUnixDatagram(path, data));
+}
+
+/** A bound AF_UNIX datagram socket that hands every datagram to a callback (tests: a notify socket). */
+export class UnixDatagramReceiver {
+  private fd: number;
+  private readonly reader: unknown;
+
+  private constructor(fd: number, onMessage: (data: Buffer) => void) {
+    this.fd = fd;
+    this.reader = native.startReading(fd, (frame) => {
+      if (frame) onMessage(frame);
+    });
+  }
+
+  static bind(path: string, onMessage: (data: Buffer) => void): UnixDatagramReceiver {
+    return new UnixDatagramReceiver(wrap(`bind ${path}`, () => native.openUnixDatagram(path)), onMessage);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    native.stopReading(this.reader);
+    native.close(this.fd);
+    this.fd = -1;
+  }
+}

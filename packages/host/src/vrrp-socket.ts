@@ -74,7 +74,9 @@ export function openVrrpSocketV4(ifname: string, ifindex: number, h: VrrpSocketH
     s.setOption(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn, mreqn.length);
   } catch (e) {
     s?.close();
-    throw new VrrpSocketError(`VRRP socket on ${ifname}: ${e instanceof Error ? e.message : String(e)}`);
+    const msg = e instanceof Error ? e.message : String(e);
+    const hint = /not permitted|EPERM|EACCES/i.test(msg) ? ' (a raw IP socket needs CAP_NET_RAW: run as root or with AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)' : '';
+    throw new VrrpSocketError(`VRRP socket on ${ifname}: ${msg}${hint}`);
   }
   s.on('message', (buf) => h.onPacket(new Uint8Array(buf.buffer, buf.byteOffset, buf.length)));
   return wrapSocket('ipv4', s, h);

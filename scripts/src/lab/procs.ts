@@ -113,8 +113,11 @@ export class AgentProc {
     this.config = dir.file(`${host}.toml`, `${text}\n`);
   }
 
-  start(): this {
-    this.child = this.lab.spawn(this.host, [process.execPath, REDKEEP_BIN, 'run', '--config', this.config]);
+  /** `env`: more environment variables; `prefix`: argv put in front (e.g. setpriv ... --). */
+  start(opts: { env?: Readonly<Record<string, string>>; prefix?: readonly string[] } = {}): this {
+    this.child = this.lab.spawn(this.host, [...(opts.prefix ?? []), process.execPath, REDKEEP_BIN, 'run', '--config', this.config], {
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+    });
     this.logs.attach(this.child, `[${this.host}] `);
     return this;
   }
