@@ -31,6 +31,8 @@ export interface AgentSettings {
   readonly controlGroup: string | undefined;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** Prometheus endpoint (GET /metrics), off when undefined. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
 }
 
 export interface GarpSettings {
@@ -105,7 +107,7 @@ export function formatIssue(i: ConfigIssue): string {
 
 export const DEFAULT_CONTROL_SOCKET = '/run/redkeep/redkeep.sock';
 
-const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format'] as const;
+const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address'] as const;
 const INSTANCE_KEYS = [
   'name',
   'interface',
@@ -440,6 +442,20 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
   };
 }
 
+/** "host:port", ":port" (localhost), or "[v6]:port"; the host must be an IP address. */
+function readListenAddress(r: Reader, t: Table, path: string, key: string): { host: string; port: number } | undefined {
+  const v = r.str(t, path, key);
+  if (v === undefined) return undefined;
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(v);
+  const host = m ? (m[1] ?? m[2] ?? '') || '127.0.0.1' : '';
+  const port = m ? Number(m[3]) : 0;
+  if (!m || addressFamilyOf(host) === undefined || port < 1 || port > 65535) {
+    r.issue(`${path}.${key}`, `must be an IP address and port such as "127.0.0.1:9165", "[::1]:9165" or ":9165" (localhost), got "${v}"`);
+    return undefined;
+  }
+  return { host, port };
+}
+
 /** Validates parsed TOML. Throws ConfigError listing every problem. */
 export function validateConfig(doc: unknown, file: string, text: string): RedkeepConfig {
   const r = new Reader(file, locateKeys(text));
@@ -459,6 +475,7 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
     controlGroup: group,
     logLevel: r.oneOf(a, 'agent', 'log_level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: r.oneOf(a, 'agent', 'log_format', ['text', 'json'] as const, 'text'),
+    metrics: readListenAddress(r, a, 'agent', 'metrics_address'),
   };
   const tracks: TrackSettings[] = [];
   const trackRaw = root.track;

@@ -3,12 +3,14 @@
 // sockets closed). Host state is observed through netlink events and a periodic reconcile.
 
 import { lookup } from 'node:dns/promises';
+import type { Server as HttpServer } from 'node:http';
 import { type Server, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
 import { canonicalAddress } from '@redkeep/vrrp';
 import type { InstanceSettings, RedkeepConfig, TrackSettings } from '../config/config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
+import { startMetricsServer, stopMetricsServer } from '../metrics/server.js';
 import { GuardRunner } from '../redis/guard-runner.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
 import { runCheck } from '../tracks/exec-check.js';
@@ -50,6 +52,7 @@ export class Agent {
   private readonly runners: InstanceRunner[] = [];
   private readonly redis = new Map<string, RedisSupervisor>();
   private readonly guards: GuardRunner[] = [];
+  private metrics: HttpServer | undefined;
   private readonly tracks: TrackRunner[] = [];
   private vips: VipReconciler | undefined;
   private control: Server | undefined;
@@ -150,6 +153,11 @@ export class Agent {
     // Events can be lost: look again periodically whatever happens.
     this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
     await this.refresh();
+    const m = c.agent.metrics;
+    if (m && !this.stopped) {
+      this.metrics = await startMetricsServer(m.host, m.port, () => this.status());
+      this.log.info('metrics endpoint listening', { address: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` });
+    }
     this.log.info('redkeep started', { instances: c.instances.length, control: c.agent.controlSocket });
   }
 
@@ -340,6 +348,7 @@ export class Agent {
     for (const r of this.redis.values()) r.stop();
     await this.vips?.releaseAll();
     for (const io of this.ios.values()) io.close();
+    if (this.metrics) await stopMetricsServer(this.metrics);
     if (this.control) await stopControlServer(this.control, this.config.agent.controlSocket);
     this.nl.close();
     this.log.info('redkeep stopped');

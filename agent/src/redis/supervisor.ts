@@ -37,6 +37,8 @@ export interface RedisStatus {
   readonly masterHost: string | undefined;
   readonly masterLinkUp: boolean | undefined;
   readonly offset: number | undefined;
+  /** As this Redis (a master) lists them: address, acknowledged offset, seconds since the last ack. */
+  readonly replicas: readonly { address: string; offset: number; lagS: number }[];
   readonly desired: string;
   readonly lastError: string | undefined;
 }
@@ -533,6 +535,7 @@ export class RedisSupervisor {
       masterHost: f?.masterHost !== undefined ? `${f.masterHost}:${f.masterPort ?? ''}` : undefined,
       masterLinkUp: f?.role === 'replica' ? f.masterLinkUp : undefined,
       offset: f?.replOffset,
+      replicas: (f?.replicas ?? []).map((r) => ({ address: `${r.ip}:${r.port}`, offset: r.offset, lagS: r.lagS })),
       desired:
         this.fencedSince !== undefined
           ? `fenced since ${this.fencedSince}`

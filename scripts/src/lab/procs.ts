@@ -46,6 +46,8 @@ export interface InstanceOptions {
   readonly extra?: string;
   /** TOML placed before [agent], e.g. [[track]] tables. */
   readonly top?: string;
+  /** More [agent] keys (TOML lines). */
+  readonly agentExtra?: string;
 }
 
 /** A scratch directory for one test run's configs, sockets and logs. */
@@ -96,6 +98,7 @@ export class AgentProc {
       `name = "${host}"`,
       `control_socket = "${this.socket}"`,
       'log_level = "debug"',
+      opts.agentExtra ?? '',
       '',
       '[[instance]]',
       'name = "redis-write"',

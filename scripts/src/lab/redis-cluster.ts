@@ -19,6 +19,8 @@ export interface RedisClusterOptions {
   readonly priorities?: Readonly<Record<string, number>>;
   /** More [instance.redis] keys (TOML lines). */
   readonly redisExtra?: string;
+  /** More [agent] keys (TOML lines). */
+  readonly agentExtra?: string;
   /** Writes every this many ms (default 5). */
   readonly writeEveryMs?: number;
 }
@@ -160,6 +162,7 @@ export class RedisCluster {
       advertInterval: this.advertInterval,
       ...(this.opts.preempt !== undefined ? { preempt: this.opts.preempt } : {}),
       top: toml.top,
+      ...(this.opts.agentExtra !== undefined ? { agentExtra: this.opts.agentExtra } : {}),
       extra: `${toml.instance}\n${this.opts.redisExtra ?? ''}`,
     });
     this.agents = [...this.agents.filter((x) => x.host !== host), agent];

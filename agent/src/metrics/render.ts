@@ -1,0 +1,97 @@
+// The Prometheus text exposition (format 0.0.4) of the agent's status: one pure function from
+// AgentStatus to text, so every number /metrics shows is one `redkeep status --json` shows too.
+
+import type { AgentStatus } from '../daemon/agent.js';
+
+type Labels = Readonly<Record<string, string>>;
+interface Family {
+  readonly help: string;
+  readonly type: 'gauge' | 'counter';
+  readonly samples: { labels: Labels; value: number }[];
+}
+
+const STATES = ['initialize', 'backup', 'master', 'fault', 'stopped', 'waiting'] as const;
+const REDIS_ROLES = ['master', 'replica', 'unknown'] as const;
+
+function escape(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labelText(l: Labels): string {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${escape(v)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+export function renderMetrics(st: AgentStatus): string {
+  const families = new Map<string, Family>();
+  const add = (name: string, type: Family['type'], help: string, labels: Labels, value: number | undefined): void => {
+    if (value === undefined || Number.isNaN(value)) return;
+    let f = families.get(name);
+    if (!f) {
+      f = { help, type, samples: [] };
+      families.set(name, f);
+    }
+    f.samples.push({ labels, value });
+  };
+
+  add('redkeep_up', 'gauge', 'The agent answers (always 1).', {}, 1);
+  add('redkeep_uptime_seconds', 'gauge', 'Seconds since the agent started.', {}, st.agent.uptimeMs / 1000);
+  for (const f of st.interfaces) {
+    const l = { interface: f.name };
+    add('redkeep_interface_packets_received_total', 'counter', 'VRRP packets received on the interface.', l, f.packetsRx);
+    add('redkeep_interface_send_errors_total', 'counter', 'Packets the interface failed to send.', l, f.sendErrors);
+    for (const [reason, n] of Object.entries(f.drops)) {
+      add('redkeep_interface_drops_total', 'counter', 'Packets dropped before reaching an instance, by reason.', { ...l, reason }, n);
+    }
+  }
+  for (const i of st.instances) {
+    const l = { instance: i.name };
+    for (const s of STATES) add('redkeep_instance_state', 'gauge', 'VRRP state of the instance (1 for the current one).', { ...l, state: s }, i.state === s ? 1 : 0);
+    add('redkeep_instance_priority', 'gauge', 'Effective priority (base plus track weights).', l, i.effectivePriority);
+    add('redkeep_instance_base_priority', 'gauge', 'Configured priority.', l, i.basePriority);
+    add('redkeep_instance_master_priority', 'gauge', 'Priority of the master last heard (backups).', l, i.masterPriority);
+    add('redkeep_instance_vips_held', 'gauge', 'Virtual addresses this host holds for the instance.', l, i.vipsHeld.length);
+    const c = i.counters;
+    if (c) {
+      add('redkeep_instance_transitions_total', 'counter', 'State transitions.', l, c.transitions);
+      add('redkeep_instance_became_master_total', 'counter', 'Transitions to master.', l, c.becameMaster);
+      add('redkeep_instance_adverts_received_total', 'counter', 'Adverts accepted by the instance.', l, c.advertsRx);
+      add('redkeep_instance_adverts_sent_total', 'counter', 'Adverts sent.', l, c.advertsTx);
+      add('redkeep_instance_priority_zero_received_total', 'counter', 'Priority 0 adverts received (a master leaving).', l, c.priorityZeroRx);
+      add('redkeep_instance_priority_zero_sent_total', 'counter', 'Priority 0 adverts sent.', l, c.priorityZeroTx);
+      add('redkeep_instance_garps_sent_total', 'counter', 'Gratuitous ARPs and unsolicited NAs sent.', l, c.garpsSent);
+      for (const [reason, n] of Object.entries(c.drops)) {
+        add('redkeep_instance_adverts_dropped_total', 'counter', 'Adverts dropped, by reason.', { ...l, reason }, n);
+      }
+    }
+    for (const t of i.tracks) {
+      add('redkeep_track_up', 'gauge', 'Track status (1 ok, 0 failing).', { ...l, track: t.name }, t.ok ? 1 : 0);
+      add('redkeep_track_weight', 'gauge', 'Track weight (0: Fault while failing).', { ...l, track: t.name }, t.weight);
+    }
+    const r = i.redis;
+    if (r) {
+      add('redkeep_redis_up', 'gauge', 'The local Redis answers.', l, r.up ? 1 : 0);
+      for (const role of REDIS_ROLES) add('redkeep_redis_role', 'gauge', 'Role of the local Redis (1 for the current one).', { ...l, role }, r.role === role ? 1 : 0);
+      add('redkeep_redis_offset_bytes', 'gauge', 'Replication offset of the local Redis (master_repl_offset).', l, r.offset);
+      if (r.masterLinkUp !== undefined) add('redkeep_redis_master_link_up', 'gauge', 'A replica\'s link to its master is up.', l, r.masterLinkUp ? 1 : 0);
+      for (const x of r.replicas) {
+        add('redkeep_redis_replica_lag_seconds', 'gauge', 'Seconds since each replica last acknowledged (master side).', { ...l, replica: x.address }, x.lagS);
+        add('redkeep_redis_replica_lag_bytes', 'gauge', 'Bytes each replica is behind the master\'s offset.', { ...l, replica: x.address }, Math.max(0, (r.offset ?? 0) - x.offset));
+      }
+    }
+    if (i.guard) {
+      add('redkeep_data_guard_ok', 'gauge', 'The data guard (isolation, staleness) passes.', l, i.guard.ok ? 1 : 0);
+      add('redkeep_data_guard_writes_refused', 'gauge', 'Writes refused on an isolated master.', l, i.guard.writesRefused ? 1 : 0);
+    }
+    if (i.hooks) {
+      add('redkeep_hook_runs_total', 'counter', 'Hook runs.', l, i.hooks.runs);
+      add('redkeep_hook_failures_total', 'counter', 'Hook runs that failed or timed out.', l, i.hooks.failures);
+    }
+  }
+  const out: string[] = [];
+  for (const [name, f] of families) {
+    out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
+    for (const s of f.samples) out.push(`${name}${labelText(s.labels)} ${s.value}`);
+  }
+  return `${out.join('\n')}\n`;
+}
