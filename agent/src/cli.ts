@@ -3,6 +3,7 @@ import { checkConfigCommand } from './commands/check-config.js';
 import { decodeCommand } from './commands/decode.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
+import { reloadCommand } from './commands/reload.js';
 import { switchoverCommand } from './commands/switchover.js';
 import { watchCommand } from './commands/watch.js';
 import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig } from './config/config.js';
@@ -70,6 +71,19 @@ export async function main(argv: readonly string[], out: Output = processOutput)
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
         else status = await statusCommand({ socket, json: a.json }, out);
+      },
+    )
+    .command(
+      'reload',
+      'make the running agent read its config again (as SIGHUP): validated first, unchanged instances untouched',
+      (y) =>
+        y
+          .option('socket', { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` })
+          .option('config', { alias: 'c', type: 'string', describe: 'take the control socket path from this config' }),
+      async (a) => {
+        const socket = socketOf(a, out);
+        if (socket === undefined) status = 1;
+        else status = await reloadCommand({ socket }, out);
       },
     )
     .command(

@@ -30,7 +30,10 @@ export async function runCommand(file: string, out: Output): Promise<number> {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
-    process.on('SIGHUP', () => log.warn('SIGHUP: reload is not implemented yet; the running configuration stays'));
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP received: reloading the configuration');
+      agent.reload().catch((e: unknown) => log.error('reload failed', { error: e instanceof Error ? e.message : String(e) }));
+    });
     process.on('uncaughtException', (e) => {
       log.error('unexpected error; stopping', { error: e.stack ?? e.message });
       status = 70;

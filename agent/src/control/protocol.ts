@@ -3,6 +3,8 @@
 export type ControlRequest =
   | { readonly cmd: 'status' }
   | { readonly cmd: 'ping' }
+  /** Reads the config file again: validated first, unchanged instances untouched. */
+  | { readonly cmd: 'reload' }
   /** Planned switchover of a master instance here (the only one when `instance` is not given). */
   | { readonly cmd: 'switchover'; readonly instance?: string; readonly to?: string };
 
@@ -10,7 +12,7 @@ export type ControlResponse =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: string };
 
-export const CONTROL_COMMANDS = ['status', 'ping', 'switchover'] as const;
+export const CONTROL_COMMANDS = ['status', 'ping', 'switchover', 'reload'] as const;
 
 function optionalString(v: Record<string, unknown>, key: string): string | undefined | { error: string } {
   const x = v[key];
@@ -29,7 +31,7 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
   if (typeof v !== 'object' || v === null) return { error: 'request is not an object' };
   const o = v as Record<string, unknown>;
   const cmd = o.cmd;
-  if (cmd === 'status' || cmd === 'ping') return { cmd };
+  if (cmd === 'status' || cmd === 'ping' || cmd === 'reload') return { cmd };
   if (cmd === 'switchover') {
     const instance = optionalString(o, 'instance');
     const to = optionalString(o, 'to');

@@ -8,7 +8,7 @@ import { type Server, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
 import { canonicalAddress } from '@redkeep/vrrp';
-import type { InstanceSettings, RedkeepConfig, TrackSettings } from '../config/config.js';
+import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { startMetricsServer, stopMetricsServer } from '../metrics/server.js';
 import { GuardRunner } from '../redis/guard-runner.js';
@@ -46,15 +46,56 @@ export interface AgentStatus {
   readonly instances: readonly RunnerStatus[];
 }
 
+interface Unit {
+  readonly settings: InstanceSettings;
+  /** The instance's settings and the [[track]] definitions it uses: equal keys mean unchanged. */
+  readonly key: string;
+  readonly runner: InstanceRunner;
+  readonly redis: RedisSupervisor | undefined;
+  readonly guard: GuardRunner | undefined;
+  readonly tracks: readonly TrackRunner[];
+  readonly io: InterfaceIo;
+}
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly file: string;
+  readonly error?: string;
+  readonly unchanged: readonly string[];
+  readonly restarted: readonly string[];
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  /** [agent] keys whose new value waits for a restart. */
+  readonly needsRestart: readonly string[];
+}
+
+const AGENT_KEY_NAMES = { name: 'name', controlSocket: 'control_socket', controlGroup: 'control_group' } as const;
+
+function unitKey(inst: InstanceSettings, c: RedkeepConfig): string {
+  return JSON.stringify({ inst, tracks: inst.tracks.map((ref) => c.tracks.find((t) => t.name === ref.name)) });
+}
+
+function vipSpecs(instances: readonly InstanceSettings[]): VipSpec[] {
+  return instances.flatMap((i) =>
+    i.virtualAddresses.map((v) => ({
+      instance: i.name,
+      interface: i.interface,
+      family: v.family,
+      address: v.address,
+      prefixLength: v.prefixLength,
+      label: v.family === 'ipv4' ? i.addressLabel : undefined,
+    })),
+  );
+}
+
 export class Agent {
   private readonly nl = HostNetlink.open();
   private readonly ios = new Map<string, InterfaceIo>();
-  private readonly runners: InstanceRunner[] = [];
-  private readonly redis = new Map<string, RedisSupervisor>();
-  private readonly guards: GuardRunner[] = [];
+  /** One per running instance: its core's runner and what hangs off it. */
+  private units: Unit[] = [];
   private metrics: HttpServer | undefined;
-  private readonly tracks: TrackRunner[] = [];
   private vips: VipReconciler | undefined;
+  private reloading = false;
   private control: Server | undefined;
   private readonly startedAt = performance.now();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -62,9 +103,13 @@ export class Agent {
   private stopped = false;
 
   constructor(
-    private readonly config: RedkeepConfig,
+    private config: RedkeepConfig,
     private readonly log: Logger,
   ) {}
+
+  private get runners(): InstanceRunner[] {
+    return this.units.map((u) => u.runner);
+  }
 
   private starting: Promise<void> | undefined;
   private refreshError: string | undefined;
@@ -81,69 +126,15 @@ export class Agent {
     // VIPs) and a bad control_group before anything on the host is touched.
     this.control = await startControlServer(c.agent.controlSocket, c.agent.controlGroup, (req) => this.answer(req));
     if (this.stopped) return;
-    // Secrets and Redis connections before the host is touched: a missing password file stops
-    // start-up with a clear message, not half-way.
-    for (const inst of c.instances) {
-      if (inst.redis) {
-        let password: string | undefined;
-        try {
-          password = redisPassword(inst.redis);
-        } catch (e) {
-          throw new Error(`instance ${inst.name}: cannot read the Redis password: ${e instanceof Error ? e.message : String(e)}`);
-        }
-        this.redis.set(inst.name, new RedisSupervisor(inst.name, inst.redis, password, this.log));
-      }
-    }
+    // Secrets and interfaces before the host is touched: a missing password file or interface
+    // stops start-up with a clear message, not half-way.
     const links = await this.nl.links();
-    const specs: VipSpec[] = c.instances.flatMap((i) =>
-      i.virtualAddresses.map((v) => ({
-        instance: i.name,
-        interface: i.interface,
-        family: v.family,
-        address: v.address,
-        prefixLength: v.prefixLength,
-        label: v.family === 'ipv4' ? i.addressLabel : undefined,
-      })),
-    );
-    this.vips = new VipReconciler(this.nl, specs, this.log);
+    const passwords = this.prepare(c.instances, links);
+    this.vips = new VipReconciler(this.nl, vipSpecs(c.instances), this.log);
     // A crash may have left our VIPs behind: remove them before any instance runs.
     await this.vips.kick();
     if (this.stopped) return;
-
-    for (const inst of c.instances) {
-      const link = links.find((l) => l.name === inst.interface);
-      if (!link) throw new Error(`instance ${inst.name}: interface ${inst.interface} does not exist`);
-      let io = this.ios.get(inst.interface);
-      if (!io) {
-        io = new InterfaceIo(link.name, link.index, link.mac, this.log);
-        this.ios.set(inst.interface, io);
-      }
-      const redis = this.redis.get(inst.name);
-      const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
-      let guard: GuardRunner | undefined;
-      let runner: InstanceRunner | undefined;
-      // The data guard needs redkeep to steer the roles (it reasons about whom our Redis follows).
-      if (redis && inst.redis?.manageRole) {
-        const ctx = { state: () => runner?.state ?? 'waiting', masterSeen: () => runner?.masterSeen, self: () => runner?.primaryAddress };
-        guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.unicastPeers, this.log);
-        this.guards.push(guard);
-      }
-      runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
-      const r = runner;
-      r.onStateChange = () => this.onChange();
-      io.attach(r);
-      this.runners.push(r);
-      if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
-      if (guard) guard.onVerdict = (ok) => r.setTrack(REDIS_DATA_TRACK, ok);
-      for (const ref of inst.tracks) {
-        const def = c.tracks.find((t) => t.name === ref.name);
-        if (def) this.tracks.push(this.makeTrack(def, r, redis));
-      }
-    }
-    for (const io of this.ios.values()) io.open();
-    for (const r of this.redis.values()) r.start();
-    for (const g of this.guards) g.start();
-    for (const t of this.tracks) t.start();
+    for (const inst of c.instances) this.startUnit(inst, c, links, passwords.get(inst.name));
 
     this.nl.subscribe((e) => {
       if (e.overflow) this.log.warn('the kernel dropped link/address events; re-reading everything');
@@ -153,12 +144,150 @@ export class Agent {
     // Events can be lost: look again periodically whatever happens.
     this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
     await this.refresh();
-    const m = c.agent.metrics;
-    if (m && !this.stopped) {
-      this.metrics = await startMetricsServer(m.host, m.port, () => this.status());
-      this.log.info('metrics endpoint listening', { address: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` });
-    }
+    if (!this.stopped) await this.startMetrics(c.agent.metrics);
     this.log.info('redkeep started', { instances: c.instances.length, control: c.agent.controlSocket });
+  }
+
+  /**
+   * Checks what would only fail half-way through starting these instances: interfaces that do
+   * not exist, passwords that cannot be read. Throws; resolves the passwords by instance.
+   */
+  private prepare(instances: readonly InstanceSettings[], links: readonly HostLink[]): Map<string, string | undefined> {
+    const passwords = new Map<string, string | undefined>();
+    for (const inst of instances) {
+      if (!links.some((l) => l.name === inst.interface)) throw new Error(`instance ${inst.name}: interface ${inst.interface} does not exist`);
+      if (!inst.redis) continue;
+      try {
+        passwords.set(inst.name, redisPassword(inst.redis));
+      } catch (e) {
+        throw new Error(`instance ${inst.name}: cannot read the Redis password: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return passwords;
+  }
+
+  /** Builds and starts one instance (its core starts at the next refresh, once its address is known). */
+  private startUnit(inst: InstanceSettings, c: RedkeepConfig, links: readonly HostLink[], password: string | undefined): void {
+    const link = links.find((l) => l.name === inst.interface);
+    if (!link || !this.vips) throw new Error(`instance ${inst.name}: interface ${inst.interface} does not exist`);
+    let io = this.ios.get(inst.interface);
+    if (!io) {
+      io = new InterfaceIo(link.name, link.index, link.mac, this.log);
+      this.ios.set(inst.interface, io);
+    }
+    const redis = inst.redis ? new RedisSupervisor(inst.name, inst.redis, password, this.log) : undefined;
+    const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
+    let guard: GuardRunner | undefined;
+    let runner: InstanceRunner | undefined;
+    // The data guard needs redkeep to steer the roles (it reasons about whom our Redis follows).
+    if (redis && inst.redis?.manageRole) {
+      const ctx = { state: () => runner?.state ?? 'waiting', masterSeen: () => runner?.masterSeen, self: () => runner?.primaryAddress };
+      guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.unicastPeers, this.log);
+    }
+    runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
+    const r = runner;
+    r.onStateChange = () => this.onChange();
+    io.attach(r);
+    if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
+    if (guard) guard.onVerdict = (ok) => r.setTrack(REDIS_DATA_TRACK, ok);
+    const tracks: TrackRunner[] = [];
+    for (const ref of inst.tracks) {
+      const def = c.tracks.find((t) => t.name === ref.name);
+      if (def) tracks.push(this.makeTrack(def, r, redis));
+    }
+    const unit: Unit = { settings: inst, key: unitKey(inst, c), runner: r, redis, guard, tracks, io };
+    this.units.push(unit);
+    io.open();
+    redis?.start();
+    guard?.start();
+    for (const t of tracks) t.start();
+  }
+
+  /** The instance's shutdown path (priority 0 if master, VIPs released), then everything of it closed. */
+  private async stopUnit(u: Unit): Promise<void> {
+    for (const t of u.tracks) t.stop();
+    await u.runner.stop();
+    await u.guard?.stop();
+    u.redis?.stop();
+    u.io.detach(u.runner);
+    if (!u.io.attached) {
+      u.io.close();
+      this.ios.delete(u.io.name);
+    }
+    this.units = this.units.filter((x) => x !== u);
+  }
+
+  private async startMetrics(m: RedkeepConfig['agent']['metrics']): Promise<void> {
+    if (!m) return;
+    this.metrics = await startMetricsServer(m.host, m.port, () => this.status());
+    this.log.info('metrics endpoint listening', { address: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` });
+  }
+
+  /**
+   * SIGHUP and `redkeep reload`: the file is read and validated first (a bad one is refused and
+   * the running configuration stays); instances whose settings (and tracks) did not change are
+   * not touched, a master stays master with its VIPs; removed instances stop by their shutdown
+   * path, changed ones stop and start again, new ones start. Agent settings that only a restart
+   * can change (name, control socket and group) are kept and reported.
+   */
+  async reload(): Promise<ReloadResult> {
+    if (this.stopped) throw new Error('the agent is stopping');
+    if (this.reloading) throw new Error('a reload is already running');
+    this.reloading = true;
+    try {
+      const file = this.config.file;
+      let next: RedkeepConfig;
+      try {
+        next = loadConfig(file);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.log.error('reload refused: the running configuration stays', { file, error: msg });
+        return { ok: false, file, error: msg, unchanged: [], restarted: [], added: [], removed: [], needsRestart: [] };
+      }
+      const cur = this.config;
+      const needsRestart = (['name', 'controlSocket', 'controlGroup'] as const).filter((k) => next.agent[k] !== cur.agent[k]).map((k) => AGENT_KEY_NAMES[k]);
+      if (needsRestart.length) this.log.warn('reload: these [agent] settings change only at a restart', { keys: needsRestart.join(', ') });
+      const byName = new Map(this.units.map((u) => [u.settings.name, u]));
+      const plan = next.instances.map((inst) => ({ inst, key: unitKey(inst, next), old: byName.get(inst.name) }));
+      const keep = plan.filter((p) => p.old?.key === p.key);
+      const start = plan.filter((p) => p.old?.key !== p.key);
+      const stop = this.units.filter((u) => !keep.some((k) => k.old === u));
+      // Everything that could fail is checked before anything stops.
+      let passwords: Map<string, string | undefined>;
+      try {
+        passwords = this.prepare(start.map((p) => p.inst), await this.nl.links());
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.log.error('reload refused: the running configuration stays', { file, error: msg });
+        return { ok: false, file, error: msg, unchanged: [], restarted: [], added: [], removed: [], needsRestart };
+      }
+      for (const u of stop) await this.stopUnit(u);
+      this.vips?.setSpecs(vipSpecs(next.instances));
+      const links = await this.nl.links();
+      for (const p of start) this.startUnit(p.inst, next, links, passwords.get(p.inst.name));
+      this.config = { ...next, agent: { ...next.agent, name: cur.agent.name, controlSocket: cur.agent.controlSocket, controlGroup: cur.agent.controlGroup } };
+      if (next.agent.logLevel !== cur.agent.logLevel) this.log.level = next.agent.logLevel;
+      if (JSON.stringify(next.agent.metrics) !== JSON.stringify(cur.agent.metrics)) {
+        if (this.metrics) await stopMetricsServer(this.metrics);
+        this.metrics = undefined;
+        await this.startMetrics(next.agent.metrics);
+      }
+      await this.refresh();
+      const result: ReloadResult = {
+        ok: true,
+        file,
+        unchanged: keep.map((p) => p.inst.name),
+        restarted: start.filter((p) => p.old !== undefined).map((p) => p.inst.name),
+        added: start.filter((p) => p.old === undefined).map((p) => p.inst.name),
+        removed: stop.filter((u) => !next.instances.some((i) => i.name === u.settings.name)).map((u) => u.settings.name),
+        needsRestart,
+      };
+      this.log.info('configuration reloaded', { unchanged: result.unchanged.join(', ') || 'none', restarted: result.restarted.join(', ') || 'none', added: result.added.join(', ') || 'none', removed: result.removed.join(', ') || 'none' });
+      this.onChange();
+      return result;
+    } finally {
+      this.reloading = false;
+    }
   }
 
   private makeTrack(def: TrackSettings, runner: InstanceRunner, redis: RedisSupervisor | undefined): TrackRunner {
@@ -271,6 +400,8 @@ export class Agent {
         return this.status();
       case 'switchover':
         return this.switchover(req.instance, req.to);
+      case 'reload':
+        return this.reload();
     }
   }
 
@@ -342,10 +473,10 @@ export class Agent {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.periodic) clearInterval(this.periodic);
     this.log.info('redkeep stopping');
-    for (const t of this.tracks) t.stop();
-    await Promise.all(this.runners.map((r) => r.stop()));
-    await Promise.all(this.guards.map((g) => g.stop()));
-    for (const r of this.redis.values()) r.stop();
+    for (const u of this.units) for (const t of u.tracks) t.stop();
+    await Promise.all(this.units.map((u) => u.runner.stop()));
+    await Promise.all(this.units.map((u) => u.guard?.stop()));
+    for (const u of this.units) u.redis?.stop();
     await this.vips?.releaseAll();
     for (const io of this.ios.values()) io.close();
     if (this.metrics) await stopMetricsServer(this.metrics);

@@ -67,15 +67,25 @@ export class InterfaceIo {
     this.sinks.push(sink);
   }
 
-  /** Opens the sockets the attached instances need. Throws VrrpSocketError on failure. */
+  /** An instance going away (reload): its adverts are no longer delivered. */
+  detach(sink: AdvertSink): void {
+    const i = this.sinks.indexOf(sink);
+    if (i >= 0) this.sinks.splice(i, 1);
+  }
+
+  get attached(): number {
+    return this.sinks.length;
+  }
+
+  /** Opens the sockets the attached instances need and are not open yet. Throws VrrpSocketError on failure. */
   open(): void {
     const handlers = (family: AddressFamily) => ({
       onPacket: (p: Uint8Array) => this.receive(family, p),
       onError: (e: Error) => this.log.error('VRRP socket error', { interface: this.name, error: e.message }),
     });
-    if (this.sinks.some((s) => s.family === 'ipv4')) this.v4 = openVrrpSocketV4(this.name, this.index, handlers('ipv4'));
-    if (this.sinks.some((s) => s.family === 'ipv6')) this.v6 = openVrrpSocketV6(this.name, this.index, handlers('ipv6'));
-    if (this.mac) this.announcer = Announcer.open(this.index, this.mac);
+    if (!this.v4 && this.sinks.some((s) => s.family === 'ipv4')) this.v4 = openVrrpSocketV4(this.name, this.index, handlers('ipv4'));
+    if (!this.v6 && this.sinks.some((s) => s.family === 'ipv6')) this.v6 = openVrrpSocketV6(this.name, this.index, handlers('ipv6'));
+    if (!this.announcer && this.mac) this.announcer = Announcer.open(this.index, this.mac);
   }
 
   close(): void {

@@ -22,7 +22,7 @@ function keyOf(v: VipSpec): string {
 }
 
 export class VipReconciler {
-  private readonly specs: readonly VipSpec[];
+  private specs: readonly VipSpec[];
   private readonly wanted = new Set<string>();
   private readonly present = new Set<string>();
   /** Last failure per VIP, so a failure is logged once per change of condition. */
@@ -35,6 +35,16 @@ export class VipReconciler {
     private readonly log: Logger,
     private readonly periodMs = 2000,
   ) {
+    this.specs = specs;
+  }
+
+  /**
+   * A reload's new list. A VIP no longer listed is forgotten, not removed: its instance has
+   * stopped (and released it) before this is called. Wants of kept instances stay.
+   */
+  setSpecs(specs: readonly VipSpec[]): void {
+    const keys = new Set(specs.map(keyOf));
+    for (const set of [this.wanted, this.present]) for (const k of [...set]) if (!keys.has(k)) set.delete(k);
     this.specs = specs;
   }
 

@@ -1,0 +1,19 @@
+import { askAgent } from '../control/client.js';
+import type { ReloadResult } from '../daemon/agent.js';
+import type { Output } from '../output.js';
+
+/** `redkeep reload`: the agent reads its config file again; prints what changed, or why not. */
+export async function reloadCommand(args: { socket: string }, out: Output): Promise<number> {
+  const result = await askAgent('reload', args.socket, { cmd: 'reload' }, out, 30_000);
+  if (result === undefined) return 1;
+  const r = result as ReloadResult;
+  if (!r.ok) {
+    out.error(`redkeep reload: refused, the running configuration stays:`);
+    for (const line of (r.error ?? '').split('\n')) out.error(`  ${line}`);
+    return 1;
+  }
+  const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'none');
+  out.print(`reloaded ${r.file}: unchanged ${list(r.unchanged)}; restarted ${list(r.restarted)}; added ${list(r.added)}; removed ${list(r.removed)}`);
+  if (r.needsRestart.length) out.print(`note: [agent] ${r.needsRestart.join(', ')} change only when the agent restarts`);
+  return 0;
+}
