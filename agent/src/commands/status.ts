@@ -38,6 +38,9 @@ export function formatStatus(st: AgentStatus): string[] {
       const r = i.redis;
       const role = !r.up ? 'NOT REACHABLE' : r.role === 'replica' ? `replica of ${r.masterHost ?? '?'} (link ${r.masterLinkUp ? 'up' : 'DOWN'})` : (r.role ?? '?');
       lines.push(`  redis ${r.address}: ${role}, offset ${r.offset ?? '-'}; wanted: ${r.desired}${r.lastError ? `; last error: ${r.lastError}` : ''}`);
+      if (r.replicas.length) {
+        lines.push(`  replicas: ${r.replicas.map((x) => `${x.address} lag ${Math.max(0, (r.offset ?? 0) - x.offset)} B / ${x.lagS} s`).join(', ')}`);
+      }
     }
     if (i.guard) {
       const g = i.guard;
