@@ -3,6 +3,7 @@ import { checkConfigCommand } from './commands/check-config.js';
 import { decodeCommand } from './commands/decode.js';
 import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
+import { importKeepalivedCommand } from './commands/import-keepalived.js';
 import { reloadCommand } from './commands/reload.js';
 import { switchoverCommand } from './commands/switchover.js';
 import { watchCommand } from './commands/watch.js';
@@ -71,6 +72,18 @@ export async function main(argv: readonly string[], out: Output = processOutput)
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
         else status = await statusCommand({ socket, json: a.json }, out);
+      },
+    )
+    .command(
+      'import-keepalived <file>',
+      'convert a keepalived.conf into redkeep TOML (stdout, or --out); warnings as FILE:LINE: warning: on stderr',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'the keepalived.conf to convert' })
+          .option('out', { alias: 'o', type: 'string', describe: 'write the TOML to this file (created with mode 0600: it may hold auth_pass)' })
+          .option('config-id', { type: 'string', describe: "keepalived's config id (keepalived -i): keep the @id lines meant for this host" }),
+      async (a) => {
+        status = await importKeepalivedCommand({ file: a.file, out: a.out, configId: a.configId }, out);
       },
     )
     .command(

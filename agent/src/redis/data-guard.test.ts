@@ -144,6 +144,22 @@ describe('stale replica guard (backup)', () => {
     }
   });
 
+  it('with the master gone, never in sync with it is no reason to defer: the frozen offsets decide, to the byte', () => {
+    // Both replicas had just started following when the master's Redis died (before any look).
+    const deadMaster = peer(M.host, true);
+    const gone = { ...deadMaster, redis: 'down' as const };
+    const h2 = peer('192.0.2.12', true, replica({ replOffset: 10_057, masterHost: '127.0.0.1', masterPort: 1, masterLinkUp: false }));
+    const behind = replica({ replOffset: 10_001, masterHost: '127.0.0.1', masterPort: 1, masterLinkUp: false });
+    const v = new DataGuard(SETTINGS).evaluate(backup(0, behind, [gone, h2]));
+    assert.ok(!v.ok && /56 bytes behind 192\.0\.2\.12 \(the master .* is gone\)/.test(v.why), v.ok ? v.why : v.why);
+    const ahead = replica({ replOffset: 10_057, masterHost: '127.0.0.1', masterPort: 1, masterLinkUp: false });
+    const w = new DataGuard(SETTINGS).evaluate(backup(0, ahead, [gone, peer('192.0.2.11', true, behind)]));
+    assert.ok(w.ok && /gone/.test(w.why), w.why);
+    // Silent (its host is down) counts as gone too; a master still starting up does not.
+    assert.equal(new DataGuard(SETTINGS).evaluate(backup(0, ahead, [peer(M.host, false), peer('192.0.2.11', true, behind)])).ok, true);
+    assert.equal(new DataGuard(SETTINGS).evaluate(backup(0, ahead, [{ ...deadMaster, redis: 'unknown' }])).ok, false);
+  });
+
   it('compares offsets among replicas only: the master is always ahead by what is in flight', () => {
     const g = new DataGuard(SETTINGS);
     const m = peer(M.host, true, facts({ replOffset: 5_000_000 }));

@@ -31,6 +31,8 @@ export interface PeerView {
   readonly address: string;
   /** Answered over TCP lately (INFO, or at least a refused connection: the host is up). */
   readonly reachable: boolean;
+  /** Its Redis: answered INFO, refused the connection (down), or not known. */
+  readonly redis?: 'up' | 'down' | 'unknown';
   /** Its INFO, when its Redis answered. */
   readonly facts: RedisFacts | undefined;
 }
@@ -129,7 +131,7 @@ export class DataGuard {
     const peerMaster = i.peers.find((p) => p.reachable && p.facts?.role === 'master');
     const m = i.master ?? (peerMaster ? { host: peerMaster.address, port: 0 } : undefined);
     if (!m) {
-      const unread = i.peers.filter((p) => p.reachable && !p.facts).map((p) => p.address);
+      const unread = i.peers.filter((p) => p.reachable && !p.facts && p.redis !== 'down').map((p) => p.address);
       if (unread.length > 0 && i.nowMs - (this.startMs ?? i.nowMs) < PEERS_READ_GRACE_MS) {
         return { ok: false, kind: 'stale', why: `peers not read yet: ${unread.join(', ')}` };
       }
@@ -141,7 +143,17 @@ export class DataGuard {
       this.synced = false;
       this.lagFailures = 0;
     }
-    if (!local) return this.synced ? { ok: true, why: 'redis not answering' } : { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
+    // Is the master's Redis still there? Only then can "not yet in sync with it" be fixed by
+    // waiting; once it is gone, the replicas' (frozen) offsets decide who has the most data.
+    const mp = i.peers.find((p) => p.address === m.host);
+    const masterAlive: 'yes' | 'no' | 'unknown' = peerMaster && !i.master
+      ? 'yes'
+      : !mp
+        ? 'unknown'
+        : mp.facts
+          ? mp.facts.role === 'master' ? 'yes' : 'no'
+          : !mp.reachable || mp.redis === 'down' ? 'no' : 'unknown';
+    if (!local) return this.synced || masterAlive === 'no' ? { ok: true, why: 'redis not answering' } : { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
     // A restarted Redis (new run_id) has to prove itself again.
     if (this.synced && local.runId !== this.syncedRunId) this.synced = false;
     if (local.syncInProgress) {
@@ -154,26 +166,30 @@ export class DataGuard {
       this.syncedRunId = local.runId;
       this.lastInSyncMs = i.nowMs;
     }
-    if (!this.synced) return { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
+    if (!this.synced && masterAlive !== 'no') return { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
     const downMs = i.nowMs - this.lastInSyncMs;
-    if (s.maxLinkDownMs > 0 && downMs > s.maxLinkDownMs) {
+    if (this.synced && s.maxLinkDownMs > 0 && downMs > s.maxLinkDownMs) {
       return { ok: false, kind: 'stale', why: `replication from ${key} down for ${Math.round(downMs)} ms` };
     }
     if (s.maxLagBytes > 0) {
-      // Among replicas only: the master is always ahead by what is in flight.
+      // Among replicas only: the master is always ahead by what is in flight. With the master
+      // gone the offsets stand still: any byte behind counts, at the first sample.
+      const bound = masterAlive === 'no' ? 0 : s.maxLagBytes;
+      const samples = masterAlive === 'no' ? 1 : LAG_SAMPLES;
       let best: PeerView | undefined;
       for (const p of i.peers) {
         if (!p.reachable || p.facts?.role !== 'replica' || !sameHistory(local, p.facts)) continue;
         if (!best?.facts || p.facts.replOffset > best.facts.replOffset) best = p;
       }
       const behind = best?.facts ? best.facts.replOffset - local.replOffset : 0;
-      if (best && behind > s.maxLagBytes) {
+      if (best && behind > bound) {
         this.lagFailures++;
-        if (this.lagFailures >= LAG_SAMPLES) {
-          return { ok: false, kind: 'stale', why: `offset ${local.replOffset} is ${behind} bytes behind ${best.address}` };
+        if (this.lagFailures >= samples) {
+          return { ok: false, kind: 'stale', why: `offset ${local.replOffset} is ${behind} bytes behind ${best.address}${masterAlive === 'no' ? ` (the master ${key} is gone)` : ''}` };
         }
       } else this.lagFailures = 0;
     }
+    if (!this.synced) return { ok: true, why: `the master ${key} is gone; no replica is ahead of this one` };
     return { ok: true, why: inSync ? `in sync with ${key}` : `replication from ${key} down for ${Math.round(downMs)} ms` };
   }
 }

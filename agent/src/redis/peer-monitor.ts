@@ -14,18 +14,18 @@ interface Peer {
   readonly link: RedisLink;
 }
 
-/** Resolves true when the host answers on that port: accepted, or refused (a RST: the host is up). */
-export function tcpAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** How a host answers on a port: accepted, refused (a RST: the host is up, nothing listens), or not at all. */
+export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<'accepted' | 'refused' | 'silent'> {
   return new Promise((resolve) => {
     const s = connect({ host, port });
-    const done = (ok: boolean): void => {
+    const done = (r: 'accepted' | 'refused' | 'silent'): void => {
       clearTimeout(timer);
       s.destroy();
-      resolve(ok);
+      resolve(r);
     };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    s.once('connect', () => done(true));
-    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
+    const timer = setTimeout(() => done('silent'), timeoutMs);
+    s.once('connect', () => done('accepted'));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'silent'));
   });
 }
 
@@ -75,8 +75,11 @@ export class PeerMonitor {
       [...this.peers.values()].map(async (p): Promise<PeerView> => {
         let facts: RedisFacts | undefined;
         if (p.link.isUp) facts = await p.link.facts(timeoutMs).catch(() => undefined);
-        const reachable = facts !== undefined || (!p.link.isUp && (await tcpAnswers(p.address, this.port, timeoutMs)));
-        return { address: p.address, reachable, facts };
+        if (facts) return { address: p.address, reachable: true, redis: 'up', facts };
+        // No INFO: a refused connection means its host is up and its Redis is down; an accepted
+        // one, that its Redis is starting or our link is not up yet; silence, that it is out of reach.
+        const probe = p.link.isUp ? 'silent' : await tcpProbe(p.address, this.port, timeoutMs);
+        return { address: p.address, reachable: probe !== 'silent', redis: probe === 'refused' ? 'down' : 'unknown', facts: undefined };
       }),
     );
   }
