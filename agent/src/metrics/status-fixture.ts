@@ -1,0 +1,53 @@
+// A status as a busy master reports it, for the metrics and `redkeep status` tests.
+
+import type { AgentStatus } from '../daemon/agent.js';
+import type { RunnerStatus } from '../daemon/instance-runner.js';
+
+export const INSTANCE: RunnerStatus = {
+  name: 'redis-write',
+  interface: 'eth0',
+  vrid: 51,
+  version: 3,
+  family: 'ipv4',
+  state: 'master',
+  waitingFor: undefined,
+  basePriority: 130,
+  effectivePriority: 130,
+  masterAddress: undefined,
+  masterPriority: undefined,
+  advertIntervalCs: 10,
+  masterAdverIntervalCs: undefined,
+  primaryAddress: '192.0.2.13',
+  unicastPeers: [],
+  virtualAddresses: ['192.0.2.50/24'],
+  vipsHeld: ['192.0.2.50/24'],
+  lastTransition: undefined,
+  tracks: [
+    { name: 'track:redis-alive', weight: 0, ok: true },
+    { name: 'track:redis-data', weight: -253, ok: false },
+  ],
+  counters: { advertsRx: 3, advertsTx: 120, priorityZeroRx: 1, priorityZeroTx: 0, drops: { 'bad-checksum': 2, 'not-a-peer': 5 }, transitions: 4, becameMaster: 2, garpsRequested: 10, unexpectedInputs: 0, garpsSent: 10 },
+  redis: {
+    address: '127.0.0.1:6379',
+    up: true,
+    role: 'master',
+    masterHost: undefined,
+    masterLinkUp: undefined,
+    offset: 5000,
+    replicas: [
+      { address: '192.0.2.11:6379', offset: 4900, lagS: 0 },
+      { address: '192.0.2.12:6379', offset: 5000, lagS: 1 },
+    ],
+    desired: 'master',
+    lastError: undefined,
+  },
+  guard: { ok: false, why: 'isolated', writesRefused: true, peers: ['192.0.2.11'] },
+  hooks: { runs: 7, failures: 1 },
+};
+
+export const STATUS: AgentStatus = {
+  agent: { name: 'h3', version: '0.1.0', pid: 1, uptimeMs: 12_500, config: '/etc/redkeep/redkeep.toml' },
+  interfaces: [{ name: 'eth0', index: 2, mac: undefined, packetsRx: 200, drops: { 'unknown-vrid': 3 }, sendErrors: 0, garpsSent: 10 }],
+  instances: [INSTANCE],
+};
+
