@@ -7,7 +7,7 @@ export async function reloadCommand(args: { socket: string }, out: Output): Prom
   const result = await askAgent('reload', args.socket, { cmd: 'reload' }, out, 30_000);
   if (result === undefined) return 1;
   const r = result as ReloadResult;
-  if (!r.ok) {
+  if (!r.ok && r.failed.length === 0) {
     out.error(`redkeep reload: refused, the running configuration stays:`);
     for (const line of (r.error ?? '').split('\n')) out.error(`  ${line}`);
     return 1;
@@ -15,5 +15,6 @@ export async function reloadCommand(args: { socket: string }, out: Output): Prom
   const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'none');
   out.print(`reloaded ${r.file}: unchanged ${list(r.unchanged)}; restarted ${list(r.restarted)}; added ${list(r.added)}; removed ${list(r.removed)}`);
   if (r.needsRestart.length) out.print(`note: [agent] ${r.needsRestart.join(', ')} change only when the agent restarts`);
-  return 0;
+  for (const f of r.failed) out.error(`redkeep reload: ${f.name} could not start: ${f.error}`);
+  return r.failed.length ? 1 : 0;
 }

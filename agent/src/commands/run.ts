@@ -28,8 +28,9 @@ export async function runCommand(file: string, out: Output): Promise<number> {
       systemd.stopping();
       void agent.stop().finally(resolve);
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    // A second signal during the shutdown joins it (agent.stop() is one shutdown, whoever asks).
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     process.on('SIGHUP', () => {
       log.info('SIGHUP received: reloading the configuration');
       agent.reload().catch((e: unknown) => log.error('reload failed', { error: e instanceof Error ? e.message : String(e) }));
@@ -43,8 +44,11 @@ export async function runCommand(file: string, out: Output): Promise<number> {
   });
   try {
     await agent.start();
-    systemd.ready(agent.summary());
-    if (systemd.enabled) log.info('systemd notified: ready', { watchdogMs: systemd.watchdogIntervalMs ?? 'off' });
+    // A stop during start has already said STOPPING: no READY after it.
+    if (!agent.stopping) {
+      systemd.ready(agent.summary());
+      if (systemd.enabled) log.info('systemd notified: ready', { watchdogMs: systemd.watchdogIntervalMs ?? 'off' });
+    }
   } catch (e) {
     log.error('cannot start', { error: e instanceof Error ? e.message : String(e) });
     await agent.stop();

@@ -81,8 +81,12 @@ export async function startControlServer(path: string, group: string | undefined
             return { ok: false, error: e instanceof Error ? e.message : String(e) };
           }
         };
+        // A request being answered (a reload, a switchover) is not idleness.
+        sock.setTimeout(0);
         void reply().then((r) => {
-          if (!sock.destroyed) sock.write(`${JSON.stringify(r)}\n`);
+          if (sock.destroyed) return;
+          sock.write(`${JSON.stringify(r)}\n`);
+          sock.setTimeout(IDLE_TIMEOUT_MS, () => sock.destroy());
         });
       }
     });
@@ -99,7 +103,8 @@ export async function startControlServer(path: string, group: string | undefined
     });
   });
   if (gid !== undefined) {
-    chownSync(path, 0, gid);
+    // Owner unchanged (the agent may run as its own user); only the group is set.
+    chownSync(path, -1, gid);
     chmodSync(path, 0o660);
   } else chmodSync(path, 0o600);
   return server;

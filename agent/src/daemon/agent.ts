@@ -2,6 +2,7 @@
 // (stale VIPs removed first); stop() is the one shutdown path (priority 0, VIPs released,
 // sockets closed). Host state is observed through netlink events and a periodic reconcile.
 
+import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import type { Server as HttpServer } from 'node:http';
 import { type Server, isIP } from 'node:net';
@@ -65,14 +66,17 @@ export interface ReloadResult {
   readonly restarted: readonly string[];
   readonly added: readonly string[];
   readonly removed: readonly string[];
+  /** Instances (or metrics_address) that could not start; the rest of the reload stands. */
+  readonly failed: readonly { name: string; error: string }[];
   /** [agent] keys whose new value waits for a restart. */
   readonly needsRestart: readonly string[];
 }
 
 const AGENT_KEY_NAMES = { name: 'name', controlSocket: 'control_socket', controlGroup: 'control_group' } as const;
 
-function unitKey(inst: InstanceSettings, c: RedkeepConfig): string {
-  return JSON.stringify({ inst, tracks: inst.tracks.map((ref) => c.tracks.find((t) => t.name === ref.name)) });
+function unitKey(inst: InstanceSettings, c: RedkeepConfig, password: string | undefined): string {
+  const secret = password === undefined ? undefined : createHash('sha256').update(password).digest('hex');
+  return JSON.stringify({ inst, tracks: inst.tracks.map((ref) => c.tracks.find((t) => t.name === ref.name)), secret });
 }
 
 function vipSpecs(instances: readonly InstanceSettings[]): VipSpec[] {
@@ -95,7 +99,8 @@ export class Agent {
   private units: Unit[] = [];
   private metrics: HttpServer | undefined;
   private vips: VipReconciler | undefined;
-  private reloading = false;
+  private reloadRun: Promise<ReloadResult> | undefined;
+  private stopRun: Promise<void> | undefined;
   private control: Server | undefined;
   private readonly startedAt = performance.now();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -195,7 +200,7 @@ export class Agent {
       const def = c.tracks.find((t) => t.name === ref.name);
       if (def) tracks.push(this.makeTrack(def, r, redis));
     }
-    const unit: Unit = { settings: inst, key: unitKey(inst, c), runner: r, redis, guard, tracks, io };
+    const unit: Unit = { settings: inst, key: unitKey(inst, c, password), runner: r, redis, guard, tracks, io };
     this.units.push(unit);
     io.open();
     redis?.start();
@@ -219,7 +224,7 @@ export class Agent {
 
   private async startMetrics(m: RedkeepConfig['agent']['metrics']): Promise<void> {
     if (!m) return;
-    this.metrics = await startMetricsServer(m.host, m.port, () => this.status());
+    this.metrics = await startMetricsServer(m.host, m.port, () => this.status(), (e) => this.log.warn('metrics endpoint error', { error: e.message }));
     this.log.info('metrics endpoint listening', { address: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` });
   }
 
@@ -230,64 +235,89 @@ export class Agent {
    * path, changed ones stop and start again, new ones start. Agent settings that only a restart
    * can change (name, control socket and group) are kept and reported.
    */
-  async reload(): Promise<ReloadResult> {
-    if (this.stopped) throw new Error('the agent is stopping');
-    if (this.reloading) throw new Error('a reload is already running');
-    this.reloading = true;
+  reload(): Promise<ReloadResult> {
+    if (this.stopped) return Promise.reject(new Error('the agent is stopping'));
+    if (this.reloadRun) return Promise.reject(new Error('a reload is already running'));
+    const run = this.reloadOnce().finally(() => {
+      this.reloadRun = undefined;
+    });
+    this.reloadRun = run;
+    return run;
+  }
+
+  private async reloadOnce(): Promise<ReloadResult> {
+    // Never beside a start: its instances must all exist before they are compared.
+    await this.starting?.catch(() => undefined);
+    const file = this.config.file;
+    const refused = (error: string, needsRestart: readonly string[] = []): ReloadResult => {
+      this.log.error('reload refused: the running configuration stays', { file, error });
+      return { ok: false, file, error, unchanged: [], restarted: [], added: [], removed: [], failed: [], needsRestart };
+    };
+    if (this.stopped) return refused('the agent is stopping');
+    let next: RedkeepConfig;
     try {
-      const file = this.config.file;
-      let next: RedkeepConfig;
-      try {
-        next = loadConfig(file);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        this.log.error('reload refused: the running configuration stays', { file, error: msg });
-        return { ok: false, file, error: msg, unchanged: [], restarted: [], added: [], removed: [], needsRestart: [] };
-      }
-      const cur = this.config;
-      const needsRestart = (['name', 'controlSocket', 'controlGroup'] as const).filter((k) => next.agent[k] !== cur.agent[k]).map((k) => AGENT_KEY_NAMES[k]);
-      if (needsRestart.length) this.log.warn('reload: these [agent] settings change only at a restart', { keys: needsRestart.join(', ') });
-      const byName = new Map(this.units.map((u) => [u.settings.name, u]));
-      const plan = next.instances.map((inst) => ({ inst, key: unitKey(inst, next), old: byName.get(inst.name) }));
-      const keep = plan.filter((p) => p.old?.key === p.key);
-      const start = plan.filter((p) => p.old?.key !== p.key);
-      const stop = this.units.filter((u) => !keep.some((k) => k.old === u));
-      // Everything that could fail is checked before anything stops.
-      let passwords: Map<string, string | undefined>;
-      try {
-        passwords = this.prepare(start.map((p) => p.inst), await this.nl.links());
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        this.log.error('reload refused: the running configuration stays', { file, error: msg });
-        return { ok: false, file, error: msg, unchanged: [], restarted: [], added: [], removed: [], needsRestart };
-      }
-      for (const u of stop) await this.stopUnit(u);
-      this.vips?.setSpecs(vipSpecs(next.instances));
-      const links = await this.nl.links();
-      for (const p of start) this.startUnit(p.inst, next, links, passwords.get(p.inst.name));
-      this.config = { ...next, agent: { ...next.agent, name: cur.agent.name, controlSocket: cur.agent.controlSocket, controlGroup: cur.agent.controlGroup } };
-      if (next.agent.logLevel !== cur.agent.logLevel) this.log.level = next.agent.logLevel;
-      if (JSON.stringify(next.agent.metrics) !== JSON.stringify(cur.agent.metrics)) {
-        if (this.metrics) await stopMetricsServer(this.metrics);
-        this.metrics = undefined;
-        await this.startMetrics(next.agent.metrics);
-      }
-      await this.refresh();
-      const result: ReloadResult = {
-        ok: true,
-        file,
-        unchanged: keep.map((p) => p.inst.name),
-        restarted: start.filter((p) => p.old !== undefined).map((p) => p.inst.name),
-        added: start.filter((p) => p.old === undefined).map((p) => p.inst.name),
-        removed: stop.filter((u) => !next.instances.some((i) => i.name === u.settings.name)).map((u) => u.settings.name),
-        needsRestart,
-      };
-      this.log.info('configuration reloaded', { unchanged: result.unchanged.join(', ') || 'none', restarted: result.restarted.join(', ') || 'none', added: result.added.join(', ') || 'none', removed: result.removed.join(', ') || 'none' });
-      this.onChange();
-      return result;
-    } finally {
-      this.reloading = false;
+      next = loadConfig(file);
+    } catch (e) {
+      return refused(e instanceof Error ? e.message : String(e));
     }
+    const cur = this.config;
+    const needsRestart = (['name', 'controlSocket', 'controlGroup'] as const).filter((k) => next.agent[k] !== cur.agent[k]).map((k) => AGENT_KEY_NAMES[k]);
+    if (needsRestart.length) this.log.warn('reload: these [agent] settings change only at a restart', { keys: needsRestart.join(', ') });
+    // Everything that could fail is checked before anything stops; passwords are read for every
+    // instance, so that a changed password restarts its instance too.
+    let passwords: Map<string, string | undefined>;
+    try {
+      passwords = this.prepare(next.instances, await this.nl.links());
+    } catch (e) {
+      return refused(e instanceof Error ? e.message : String(e), needsRestart);
+    }
+    if (this.stopped) return refused('the agent is stopping');
+    const byName = new Map(this.units.map((u) => [u.settings.name, u]));
+    const plan = next.instances.map((inst) => ({ inst, key: unitKey(inst, next, passwords.get(inst.name)), old: byName.get(inst.name) }));
+    const keep = plan.filter((p) => p.old?.key === p.key);
+    const start = plan.filter((p) => p.old?.key !== p.key);
+    const stop = this.units.filter((u) => !keep.some((k) => k.old === u));
+    for (const u of stop) await this.stopUnit(u);
+    this.vips?.setSpecs(vipSpecs(next.instances));
+    const failed: { name: string; error: string }[] = [];
+    if (!this.stopped) {
+      const links = await this.nl.links();
+      for (const p of start) {
+        try {
+          this.startUnit(p.inst, next, links, passwords.get(p.inst.name));
+        } catch (e) {
+          const error = e instanceof Error ? e.message : String(e);
+          failed.push({ name: p.inst.name, error });
+          this.log.error('reload: instance cannot start', { instance: p.inst.name, error });
+        }
+      }
+    }
+    this.config = { ...next, agent: { ...next.agent, name: cur.agent.name, controlSocket: cur.agent.controlSocket, controlGroup: cur.agent.controlGroup } };
+    if (next.agent.logLevel !== cur.agent.logLevel) this.log.level = next.agent.logLevel;
+    if (!this.stopped && JSON.stringify(next.agent.metrics) !== JSON.stringify(cur.agent.metrics)) {
+      if (this.metrics) await stopMetricsServer(this.metrics);
+      this.metrics = undefined;
+      try {
+        await this.startMetrics(next.agent.metrics);
+      } catch (e) {
+        failed.push({ name: 'metrics_address', error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    if (!this.stopped) await this.refresh();
+    const result: ReloadResult = {
+      ok: failed.length === 0,
+      file,
+      ...(failed.length ? { error: failed.map((f) => `${f.name}: ${f.error}`).join('; ') } : {}),
+      unchanged: keep.map((p) => p.inst.name),
+      restarted: start.filter((p) => p.old !== undefined && !failed.some((f) => f.name === p.inst.name)).map((p) => p.inst.name),
+      added: start.filter((p) => p.old === undefined && !failed.some((f) => f.name === p.inst.name)).map((p) => p.inst.name),
+      removed: stop.filter((u) => !next.instances.some((i) => i.name === u.settings.name)).map((u) => u.settings.name),
+      failed,
+      needsRestart,
+    };
+    this.log.info('configuration reloaded', { unchanged: result.unchanged.join(', ') || 'none', restarted: result.restarted.join(', ') || 'none', added: result.added.join(', ') || 'none', removed: result.removed.join(', ') || 'none', failed: failed.map((f) => f.name).join(', ') || 'none' });
+    this.onChange();
+    return result;
   }
 
   private makeTrack(def: TrackSettings, runner: InstanceRunner, redis: RedisSupervisor | undefined): TrackRunner {
@@ -465,11 +495,21 @@ export class Agent {
   }
 
   /** The one shutdown path: priority-0 adverts from masters, VIPs released, everything closed. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  stop(): Promise<void> {
+    // Every caller (a second signal, an error during shutdown) waits for the same shutdown.
+    this.stopRun ??= this.stopOnce();
+    return this.stopRun;
+  }
+
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  private async stopOnce(): Promise<void> {
     this.stopped = true;
-    // A stop during start waits for start to reach a point where it notices.
+    // A stop during start or a reload waits for it to reach a point where it notices.
     await this.starting?.catch(() => undefined);
+    await this.reloadRun?.catch(() => undefined);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.periodic) clearInterval(this.periodic);
     this.log.info('redkeep stopping');

@@ -16,6 +16,7 @@ export class SystemdNotifier {
   private timer: NodeJS.Timeout | undefined;
   private lastStatus: string | undefined;
   private lastError: string | undefined;
+  private stopSent = false;
 
   constructor(
     private readonly log: Logger,
@@ -38,6 +39,7 @@ export class SystemdNotifier {
 
   /** Start-up finished: every instance runs. Starts the watchdog pings. */
   ready(status: string): void {
+    if (this.stopSent) return;
     this.notify(`READY=1\nSTATUS=${status}\nMAINPID=${process.pid}`);
     this.lastStatus = status;
     if (this.watchdogIntervalMs !== undefined && !this.timer) {
@@ -54,6 +56,8 @@ export class SystemdNotifier {
   }
 
   stopping(): void {
+    if (this.stopSent) return;
+    this.stopSent = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.notify('STOPPING=1\nSTATUS=stopping');

@@ -39,13 +39,16 @@ export class VipReconciler {
   }
 
   /**
-   * A reload's new list. A VIP no longer listed is forgotten, not removed: its instance has
-   * stopped (and released it) before this is called. Wants of kept instances stay.
+   * A reload's new list. Its instance has stopped (and released its VIPs) before this is called;
+   * a VIP no longer listed that is still on the interface (its removal failed) stays known, not
+   * wanted, until a reconciliation has removed it. Wants of kept instances stay.
    */
   setSpecs(specs: readonly VipSpec[]): void {
     const keys = new Set(specs.map(keyOf));
-    for (const set of [this.wanted, this.present]) for (const k of [...set]) if (!keys.has(k)) set.delete(k);
-    this.specs = specs;
+    const leftover = this.specs.filter((v) => !keys.has(keyOf(v)) && this.present.has(keyOf(v)));
+    for (const k of [...this.wanted]) if (!keys.has(k)) this.wanted.delete(k);
+    for (const k of [...this.present]) if (!keys.has(k) && !leftover.some((v) => keyOf(v) === k)) this.present.delete(k);
+    this.specs = [...specs, ...leftover];
   }
 
   /** Sets whether an instance wants its VIPs, then reconciles; resolves when applied. */

@@ -11,7 +11,7 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 describe('Prometheus metrics', () => {
   it('exposes state, priorities, counters, drops by reason, tracks, Redis role, offset and lag, guard and hooks', () => {
     const t = renderMetrics(STATUS);
-    const l = 'instance="redis-write"';
+    const l = 'vrrp_instance="redis-write"';
     assert.equal(sample(t, 'redkeep_instance_state', `${l},state="master"`), 1);
     assert.equal(sample(t, 'redkeep_instance_state', `${l},state="backup"`), 0);
     assert.equal(sample(t, 'redkeep_instance_priority', l), 130);
@@ -43,14 +43,14 @@ describe('Prometheus metrics', () => {
       assert.ok(typeAt >= 0 && typeAt < i, `${name} has a TYPE line before its samples`);
       assert.match(x, /^[a-z_]+(\{[^\n]*\})? -?[0-9.e+-]+$/, x);
     }
-    assert.ok(t.includes('instance="a\\"b\\\\c\\nd"'), 'escaped');
+    assert.ok(t.includes('vrrp_instance="a\\"b\\\\c\\nd"'), 'escaped');
     assert.ok(!t.includes('secret'), 'nothing from the config but names');
   });
 
   it('leaves out what is not known yet instead of inventing a value', () => {
     const t = renderMetrics({ ...STATUS, instances: [{ ...INSTANCE, state: 'waiting', effectivePriority: undefined, counters: undefined, redis: undefined, guard: undefined, hooks: undefined }] });
-    assert.equal(sample(t, 'redkeep_instance_priority', 'instance="redis-write"'), undefined);
-    assert.equal(sample(t, 'redkeep_instance_state', 'instance="redis-write",state="waiting"'), 1);
+    assert.equal(sample(t, 'redkeep_instance_priority', 'vrrp_instance="redis-write"'), undefined);
+    assert.equal(sample(t, 'redkeep_instance_state', 'vrrp_instance="redis-write",state="waiting"'), 1);
     assert.ok(!t.includes('redkeep_redis_'));
   });
 });

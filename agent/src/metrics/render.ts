@@ -45,7 +45,8 @@ export function renderMetrics(st: AgentStatus): string {
     }
   }
   for (const i of st.instances) {
-    const l = { instance: i.name };
+    // Not `instance`: Prometheus sets that label to the scrape target.
+    const l = { vrrp_instance: i.name };
     for (const s of STATES) add('redkeep_instance_state', 'gauge', 'VRRP state of the instance (1 for the current one).', { ...l, state: s }, i.state === s ? 1 : 0);
     add('redkeep_instance_priority', 'gauge', 'Effective priority (base plus track weights).', l, i.effectivePriority);
     add('redkeep_instance_base_priority', 'gauge', 'Configured priority.', l, i.basePriority);

@@ -5,7 +5,7 @@ import { type Server, createServer } from 'node:http';
 import type { AgentStatus } from '../daemon/agent.js';
 import { renderMetrics } from './render.js';
 
-export async function startMetricsServer(host: string, port: number, status: () => AgentStatus): Promise<Server> {
+export async function startMetricsServer(host: string, port: number, status: () => AgentStatus, onError: (e: Error) => void): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -30,6 +30,8 @@ export async function startMetricsServer(host: string, port: number, status: () 
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
+      // Once listening, an error (EMFILE on accept, ...) must never take the agent down.
+      server.on('error', (e) => onError(e));
       resolve();
     });
   });

@@ -143,6 +143,7 @@ export class RedisSupervisor {
   onSafety: (ok: boolean, why: string) => void = () => undefined;
   /** The VRRP state as last followed, to know whether a restart happened on the master. */
   private state: VrrpState = 'initialize';
+  private handOverQueue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly instance: string,
@@ -422,7 +423,18 @@ export class RedisSupervisor {
    * With `abortIfBehind`, replicas that do not catch up in time abort it: writes resume here and
    * nothing is fenced.
    */
-  async handOver(opts: HandOverOptions = {}): Promise<HandOverResult> {
+  handOver(opts: HandOverOptions = {}): Promise<HandOverResult> {
+    // One at a time: CLIENT PAUSE and UNPAUSE are global in Redis, so a second hand-over (a stop
+    // during a switchover) would unpause the first one's clients. The second waits for the first.
+    const run = this.handOverQueue.then(() => this.handOverOnce(opts));
+    this.handOverQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async handOverOnce(opts: HandOverOptions): Promise<HandOverResult> {
     const maxWaitMs = opts.maxWaitMs ?? 2000;
     if (!this.settings.manageRole) return { ok: true, detail: 'redis role control is off: nothing to hand over' };
     if (!this.link.isUp) return { ok: !opts.abortIfBehind, detail: 'redis not reachable' };

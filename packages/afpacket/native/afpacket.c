@@ -371,7 +371,7 @@ static napi_value SendUnixDatagram(napi_env env, napi_callback_info info) {
   }
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket(AF_UNIX)", errno);
-  ssize_t n = sendto(fd, data, len, MSG_NOSIGNAL, (struct sockaddr *)&addr, addr_len);
+  ssize_t n = sendto(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&addr, addr_len);
   int err = errno;
   close(fd);
   if (n < 0) return throw_errno(env, "sendto(AF_UNIX)", err);

@@ -26,7 +26,7 @@ describe('metrics endpoint (three hosts, real Redis)', () => {
   after(() => c.destroy());
 
   it('shows the master, its Redis and both replicas on h3, and a following backup on h1', async () => {
-    const l = 'instance="redis-write"';
+    const l = 'vrrp_instance="redis-write"';
     const m = scrape(c, 'h3');
     assert.equal(m.text.split('\n')[0], '200', m.text);
     assert.equal(value(m.text, `redkeep_instance_state{${l},state="master"}`), 1);

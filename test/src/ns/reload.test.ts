@@ -34,8 +34,16 @@ describe('reload (two hosts)', () => {
     dir.remove();
   });
 
-  const reload = (): { status: number | null; stdout: string; stderr: string } =>
-    lab.exec('h1', [process.execPath, REDKEEP_BIN, 'reload', '--socket', h1.socket]);
+  /** `redkeep reload` on h1, run asynchronously so that watchers keep running meanwhile. */
+  const reload = (): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      const child = lab.spawn('h1', [process.execPath, REDKEEP_BIN, 'reload', '--socket', h1.socket]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('exit', (status) => resolve({ status, stdout, stderr }));
+    });
   const instance = async (name: string) => (await h1.status()).instances.find((i) => i.name === name);
 
   it('adds an instance without disturbing the running master', async () => {
@@ -43,10 +51,14 @@ describe('reload (two hosts)', () => {
     assert.equal(before?.state, 'master');
     // Watch the VIP the whole time: it must never leave h1.
     let gone = false;
-    const watch = setInterval(() => (gone ||= !holders(lab, VIP_A).includes('h1')), 5);
+    let looks = 0;
+    const watch = setInterval(() => {
+      looks++;
+      gone ||= !holders(lab, VIP_A).includes('h1');
+    }, 5);
     try {
       writeFileSync(h1.config, base + SECOND(100));
-      const r = reload();
+      const r = await reload();
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /unchanged redis-write; restarted none; added second; removed none/);
       await waitFor('the new instance to be master with its VIP', 8000, () => holders(lab, VIP_B).includes('h1'));
@@ -55,6 +67,7 @@ describe('reload (two hosts)', () => {
       clearInterval(watch);
     }
     const after = await instance('redis-write');
+    assert.ok(looks > 20, `the VIP was watched throughout (${looks} looks)`);
     assert.equal(gone, false, 'the VIP of the unchanged instance stayed');
     assert.equal(after?.state, 'master');
     assert.equal(after?.counters?.transitions, before?.counters?.transitions, 'no transition');
@@ -64,7 +77,7 @@ describe('reload (two hosts)', () => {
   it('refuses a bad file with file, line and key, and keeps running the old configuration', async () => {
     const before = await instance('redis-write');
     writeFileSync(h1.config, `${base + SECOND(100)}\n[agent.oops]\n`.replace('priority = 130', 'priority = "high"'));
-    const r = reload();
+    const r = await reload();
     assert.equal(r.status, 1);
     assert.match(r.stderr, /refused, the running configuration stays/);
     assert.match(r.stderr, new RegExp(`${h1.config.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: instance\\[0\\]\\.priority`));
@@ -82,7 +95,7 @@ describe('reload (two hosts)', () => {
     assert.match(h1.logs.text, /configuration reloaded.*restarted=second/);
     await waitFor('its VIP back on h1', 8000, () => holders(lab, VIP_B).includes('h1'));
     writeFileSync(h1.config, base);
-    const r = reload();
+    const r = await reload();
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /removed second/);
     await waitFor('the removed instance\'s VIP to be gone', 5000, () => holders(lab, VIP_B).length === 0);

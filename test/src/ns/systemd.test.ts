@@ -20,6 +20,9 @@ const VIP = '192.0.2.50';
 const NOBODY_UID = 64_123;
 const CAP_NET_ADMIN = 12;
 const CAP_NET_RAW = 13;
+/** A group every Debian system has, standing in for the operators' control_group. */
+const CONTROL_GROUP = 'nogroup';
+const CONTROL_GID = 65_534;
 
 function unitSettings(text: string): Map<string, string> {
   const m = new Map<string, string>();
@@ -92,8 +95,8 @@ describe('the agent under systemd (one lab host, no systemd running)', () => {
       agent.signal('SIGTERM');
       assert.equal(await agent.exited(), 0);
       assert.ok(messages.some((m) => m.text.split('\n').includes('STOPPING=1')), messages.map((m) => m.text).join(' | '));
-      const last = messages.at(-1)?.text ?? '';
-      assert.ok(!last.includes('WATCHDOG'), 'no watchdog ping after STOPPING');
+      const stoppingAt = messages.findIndex((m) => m.text.split('\n').includes('STOPPING=1'));
+      assert.deepEqual(messages.slice(stoppingAt + 1).filter((m) => /WATCHDOG|READY/.test(m.text)), [], 'no watchdog ping or READY after STOPPING');
     } finally {
       rx.close();
     }
@@ -121,9 +124,11 @@ describe('the agent under systemd (one lab host, no systemd running)', () => {
       assert.notEqual(await bare.exited(8000), 0);
       assert.match(bare.logs.text, /cannot start.*Operation not permitted.*needs CAP_NET_RAW/);
 
-      agent = new AgentProc(lab, 'h1', dir, { priority: 100 });
+      // As the unit's SupplementaryGroups would: a member of the control group, so that
+      // operators in that group can use the control socket.
+      agent = new AgentProc(lab, 'h1', dir, { priority: 100, agentExtra: `control_group = "${CONTROL_GROUP}"` });
       chownSync(agent.config, NOBODY_UID, NOBODY_UID);
-      agent.start({ prefix: setpriv('-all,+net_admin,+net_raw') });
+      agent.start({ prefix: setpriv('-all,+net_admin,+net_raw').map((a) => (a === '--clear-groups' ? `--groups=${CONTROL_GID}` : a)) });
       await waitFor('the VIP on h1', 8000, () => holders(lab, VIP).includes('h1'));
       assert.equal(await agent.state(), 'master');
       const pid = agent.child?.pid;
@@ -132,6 +137,10 @@ describe('the agent under systemd (one lab host, no systemd running)', () => {
       assert.match(st, new RegExp(`^Uid:\\s+${NOBODY_UID}\\s`, 'm'));
       const capEff = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)/m.exec(st)?.[1] ?? '0'}`);
       assert.equal(capEff, (1n << BigInt(CAP_NET_ADMIN)) | (1n << BigInt(CAP_NET_RAW)), `CapEff ${capEff.toString(16)}`);
+      const sock = statSync(agent.socket);
+      assert.equal(sock.uid, NOBODY_UID);
+      assert.equal(sock.gid, CONTROL_GID, 'the control socket belongs to control_group');
+      assert.equal(sock.mode & 0o777, 0o660);
       agent.signal('SIGTERM');
       assert.equal(await agent.exited(), 0);
       assert.deepEqual(holders(lab, VIP), [], 'the VIP is released on the way out');
