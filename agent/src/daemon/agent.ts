@@ -191,7 +191,11 @@ export class Agent {
     }
     runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
     const r = runner;
-    r.onStateChange = () => this.onChange();
+    r.onStateChange = () => {
+      guard?.kick();
+      this.onChange();
+    };
+    if (redis && guard) redis.onMasterLost = () => guard?.kick();
     io.attach(r);
     if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
     if (guard) guard.onVerdict = (ok) => r.setTrack(REDIS_DATA_TRACK, ok);

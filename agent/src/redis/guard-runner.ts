@@ -16,6 +16,8 @@ import { PeerMonitor } from './peer-monitor.js';
 import type { RedisSupervisor } from './supervisor.js';
 
 export const GUARD_PERIOD_MS = 250;
+/** The period while a backup waits to be in sync (or for its first look at the peers). */
+const FAST_PERIOD_MS = 25;
 const SAMPLE_TIMEOUT_MS = 200;
 const MIN_REPLICAS = 'min-replicas-to-write';
 const MAX_LAG = 'min-replicas-max-lag';
@@ -41,10 +43,13 @@ export class GuardRunner {
   /** Failing until the first look: a host must not preempt before it knows what its peers have. */
   private verdict: DataGuardVerdict = { ok: false, kind: 'stale', why: 'not checked yet' };
   private running = false;
+  private again = false;
   private stopped = false;
   /** min-replicas-to-write and -max-lag as found before we refused writes; undefined when we did not. */
   private restoreTo: { toWrite: string; maxLag: string } | undefined;
   private lastError: string | undefined;
+  /** Whether the local Redis was looked at for values an earlier run left behind. */
+  private leftoverChecked = false;
   /** Told when the verdict flips: the instance's redis-data track. */
   onVerdict: (ok: boolean, why: string) => void = () => undefined;
 
@@ -62,10 +67,36 @@ export class GuardRunner {
   }
 
   start(): void {
-    const tick = (): void => {
-      this.timer = setTimeout(() => void this.tickOnce().finally(() => !this.stopped && tick()), GUARD_PERIOD_MS);
-    };
-    tick();
+    this.schedule(GUARD_PERIOD_MS);
+  }
+
+  /**
+   * Looks now (or right after the look in progress): the master's Redis went away, the VRRP
+   * state changed. A failover takes tens of milliseconds after a priority-0 advert; the verdict
+   * must be current by then, not up to a period old.
+   */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tickOnce().finally(() => {
+        if (this.stopped) return;
+        const again = this.again;
+        this.again = false;
+        // While waiting to be in sync, look often: the wait should end when the sync does.
+        const catchingUp = !this.verdict.ok && /not yet in sync|not read yet|not checked yet|resync/.test(this.verdict.why);
+        this.schedule(again ? 0 : catchingUp ? FAST_PERIOD_MS : GUARD_PERIOD_MS);
+      });
+    }, ms);
   }
 
   private async tickOnce(): Promise<void> {
@@ -122,10 +153,20 @@ export class GuardRunner {
    */
   private async reconcileWrites(refuse: boolean): Promise<void> {
     const link = this.redis.link;
-    if (!link.isUp || (!refuse && this.restoreTo === undefined)) return;
+    if (!link.isUp || (!refuse && this.restoreTo === undefined && this.leftoverChecked)) return;
     try {
       const toWrite = configValue(await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'GET', MIN_REPLICAS));
       const maxLag = configValue(await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'GET', MAX_LAG));
+      if (!this.leftoverChecked) {
+        this.leftoverChecked = true;
+        // An earlier agent killed while its master was isolated left its own pair of values
+        // behind: take them back to Redis' defaults once this master is not isolated.
+        if (this.restoreTo === undefined && toWrite === '1' && maxLag === String(REPLICA_FRESH_S)) {
+          this.restoreTo = { toWrite: '0', maxLag: '10' };
+          this.log.warn('found writes refused by an earlier redkeep run (min-replicas-to-write 1, min-replicas-max-lag 2): Redis\' defaults come back unless this master is isolated', { instance: this.instance });
+          if (!refuse) return await this.reconcileWrites(false);
+        }
+      }
       if (refuse && (Number(toWrite) < 1 || Number(maxLag) > REPLICA_FRESH_S)) {
         this.restoreTo ??= { toWrite, maxLag };
         await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'SET', MIN_REPLICAS, String(Math.max(1, Number(toWrite))), MAX_LAG, String(Math.min(REPLICA_FRESH_S, Number(maxLag))));

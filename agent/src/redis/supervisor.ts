@@ -139,6 +139,8 @@ export class RedisSupervisor {
   /** Since when we wait for a new master to catch up from ours before following it. */
   private waitingFor: { key: string; sinceMs: number } | undefined;
   private suspect: { host: string; port: number; runId: string | undefined; since: string } | undefined;
+  /** Told the moment the connection to the master's Redis drops (the data guard looks again at once). */
+  onMasterLost: () => void = () => undefined;
   /** Told when fencing starts (false) and ends (true): the instance's redis-safety track. */
   onSafety: (ok: boolean, why: string) => void = () => undefined;
   /** The VRRP state as last followed, to know whether a restart happened on the master. */
@@ -534,6 +536,7 @@ export class RedisSupervisor {
         instance: this.instance,
         master: `${watch.host}:${watch.port}`,
       });
+      this.onMasterLost();
       void this.fence().then(() => this.kick());
     });
   }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RedisCluster } from '@redkeep/scripts/lab';
+import { RedisCluster, waitFor } from '@redkeep/scripts/lab';
 
 function scrape(c: RedisCluster, host: string, url = 'http://127.0.0.1:9165/metrics'): { status: number | null; text: string } {
   const js = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(1500) }).then(async (r) => process.stdout.write(r.status + '\\n' + (await r.text())), (e) => { process.stdout.write('error ' + e.message); process.exit(3); })`;
@@ -27,6 +27,8 @@ describe('metrics endpoint (three hosts, real Redis)', () => {
 
   it('shows the master, its Redis and both replicas on h3, and a following backup on h1', async () => {
     const l = 'vrrp_instance="redis-write"';
+    // The agent reads its Redis' INFO once a second: wait for a look that saw the writes of the sync.
+    await waitFor('an offset in the metrics', 5000, () => (value(scrape(c, 'h3').text, `redkeep_redis_offset_bytes{${l}}`) ?? 0) > 0, 100);
     const m = scrape(c, 'h3');
     assert.equal(m.text.split('\n')[0], '200', m.text);
     assert.equal(value(m.text, `redkeep_instance_state{${l},state="master"}`), 1);
