@@ -92,7 +92,7 @@ describe('reload (two hosts)', () => {
     writeFileSync(h1.config, base + SECOND(90));
     h1.signal('SIGHUP');
     await waitFor('the changed instance to run with priority 90', 8000, async () => (await instance('second'))?.basePriority === 90);
-    assert.match(h1.logs.text, /configuration reloaded.*restarted=second/);
+    await waitFor('the reload to finish', 5000, () => /configuration reloaded.*restarted=second/.test(h1.logs.text));
     await waitFor('its VIP back on h1', 8000, () => holders(lab, VIP_B).includes('h1'));
     writeFileSync(h1.config, base);
     const r = await reload();
