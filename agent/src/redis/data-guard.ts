@@ -50,7 +50,13 @@ export interface DataGuardInput {
 
 export type DataGuardVerdict =
   | { readonly ok: true; readonly why: string }
-  | { readonly ok: false; readonly kind: 'isolated' | 'stale'; readonly why: string };
+  | {
+      readonly ok: false;
+      readonly kind: 'isolated' | 'stale';
+      readonly why: string;
+      /** Stale only until a sync (or a first read of the peers) completes: worth looking again soon. */
+      readonly waiting?: true;
+    };
 
 /** A replica whose last acknowledgement is older than this no longer counts as connected (Redis acks every second). */
 export const REPLICA_FRESH_S = 2;
@@ -133,7 +139,7 @@ export class DataGuard {
     if (!m) {
       const unread = i.peers.filter((p) => p.reachable && !p.facts && p.redis !== 'down').map((p) => p.address);
       if (unread.length > 0 && i.nowMs - (this.startMs ?? i.nowMs) < PEERS_READ_GRACE_MS) {
-        return { ok: false, kind: 'stale', why: `peers not read yet: ${unread.join(', ')}` };
+        return { ok: false, kind: 'stale', why: `peers not read yet: ${unread.join(', ')}`, waiting: true };
       }
       return { ok: true, why: 'no master known' };
     }
@@ -153,12 +159,12 @@ export class DataGuard {
         : mp.facts
           ? mp.facts.role === 'master' ? 'yes' : 'no'
           : !mp.reachable || mp.redis === 'down' ? 'no' : 'unknown';
-    if (!local) return this.synced || masterAlive === 'no' ? { ok: true, why: 'redis not answering' } : { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
+    if (!local) return this.synced || masterAlive === 'no' ? { ok: true, why: 'redis not answering' } : { ok: false, kind: 'stale', why: `not yet in sync with ${key}`, waiting: true };
     // A restarted Redis (new run_id) has to prove itself again.
     if (this.synced && local.runId !== this.syncedRunId) this.synced = false;
     if (local.syncInProgress) {
       this.synced = false;
-      return { ok: false, kind: 'stale', why: `full resync from ${key} in progress` };
+      return { ok: false, kind: 'stale', why: `full resync from ${key} in progress`, waiting: true };
     }
     const inSync = local.role === 'replica' && local.masterHost === m.host && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp;
     if (inSync) {
@@ -166,7 +172,7 @@ export class DataGuard {
       this.syncedRunId = local.runId;
       this.lastInSyncMs = i.nowMs;
     }
-    if (!this.synced && masterAlive !== 'no') return { ok: false, kind: 'stale', why: `not yet in sync with ${key}` };
+    if (!this.synced && masterAlive !== 'no') return { ok: false, kind: 'stale', why: `not yet in sync with ${key}`, waiting: true };
     const downMs = i.nowMs - this.lastInSyncMs;
     if (this.synced && s.maxLinkDownMs > 0 && downMs > s.maxLinkDownMs) {
       return { ok: false, kind: 'stale', why: `replication from ${key} down for ${Math.round(downMs)} ms` };

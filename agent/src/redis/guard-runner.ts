@@ -41,7 +41,7 @@ export class GuardRunner {
   private readonly peers: PeerMonitor;
   private timer: NodeJS.Timeout | undefined;
   /** Failing until the first look: a host must not preempt before it knows what its peers have. */
-  private verdict: DataGuardVerdict = { ok: false, kind: 'stale', why: 'not checked yet' };
+  private verdict: DataGuardVerdict = { ok: false, kind: 'stale', why: 'not checked yet', waiting: true };
   private running = false;
   private again = false;
   private stopped = false;
@@ -93,8 +93,8 @@ export class GuardRunner {
         const again = this.again;
         this.again = false;
         // While waiting to be in sync, look often: the wait should end when the sync does.
-        const catchingUp = !this.verdict.ok && /not yet in sync|not read yet|not checked yet|resync/.test(this.verdict.why);
-        this.schedule(again ? 0 : catchingUp ? FAST_PERIOD_MS : GUARD_PERIOD_MS);
+        const waiting = !this.verdict.ok && this.verdict.waiting === true;
+        this.schedule(again ? 0 : waiting ? FAST_PERIOD_MS : GUARD_PERIOD_MS);
       });
     }, ms);
   }

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
@@ -61,7 +62,6 @@ export function redisPassword(s: RedisSettings): string | undefined {
   return undefined;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface DrainOutcome {
   readonly caughtUp: boolean;

@@ -236,6 +236,14 @@ export interface Scenario {
   settle(c: RedisCluster): Promise<string>;
 }
 
+/** A settle step that waits for `master` to be the single master every host in `others` follows. */
+function settleOn(master: string, others: readonly string[], timeoutMs = 10_000, dead: readonly string[] = []): Scenario['settle'] {
+  return async (c) => {
+    await c.settled(master, others, timeoutMs, dead);
+    return master;
+  };
+}
+
 /** h3's host crashes (link cut, agent and Redis killed), h2 takes over, then h3 reboots with an empty Redis. */
 async function crashAndReboot(c: RedisCluster): Promise<void> {
   c.lab.cutLink('h3');
@@ -321,10 +329,7 @@ export const SCENARIOS: readonly Scenario[] = [
       const r = c.switchover('h3', ['--to', c.lab.host('h2').address]);
       if (r.status !== 0) throw new Error(`redkeep switchover failed (${r.status}): ${r.stderr}${r.stdout}`);
     },
-    async settle(c) {
-      await c.settled('h2', ['h1', 'h3']);
-      return 'h2';
-    },
+    settle: settleOn('h2', ['h1', 'h3']),
   },
   {
     name: 'old-master-returns',
@@ -332,20 +337,14 @@ export const SCENARIOS: readonly Scenario[] = [
     crash: true,
     options: { preempt: false },
     fault: crashAndReboot,
-    async settle(c) {
-      await c.settled('h2', ['h1', 'h3'], 15_000);
-      return 'h2';
-    },
+    settle: settleOn('h2', ['h1', 'h3'], 15_000),
   },
   {
     name: 'reboot-preempt',
     description: 'master host crash, then it reboots (Redis empty) with preempt on: it resyncs from h2 before it takes the VIP back, so nothing is wiped',
     crash: true,
     fault: crashAndReboot,
-    async settle(c) {
-      await c.settled('h3', ['h1', 'h2'], 15_000);
-      return 'h3';
-    },
+    settle: settleOn('h3', ['h1', 'h2'], 15_000),
   },
   {
     name: 'isolation',
@@ -364,10 +363,7 @@ export const SCENARIOS: readonly Scenario[] = [
       await sleep(1500);
       c.lab.rejoin('h3');
     },
-    async settle(c) {
-      await c.settled('h2', ['h1', 'h3'], 15_000);
-      return 'h2';
-    },
+    settle: settleOn('h2', ['h1', 'h3'], 15_000),
   },
   {
     name: 'stale-replica',
@@ -385,10 +381,7 @@ export const SCENARIOS: readonly Scenario[] = [
       c.r('h3').kill();
       return crashAtMs;
     },
-    async settle(c) {
-      await c.settled('h1', ['h2'], 15_000, ['h3']);
-      return 'h1';
-    },
+    settle: settleOn('h1', ['h2'], 15_000, ['h3']),
   },
 ];
 
