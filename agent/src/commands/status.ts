@@ -44,7 +44,8 @@ export function formatStatus(st: AgentStatus): string[] {
     }
     if (i.guard) {
       const g = i.guard;
-      lines.push(`  data guard ${g.ok ? 'ok' : 'FAILING'}: ${g.why}${g.writesRefused ? ' (writes refused)' : ''}; peers watched: ${g.peers.join(', ') || 'none'}`);
+      lines.push(`  data guard ${g.ok ? 'ok' : 'FAILING'}: ${g.why}${g.writesRefused ? ' (writes refused)' : ''}; members: ${g.peers.join(', ') || 'none'}`);
+      if (g.quorum) lines.push(`  quorum ${g.quorum.ok ? 'ok' : 'LOST'}: ${g.quorum.reachable} of ${g.quorum.needed} needed reachable`);
     }
   }
   for (const f of st.interfaces) {

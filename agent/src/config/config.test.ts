@@ -177,6 +177,7 @@ name = "w"
 interface = "eth0"
 vrid = 51
 virtual_addresses = ["192.0.2.50/24"]
+members = []
 tracks = ["redis-alive", { name = "disk", weight = -60 }]
 
 [instance.redis]
@@ -206,9 +207,9 @@ timeout = "5s"
     const noRedis = issues(text.replace(/\[instance\.redis\][^[]*/, ''));
     assert.ok(noRedis.issues.some((x) => x.key === 'instance[0].tracks' && /needs this instance's \[instance\.redis\]/.test(x.message)));
     const unknown = issues(text.replace('tracks = ["redis-alive"', 'tracks = ["redis-alvie"'));
-    assert.ok(unknown.issues.some((x) => x.key === 'instance[0].tracks[0]' && /no \[\[track\]\] is named "redis-alvie"/.test(x.message) && x.line === 19));
+    assert.ok(unknown.issues.some((x) => x.key === 'instance[0].tracks[0]' && /no \[\[track\]\] is named "redis-alvie"/.test(x.message) && x.line === 20));
     const shell = issues(text.replace('notify = ["/etc/keepalived/notify.sh"]', 'notify = "/etc/keepalived/notify.sh MASTER"'));
-    assert.ok(shell.issues.some((x) => x.key === 'instance[0].hooks.notify' && x.line === 26));
+    assert.ok(shell.issues.some((x) => x.key === 'instance[0].hooks.notify' && x.line === 27));
   });
 
   it('reads the data guard\'s bounds with their defaults, and refuses a guard weight that would raise the priority', () => {
@@ -217,24 +218,36 @@ name = "w"
 interface = "eth0"
 vrid = 51
 virtual_addresses = ["192.0.2.50/24"]
+members = ["192.0.2.11", "192.0.2.12"]
 
 [instance.redis]
 address = "127.0.0.1:6379"
 `;
     const dflt = loadConfig(write(text)).instances[0]?.redis;
-    assert.deepEqual(dflt?.guard, { isolationTimeoutMs: 5000, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024 });
+    assert.deepEqual(dflt?.guard, { memberTimeoutMs: 2000, quorum: undefined, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024 });
     assert.equal(dflt?.guardWeight, -253);
     const set = loadConfig(write(`${text}isolation_timeout = "0s"\nmax_link_down = "30s"\nmax_lag = 0\nguard_weight = -50\n`)).instances[0]?.redis;
-    assert.deepEqual(set?.guard, { isolationTimeoutMs: 0, maxLinkDownMs: 30_000, maxLagBytes: 0 });
+    assert.deepEqual(set?.guard, { memberTimeoutMs: 0, quorum: undefined, maxLinkDownMs: 30_000, maxLagBytes: 0 });
     assert.equal(set?.guardWeight, -50);
     const bad = issues(`${text}guard_weight = 20\nmax_lag = -1\n`);
-    assert.ok(bad.issues.some((x) => x.key === 'instance[0].redis.guard_weight' && x.line === 9), JSON.stringify(bad.issues));
-    assert.ok(bad.issues.some((x) => x.key === 'instance[0].redis.max_lag' && x.line === 10), JSON.stringify(bad.issues));
+    assert.ok(bad.issues.some((x) => x.key === 'instance[0].redis.guard_weight' && x.line === 10), JSON.stringify(bad.issues));
+    assert.ok(bad.issues.some((x) => x.key === 'instance[0].redis.max_lag' && x.line === 11), JSON.stringify(bad.issues));
     const short = issues(text.replace('vrid = 51', 'vrid = 51\nadvert_interval = "2s"').replace('address = "127.0.0.1:6379"', 'address = "127.0.0.1:6379"\nmax_link_down = "5s"'));
     assert.ok(short.issues.some((x) => x.key === 'instance[0].redis.max_link_down' && /at least 7500 ms with 2000 ms adverts/.test(x.message)), JSON.stringify(short.issues));
     assert.equal(loadConfig(write(text.replace('vrid = 51', 'vrid = 51\nadvert_interval = "2s"'))).instances[0]?.redis?.guard.maxLinkDownMs, 7500, 'the default grows with the advert interval');
     const owner = issues(text.replace('vrid = 51', 'vrid = 51\npriority = 255'));
     assert.ok(owner.issues.some((x) => x.key === 'instance[0].priority' && /could not lower it/.test(x.message)), JSON.stringify(owner.issues));
+    const fast = text.replace('vrid = 51', 'vrid = 51\nadvert_interval = "100ms"');
+    assert.equal(loadConfig(write(fast)).instances[0]?.redis?.guard.memberTimeoutMs, 200, 'two advert intervals by default');
+    const slow = issues(fast.replace('address = "127.0.0.1:6379"', 'address = "127.0.0.1:6379"\nisolation_timeout = "1s"'));
+    assert.ok(slow.issues.some((x) => x.key === 'instance[0].redis.isolation_timeout' && /before the others elect a successor/.test(x.message) && x.line === 11), JSON.stringify(slow.issues));
+    const tooMany = issues(text.replace('address = "127.0.0.1:6379"', 'address = "127.0.0.1:6379"\nquorum = 4'));
+    assert.ok(tooMany.issues.some((x) => x.key === 'instance[0].redis.quorum' && /more than the 3 members/.test(x.message)), JSON.stringify(tooMany.issues));
+    assert.equal(loadConfig(write(text.replace('address = "127.0.0.1:6379"', 'address = "127.0.0.1:6379"\nquorum = 1'))).instances[0]?.redis?.guard.quorum, 1);
+    const noMembers = issues(text.replace('members = ["192.0.2.11", "192.0.2.12"]\n', ''));
+    assert.ok(noMembers.issues.some((x) => x.key === 'instance[0].members' && /required with Redis role control in multicast mode/.test(x.message)), JSON.stringify(noMembers.issues));
+    const both = issues(text.replace('members = [', 'unicast_peers = ["192.0.2.12"]\nmembers = ['));
+    assert.ok(both.issues.some((x) => x.key === 'instance[0].members' && /unicast_peers already are the members/.test(x.message)), JSON.stringify(both.issues));
     const reserved = issues(`[[track]]\nname = "redis-data"\ntype = "redis-ping"\n\n${text}`);
     assert.ok(reserved.issues.some((x) => x.key === 'track[0].name' && /redkeep's own guards/.test(x.message)), JSON.stringify(reserved.issues));
   });

@@ -12,6 +12,7 @@ import {
   type RedisSettings,
   type TrackRef,
   type TrackSettings,
+  guardPeriodMs,
   minLinkDownMs,
   readHooks,
   readRedis,
@@ -65,6 +66,12 @@ export interface InstanceSettings {
   readonly addressLabel: string | undefined;
   readonly unicastSource: string | undefined;
   readonly unicastPeers: readonly string[];
+  /**
+   * The configured members (this host's address may be among them): the only routers whose
+   * adverts count and whose Redis is read, sent AUTH or followed. Unicast: the unicast peers.
+   * Undefined: not configured (multicast without Redis role control), adverts from anyone.
+   */
+  readonly members: readonly string[] | undefined;
   /** VRRPv2 PASS authentication. Secret: never logged, never in status. */
   readonly authPass: string | undefined;
   readonly garp: GarpSettings;
@@ -121,6 +128,7 @@ const INSTANCE_KEYS = [
   'address_label',
   'unicast_source',
   'unicast_peers',
+  'members',
   'auth_pass',
   'garp',
   'track_interfaces',
@@ -318,6 +326,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
   const addressLabel = r.str(t, path, 'address_label');
   const unicastSourceRaw = r.str(t, path, 'unicast_source');
   const peersRaw = r.stringList(t, path, 'unicast_peers');
+  const membersRaw = t.members === undefined ? undefined : r.stringList(t, path, 'members');
   const authPass = r.str(t, path, 'auth_pass', { secret: true });
   const garp = readGarp(r, t.garp, `${path}.garp`);
 
@@ -375,6 +384,19 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
     else if (unicastPeers.includes(canon)) r.issue(`${path}.unicast_peers[${i}]`, `${p} is listed twice`);
     else unicastPeers.push(canon);
   });
+  let members: string[] | undefined;
+  if (membersRaw !== undefined) {
+    members = [];
+    if (peersRaw.length > 0) r.issue(`${path}.members`, 'unicast_peers already are the members in unicast mode: remove members');
+    membersRaw.forEach((p, i) => {
+      const canon = canonicalAddress(p) ?? p;
+      if (addressFamilyOf(p) !== family) r.issue(`${path}.members[${i}]`, `must be an ${family} address (a member's advert source), got "${p}"`);
+      else if (!isUnicast(canon)) r.issue(`${path}.members[${i}]`, `must be a unicast address, got "${p}"`);
+      else if (members?.includes(canon)) r.issue(`${path}.members[${i}]`, `${p} is listed twice`);
+      else members?.push(canon);
+    });
+  }
+  if (peersRaw.length > 0) members = unicastPeers;
   if (unicastSource !== undefined && peersRaw.length === 0) {
     r.issue(`${path}.unicast_source`, 'is set but unicast_peers is empty: list the peers, or remove unicast_source for multicast');
   }
@@ -409,8 +431,19 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
     }
   }
   if (redis) {
-    if (priority === 255 && redis.guard.isolationTimeoutMs + redis.guard.maxLinkDownMs + redis.guard.maxLagBytes > 0) {
+    if (priority === 255 && redis.guard.memberTimeoutMs + redis.guard.maxLinkDownMs + redis.guard.maxLagBytes > 0) {
       r.issue(`${path}.priority`, 'an address owner (255) always wins, so the Redis data guard could not lower it: use 1..254, or turn the guard off (isolation_timeout = "0s", max_link_down = "0s", max_lag = 0)');
+    }
+    if (redis.manageRole && members === undefined) {
+      r.issue(`${path}.members`, 'is required with Redis role control in multicast mode: the advert source of every redkeep host of this instance (its own may be listed), e.g. ["192.0.2.11", "192.0.2.12", "192.0.2.13"], or [] for a single host');
+    }
+    const n = members === undefined ? 1 : members.length + 1;
+    if (redis.guard.quorum !== undefined && redis.guard.quorum > n) {
+      r.issue(`${path}.redis.quorum`, `is ${redis.guard.quorum}, more than the ${n} members there can be (the members listed and this host)`);
+    }
+    const mdi = 3 * advertIntervalCs * 10;
+    if (isTable(t.redis) && t.redis.isolation_timeout !== undefined && redis.guard.memberTimeoutMs > 0 && redis.guard.memberTimeoutMs + guardPeriodMs(advertIntervalCs * 10) >= mdi) {
+      r.issue(`${path}.redis.isolation_timeout`, `must be shorter than 3 advert intervals less one guard period (${mdi - guardPeriodMs(advertIntervalCs * 10)} ms with ${advertIntervalCs * 10} ms adverts), so that an isolated master refuses writes before the others elect a successor; or "0s" to turn quorum and isolation off`);
     }
     // A backup must not call itself stale during an ordinary failover.
     const min = minLinkDownMs(advertIntervalCs * 10);
@@ -433,6 +466,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
     addressLabel,
     unicastSource,
     unicastPeers,
+    members,
     authPass,
     garp,
     trackInterfaces: tracks,

@@ -47,7 +47,14 @@ export interface RedisSettings {
   /** On SIGTERM as master: pause writes, let replicas catch up, then hand over (default true). */
   readonly switchoverOnStop: boolean;
   /** The data guard: isolation (master) and staleness (backup) bounds; 0 turns one off. */
-  readonly guard: { readonly isolationTimeoutMs: number; readonly maxLinkDownMs: number; readonly maxLagBytes: number };
+  readonly guard: {
+    /** A member silent this long is unreachable; a master without a quorum refuses writes. 0: off. */
+    readonly memberTimeoutMs: number;
+    /** Members (this host included) that must be reachable; undefined: a majority. */
+    readonly quorum: number | undefined;
+    readonly maxLinkDownMs: number;
+    readonly maxLagBytes: number;
+  };
   /** Added to the priority while the data guard fails (default -253: below every healthy peer). */
   readonly guardWeight: number;
 }
@@ -62,7 +69,7 @@ export interface HooksSettings {
 }
 
 export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command'] as const;
-export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight'] as const;
+export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight', 'quorum'] as const;
 export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
 export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'timeout'] as const;
 const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec'] as const;
@@ -97,7 +104,7 @@ function argv(r: FieldReader, t: Table, path: string, key: string): string[] | u
 export function readTrack(r: FieldReader, t: Table, path: string): TrackSettings | undefined {
   r.keys(t, path, TRACK_KEYS);
   const name = r.str(t, path, 'name', { required: true });
-  if (name === 'redis-safety' || name === 'redis-data') r.issue(`${path}.name`, `"${name}" is one of redkeep's own guards: choose another name`);
+  if (name === 'redis-safety' || name === 'redis-data' || name === 'redis-quorum') r.issue(`${path}.name`, `"${name}" is one of redkeep's own guards: choose another name`);
   const type = r.oneOf(t, path, 'type', TRACK_TYPES, 'redis-ping');
   if (t.type === undefined) r.issue(`${path}.type`, `is required: one of ${TRACK_TYPES.map((x) => `"${x}"`).join(', ')}`);
   const intervalMs = r.duration(t, path, 'interval', 1000);
@@ -154,6 +161,20 @@ export function readTrackRefs(r: FieldReader, v: unknown, path: string, known: r
 }
 
 /** The shortest max_link_down that an ordinary failover cannot trip: Master_Down_Interval (RFC 5798 §6.1, at most 3 adverts + 1 s) + 0.5 s. */
+/**
+ * A member is unreachable after two advert intervals without an answer (at least 200 ms, a
+ * guard period added stays below Master_Down_Interval): an isolated master refuses writes before
+ * the other side can elect a successor.
+ */
+export function defaultIsolationTimeoutMs(advertIntervalMs: number): number {
+  return Math.max(200, Math.min(2 * advertIntervalMs, 3 * advertIntervalMs - 2 * guardPeriodMs(advertIntervalMs)));
+}
+
+/** The data guard's period: half an advert interval, within 50..250 ms. */
+export function guardPeriodMs(advertIntervalMs: number): number {
+  return Math.min(250, Math.max(50, Math.round(advertIntervalMs / 2)));
+}
+
 export function minLinkDownMs(advertIntervalMs: number): number {
   return 3 * advertIntervalMs + 1500;
 }
@@ -206,7 +227,8 @@ export function readRedis(r: FieldReader, v: unknown, path: string, advertInterv
     manageRole: r.bool(v, path, 'manage_role', true),
     switchoverOnStop: r.bool(v, path, 'switchover_on_stop', true),
     guard: {
-      isolationTimeoutMs: r.duration(v, path, 'isolation_timeout', 5000),
+      memberTimeoutMs: r.duration(v, path, 'isolation_timeout', defaultIsolationTimeoutMs(advertIntervalMs)),
+      quorum: v.quorum === undefined ? undefined : r.int(v, path, 'quorum', 1, 255, undefined),
       maxLinkDownMs: r.duration(v, path, 'max_link_down', Math.max(5000, minLinkDownMs(advertIntervalMs))),
       maxLagBytes: r.int(v, path, 'max_lag', 0, Number.MAX_SAFE_INTEGER, 1024 * 1024) ?? 1024 * 1024,
     },

@@ -20,7 +20,7 @@ import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
 import { InterfaceIo } from './interface-io.js';
-import { InstanceRunner, REDIS_DATA_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
+import { InstanceRunner, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
@@ -186,8 +186,13 @@ export class Agent {
     let runner: InstanceRunner | undefined;
     // The data guard needs redkeep to steer the roles (it reasons about whom our Redis follows).
     if (redis && inst.redis?.manageRole) {
-      const ctx = { state: () => runner?.state ?? 'waiting', masterSeen: () => runner?.masterSeen, self: () => runner?.primaryAddress };
-      guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.unicastPeers, this.log);
+      const ctx = {
+        state: () => runner?.state ?? 'waiting',
+        self: () => runner?.primaryAddress,
+        advertisingMasters: () => runner?.advertisingMasters() ?? [],
+        stepDown: (why: string) => runner?.stepDown(why),
+      };
+      guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.members ?? [], inst.advertIntervalCs * 10, this.log);
     }
     runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
     const r = runner;
@@ -198,7 +203,14 @@ export class Agent {
     if (redis && guard) redis.onMasterLost = () => guard?.kick();
     io.attach(r);
     if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
-    if (guard) guard.onVerdict = (ok) => r.setTrack(REDIS_DATA_TRACK, ok);
+    if (guard) {
+      guard.onVerdict = (ok) => r.setTrack(REDIS_DATA_TRACK, ok);
+      guard.onQuorum = (ok) => r.setTrack(REDIS_QUORUM_TRACK, ok);
+    }
+    if (redis) {
+      redis.self = () => r.primaryAddress;
+      redis.onDemoted = (why) => r.stepDown(why);
+    }
     const tracks: TrackRunner[] = [];
     for (const ref of inst.tracks) {
       const def = c.tracks.find((t) => t.name === ref.name);

@@ -23,6 +23,8 @@ export const TRACK_PREFIX = 'track:';
 export const REDIS_SAFETY_TRACK = 'redis-safety';
 /** The data guard: failing on an isolated master or a stale backup (weight: guard_weight). */
 export const REDIS_DATA_TRACK = 'redis-data';
+/** Members vote: failing while this host cannot reach a quorum of members (weight 0: Fault). */
+export const REDIS_QUORUM_TRACK = 'redis-quorum';
 
 /** Redis role control and hooks, when the instance has them. */
 export interface RunnerExtras {
@@ -85,6 +87,10 @@ export class InstanceRunner implements AdvertSink {
   private switching = false;
   /** Moves on whenever the VIPs are released: GARP bursts of an older generation stop. */
   private vipGeneration = 0;
+  /** When each router's last advert claiming master arrived (monotonic ms). */
+  private readonly advertSeen = new Map<string, number>();
+  /** Times this master woke from a pause and resigned. */
+  private pauses = 0;
 
   private lastMaster: string | undefined;
   /** The last master this instance followed as a backup. */
@@ -156,6 +162,8 @@ export class InstanceRunner implements AdvertSink {
         // The restart-empty guard: failing while our Redis is fenced (weight 0: Fault).
         ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`) ?? true }] : []),
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
+        // No quorum, no master: failing until the first look at the members.
+        ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`) ?? false }] : []),
         // Health tracks start failed: nothing counts as healthy before a check said so.
         ...s.tracks.map((t) => ({
           name: `${TRACK_PREFIX}${t.name}`,
@@ -164,6 +172,7 @@ export class InstanceRunner implements AdvertSink {
         })),
       ],
       ...(s.unicastPeers.length > 0 ? { unicastPeers: s.unicastPeers } : {}),
+      ...(s.unicastPeers.length === 0 && s.members !== undefined ? { members: s.members } : {}),
     });
     this.waitingFor = undefined;
     this.log.info('instance starting', { instance: s.name, vrid: s.vrid, priority: s.priority, source: primaryAddress });
@@ -197,9 +206,10 @@ export class InstanceRunner implements AdvertSink {
   deliver(r: DecodeResult): void {
     if (!this.core || this.stopping) return;
     if (r.ok && r.ip) {
-      // Multicast: whoever sends our VRID's adverts is a peer worth reading (unicast peers are configured).
-      if (this.settings.unicastPeers.length === 0) this.extras.guard?.learnPeer(r.ip.src);
+      const accepted = this.core.counters.advertsRx;
       this.input({ type: 'advert', advert: r.advert, source: r.ip.src });
+      // Who claims master (an advert the core accepted, priority above 0): the data guard's facts.
+      if (this.core.counters.advertsRx > accepted && r.advert.priority > 0) this.advertSeen.set(r.ip.src, performance.now());
     } else if (!r.ok) this.input({ type: 'advert-dropped', reason: r.reason });
   }
 
@@ -248,6 +258,34 @@ export class InstanceRunner implements AdvertSink {
     } finally {
       this.switching = false;
     }
+  }
+
+  /**
+   * Members heard advertising as master (priority above 0) within the last Master_Down_Interval:
+   * every master sends adverts, so a member that sent none for that long is not one.
+   */
+  advertisingMasters(): string[] {
+    const core = this.core;
+    if (!core) return [];
+    const now = performance.now();
+    const windowMs = core.masterDownIntervalMs();
+    const out: string[] = [];
+    for (const [src, at] of this.advertSeen) {
+      if (now - at <= windowMs && src !== this.primary) out.push(src);
+      else if (now - at > 10 * windowMs) this.advertSeen.delete(src);
+    }
+    return out;
+  }
+
+  /**
+   * The failover policy says this master must step down (its Redis was superseded, or made a
+   * replica by someone else): resign with priority 0, as a switchover does, without the Redis
+   * hand-over (its Redis is not the one to keep).
+   */
+  stepDown(why: string): void {
+    if (this.core?.state !== 'master' || this.switching || this.stopping) return;
+    this.log.error('master steps down: its Redis is not the one to keep', { instance: this.settings.name, why });
+    this.input({ type: 'resign' });
   }
 
   /** One shutdown path: priority 0 if master, VIPs released; resolves when done. */
@@ -315,6 +353,17 @@ export class InstanceRunner implements AdvertSink {
     const delay = Math.max(0, deadline - performance.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      // Woken late (the agent was frozen: SIGSTOP, swap, a VM pause): as master, the backups
+      // stopped hearing us more than two intervals ago and one may have taken over. Never reclaim
+      // the role by priority alone: resign, and let the election (and its catch-up) decide.
+      const lateMs = performance.now() - deadline;
+      if (core.state === 'master' && lateMs > 2 * this.settings.advertIntervalCs * 10 && !this.switching) {
+        this.pauses++;
+        this.log.warn('woke from a pause as master: resigning instead of advertising', { instance: this.settings.name, lateMs: Math.round(lateMs) });
+        this.extras.guard?.kick();
+        this.input({ type: 'resign' });
+        return;
+      }
       this.input({ type: 'timeout' });
     }, Math.ceil(delay));
   }

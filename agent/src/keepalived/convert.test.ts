@@ -276,7 +276,7 @@ describe('keepalived.conf conversion', () => {
     warningAt(result, 3, /state MASTER without a priority: keepalived gives the instance priority 255/);
     warningAt(result, 4, /nopreempt is ignored with priority 255/);
     // An address owner cannot use the data guard: it is turned off so that the config loads.
-    assert.deepEqual(i?.redis?.guard, { isolationTimeoutMs: 0, maxLinkDownMs: 0, maxLagBytes: 0 });
+    assert.deepEqual(i?.redis?.guard, { memberTimeoutMs: 0, quorum: undefined, maxLinkDownMs: 0, maxLagBytes: 0 });
   });
 
   it('warns that state is ignored, and keeps nopreempt and preempt_delay of a BACKUP instance', () => {

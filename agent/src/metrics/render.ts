@@ -82,7 +82,11 @@ export function renderMetrics(st: AgentStatus): string {
     }
     if (i.guard) {
       add('redkeep_data_guard_ok', 'gauge', 'The data guard (isolation, staleness) passes.', l, i.guard.ok ? 1 : 0);
-      add('redkeep_data_guard_writes_refused', 'gauge', 'Writes refused on an isolated master.', l, i.guard.writesRefused ? 1 : 0);
+      add('redkeep_data_guard_writes_refused', 'gauge', 'Redis refuses writes (no quorum, not the VRRP master, or superseded).', l, i.guard.writesRefused ? 1 : 0);
+      if (i.guard.quorum) {
+        add('redkeep_members_reachable', 'gauge', 'Members reachable, this host included.', l, i.guard.quorum.reachable);
+        add('redkeep_members_quorum', 'gauge', 'Members that must be reachable for this host to be master.', l, i.guard.quorum.needed);
+      }
     }
     if (i.hooks) {
       add('redkeep_hook_runs_total', 'counter', 'Hook runs.', l, i.hooks.runs);

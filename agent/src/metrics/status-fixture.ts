@@ -26,7 +26,7 @@ export const INSTANCE: RunnerStatus = {
     { name: 'track:redis-alive', weight: 0, ok: true },
     { name: 'track:redis-data', weight: -253, ok: false },
   ],
-  counters: { advertsRx: 3, advertsTx: 120, priorityZeroRx: 1, priorityZeroTx: 0, drops: { 'bad-checksum': 2, 'not-a-peer': 5 }, transitions: 4, becameMaster: 2, garpsRequested: 10, unexpectedInputs: 0, garpsSent: 10 },
+  counters: { advertsRx: 3, advertsTx: 120, priorityZeroRx: 1, priorityZeroTx: 0, drops: { 'bad-checksum': 2, 'not-a-peer': 5 }, transitions: 4, becameMaster: 2, garpsRequested: 10, unexpectedInputs: 0, unheardStepDowns: 0, garpsSent: 10 },
   redis: {
     address: '127.0.0.1:6379',
     up: true,
@@ -41,7 +41,7 @@ export const INSTANCE: RunnerStatus = {
     desired: 'master',
     lastError: undefined,
   },
-  guard: { ok: false, why: 'isolated', writesRefused: true, peers: ['192.0.2.11'] },
+  guard: { ok: false, why: 'isolated', writesRefused: true, quorum: { ok: false, reachable: 1, needed: 2, why: 'only 1 of 3 members reachable' }, peers: ['192.0.2.11'] },
   hooks: { runs: 7, failures: 1 },
 };
 

@@ -1,73 +1,90 @@
-// Runs the data guard for one instance: every GUARD_PERIOD_MS it samples the local Redis and the
-// peers' Redis at once, asks the DataGuard, and acts on the verdict:
-// - the instance's redis-data track (a failing verdict lowers the priority by guard_weight), so
-//   that a stale backup does not take over while a better peer exists and an isolated master
-//   gives way to the side that kept serving when the partition heals;
-// - on an isolated master, writes are refused (CONFIG SET min-replicas-to-write 1) until a
-//   replica or a peer is back; the value found before is restored then. Reconciled each period.
+// Runs the failover policy's data guard for one instance (the shell around @redkeep/failover's
+// DataGuard): every guard period it reads the local Redis, takes the members' latest answers
+// (polled on their own cadence by the PeerMonitor), asks the DataGuard, and applies the verdict:
+// - the redis-quorum track (weight 0: Fault while this host cannot reach a quorum of members, so
+//   a minority never promotes) and the redis-data track (guard_weight: priority lowered while
+//   stale, isolated or superseded);
+// - Redis' write gate, reconciled each period: while this host may acknowledge writes, Redis keeps
+//   min-replicas-to-write at (quorum - 1) with min-replicas-max-lag REPLICA_FRESH_S, so it refuses
+//   writes by itself when its replicas go silent, even while this agent is frozen; when the policy
+//   says refuse (no quorum, not the VRRP master, superseded), min-replicas-to-write goes to
+//   REFUSE_ALL and every write gets NOREPLICAS at once. The values found at start come back when
+//   the agent stops;
+// - a superseded master resigns (priority 0) at once.
 
 import { performance } from 'node:perf_hooks';
-import type { RedisFacts } from '@redkeep/redis';
+import { DataGuard, type DataGuardVerdict, REPLICA_FRESH_S } from '@redkeep/failover';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
+import { guardPeriodMs } from '../config/redis-config.js';
 import type { Logger } from '../log.js';
-import { DataGuard, type DataGuardVerdict, REPLICA_FRESH_S } from './data-guard.js';
 import { PeerMonitor } from './peer-monitor.js';
-import type { RedisSupervisor } from './supervisor.js';
+import { FENCE_HOST, FENCE_PORT, type RedisSupervisor } from './supervisor.js';
 
-export const GUARD_PERIOD_MS = 250;
-/** The period while a backup waits to be in sync (or for its first look at the peers). */
-const FAST_PERIOD_MS = 25;
-const SAMPLE_TIMEOUT_MS = 200;
+/** min-replicas-to-write while writes are refused: more replicas than any cluster has. */
+export const REFUSE_ALL = 10000;
 const MIN_REPLICAS = 'min-replicas-to-write';
 const MAX_LAG = 'min-replicas-max-lag';
+/** Redis' own defaults, for values a killed agent left behind. */
+const REDIS_DEFAULTS = { toWrite: 0, maxLag: 10 };
 
 export interface GuardContext {
-  /** The VRRP state, the master's address seen (a backup's), and our own primary address. */
+  /** The VRRP state, our own primary address, and the members heard advertising as master lately. */
   state(): VrrpState | 'waiting';
-  masterSeen(): string | undefined;
   self(): string | undefined;
+  advertisingMasters(): string[];
+  /** The policy says: resign now. */
+  stepDown(why: string): void;
 }
 
 export interface GuardStatus {
   readonly ok: boolean;
   readonly why: string;
   readonly writesRefused: boolean;
+  readonly quorum: { readonly ok: boolean; readonly reachable: number; readonly needed: number; readonly why: string } | undefined;
   readonly peers: readonly string[];
 }
 
+type Gate = { readonly toWrite: number; readonly maxLag: number };
+
 export class GuardRunner {
-  private readonly guard: DataGuard;
-  private readonly peers: PeerMonitor;
+  /** Both made at the first look, once this host's own address (and so the members' count) is known. */
+  private guard: DataGuard | undefined;
+  private peers: PeerMonitor | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** Failing until the first look: a host must not preempt before it knows what its peers have. */
-  private verdict: DataGuardVerdict = { ok: false, kind: 'stale', why: 'not checked yet', waiting: true };
+  /** Failing until the first look: a host must not preempt before it knows what its members have. */
+  private verdict: DataGuardVerdict | undefined;
   private running = false;
   private again = false;
   private stopped = false;
-  /** min-replicas-to-write and -max-lag as found before we refused writes; undefined when we did not. */
-  private restoreTo: { toWrite: string; maxLag: string } | undefined;
+  private readonly periodMs: number;
+  /** min-replicas-to-write and -max-lag as found at start (Redis' defaults for leftovers of ours). */
+  private original: Gate | undefined;
+  /** What we last set, and whether it was a refusal. */
+  private applied: Gate | undefined;
+  private refusing = false;
+  private ticks = 0;
+  private quorumNeeded = 1;
   private lastError: string | undefined;
-  /** Whether the local Redis was looked at for values an earlier run left behind. */
-  private leftoverChecked = false;
-  /** Told when the verdict flips: the instance's redis-data track. */
+  /** Told when the verdict flips: the instance's redis-data and redis-quorum tracks. */
   onVerdict: (ok: boolean, why: string) => void = () => undefined;
+  onQuorum: (ok: boolean, why: string) => void = () => undefined;
 
   constructor(
     private readonly instance: string,
     private readonly settings: RedisSettings,
     private readonly redis: RedisSupervisor,
     private readonly ctx: GuardContext,
-    unicastPeers: readonly string[],
+    /** The configured members of this instance (this host's own address may be among them). */
+    private readonly members: readonly string[],
+    advertIntervalMs: number,
     private readonly log: Logger,
   ) {
-    this.guard = new DataGuard(settings.guard);
-    this.peers = new PeerMonitor(redis.link.endpoint, settings.peerPort, instance, () => ctx.self());
-    for (const p of unicastPeers) this.peers.learn(p);
+    this.periodMs = guardPeriodMs(advertIntervalMs);
   }
 
   start(): void {
-    this.schedule(GUARD_PERIOD_MS);
+    this.schedule(this.periodMs);
   }
 
   /**
@@ -93,39 +110,64 @@ export class GuardRunner {
         const again = this.again;
         this.again = false;
         // While waiting to be in sync, look often: the wait should end when the sync does.
-        const waiting = !this.verdict.ok && this.verdict.waiting === true;
-        this.schedule(again ? 0 : waiting ? FAST_PERIOD_MS : GUARD_PERIOD_MS);
+        const waiting = this.verdict?.waiting === true;
+        this.schedule(again ? 0 : waiting ? Math.min(25, this.periodMs) : this.periodMs);
       });
     }, ms);
   }
 
+  private ensurePeers(): { peers: PeerMonitor; guard: DataGuard } | undefined {
+    if (this.peers && this.guard) return { peers: this.peers, guard: this.guard };
+    const self = this.ctx.self();
+    if (self === undefined) return undefined;
+    const others = this.members.filter((m) => m !== self);
+    const g = this.settings.guard;
+    // A majority of the members and this host, unless the configuration says otherwise.
+    const quorum = g.quorum ?? Math.floor((others.length + 1) / 2) + 1;
+    this.guard = new DataGuard({ memberTimeoutMs: g.memberTimeoutMs, quorum, maxLinkDownMs: g.maxLinkDownMs, maxLagBytes: g.maxLagBytes, fence: { host: FENCE_HOST, port: FENCE_PORT } });
+    this.quorumNeeded = quorum;
+    this.peers = new PeerMonitor(this.redis.link.endpoint, this.settings.peerPort, this.instance, others, this.periodMs, Math.max(1000, g.memberTimeoutMs * 2));
+    return { peers: this.peers, guard: this.guard };
+  }
+
   private async tickOnce(): Promise<void> {
     if (this.running || this.stopped) return;
+    const made = this.ensurePeers();
+    if (!made) return;
+    const { peers, guard } = made;
     this.running = true;
     try {
       const link = this.redis.link;
-      const [local, sampled] = await Promise.all([
-        link.isUp ? link.facts(SAMPLE_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
-        this.peers.sample(SAMPLE_TIMEOUT_MS),
-      ]);
+      const local = link.isUp ? await link.facts(Math.max(100, this.periodMs)).catch(() => undefined) : undefined;
       if (this.stopped) return;
-      // An address of this host learned from someone's INFO: our own Redis answers there.
-      const peers = sampled.filter((p) => {
-        const self = local?.runId !== undefined && p.facts?.runId === local.runId;
-        if (self) this.peers.forget(p.address);
-        return !self;
-      });
-      this.learn(local, peers.map((p) => p.facts));
       const state = this.ctx.state();
       const following = this.redis.following();
-      const v = this.guard.evaluate({ nowMs: performance.now(), state, master: state === 'master' ? undefined : following, local, peers });
-      if (v.ok !== this.verdict.ok) {
+      const v = guard.evaluate({
+        nowMs: performance.now(),
+        state,
+        master: state === 'master' ? undefined : following,
+        local,
+        peers: peers.views(),
+        advertisingMasters: this.ctx.advertisingMasters(),
+        fencedByUs: this.redis.fencedByUs(),
+        promotedByUs: this.redis.promotedByUs(),
+      });
+      const before = this.verdict;
+      if (v.ok !== before?.ok || (!v.ok && v.kind !== before.kind)) {
         if (v.ok) this.log.info('redis data guard: ok', { instance: this.instance, why: v.why });
-        else this.log.warn(`redis data guard: ${v.kind}; priority lowered`, { instance: this.instance, why: v.why });
+        else this.log.warn(`redis data guard: ${v.kind ?? 'failing'}; priority lowered`, { instance: this.instance, why: v.why });
         this.onVerdict(v.ok, v.why);
       }
+      if (v.quorum.ok !== before?.quorum.ok) {
+        if (v.quorum.ok) this.log.info('members: quorum reachable', { instance: this.instance, why: v.quorum.why });
+        else this.log.error('members: no quorum; this host may not be master (fault) and its Redis refuses writes', { instance: this.instance, why: v.quorum.why });
+        this.onQuorum(v.quorum.ok, v.quorum.why);
+      }
       this.verdict = v;
-      await this.reconcileWrites(!v.ok && v.kind === 'isolated' && local?.role === 'master');
+      if (v.supersededBy !== undefined || v.kind === 'superseded') this.redis.supersede(v.supersededBy);
+      // Writes first (refused at once), then the resign.
+      if (local) await this.reconcileWrites(local.role === 'master' && v.writes === 'refuse');
+      if (v.stepDown) this.ctx.stepDown(v.why);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (msg !== this.lastError) this.log.error('redis data guard failed', { instance: this.instance, error: msg, will: 'retry' });
@@ -135,48 +177,42 @@ export class GuardRunner {
     }
   }
 
-  /** A valid advert's source for this instance: a peer (the master, or anyone preempting). */
-  learnPeer(address: string): void {
-    if (this.peers.learn(address)) this.log.info('redis data guard watches a new peer', { instance: this.instance, peer: address });
-  }
-
-  /** Addresses worth watching: the master seen, and the replicas any Redis lists. */
-  private learn(local: RedisFacts | undefined, peerFacts: readonly (RedisFacts | undefined)[]): void {
-    const found = [this.ctx.masterSeen(), local?.masterHost, ...[local, ...peerFacts].flatMap((f) => f?.replicas.map((r) => r.ip) ?? [])];
-    for (const a of found) if (a !== undefined) this.learnPeer(a);
+  /** The gate while writes are allowed: Redis' own backstop for a quorum. */
+  private openGate(orig: Gate): Gate {
+    const need = this.settings.guard.memberTimeoutMs > 0 ? this.quorumNeeded - 1 : 0;
+    if (need <= 0) return orig;
+    return { toWrite: Math.max(orig.toWrite, need), maxLag: Math.min(orig.maxLag, REPLICA_FRESH_S) };
   }
 
   /**
-   * Refuses writes on an isolated master: min-replicas-to-write 1 with min-replicas-max-lag
-   * REPLICA_FRESH_S, so that replicas Redis still lists as online (it notices a dead link only
-   * after repl-timeout) but that stopped acknowledging do not count. Restores both values after.
+   * Reconciles min-replicas-to-write and min-replicas-max-lag with the gate wanted: refused, or
+   * open (the quorum backstop). Read back every few seconds, so a change by hand is corrected.
    */
   private async reconcileWrites(refuse: boolean): Promise<void> {
     const link = this.redis.link;
-    if (!link.isUp || (!refuse && this.restoreTo === undefined && this.leftoverChecked)) return;
+    if (!link.isUp) return;
     try {
-      const toWrite = configValue(await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'GET', MIN_REPLICAS));
-      const maxLag = configValue(await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'GET', MAX_LAG));
-      if (!this.leftoverChecked) {
-        this.leftoverChecked = true;
-        // An earlier agent killed while its master was isolated left its own pair of values
-        // behind: take them back to Redis' defaults once this master is not isolated.
-        if (this.restoreTo === undefined && toWrite === '1' && maxLag === String(REPLICA_FRESH_S)) {
-          this.restoreTo = { toWrite: '0', maxLag: '10' };
-          this.log.warn('found writes refused by an earlier redkeep run (min-replicas-to-write 1, min-replicas-max-lag 2): Redis\' defaults come back unless this master is isolated', { instance: this.instance });
-          if (!refuse) return await this.reconcileWrites(false);
+      this.ticks++;
+      if (this.original === undefined || this.applied === undefined || this.ticks % 20 === 0) {
+        const toWrite = Number(configValue(await link.command(1000, 'CONFIG', 'GET', MIN_REPLICAS)));
+        const maxLag = Number(configValue(await link.command(1000, 'CONFIG', 'GET', MAX_LAG)));
+        if (this.original === undefined) {
+          // An earlier agent killed while refusing writes left REFUSE_ALL behind: Redis' defaults.
+          const leftover = toWrite >= REFUSE_ALL;
+          this.original = leftover ? REDIS_DEFAULTS : { toWrite, maxLag };
+          if (leftover) this.log.warn(`found writes refused by an earlier redkeep run (${MIN_REPLICAS} ${toWrite}): Redis' defaults are the values to come back to`, { instance: this.instance });
         }
+        this.applied = { toWrite, maxLag };
       }
-      if (refuse && (Number(toWrite) < 1 || Number(maxLag) > REPLICA_FRESH_S)) {
-        this.restoreTo ??= { toWrite, maxLag };
-        await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'SET', MIN_REPLICAS, String(Math.max(1, Number(toWrite))), MAX_LAG, String(Math.min(REPLICA_FRESH_S, Number(maxLag))));
-        this.log.error('isolated master: redis refuses writes (min-replicas-to-write) until a replica or a peer is back', { instance: this.instance, why: this.verdict.why });
-      } else if (!refuse && this.restoreTo !== undefined) {
-        await link.command(SAMPLE_TIMEOUT_MS, 'CONFIG', 'SET', MIN_REPLICAS, this.restoreTo.toWrite, MAX_LAG, this.restoreTo.maxLag);
-        this.log.info('isolation over: redis accepts writes again', { instance: this.instance, [MIN_REPLICAS]: this.restoreTo.toWrite, [MAX_LAG]: this.restoreTo.maxLag });
-        this.restoreTo = undefined;
+      const want = refuse ? { toWrite: REFUSE_ALL, maxLag: this.openGate(this.original).maxLag } : this.openGate(this.original);
+      if (this.applied.toWrite !== want.toWrite || this.applied.maxLag !== want.maxLag) {
+        await link.command(1000, 'CONFIG', 'SET', MIN_REPLICAS, String(want.toWrite), MAX_LAG, String(want.maxLag));
+        this.applied = want;
+        if (refuse) this.log.error('redis refuses writes (min-replicas-to-write)', { instance: this.instance, why: this.verdict?.quorum.ok === false ? this.verdict.quorum.why : this.verdict?.why });
+        else if (this.refusing) this.log.info('redis accepts writes again', { instance: this.instance, [MIN_REPLICAS]: want.toWrite, [MAX_LAG]: want.maxLag });
       }
-      this.lastError = undefined;
+      this.refusing = refuse;
+      if (this.lastError !== undefined) this.lastError = undefined;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (msg !== this.lastError) this.log.warn('redis data guard cannot set min-replicas-to-write', { instance: this.instance, error: msg, will: 'retry' });
@@ -185,15 +221,28 @@ export class GuardRunner {
   }
 
   status(): GuardStatus {
-    return { ok: this.verdict.ok, why: this.verdict.why, writesRefused: this.restoreTo !== undefined, peers: this.peers.addresses };
+    const v = this.verdict;
+    return {
+      ok: v?.ok ?? false,
+      why: v?.why ?? 'not checked yet',
+      writesRefused: this.refusing,
+      quorum: v?.quorum,
+      peers: this.peers?.addresses ?? this.members.filter((m) => m !== this.ctx.self()),
+    };
   }
 
-  /** Part of the one shutdown path: writes refused for an isolation are allowed again first. */
+  /** Part of the one shutdown path: the values found at start come back. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.peers.close();
-    if (this.restoreTo !== undefined) await this.reconcileWrites(false);
+    this.peers?.close();
+    const link = this.redis.link;
+    const o = this.original;
+    if (!o || !link.isUp || (this.applied?.toWrite === o.toWrite && this.applied.maxLag === o.maxLag)) return;
+    await link.command(1000, 'CONFIG', 'SET', MIN_REPLICAS, String(o.toWrite), MAX_LAG, String(o.maxLag)).then(
+      () => this.log.info('redis write gate restored', { instance: this.instance, [MIN_REPLICAS]: o.toWrite, [MAX_LAG]: o.maxLag }),
+      (e: unknown) => this.log.warn('cannot restore min-replicas-to-write', { instance: this.instance, error: e instanceof Error ? e.message : String(e) }),
+    );
   }
 }
 

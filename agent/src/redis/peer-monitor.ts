@@ -1,18 +1,15 @@
-// The peers' Redis, read over the network for the data guard: each peer's INFO (offsets,
-// replication history) and whether its host answers at all. A peer whose Redis refuses the
-// connection still counts as reachable (its host is up); one that does not answer, does not.
-// Peers are the configured unicast peers plus every address learned since start (the master's
-// advert source, replicas listed in INFO). The same credentials as the local Redis are used
-// (replication needs them to match anyway).
+// The members' Redis, read over the network for the failover policy: each member's INFO (offsets,
+// replication history) and when its host last answered at all. Members come from the
+// configuration only (unicast_peers, or members in multicast): an address learned from an advert
+// or from someone's INFO is never read, never sent AUTH. Each member is polled on its own
+// cadence, so that one silent member never delays the look at the others; the policy reads the
+// latest answers with their age. A member whose Redis refuses the connection still answers (its
+// host is up); one that does not answer at all, does not.
 
 import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { PeerView } from '@redkeep/failover';
 import { type RedisEndpoint, type RedisFacts, RedisLink } from '@redkeep/redis';
-import type { PeerView } from './data-guard.js';
-
-interface Peer {
-  readonly address: string;
-  readonly link: RedisLink;
-}
 
 /** How a host answers on a port: accepted, refused (a RST: the host is up, nothing listens), or not at all. */
 export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<'accepted' | 'refused' | 'silent'> {
@@ -29,64 +26,104 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
   });
 }
 
+interface Member {
+  readonly address: string;
+  link: RedisLink;
+  lastAnswerMs: number | undefined;
+  redis: PeerView['redis'];
+  facts: RedisFacts | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
 export class PeerMonitor {
-  private readonly peers = new Map<string, Peer>();
+  private readonly members = new Map<string, Member>();
   private closed = false;
-  /** Addresses found to be this host. */
-  private readonly ignored = new Set<string>();
+  /** Told after each answer that changes what we know (the guard may want to look at once). */
+  onAnswer: () => void = () => undefined;
 
   constructor(
     private readonly endpoint: RedisEndpoint,
     private readonly port: number,
     private readonly instance: string,
-    private readonly self: () => string | undefined,
-  ) {}
-
-  /**
-   * Adds a peer (once). Ignored: our own advert source, loopback (the fence address), and IPv6
-   * link-local addresses (no zone to connect with; IPv6 peers come from INFO and unicast_peers).
-   */
-  learn(address: string | undefined): boolean {
-    if (this.closed || address === undefined || address === '' || address === this.self()) return false;
-    if (address.startsWith('127.') || address === '::1' || /^fe[89ab]/i.test(address)) return false;
-    if (this.peers.has(address) || this.ignored.has(address)) return false;
-    const link = new RedisLink(
-      { ...this.endpoint, host: address, port: this.port },
-      { connectTimeoutMs: 500, reconnectMs: 500, name: `redkeep-${this.instance}-peer` },
-    );
-    this.peers.set(address, { address, link });
-    return true;
+    addresses: readonly string[],
+    /** Time between two looks at one member. */
+    private readonly periodMs: number,
+    /** A member silent this long gets a new connection (a dead path can look connected for minutes). */
+    private readonly reconnectAfterMs: number,
+  ) {
+    for (const a of addresses) {
+      const m: Member = { address: a, link: this.newLink(a), lastAnswerMs: undefined, redis: 'unknown', facts: undefined, timer: undefined };
+      this.members.set(a, m);
+      this.schedule(m, 0);
+    }
   }
 
-  /** Drops a peer (it turned out to be this host); it may be learned again only from a new source. */
-  forget(address: string): void {
-    this.peers.get(address)?.link.close();
-    this.peers.delete(address);
-    this.ignored.add(address);
+  private newLink(address: string): RedisLink {
+    return new RedisLink(
+      { ...this.endpoint, host: address, port: this.port },
+      { connectTimeoutMs: Math.max(200, this.periodMs * 2), reconnectMs: Math.max(100, this.periodMs), name: `redkeep-${this.instance}-peer` },
+    );
+  }
+
+  private schedule(m: Member, ms: number): void {
+    if (this.closed) return;
+    m.timer = setTimeout(() => {
+      m.timer = undefined;
+      const start = performance.now();
+      void this.look(m).finally(() => this.schedule(m, Math.max(0, this.periodMs - (performance.now() - start))));
+    }, ms);
+  }
+
+  private async look(m: Member): Promise<void> {
+    const timeoutMs = Math.max(this.periodMs, 100);
+    if (m.link.isUp) {
+      const facts = await m.link.facts(timeoutMs).catch(() => undefined);
+      if (this.closed) return;
+      if (facts) {
+        m.lastAnswerMs = performance.now();
+        m.redis = 'up';
+        m.facts = facts;
+        this.onAnswer();
+        return;
+      }
+      if (m.lastAnswerMs === undefined || performance.now() - m.lastAnswerMs > this.reconnectAfterMs) {
+        m.link.close();
+        m.link = this.newLink(m.address);
+      }
+      return;
+    }
+    // No connection: a refused connection means its host is up and its Redis is down; an
+    // accepted one, that its Redis is starting or our link is not up yet; silence, that it is out of reach.
+    const probe = await tcpProbe(m.address, this.port, timeoutMs);
+    if (this.closed || probe === 'silent') return;
+    m.lastAnswerMs = performance.now();
+    m.redis = probe === 'refused' ? 'down' : 'unknown';
+    m.facts = undefined;
+    this.onAnswer();
   }
 
   get addresses(): string[] {
-    return [...this.peers.keys()];
+    return [...this.members.keys()];
   }
 
-  /** One look at every peer, all at once, each bounded by `timeoutMs`. */
-  async sample(timeoutMs: number): Promise<PeerView[]> {
-    return await Promise.all(
-      [...this.peers.values()].map(async (p): Promise<PeerView> => {
-        let facts: RedisFacts | undefined;
-        if (p.link.isUp) facts = await p.link.facts(timeoutMs).catch(() => undefined);
-        if (facts) return { address: p.address, reachable: true, redis: 'up', facts };
-        // No INFO: a refused connection means its host is up and its Redis is down; an accepted
-        // one, that its Redis is starting or our link is not up yet; silence, that it is out of reach.
-        const probe = p.link.isUp ? 'silent' : await tcpProbe(p.address, this.port, timeoutMs);
-        return { address: p.address, reachable: probe !== 'silent', redis: probe === 'refused' ? 'down' : 'unknown', facts: undefined };
-      }),
-    );
+  /** What is known of every member now (answers are at most one period old while it answers). */
+  views(): PeerView[] {
+    return [...this.members.values()].map((m) => ({ address: m.address, lastAnswerMs: m.lastAnswerMs, redis: m.redis, facts: m.facts }));
+  }
+
+  /** The latest INFO of a member, with its age in ms, if it answered. */
+  factsOf(address: string): { facts: RedisFacts; ageMs: number } | undefined {
+    const m = this.members.get(address);
+    if (!m?.facts || m.lastAnswerMs === undefined) return undefined;
+    return { facts: m.facts, ageMs: performance.now() - m.lastAnswerMs };
   }
 
   close(): void {
     this.closed = true;
-    for (const p of this.peers.values()) p.link.close();
-    this.peers.clear();
+    for (const m of this.members.values()) {
+      if (m.timer) clearTimeout(m.timer);
+      m.link.close();
+    }
+    this.members.clear();
   }
 }

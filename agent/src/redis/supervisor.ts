@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mayFollow } from '@redkeep/failover';
 import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
@@ -49,6 +50,8 @@ const COMMAND_TIMEOUT_MS = 1000;
 const CATCH_UP_CONNECT_MS = 100;
 /** How long a takeover waits for the previous master's last writes. */
 const CATCH_UP_MAX_MS = 500;
+/** The master watch PINGs this often; no answer this long and the master's Redis counts as gone. */
+const MASTER_WATCH_HEARTBEAT_MS = 500;
 const ALREADY_FENCED = 'not a master any more: already fenced';
 
 /** Reads the Redis password from its file or environment variable (never from the config text). */
@@ -141,8 +144,23 @@ export class RedisSupervisor {
   private suspect: { host: string; port: number; runId: string | undefined; since: string } | undefined;
   /** Told the moment the connection to the master's Redis drops (the data guard looks again at once). */
   onMasterLost: () => void = () => undefined;
+  /** Our own address as the members see it (the advert source). */
+  self: () => string | undefined = () => undefined;
+  /** Told when our Redis, master by our hand, was made a replica by someone else: resign. */
+  onDemoted: (why: string) => void = () => undefined;
   /** Told when fencing starts (false) and ends (true): the instance's redis-safety track. */
   onSafety: (ok: boolean, why: string) => void = () => undefined;
+  /**
+   * The replication history this agent created by promoting our Redis as the VRRP master: a
+   * master of that history is the newer side and never follows the history it came from.
+   */
+  private ownReplId: string | undefined;
+  /** Superseded by a member (the policy said so): never promoted again until VRRP elects us anew. */
+  private superseded: { by: string | undefined; since: string } | undefined;
+  /** Set by promote() (VRRP elected us): the one path that may turn a replica into the master. */
+  private promoting = false;
+  /** Why the last REPLICAOF target was refused (logged once per reason). */
+  private refusedTarget: string | undefined;
   /** The VRRP state as last followed, to know whether a restart happened on the master. */
   private state: VrrpState = 'initialize';
   private handOverQueue: Promise<void> = Promise.resolve();
@@ -213,6 +231,32 @@ export class RedisSupervisor {
     return this.kick();
   }
 
+  /** Whether this agent's promotion of our Redis (VRRP master) is done. */
+  promotedByUs(): boolean {
+    return this.desired?.role === 'master' && !this.promoting && this.ownReplId !== undefined;
+  }
+
+  /** Whether our Redis' fence (if it has one) was set by this agent (a restart, a hand-over, a lost master). */
+  fencedByUs(): boolean {
+    return this.fencedSince !== undefined || this.suspect !== undefined;
+  }
+
+  /**
+   * The policy found our Redis superseded: a member's Redis succeeds our history, or someone else
+   * fenced ours while we were master. It is never promoted again by drift correction; it follows
+   * the successor (when known) once VRRP names it, and only a new election (promote) lifts this.
+   */
+  supersede(by: string | undefined): void {
+    if (!this.settings.manageRole) return;
+    if (this.superseded === undefined) {
+      this.superseded = { by, since: new Date().toISOString() };
+      this.ownReplId = undefined;
+      this.log.error('redis superseded: a member has a newer history; this Redis stops being master and follows it', { instance: this.instance, ...(by !== undefined ? { successor: by } : {}) });
+      if (this.desired?.role === 'master') this.desired = undefined;
+      void this.kick();
+    }
+  }
+
   /** The master's Redis ours should replicate from, if any (a backup's). */
   following(): { host: string; port: number } | undefined {
     const d = this.desired;
@@ -236,6 +280,7 @@ export class RedisSupervisor {
         // when this Redis has resynced from it.
         if (d?.role === 'replica') {
           if (f.masterHost !== d.host || f.masterPort !== d.port) {
+            if (!(await this.historyAllows(f, d))) return;
             await this.link.replicaOf(d.host, d.port, COMMAND_TIMEOUT_MS);
             this.log.info('fenced redis resyncs from the master', { instance: this.instance, master: `${d.host}:${d.port}` });
           } else if (f.masterLinkUp && !f.syncInProgress) {
@@ -247,9 +292,26 @@ export class RedisSupervisor {
           await this.fence();
         }
       } else if (d?.role === 'master' && f.role !== 'master') {
+        if (!this.promoting && f.role === 'replica' && f.masterHost !== undefined) {
+          // Was master, now a replica, and not by our hand: someone (a member taking over while
+          // this agent was frozen, or an operator) made it so. Never undo that by drift
+          // correction: resign, and let a new election (and its catch-up) decide.
+          const why = `redis was made a replica of ${f.masterHost}:${f.masterPort ?? ''} by someone else while we are master`;
+          if (this.refusedTarget !== `demoted:${f.masterHost}`) {
+            this.log.warn(`${why}: not promoted again; resigning`, { instance: this.instance });
+            this.onDemoted(why);
+          }
+          this.refusedTarget = `demoted:${f.masterHost}`;
+          return;
+        }
         await this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS);
         this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
         this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
+        this.ownReplId = this.facts.role === 'master' ? this.facts.replId : undefined;
+        this.promoting = false;
+      } else if (d?.role === 'master' && f.role === 'master') {
+        this.promoting = false;
+        this.ownReplId ??= f.replId;
       } else if (d?.role === 'replica' && this.suspect !== undefined && this.suspect.host === d.host && this.suspect.port === d.port) {
         if (f.role !== 'replica' || f.masterHost !== FENCE_HOST || f.masterPort !== FENCE_PORT) await this.fence();
       } else if (d?.role === 'replica' && f.role === 'master' && (await this.newMasterCatchingUp(d))) {
@@ -258,9 +320,11 @@ export class RedisSupervisor {
         // now would turn the stream round and lose those writes; look again shortly.
         setTimeout(() => void this.kick(), 20);
       } else if (d?.role === 'replica' && (f.role !== 'replica' || f.masterHost !== d.host || f.masterPort !== d.port)) {
+        if (!(await this.historyAllows(f, d))) return;
         await this.link.replicaOf(d.host, d.port, COMMAND_TIMEOUT_MS);
         this.log.info('redis follows the master: REPLICAOF', { instance: this.instance, master: `${d.host}:${d.port}` });
         this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
+        this.ownReplId = undefined;
       }
       if (this.lastError !== undefined) {
         this.log.info('redis role control works again', { instance: this.instance });
@@ -274,12 +338,52 @@ export class RedisSupervisor {
   }
 
   /**
+   * Replication history decides: before our Redis follows `d`, read `d`'s Redis fresh and follow
+   * it only if it has our history at or beyond our offset, or descends from it (see mayFollow).
+   * A master of ours that is newer than the target keeps being master and fences the target (it
+   * is the stale side: its agent then finds itself superseded and steps down). Resolves whether
+   * to go on with REPLICAOF; otherwise looks again shortly.
+   */
+  private async historyAllows(f: RedisFacts, d: { host: string; port: number }): Promise<boolean> {
+    const w = this.masterWatch;
+    const target = w && w.host === d.host && w.port === d.port && w.link.isUp ? await w.link.facts(CATCH_UP_CONNECT_MS * 2).catch(() => undefined) : undefined;
+    const key = `${d.host}:${d.port}`;
+    const refuse = (why: string, level: 'info' | 'warn'): false => {
+      if (this.refusedTarget !== `${key} ${why}`) this.log[level](`redis does not follow ${key}: ${why}`, { instance: this.instance, master: key });
+      this.refusedTarget = `${key} ${why}`;
+      setTimeout(() => void this.kick(), target ? 100 : 20);
+      return false;
+    };
+    if (!target) return refuse('its Redis has not been read yet', 'info');
+    const v = mayFollow(f, target, this.ownReplId);
+    if (v.ok) {
+      if (v.lostBytes > 0) this.log.warn(`redis follows ${key}: ${v.why}`, { instance: this.instance, lostBytes: v.lostBytes });
+      this.refusedTarget = undefined;
+      return true;
+    }
+    if (v.kind === 'not-master') return refuse(v.why, 'info');
+    if (v.kind === 'older' && f.role === 'master') {
+      // We are the newer side: make the stale master a replica of ours.
+      if (this.refusedTarget !== `${key} ${v.why}`) {
+        await w?.link.replicaOf(this.self() ?? this.settings.host, this.settings.port, COMMAND_TIMEOUT_MS).then(
+          () => this.log.warn(`fenced ${key}: its Redis is older than ours and now replicates from ours`, { instance: this.instance }),
+          (e: unknown) => this.log.warn(`cannot fence ${key} yet`, { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' }),
+        );
+      }
+      return refuse(v.why, 'warn');
+    }
+    return refuse(v.why, 'warn');
+  }
+
+  /**
    * Restart-empty guard: a Redis that comes back with another run_id (restarted) or without the
    * data it had, on the master, is fenced at once, before any replica can full-sync from it; the
    * instance is told (redis-safety fails, so it leaves the VIP to a peer that has the data).
    * Resolves true when it fenced.
    */
   private async guardRestart(f: RedisFacts): Promise<boolean> {
+    // Without role control the user's hooks own the role: a fence nobody lifts would stay for good.
+    if (!this.settings.manageRole) return false;
     const restarted = this.lastRunId !== undefined && f.runId !== undefined && f.runId !== this.lastRunId;
     const emptied = this.wasDown && this.hadData && f.keys === 0 && f.replOffset === 0;
     this.wasDown = false;
@@ -321,6 +425,10 @@ export class RedisSupervisor {
    */
   async promote(opts: { handedOver?: boolean; settleMs?: number; stillMaster?: () => boolean } = {}): Promise<boolean> {
     if (!this.settings.manageRole) return true;
+    if (this.superseded !== undefined) {
+      this.log.info('elected again after being superseded: redis may be promoted', { instance: this.instance, since: this.superseded.since });
+      this.superseded = undefined;
+    }
     if (this.fencedSince !== undefined) {
       // Fenced by a hand-over nobody took: its data is the newest there is, so it may serve again.
       if (this.fenceKind !== 'handover') return false;
@@ -340,6 +448,8 @@ export class RedisSupervisor {
       }
     }
     this.desired = { role: 'master' };
+    this.promoting = true;
+    this.refusedTarget = undefined;
     this.watchMaster(undefined);
     await this.kick();
     return this.facts?.role === 'master';
@@ -507,7 +617,7 @@ export class RedisSupervisor {
     if (!m || this.stopped || !this.settings.manageRole) return;
     const link = new RedisLink(
       { ...this.link.endpoint, host: m.host, port: m.port },
-      { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 100, name: `redkeep-${this.instance}-master-watch` },
+      { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 100, name: `redkeep-${this.instance}-master-watch`, heartbeatMs: MASTER_WATCH_HEARTBEAT_MS },
     );
     const watch = { link, host: m.host, port: m.port, runId: undefined as string | undefined };
     this.masterWatch = watch;

@@ -37,6 +37,8 @@ export interface RedisFacts {
   /** master_replid and master_replid2: offsets compare only within a shared history. */
   readonly replId: string | undefined;
   readonly replId2: string | undefined;
+  /** second_repl_offset: the first offset of the current history, where replId2's ended (undefined when none). */
+  readonly secondReplOffset: number | undefined;
   readonly masterHost: string | undefined;
   readonly masterPort: number | undefined;
   readonly masterLinkUp: boolean;
@@ -83,6 +85,7 @@ export function redisFacts(s: InfoSections): RedisFacts {
     replOffset: num(repl.master_repl_offset) ?? 0,
     replId: repl.master_replid,
     replId2: repl.master_replid2 !== undefined && /^0+$/.test(repl.master_replid2) ? undefined : repl.master_replid2,
+    secondReplOffset: (num(repl.second_repl_offset) ?? -1) >= 0 ? num(repl.second_repl_offset) : undefined,
     masterHost: repl.master_host,
     masterPort: num(repl.master_port),
     masterLinkUp: repl.master_link_status === 'up',

@@ -42,9 +42,17 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   private readonly client: Redis;
   private connected = false;
 
+  private heartbeat: NodeJS.Timeout | undefined;
+  private pinging = false;
+
+  /**
+   * `heartbeatMs`: PING this often while connected; no answer within `heartbeatMs` and the
+   * connection is dropped ('down') and made again. A dead path (a partition, a frozen server)
+   * otherwise looks connected until TCP gives up, minutes later.
+   */
   constructor(
     readonly endpoint: RedisEndpoint,
-    opts: { connectTimeoutMs: number; reconnectMs: number; name?: string },
+    opts: { connectTimeoutMs: number; reconnectMs: number; name?: string; heartbeatMs?: number },
   ) {
     super();
     const o: RedisOptions = {
@@ -83,6 +91,21 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     });
     // Errors also surface on the commands that hit them; the event must be handled to not crash.
     this.client.on('error', () => undefined);
+    const hb = opts.heartbeatMs;
+    if (hb !== undefined && hb > 0) {
+      this.heartbeat = setInterval(() => {
+        if (!this.connected || this.pinging) return;
+        this.pinging = true;
+        this.ping(hb)
+          .catch((e: unknown) => {
+            if (e instanceof RedisCommandError && e.code === 'ERR_REDIS_TIMEOUT' && this.connected) this.client.disconnect(true);
+          })
+          .finally(() => {
+            this.pinging = false;
+          });
+      }, hb);
+      this.heartbeat.unref();
+    }
   }
 
   get isUp(): boolean {
@@ -131,6 +154,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   }
 
   close(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.client.disconnect(false);
     this.removeAllListeners();
   }

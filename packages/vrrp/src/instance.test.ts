@@ -307,7 +307,8 @@ describe('master', () => {
     assert.equal(inst.state, 'master');
     // The repeat after garp delay is not postponed by further lower-priority adverts.
     const bursts: string[] = [];
-    for (let t = at + 1000; t <= at + 12_000; t += 1000) {
+    // Spaced more than two intervals apart: a router that answers in time is not "unheard".
+    for (let t = at + 1000; t <= at + 12_000; t += 2500) {
       for (const a of inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, t)) {
         if (a.type === 'send-garps') bursts.push(a.burst);
       }
@@ -318,6 +319,51 @@ describe('master', () => {
     const quiet = master({ answerLowerPriority: false, garp: { ...KEEPALIVED_GARP_DEFAULTS, lowerPriorityRepeat: 0 } });
     const none = quiet.inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, quiet.at + 1);
     assert.deepEqual(none, [], 'RFC behaviour: discard');
+  });
+});
+
+describe('one-way loss: the unheard master', () => {
+  it('steps down when a lower-priority master keeps advertising although it is answered, and does not preempt it', () => {
+    const { inst, at } = master();
+    let t = at;
+    for (let k = 0; k < 4; k++) {
+      t += 1000;
+      inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, t);
+      assert.equal(inst.state, 'master', `after ${k + 1} of its adverts`);
+    }
+    const out = inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, t + 1000);
+    assert.equal(inst.state, 'backup');
+    assert.ok(out.some((a) => a.type === 'state-changed' && a.reason === 'unheard'));
+    assert.ok(out.some((a) => a.type === 'remove-vips'), 'the other side holds the VIP');
+    assert.equal(inst.counters.unheardStepDowns, 1);
+    assert.equal(inst.status().masterAddress, PEER_LOW);
+    // Its adverts keep us backup (no preemption by priority) until it goes away.
+    for (let k = 0; k < 5; k++) {
+      t += 1000;
+      inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, t + 1000);
+      assert.equal(inst.state, 'backup');
+    }
+  });
+
+  it('a lower-priority master that yields after our answer is no reason to step down', () => {
+    const { inst, at } = master();
+    inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, at + 1000);
+    inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, at + 2000);
+    // silence: it heard us; much later it claims master again once
+    inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, at + 9000);
+    inst.handle({ type: 'advert', advert: advert(50), source: PEER_LOW }, at + 10_000);
+    assert.equal(inst.state, 'master');
+  });
+});
+
+describe('members (multicast)', () => {
+  it('drops and counts adverts from a router that is not a configured member', () => {
+    const i = backup({ members: [PEER_HIGH] });
+    i.handle({ type: 'advert', advert: advert(254), source: PEER_LOW }, 10);
+    assert.equal(i.counters.drops['not-a-member'], 1);
+    assert.equal(i.status().masterAddress, undefined);
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 20);
+    assert.equal(i.status().masterAddress, PEER_HIGH);
   });
 });
 

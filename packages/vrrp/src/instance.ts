@@ -40,6 +40,7 @@ export type TransitionReason =
   | 'track-failed'
   | 'fault-cleared'
   | 'resigned'
+  | 'unheard'
   | 'shutdown';
 
 /**
@@ -97,6 +98,11 @@ export interface InstanceConfig {
   /** Unicast mode: adverts are accepted only from these sources. */
   readonly unicastPeers?: readonly string[];
   /**
+   * Multicast mode: when given, adverts are accepted only from these sources (the configured
+   * members; trust comes from configuration, never from a packet). Others: 'not-a-member'.
+   */
+  readonly members?: readonly string[];
+  /**
    * keepalived answers a lower-priority advert while Master with an advert of its own at once
    * ("forcing new election"); RFC 5798 discards it. Default true (keepalived).
    */
@@ -113,6 +119,7 @@ export type DropReason =
   | 'address-mismatch'
   | 'from-self'
   | 'not-a-peer'
+  | 'not-a-member'
   | 'not-running';
 
 export type VrrpInput =
@@ -180,6 +187,8 @@ export interface InstanceCounters {
   becameMaster: number;
   garpsRequested: number;
   unexpectedInputs: number;
+  /** Times this master stepped down because a lower-priority master kept advertising (it does not hear us). */
+  unheardStepDowns: number;
 }
 
 export interface LastTransition {
@@ -272,6 +281,8 @@ function validate(c: InstanceConfig): void {
 const PRIORITY_OWNER = 255;
 const MAX_IPV6_ADDRESSES = 90;
 const PRIORITY_STOP = 0;
+/** Intervals of a lower-priority master's adverts, despite our answers, before we step down as unheard. */
+export const UNHEARD_INTERVALS = 4;
 
 export class VrrpInstance {
   readonly config: InstanceConfig;
@@ -297,6 +308,12 @@ export class VrrpInstance {
   private readonly primaryBytes: Uint8Array;
   private readonly primaryCanonical: string;
   private readonly peers: ReadonlySet<string> | undefined;
+  private readonly members: ReadonlySet<string> | undefined;
+  /**
+   * Master side: a lower-priority router that keeps advertising as master although we answer it
+   * (it does not hear us): since when, from whom. See masterRx.
+   */
+  private unheard: { src: string; sinceMs: number; lastMs: number } | undefined;
   private readonly authData: Uint8Array | undefined;
   private readonly vipSet: ReadonlySet<string>;
   private readonly canonicalMemo = new Map<string, string>();
@@ -312,6 +329,7 @@ export class VrrpInstance {
     becameMaster: 0,
     garpsRequested: 0,
     unexpectedInputs: 0,
+    unheardStepDowns: 0,
   };
 
   constructor(config: InstanceConfig) {
@@ -323,6 +341,9 @@ export class VrrpInstance {
     this.primaryCanonical = canonicalAddress(config.primaryAddress) ?? config.primaryAddress;
     this.peers = config.unicastPeers
       ? new Set(config.unicastPeers.map((p) => canonicalAddress(p) ?? p))
+      : undefined;
+    this.members = config.members
+      ? new Set(config.members.map((p) => canonicalAddress(p) ?? p))
       : undefined;
     this.authData =
       config.authPassword !== undefined ? simpleAuthData(config.authPassword) : undefined;
@@ -618,6 +639,25 @@ export class VrrpInstance {
       this.masterDownAtMs = nowMs + this.masterDownIntervalMs();
       return;
     }
+    // Not in the RFC: a lower-priority router that goes on advertising as master for
+    // UNHEARD_INTERVALS intervals although we answer each advert does not hear us (one-way loss):
+    // we are the unheard side, and its side serves. Step down, and do not preempt it (as after a
+    // resign) until we are master again.
+    const u = this.unheard;
+    const intervalMs = this.config.advertIntervalCs * 10;
+    if (!u || u.src !== src || nowMs - u.lastMs > 2 * intervalMs) this.unheard = { src, sinceMs: nowMs, lastMs: nowMs };
+    else {
+      u.lastMs = nowMs;
+      if (nowMs - u.sinceMs >= UNHEARD_INTERVALS * intervalMs) {
+        this.counters.unheardStepDowns++;
+        this.transition('backup', 'unheard', nowMs, out, `${src} (priority ${advert.priority}) kept advertising as master for ${Math.round(nowMs - u.sinceMs)} ms: it does not hear us`);
+        this.resigned = true;
+        this.noteMaster(advert, src);
+        if (this.config.version === 3) this.masterAdverIntervalCs = advert.advertIntervalCs;
+        this.masterDownAtMs = nowMs + this.masterDownIntervalMs();
+        return;
+      }
+    }
     // A lower-priority (or lower-address) router thinks it is master: keepalived asserts itself
     // with an advert at once so the other side steps down without waiting an interval.
     // It also refreshes the neighbours' ARP caches, which may point at the other router.
@@ -648,6 +688,7 @@ export class VrrpInstance {
     if (src === undefined || addressFamilyOf(src) !== c.family) return 'family-mismatch';
     if (src === this.primaryCanonical) return 'from-self';
     if (this.peers && !this.peers.has(src)) return 'not-a-peer';
+    if (this.members && !this.members.has(src)) return 'not-a-member';
     if (c.version === 2) {
       const want: AuthType = this.authData ? 'simple' : 'none';
       if (advert.authType !== want) return 'auth-mismatch';
@@ -691,6 +732,7 @@ export class VrrpInstance {
       this.garpDelayedAtMs = undefined;
       this.garpRefreshAtMs = undefined;
       this.garpLowerDelayedAtMs = undefined;
+      this.unheard = undefined;
     }
     // A resigned master's VIPs, kept until the new master is heard, go with any other change.
     if (from === 'backup' && to !== 'master') this.setVips(false, out);

@@ -48,6 +48,11 @@ export interface InstanceOptions {
   readonly top?: string;
   /** More [agent] keys (TOML lines). */
   readonly agentExtra?: string;
+  /**
+   * Multicast members by host name. Default: every lab host when the instance has an
+   * [instance.redis] section (role control needs them), none otherwise.
+   */
+  readonly members?: readonly string[];
 }
 
 /** A scratch directory for one test run's configs, sockets and logs. */
@@ -92,6 +97,8 @@ export class AgentProc {
     const h = lab.host(host);
     const vips = opts.vips ?? ['192.0.2.50/24'];
     const peers = (opts.unicastPeers ?? []).map((p) => `"${lab.host(p).address}"`);
+    const memberNames = opts.members ?? (peers.length === 0 && /\[instance\.redis\]/.test(opts.extra ?? '') ? lab.hosts.map((x) => x.name) : undefined);
+    const members = memberNames?.map((m) => `"${lab.host(m).address}"`);
     const text = [
       opts.top ?? '',
       '[agent]',
@@ -111,6 +118,7 @@ export class AgentProc {
       `virtual_addresses = [${vips.map((v) => `"${v}"`).join(', ')}]`,
       ...(opts.authPass !== undefined ? [`auth_pass = "${opts.authPass}"`] : []),
       ...(peers.length > 0 ? [`unicast_source = "${h.address}"`, `unicast_peers = [${peers.join(', ')}]`] : []),
+      ...(members !== undefined ? [`members = [${members.join(', ')}]`] : []),
       opts.extra ?? '',
     ].join('\n');
     this.config = dir.file(`${host}.toml`, `${text}\n`);

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ReplicationFacts, divergedBytes, mayFollow, succeeds } from './history.js';
+
+function f(over: Partial<ReplicationFacts> = {}): ReplicationFacts {
+  return {
+    role: 'master',
+    runId: 'r1',
+    replId: 'aaaa',
+    replId2: undefined,
+    secondReplOffset: undefined,
+    replOffset: 1000,
+    masterHost: undefined,
+    masterPort: undefined,
+    masterLinkUp: false,
+    syncInProgress: false,
+    keys: 5,
+    replicas: [],
+    ...over,
+  };
+}
+
+const replicaOf = (over: Partial<ReplicationFacts> = {}): ReplicationFacts => f({ role: 'replica', masterHost: '192.0.2.13', masterPort: 6379, masterLinkUp: true, ...over });
+/** Promoted from 'aaaa' at offset 900 (its history starts at 901), now at 1500. */
+const successor = f({ replId: 'bbbb', replId2: 'aaaa', secondReplOffset: 901, replOffset: 1500 });
+
+describe('replication history: whom a Redis may follow', () => {
+  it('follows a master of the same history at or beyond its offset', () => {
+    assert.equal(mayFollow(replicaOf(), f({ replOffset: 1000 })).ok, true);
+    assert.equal(mayFollow(replicaOf(), f({ replOffset: 5000 })).ok, true);
+  });
+
+  it('refuses a master of the same history that is behind it', () => {
+    const v = mayFollow(replicaOf({ replOffset: 2000 }), f({ replOffset: 1000 }));
+    assert.equal(v.ok, false);
+    assert.equal(!v.ok && v.kind, 'behind');
+  });
+
+  it('follows a successor (promoted from its history), counting the bytes it would lose', () => {
+    const v = mayFollow(replicaOf({ replOffset: 900 }), successor);
+    assert.deepEqual(v.ok && v.lostBytes, 0);
+    const tail = mayFollow(f({ replOffset: 1000 }), successor);
+    assert.equal(tail.ok, true);
+    assert.equal(tail.ok && tail.lostBytes, 100, 'the stale master acknowledged 100 bytes after the promotion');
+    assert.equal(divergedBytes(successor, f({ replOffset: 1000 })), 100);
+    assert.equal(succeeds(successor, f()), true);
+    assert.equal(succeeds(f(), successor), false);
+  });
+
+  it('never follows a replica, or a Redis that is not answering as master', () => {
+    for (const t of [replicaOf({ replOffset: 9999 }), f({ role: 'unknown' })]) {
+      const v = mayFollow(f({ keys: 0 }), t);
+      assert.equal(!v.ok && v.kind, 'not-master');
+    }
+  });
+
+  it('never follows an unrelated history while it holds data (a rogue, another cluster), but an empty Redis may', () => {
+    const rogue = f({ replId: 'ffff', replOffset: 10_000_000 });
+    const v = mayFollow(replicaOf(), rogue);
+    assert.equal(!v.ok && v.kind, 'unrelated');
+    assert.equal(mayFollow(f({ replId: 'eeee', replOffset: 0, keys: 0 }), rogue).ok, true, 'a restarted, empty Redis has nothing to lose');
+  });
+
+  it('a master this agent promoted does not follow the older history it came from: it is the newer one', () => {
+    const stale = f({ replOffset: 1000 });
+    const v = mayFollow(successor, stale, 'bbbb');
+    assert.equal(!v.ok && v.kind, 'older');
+  });
+
+  it('a Redis promoted by someone else (REPLICAOF NO ONE by hand) goes back to the history it came from', () => {
+    const drifted = f({ replId: 'cccc', replId2: 'aaaa', secondReplOffset: 1001, replOffset: 1010 });
+    const v = mayFollow(drifted, f({ replOffset: 1200 }));
+    assert.equal(v.ok, true);
+    assert.equal(v.ok && v.lostBytes, 10);
+  });
+});

@@ -1,0 +1,83 @@
+// Replication history is the term: VRRP priority decides who holds the VIP, never whose data
+// survives. A Redis promoted from a history keeps that history's id as its replid2 (with
+// second_repl_offset, where the old history ended), and its offsets go on from there, so INFO
+// alone tells succession:
+// - same replid: one history; the larger offset has more of it;
+// - x.replId2 === y.replId: x was promoted from y's history (x succeeds y);
+// - neither: unrelated (another cluster, a Redis promoted twice away, an empty restart).
+// Pure: facts in, a verdict out.
+
+/** The replication facts the policy reads (a subset of INFO; @redkeep/redis' RedisFacts has them). */
+export interface ReplicationFacts {
+  readonly role: 'master' | 'replica' | 'unknown';
+  readonly runId: string | undefined;
+  readonly replId: string | undefined;
+  readonly replId2: string | undefined;
+  /** The first offset of the current history (second_repl_offset), when replId2 is set. */
+  readonly secondReplOffset: number | undefined;
+  readonly replOffset: number;
+  readonly masterHost: string | undefined;
+  readonly masterPort: number | undefined;
+  readonly masterLinkUp: boolean;
+  readonly syncInProgress: boolean;
+  readonly keys: number;
+  readonly replicas: readonly { readonly ip: string; readonly port: number; readonly state: string; readonly offset: number; readonly lagS: number }[];
+}
+
+/** Offsets compare only between Redis servers that share a replication history. */
+export function sameHistory(a: ReplicationFacts, b: ReplicationFacts): boolean {
+  if (a.replId === undefined || b.replId === undefined) return false;
+  return a.replId === b.replId || a.replId === b.replId2 || a.replId2 === b.replId;
+}
+
+/** x was promoted from y's history (x's replid2 is y's replid): x is y's successor. */
+export function succeeds(x: ReplicationFacts, y: ReplicationFacts): boolean {
+  return x.replId2 !== undefined && x.replId2 === y.replId;
+}
+
+/** Bytes of y's history that x, its successor, does not have (y's writes after x was promoted). */
+export function divergedBytes(x: ReplicationFacts, y: ReplicationFacts): number {
+  if (!succeeds(x, y) || x.secondReplOffset === undefined) return 0;
+  return Math.max(0, y.replOffset - (x.secondReplOffset - 1));
+}
+
+export type FollowVerdict =
+  | { readonly ok: true; readonly why: string; /** Our bytes the target does not have (lost by following it). */ readonly lostBytes: number }
+  | {
+      readonly ok: false;
+      /**
+       * not-master: the target's Redis is not a master (yet); older: the target's history is the
+       * one ours was promoted from (we are its successor: fence it, do not follow it); behind:
+       * same history, fewer bytes; unrelated: no shared history and we hold data.
+       */
+      readonly kind: 'not-master' | 'older' | 'behind' | 'unrelated';
+      readonly why: string;
+    };
+
+/**
+ * Whether our Redis (`local`) may REPLICAOF `target`, read fresh just before. Never into an older
+ * or unrelated history: following a Redis makes ours a copy of it, so it must have our history at
+ * or beyond our offset, or descend from it.
+ * `ownReplId`: the history our agent created by promoting this Redis as the VRRP master, if the
+ * current one is that. A Redis promoted by someone else (REPLICAOF NO ONE by hand) is a copy that
+ * drifted, not a successor: it goes back to the history it came from.
+ */
+export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, ownReplId?: string): FollowVerdict {
+  if (target.role !== 'master') return { ok: false, kind: 'not-master', why: `its Redis is ${target.role === 'replica' ? 'a replica' : 'not answering as a master'}` };
+  if (local.replId !== undefined && local.replId === target.replId) {
+    if (target.replOffset >= local.replOffset) return { ok: true, why: 'same history, at or beyond our offset', lostBytes: 0 };
+    return { ok: false, kind: 'behind', why: `same history, but at offset ${target.replOffset}, behind ours (${local.replOffset})` };
+  }
+  if (succeeds(target, local)) {
+    const lost = divergedBytes(target, local);
+    return { ok: true, why: lost > 0 ? `it succeeds our history; our last ${lost} bytes after its promotion are not in it` : 'it succeeds our history', lostBytes: lost };
+  }
+  if (local.keys === 0) return { ok: true, why: 'our Redis holds no keys: nothing to lose', lostBytes: 0 };
+  if (succeeds(local, target)) {
+    if (ownReplId !== undefined && local.replId === ownReplId) {
+      return { ok: false, kind: 'older', why: 'its history is the one ours was promoted from: ours is newer' };
+    }
+    return { ok: true, why: 'our Redis was promoted by someone else from its history: back to it', lostBytes: Math.max(0, local.replOffset - (local.secondReplOffset ?? local.replOffset + 1) + 1) };
+  }
+  return { ok: false, kind: 'unrelated', why: `unrelated history (ours ${local.replId ?? '?'} at ${local.replOffset}, its ${target.replId ?? '?'} at ${target.replOffset})` };
+}
