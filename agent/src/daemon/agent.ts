@@ -397,6 +397,11 @@ export class Agent {
       const links = await this.nl.links();
       const addrs = await this.nl.addresses();
       const byName = new Map(links.map((l) => [l.name, l]));
+      // An interface re-created (new index) or a socket that failed: its sockets open again.
+      for (const io of this.ios.values()) {
+        const l = byName.get(io.name);
+        if (l) io.heal(l.index, l.mac);
+      }
       for (const r of this.runners) {
         const s = r.settings;
         const own = byName.get(s.interface);

@@ -56,12 +56,36 @@ export class InterfaceIo {
   /** Last send failure per destination, so each is logged once per change of condition. */
   private readonly sendErrors = new Map<string, string>();
 
+  /** A socket failed (a read error, its interface went away): reopened at the next refresh. */
+  private broken: string | undefined;
+
   constructor(
     readonly name: string,
-    readonly index: number,
-    readonly mac: string | undefined,
+    public index: number,
+    public mac: string | undefined,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * The interface as the kernel has it now: when it was re-created (another index) or a socket
+   * failed, every socket is closed and opened again on it. Resolves whether it reopened.
+   */
+  heal(index: number, mac: string | undefined): boolean {
+    if (index === this.index && this.broken === undefined) return false;
+    const why = index !== this.index ? `re-created (index ${this.index} -> ${index})` : `a socket failed (${this.broken ?? ''})`;
+    this.close();
+    this.index = index;
+    this.mac = mac;
+    this.broken = undefined;
+    try {
+      this.open();
+      this.log.warn(`interface ${why}: VRRP sockets opened again`, { interface: this.name });
+    } catch (e) {
+      this.broken = e instanceof Error ? e.message : String(e);
+      this.log.error('cannot open VRRP sockets again', { interface: this.name, error: this.broken, will: 'retry' });
+    }
+    return true;
+  }
 
   attach(sink: AdvertSink): void {
     this.sinks.push(sink);
@@ -81,7 +105,10 @@ export class InterfaceIo {
   open(): void {
     const handlers = (family: AddressFamily) => ({
       onPacket: (p: Uint8Array) => this.receive(family, p),
-      onError: (e: Error) => this.log.error('VRRP socket error', { interface: this.name, error: e.message }),
+      onError: (e: Error) => {
+        if (this.broken === undefined) this.log.error('VRRP socket error: it is opened again at the next refresh', { interface: this.name, error: e.message });
+        this.broken = e.message;
+      },
     });
     if (!this.v4 && this.sinks.some((s) => s.family === 'ipv4')) this.v4 = openVrrpSocketV4(this.name, this.index, handlers('ipv4'));
     if (!this.v6 && this.sinks.some((s) => s.family === 'ipv6')) this.v6 = openVrrpSocketV6(this.name, this.index, handlers('ipv6'));

@@ -18,6 +18,25 @@ describe('hooks', () => {
     assert.equal(readFileSync(out, 'utf8'), 'INSTANCE redis-write MASTER 150|redis-write|MASTER|BACKUP|192.0.2.50/24|192.0.2.11:6379\n');
   });
 
+  it('never pass on the variable the Redis password was read from (password_env), to hooks or exec checks', async () => {
+    process.env.REDKEEP_TEST_SECRET = 'hunter2';
+    process.env.REDKEEP_TEST_PLAIN = 'visible';
+    try {
+      const { redisPassword } = await import('../redis/supervisor.js');
+      const settings = { passwordEnv: 'REDKEEP_TEST_SECRET', passwordFile: undefined } as unknown as Parameters<typeof redisPassword>[0];
+      assert.equal(redisPassword(settings), 'hunter2');
+      const out = join(tmp, 'env.txt');
+      const h = new HookRunner('i', { notify: ['sh', '-c', `echo "[$REDKEEP_TEST_SECRET][$REDKEEP_TEST_PLAIN]" >> ${out}`], timeoutMs: 2000 }, log);
+      await h.transition({ state: 'MASTER', previous: 'BACKUP', priority: 100, vips: [], redisAddress: undefined });
+      assert.equal(readFileSync(out, 'utf8'), '[][visible]\n');
+      const { runCheck } = await import('../tracks/exec-check.js');
+      assert.equal((await runCheck(['sh', '-c', 'test -z "$REDKEEP_TEST_SECRET" && test -n "$REDKEEP_TEST_PLAIN"'], 2000)).ok, true);
+    } finally {
+      delete process.env.REDKEEP_TEST_SECRET;
+      delete process.env.REDKEEP_TEST_PLAIN;
+    }
+  });
+
   it('run in transition order, a later one waiting for an earlier slow one', async () => {
     const out = join(tmp, 'order.txt');
     const slow = ['sh', '-c', `sleep 0.3; echo master >> ${out}`];

@@ -6,6 +6,7 @@
 // nothing from a received packet.
 
 import { spawn } from 'node:child_process';
+import { childEnv } from '../child-env.js';
 import type { Logger } from '../log.js';
 
 export type HookState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
@@ -69,15 +70,14 @@ export class HookRunner {
   private run(hook: string, argv: readonly string[], ctx: HookContext): Promise<void> {
     const [cmd, ...args] = argv;
     if (!cmd) return Promise.resolve();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env = childEnv({
       REDKEEP_INSTANCE: this.instance,
       REDKEEP_STATE: ctx.state,
       REDKEEP_PREVIOUS_STATE: ctx.previous,
       REDKEEP_PRIORITY: String(ctx.priority),
       REDKEEP_VIPS: ctx.vips.join(','),
       REDKEEP_REDIS_ADDRESS: ctx.redisAddress ?? '',
-    };
+    });
     this.runs++;
     return new Promise((resolve) => {
       let stderr = '';

@@ -11,6 +11,7 @@ import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { markSecretVariable } from '../child-env.js';
 import { ReconcileLoop } from '../daemon/reconcile-loop.js';
 
 /**
@@ -58,6 +59,7 @@ const ALREADY_FENCED = 'not a master any more: already fenced';
 export function redisPassword(s: RedisSettings): string | undefined {
   if (s.passwordFile !== undefined) return readFileSync(s.passwordFile, 'utf8').replace(/\r?\n$/, '');
   if (s.passwordEnv !== undefined) {
+    markSecretVariable(s.passwordEnv);
     const v = process.env[s.passwordEnv];
     if (v === undefined) throw new Error(`environment variable ${s.passwordEnv} (redis password_env) is not set`);
     return v;
@@ -348,9 +350,9 @@ export class RedisSupervisor {
     const w = this.masterWatch;
     const target = w && w.host === d.host && w.port === d.port && w.link.isUp ? await w.link.facts(CATCH_UP_CONNECT_MS * 2).catch(() => undefined) : undefined;
     const key = `${d.host}:${d.port}`;
-    const refuse = (why: string, level: 'info' | 'warn'): false => {
-      if (this.refusedTarget !== `${key} ${why}`) this.log[level](`redis does not follow ${key}: ${why}`, { instance: this.instance, master: key });
-      this.refusedTarget = `${key} ${why}`;
+    const refuse = (why: string, level: 'info' | 'warn', kind: string = why): false => {
+      if (this.refusedTarget !== `${key} ${kind}`) this.log[level](`redis does not follow ${key}: ${why}`, { instance: this.instance, master: key });
+      this.refusedTarget = `${key} ${kind}`;
       setTimeout(() => void this.kick(), target ? 100 : 20);
       return false;
     };
@@ -361,18 +363,18 @@ export class RedisSupervisor {
       this.refusedTarget = undefined;
       return true;
     }
-    if (v.kind === 'not-master') return refuse(v.why, 'info');
+    if (v.kind === 'not-master') return refuse(v.why, 'info', v.kind);
     if (v.kind === 'older' && f.role === 'master') {
       // We are the newer side: make the stale master a replica of ours.
-      if (this.refusedTarget !== `${key} ${v.why}`) {
+      if (this.refusedTarget !== `${key} ${v.kind}`) {
         await w?.link.replicaOf(this.self() ?? this.settings.host, this.settings.port, COMMAND_TIMEOUT_MS).then(
           () => this.log.warn(`fenced ${key}: its Redis is older than ours and now replicates from ours`, { instance: this.instance }),
           (e: unknown) => this.log.warn(`cannot fence ${key} yet`, { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' }),
         );
       }
-      return refuse(v.why, 'warn');
+      return refuse(v.why, 'warn', v.kind);
     }
-    return refuse(v.why, 'warn');
+    return refuse(v.why, 'warn', v.kind);
   }
 
   /**

@@ -3,6 +3,7 @@
 // is killed, so a hung script cannot leave children behind.
 
 import { spawn } from 'node:child_process';
+import { childEnv } from '../child-env.js';
 
 export interface ExecResult {
   readonly ok: boolean;
@@ -11,7 +12,7 @@ export interface ExecResult {
   readonly durationMs: number;
 }
 
-export function runCheck(argv: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<ExecResult> {
+export function runCheck(argv: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv = childEnv()): Promise<ExecResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;

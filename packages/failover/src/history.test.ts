@@ -67,6 +67,13 @@ describe('replication history: whom a Redis may follow', () => {
     assert.equal(!v.ok && v.kind, 'older');
   });
 
+  it('siblings (two backups promoted from one history at the same moment): the elected master wins', () => {
+    const mine = f({ replId: 'cccc', replId2: 'aaaa', secondReplOffset: 901, replOffset: 905 });
+    const v = mayFollow(mine, successor);
+    assert.equal(v.ok, true);
+    assert.equal(v.ok && v.lostBytes, 5);
+  });
+
   it('a Redis promoted by someone else (REPLICAOF NO ONE by hand) goes back to the history it came from', () => {
     const drifted = f({ replId: 'cccc', replId2: 'aaaa', secondReplOffset: 1001, replOffset: 1010 });
     const v = mayFollow(drifted, f({ replOffset: 1200 }));

@@ -73,6 +73,12 @@ export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, own
     return { ok: true, why: lost > 0 ? `it succeeds our history; our last ${lost} bytes after its promotion are not in it` : 'it succeeds our history', lostBytes: lost };
   }
   if (local.keys === 0) return { ok: true, why: 'our Redis holds no keys: nothing to lose', lostBytes: 0 };
+  if (local.replId2 !== undefined && local.replId2 === target.replId2) {
+    // Siblings: both promoted from one history (two backups took over at the same moment).
+    // Neither is newer; the VRRP master's wins, and ours gives up what it took since then.
+    const lost = local.secondReplOffset === undefined ? 0 : Math.max(0, local.replOffset - local.secondReplOffset + 1);
+    return { ok: true, why: `both were promoted from one history; the elected master's wins${lost > 0 ? `, our last ${lost} bytes are not in it` : ''}`, lostBytes: lost };
+  }
   if (succeeds(local, target)) {
     if (ownReplId !== undefined && local.replId === ownReplId) {
       return { ok: false, kind: 'older', why: 'its history is the one ours was promoted from: ours is newer' };

@@ -99,4 +99,23 @@ describe('RedisLink on a real redis-server', () => {
     assert.equal(await down, 'connection closed');
     await assert.rejects(l.ping(100), (e: unknown) => e instanceof RedisCommandError && e.code === 'ERR_REDIS_DOWN');
   });
+
+  it('with a heartbeat, reports a frozen server as down and connects again once it answers', async () => {
+    const s = await redis();
+    const l = new RedisLink({ host: '127.0.0.1', port: s.port, db: 0 }, { connectTimeoutMs: 200, reconnectMs: 50, heartbeatMs: 100 });
+    links.push(l);
+    for (let i = 0; i < 100 && !l.isUp; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(l.isUp);
+    const down = new Promise<number>((resolve) => {
+      const t0 = Date.now();
+      l.once('down', () => resolve(Date.now() - t0));
+    });
+    s.proc.kill('SIGSTOP');
+    const ms = await down;
+    assert.ok(ms < 1000, `down after ${ms} ms (a TCP connection to a frozen server stays established)`);
+    const up = new Promise<void>((resolve) => l.once('up', () => resolve()));
+    s.proc.kill('SIGCONT');
+    await up;
+    await l.ping(500);
+  });
 });

@@ -145,19 +145,25 @@ export class Lab {
     for (const h of this.all) {
       ip(['netns', 'add', h.ns]);
       ip(['-n', h.ns, 'link', 'set', 'lo', 'up']);
-      ip(['-n', br, 'link', 'add', h.port, 'type', 'veth', 'peer', 'name', h.ifname, 'netns', h.ns]);
-      ip(['-n', br, 'link', 'set', h.port, 'master', 'br0']);
-      ip(['-n', br, 'link', 'set', h.port, 'up']);
-      ip(['-n', h.ns, 'link', 'set', h.ifname, 'address', h.mac]);
-      if (ipv6) {
-        // No duplicate address detection delay: addresses are usable at once.
-        runIn(h.ns, ['sysctl', '-qw', `net.ipv6.conf.${h.ifname}.accept_dad=0`]);
-      }
-      ip(['-n', h.ns, 'link', 'set', h.ifname, 'up']);
-      ip(['-n', h.ns, 'addr', 'add', `${h.address}/${LAB_PREFIX_V4}`, 'dev', h.ifname]);
-      if (ipv6) {
-        ip(['-n', h.ns, 'addr', 'add', `${h.address6}/${LAB_PREFIX_V6}`, 'dev', h.ifname, 'nodad']);
-      }
+      this.plug(h, ipv6);
+    }
+  }
+
+  /** The host's eth0: a veth pair to the bridge, its MAC and addresses. */
+  private plug(h: LabHost, ipv6: boolean): void {
+    const br = this.bridgeNs;
+    ip(['-n', br, 'link', 'add', h.port, 'type', 'veth', 'peer', 'name', h.ifname, 'netns', h.ns]);
+    ip(['-n', br, 'link', 'set', h.port, 'master', 'br0']);
+    ip(['-n', br, 'link', 'set', h.port, 'up']);
+    ip(['-n', h.ns, 'link', 'set', h.ifname, 'address', h.mac]);
+    if (ipv6) {
+      // No duplicate address detection delay: addresses are usable at once.
+      runIn(h.ns, ['sysctl', '-qw', `net.ipv6.conf.${h.ifname}.accept_dad=0`]);
+    }
+    ip(['-n', h.ns, 'link', 'set', h.ifname, 'up']);
+    ip(['-n', h.ns, 'addr', 'add', `${h.address}/${LAB_PREFIX_V4}`, 'dev', h.ifname]);
+    if (ipv6) {
+      ip(['-n', h.ns, 'addr', 'add', `${h.address6}/${LAB_PREFIX_V6}`, 'dev', h.ifname, 'nodad']);
     }
   }
 
@@ -223,6 +229,16 @@ export class Lab {
 
   healLink(host: string): void {
     ip(['-n', this.bridgeNs, 'link', 'set', this.host(host).port, 'up']);
+  }
+
+  /**
+   * Deletes the host's eth0 and makes it again (a new interface index, as after a driver reload
+   * or a hot-plug): sockets bound to the old one are dead.
+   */
+  replug(host: string): void {
+    const h = this.host(host);
+    ip(['-n', this.bridgeNs, 'link', 'del', h.port]);
+    this.plug(h, false);
   }
 
   /** The host keeps its carrier, but its bridge port forwards nothing (a silent partition). */

@@ -284,6 +284,9 @@ export class RedisProc {
       '--dir', this.dir,
       '--repl-diskless-sync', 'yes',
       '--repl-diskless-sync-delay', '0',
+      // As examples/redis.conf recommends: a Redis that (re)starts waits, fenced, for redkeep
+      // to tell it its role, and never takes a write before.
+      ...(this.extra.includes('--replicaof') ? [] : ['--replicaof', '127.0.0.1', '1']),
       ...this.extra,
     ]);
     this.logs.attach(this.child, `[${this.host} redis] `);
@@ -306,6 +309,11 @@ export class RedisProc {
 
   kill(): void {
     this.child?.kill('SIGKILL');
+  }
+
+  /** SIGSTOP / SIGCONT: a frozen Redis (a fork stall, swap). */
+  signal(sig: NodeJS.Signals): void {
+    this.child?.kill(sig);
   }
 }
 

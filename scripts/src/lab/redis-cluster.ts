@@ -23,7 +23,16 @@ export interface RedisClusterOptions {
   readonly agentExtra?: string;
   /** Writes every this many ms (default 5). */
   readonly writeEveryMs?: number;
+  /** Lab hosts beyond the three cluster hosts (h4...): not members, e.g. for a rogue VRRP speaker. */
+  readonly outsiders?: number;
 }
+
+/**
+ * How long after a partition starts an isolated master may still acknowledge writes: the member
+ * timeout (2 adverts) and one guard period, plus what the client and Redis take to see it. Writes
+ * acknowledged in that window on the cut-off side are the minority's, lost when it rejoins.
+ */
+export const MINORITY_WINDOW_MS = 500;
 
 export interface Ack {
   readonly n: number;
@@ -44,6 +53,8 @@ export interface FailoverMeasure {
   readonly master: string;
   /** Role changes seen by the probe, ms after the fault. */
   readonly roleChanges: readonly string[];
+  /** Windows (wall clock) in which a cut-off master could acknowledge writes the majority never saw. */
+  readonly minorityWindows: readonly (readonly [number, number])[];
 }
 
 /** A client process writing SET w:N N through the VIP and printing every acknowledgement. */
@@ -117,13 +128,40 @@ export class RedisCluster {
   agents: AgentProc[] = [];
   readonly advertInterval: string;
 
+  /** Wall-clock windows in which a cut-off master could acknowledge writes that the majority never saw. */
+  readonly minorityWindows: [number, number][] = [];
+
   constructor(readonly opts: RedisClusterOptions = {}) {
     this.advertInterval = opts.advertInterval ?? '100ms';
-    this.lab = Lab.create({ hosts: 3, ipv6: false });
+    this.lab = Lab.create({ hosts: 3 + (opts.outsiders ?? 0), ipv6: false });
   }
 
+  /** The cluster's hosts (members): h1..h3. */
   get hostNames(): string[] {
-    return this.lab.hosts.map((h) => h.name);
+    return this.lab.hosts.slice(0, 3).map((h) => h.name);
+  }
+
+  /** Cuts a host off (carrier up, bridge port blocked), noting the minority window. */
+  partition(host: string): void {
+    const at = Date.now();
+    this.minorityWindows.push([at, at + MINORITY_WINDOW_MS]);
+    this.lab.isolate(host);
+  }
+
+  heal(host: string): void {
+    this.lab.rejoin(host);
+  }
+
+  /** One-way loss: the host receives everything and sends nothing (nftables in its namespace). */
+  muteOutput(host: string): void {
+    const at = Date.now();
+    this.minorityWindows.push([at, at + MINORITY_WINDOW_MS]);
+    const r = this.lab.exec(host, ['nft', '-f', '-'], 'table inet redkeep_lab {\n  chain out {\n    type filter hook output priority 0; policy drop;\n    oifname "lo" accept\n  }\n}\n');
+    if (r.status !== 0) throw new Error(`nft failed: ${r.stderr}`);
+  }
+
+  unmuteOutput(host: string): void {
+    this.lab.exec(host, ['nft', 'delete', 'table', 'inet', 'redkeep_lab']);
   }
 
   r(host: string): RedisProc {
@@ -163,6 +201,7 @@ export class RedisCluster {
       ...(this.opts.preempt !== undefined ? { preempt: this.opts.preempt } : {}),
       top: toml.top,
       ...(this.opts.agentExtra !== undefined ? { agentExtra: this.opts.agentExtra } : {}),
+      members: this.hostNames,
       extra: `${toml.instance}\n${this.opts.redisExtra ?? ''}`,
     });
     this.agents = [...this.agents.filter((x) => x.host !== host), agent];
@@ -353,7 +392,7 @@ export const SCENARIOS: readonly Scenario[] = [
     crash: true,
     options: { preempt: false },
     async fault(c) {
-      c.lab.isolate('h3');
+      c.partition('h3');
       await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
       await waitFor('h3 to refuse writes without a quorum', 8000, async () => (await c.a('h3').status()).instances[0]?.guard?.writesRefused === true, 50);
       const local = c.r('h3').cli(['set', 'written-on-the-isolated-side', '1']);
@@ -361,7 +400,99 @@ export const SCENARIOS: readonly Scenario[] = [
       const st = (await c.a('h3').status()).instances[0];
       if (st?.state !== 'fault' || st.guard?.quorum?.ok !== false) throw new Error(`the isolated master is ${String(st?.state)} (quorum ${JSON.stringify(st?.guard?.quorum)}), not in fault without a quorum`);
       await sleep(1500);
-      c.lab.rejoin('h3');
+      c.heal('h3');
+    },
+    settle: settleOn('h2', ['h1', 'h3'], 15_000),
+  },
+  {
+    name: 'partition-heal',
+    description: 'the master is partitioned for 2 s (carrier up) and comes back: h2 keeps the VIP and the writes it acknowledged, h3 follows it',
+    crash: true,
+    options: { preempt: false },
+    async fault(c) {
+      c.partition('h3');
+      await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await sleep(2000);
+      c.heal('h3');
+    },
+    settle: settleOn('h2', ['h1', 'h3'], 15_000),
+  },
+  {
+    name: 'partition-heal-preempt',
+    description: 'the master (preempt on, highest priority) is partitioned for 5 s: on healing it resyncs from h2 before it takes the VIP back by a takeover that catches up first',
+    crash: true,
+    async fault(c) {
+      c.partition('h3');
+      await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await sleep(5000);
+      c.heal('h3');
+    },
+    settle: settleOn('h3', ['h1', 'h2'], 20_000),
+  },
+  {
+    name: 'flap',
+    description: 'the master\'s link flaps: cut off for 0.4 s, back for 0.6 s, four times',
+    crash: true,
+    options: { preempt: false },
+    async fault(c) {
+      for (let k = 0; k < 4; k++) {
+        c.partition('h3');
+        await sleep(400);
+        c.heal('h3');
+        await sleep(600);
+      }
+    },
+    async settle(c) {
+      // Whoever holds the VIP at the end, every other host must follow it.
+      await sleep(1500);
+      const m = await waitFor('one VIP holder', 10_000, () => {
+        const h = holders(c.lab, CLUSTER_VIP);
+        return h.length === 1 ? h[0] : undefined;
+      });
+      await c.settled(m, c.hostNames.filter((x) => x !== m), 15_000);
+      return m;
+    },
+  },
+  {
+    name: 'one-way',
+    description: 'the master receives everything but sends nothing for 3 s (nftables): it loses its quorum and stops acknowledging, h2 takes over and keeps the VIP when it ends',
+    crash: true,
+    options: { preempt: false },
+    async fault(c) {
+      c.muteOutput('h3');
+      await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await sleep(3000);
+      c.unmuteOutput('h3');
+    },
+    settle: settleOn('h2', ['h1', 'h3'], 15_000),
+  },
+  {
+    name: 'agent-pause',
+    description: 'the master\'s agent is frozen (SIGSTOP) for 2 s: h2 takes over (pausing, catching up and fencing h3\'s Redis); woken, h3 does not reclaim the master role by priority',
+    crash: false,
+    async fault(c) {
+      c.a('h3').signal('SIGSTOP');
+      await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await waitFor('h3\'s Redis to follow h2', 8000, () => c.r('h3').info('replication').master_host === c.lab.host('h2').address, 20);
+      await sleep(1000);
+      c.a('h3').signal('SIGCONT');
+    },
+    async settle(c) {
+      await sleep(1000);
+      await c.settled('h2', ['h1', 'h3'], 15_000);
+      return 'h2';
+    },
+  },
+  {
+    name: 'redis-pause',
+    description: 'the master\'s Redis is frozen (SIGSTOP) for 2 s: h2 takes over; woken, h3\'s Redis refuses writes and follows h2',
+    crash: true,
+    options: { preempt: false },
+    async fault(c) {
+      c.r('h3').signal('SIGSTOP');
+      await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
+      await sleep(2000);
+      c.r('h3').signal('SIGCONT');
     },
     settle: settleOn('h2', ['h1', 'h3'], 15_000),
   },
@@ -423,6 +554,7 @@ export async function measureFailover(
       faultAtMs,
       master,
       roleChanges: probe.changes().filter((x) => x.atMs >= faultAtMs).map((x) => `${x.atMs - faultAtMs} ${x.address} ${x.role}`),
+      minorityWindows: c.minorityWindows,
     };
     if (keep) await keep(c, m);
     return m;

@@ -182,6 +182,20 @@ describe('three redkeep agents on a namespace LAN', () => {
     await settledOn('h3');
   });
 
+  scenario('opens its sockets again on an interface that was deleted and made again (a new index)', async () => {
+    startAll();
+    await settledOn('h3');
+    lab.replug('h3');
+    await waitFor('h3 to notice the new interface', 5000, () => /interface re-created \(index \d+ -> \d+\): VRRP sockets opened again/.test(agent('h3').logs.text));
+    await settledOn('h3');
+    // Its adverts reach the others again (they follow h3, not a master of their own).
+    await waitFor('h2 to follow h3', 5000, async () => (await agent('h2').status()).instances[0]?.masterAddress === lab.host('h3').address);
+    const rx = async (): Promise<number> => (await agent('h2').status()).instances[0]?.counters?.advertsRx ?? 0;
+    const before = await rx();
+    await sleep(500);
+    assert.ok((await rx()) > before + 2, 'h2 keeps receiving h3\'s adverts');
+  });
+
   scenario('puts back a VIP that someone else removed while it is master, with its label', async () => {
     startAll(() => ({ extra: 'address_label = "eth0:vip"' }));
     await settledOn('h3');
