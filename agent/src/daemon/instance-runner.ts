@@ -261,14 +261,15 @@ export class InstanceRunner implements AdvertSink {
   }
 
   /**
-   * Members heard advertising as master (priority above 0) within the last Master_Down_Interval:
-   * every master sends adverts, so a member that sent none for that long is not one.
+   * Members heard advertising as master (priority above 0) within the last 2.5 advert intervals:
+   * every master sends one each interval, so a member that sent none for that long is not one
+   * (any more: a router that was master a moment ago proves nothing about its Redis now).
    */
   advertisingMasters(): string[] {
     const core = this.core;
     if (!core) return [];
     const now = performance.now();
-    const windowMs = core.masterDownIntervalMs();
+    const windowMs = 2.5 * (core.status().masterAdverIntervalCs ?? this.settings.advertIntervalCs) * 10;
     const out: string[] = [];
     for (const [src, at] of this.advertSeen) {
       if (now - at <= windowMs && src !== this.primary) out.push(src);

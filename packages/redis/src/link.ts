@@ -98,7 +98,11 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
         this.pinging = true;
         this.ping(hb)
           .catch((e: unknown) => {
-            if (e instanceof RedisCommandError && e.code === 'ERR_REDIS_TIMEOUT' && this.connected) this.client.disconnect(true);
+            if (!(e instanceof RedisCommandError && e.code === 'ERR_REDIS_TIMEOUT') || !this.connected) return;
+            // Down now: closing a connection to a silent peer waits for it to answer.
+            this.connected = false;
+            this.emit('down', `no answer to PING within ${hb} ms`);
+            this.client.disconnect(true);
           })
           .finally(() => {
             this.pinging = false;

@@ -166,6 +166,10 @@ export class AgentProc {
 
 export interface KeepalivedOptions extends InstanceOptions {
   readonly routerId?: string;
+  /** Config placed before the vrrp_instance (vrrp_script blocks); turns script security off. */
+  readonly scriptBlocks?: readonly string[];
+  /** More lines inside the vrrp_instance (track_script, notify). */
+  readonly instanceLines?: readonly string[];
 }
 
 /** keepalived 2.2.7 from Debian, in the foreground, logging to the console, files in RunDir. */
@@ -190,8 +194,10 @@ export class KeepalivedProc {
       `  router_id ${opts.routerId ?? host}`,
       `  vrrp_version ${version}`,
       '  script_user root',
-      '  enable_script_security',
+      // Scripts live in the run directory under /tmp, which script security refuses.
+      ...(opts.scriptBlocks ? [] : ['  enable_script_security']),
       '}',
+      ...(opts.scriptBlocks ?? []),
       'vrrp_instance VI {',
       '  state BACKUP',
       '  interface eth0',
@@ -206,6 +212,7 @@ export class KeepalivedProc {
       '  virtual_ipaddress {',
       ...vips.map((v) => `    ${v}`),
       '  }',
+      ...(opts.instanceLines ?? []).map((l) => `  ${l}`),
       '}',
     ];
     this.conf = dir.file(`${host}-keepalived.conf`, `${lines.join('\n')}\n`);
@@ -241,6 +248,15 @@ export class KeepalivedProc {
   kill(): void {
     this.lab.signalAll(this.host, 'keepalived', 'SIGSTOP');
     this.lab.signalAll(this.host, 'keepalived', 'SIGKILL');
+  }
+
+  /** A signal to every keepalived process of this host (SIGSTOP / SIGCONT: a frozen agent). */
+  signal(sig: NodeJS.Signals): void {
+    this.lab.signalAll(this.host, 'keepalived', sig);
+  }
+
+  get running(): boolean {
+    return this.lab.signalAll(this.host, 'keepalived', 0) > 0;
   }
 }
 

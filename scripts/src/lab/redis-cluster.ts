@@ -5,7 +5,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Lab } from './lab.js';
-import { AgentProc, REDKEEP_BIN, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from './procs.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentProc, KeepalivedProc, REDKEEP_BIN, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from './procs.js';
 
 export const CLUSTER_VIP = '192.0.2.50';
 const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
@@ -23,8 +25,16 @@ export interface RedisClusterOptions {
   readonly agentExtra?: string;
   /** Writes every this many ms (default 5). */
   readonly writeEveryMs?: number;
-  /** Lab hosts beyond the three cluster hosts (h4...): not members, e.g. for a rogue VRRP speaker. */
+  /** Lab hosts beyond the cluster hosts: not members, e.g. for a rogue VRRP speaker. */
   readonly outsiders?: number;
+  /** Cluster hosts (members), 3 (default) or more; priorities 110, 120, ... so the last is master. */
+  readonly hosts?: number;
+  /**
+   * The failover agent: redkeep (default), or keepalived with the scripts people use with it
+   * (a `redis-cli ping` check every second, notify running REPLICAOF NO ONE on MASTER and
+   * REPLICAOF the VIP otherwise), for side-by-side measurements.
+   */
+  readonly impl?: 'redkeep' | 'keepalived';
 }
 
 /**
@@ -126,6 +136,7 @@ export class RedisCluster {
   readonly dir = new RunDir();
   redis: RedisProc[] = [];
   agents: AgentProc[] = [];
+  keepaliveds: KeepalivedProc[] = [];
   readonly advertInterval: string;
 
   /** Wall-clock windows in which a cut-off master could acknowledge writes that the majority never saw. */
@@ -133,12 +144,12 @@ export class RedisCluster {
 
   constructor(readonly opts: RedisClusterOptions = {}) {
     this.advertInterval = opts.advertInterval ?? '100ms';
-    this.lab = Lab.create({ hosts: 3 + (opts.outsiders ?? 0), ipv6: false });
+    this.lab = Lab.create({ hosts: (opts.hosts ?? 3) + (opts.outsiders ?? 0), ipv6: false });
   }
 
-  /** The cluster's hosts (members): h1..h3. */
+  /** The cluster's hosts (members): h1..h3 by default. */
   get hostNames(): string[] {
-    return this.lab.hosts.slice(0, 3).map((h) => h.name);
+    return this.lab.hosts.slice(0, this.opts.hosts ?? 3).map((h) => h.name);
   }
 
   /** Cuts a host off (carrier up, bridge port blocked), noting the minority window. */
@@ -177,7 +188,7 @@ export class RedisCluster {
   }
 
   priority(host: string): number {
-    return this.opts.priorities?.[host] ?? ({ h1: 110, h2: 120, h3: 130 } as Record<string, number>)[host] ?? 100;
+    return this.opts.priorities?.[host] ?? 100 + 10 * (this.hostNames.indexOf(host) + 1);
   }
 
   /**
@@ -186,10 +197,58 @@ export class RedisCluster {
    */
   async start(first = 'h3'): Promise<this> {
     this.redis = this.hostNames.map((h) => new RedisProc(this.lab, h, this.dir).start());
+    if (this.opts.impl === 'keepalived') {
+      this.makeKeepalived(first).start();
+      await waitFor(`${first} to become master`, 15_000, () => holders(this.lab, CLUSTER_VIP).includes(first), 20);
+      for (const h of this.hostNames.filter((x) => x !== first)) this.makeKeepalived(h).start();
+      return this;
+    }
     this.makeAgent(first).start();
     await waitFor(`${first} to become master`, 15_000, async () => (await this.a(first).state()) === 'master', 20);
     for (const h of this.hostNames.filter((x) => x !== first)) this.makeAgent(h).start();
     return this;
+  }
+
+  /** keepalived as people run it with Redis: a PING check every second, notify scripts running REPLICAOF. */
+  private makeKeepalived(host: string): KeepalivedProc {
+    const notify = join(this.dir.path, `${host}-notify.sh`);
+    writeFileSync(
+      notify,
+      [
+        '#!/bin/sh',
+        '# keepalived notify: INSTANCE name STATE priority',
+        'case "$3" in',
+        '  MASTER) exec redis-cli -p 6379 replicaof no one ;;',
+        `  *) exec redis-cli -p 6379 replicaof ${CLUSTER_VIP} 6379 ;;`,
+        'esac',
+        '',
+      ].join('\n'),
+      { mode: 0o700 },
+    );
+    const k = new KeepalivedProc(this.lab, host, this.dir, {
+      priority: this.priority(host),
+      advertInterval: this.advertInterval,
+      ...(this.opts.preempt !== undefined ? { preempt: this.opts.preempt } : {}),
+      scriptBlocks: ['vrrp_script chk_redis {', '  script "/usr/bin/redis-cli -p 6379 ping"', '  interval 1', '  timeout 1', '  fall 1', '  rise 1', '}'],
+      instanceLines: ['track_script {', '  chk_redis', '}', `notify ${notify}`],
+    });
+    this.keepaliveds = [...this.keepaliveds.filter((x) => x.host !== host), k];
+    return k;
+  }
+
+  /** A signal to a host's failover agent, whichever it is (SIGSTOP, SIGCONT, SIGKILL, SIGTERM). */
+  agentSignal(host: string, sig: NodeJS.Signals): void {
+    if (this.opts.impl === 'keepalived') {
+      const k = this.keepaliveds.find((x) => x.host === host);
+      if (sig === 'SIGKILL') k?.kill();
+      else k?.signal(sig);
+    } else this.a(host).signal(sig);
+  }
+
+  /** Starts a host's failover agent again (after a kill). */
+  startAgent(host: string): void {
+    if (this.opts.impl === 'keepalived') this.makeKeepalived(host).start();
+    else this.restartAgent(host);
   }
 
   /** A new agent process for a host (same config), not started. */
@@ -224,7 +283,9 @@ export class RedisCluster {
     for (const o of others) {
       await waitFor(`${o}'s Redis to replicate from ${master}`, timeoutMs, () => {
         const i = this.r(o).info('replication');
-        return i.role === 'slave' && i.master_host === this.lab.host(master).address && i.master_link_status === 'up' && i.master_sync_in_progress === '0';
+        // keepalived's usual scripts point replicas at the VIP, redkeep at the master's address.
+        const from = [this.lab.host(master).address, ...(this.opts.impl === 'keepalived' ? [CLUSTER_VIP] : [])];
+        return i.role === 'slave' && from.includes(i.master_host ?? '') && i.master_link_status === 'up' && i.master_sync_in_progress === '0';
       }, 20);
     }
     // The master streams to a replica only after its first acknowledgement (up to a second after
@@ -247,11 +308,12 @@ export class RedisCluster {
   }
 
   logs(): string {
-    return [...this.agents.map((x) => x.logs.text), ...this.redis.map((x) => x.logs.text)].join('\n');
+    return [...this.agents.map((x) => x.logs.text), ...this.keepaliveds.map((x) => x.logs.text), ...this.redis.map((x) => x.logs.text)].join('\n');
   }
 
   destroy(): void {
     for (const x of this.agents) if (x.running) x.signal('SIGKILL');
+    for (const x of this.keepaliveds) x.kill();
     for (const x of this.redis) x.kill();
     this.lab.destroy();
     this.dir.remove();

@@ -188,6 +188,9 @@ describe('redkeep with real Redis on three hosts', () => {
   scenario('corrects role drift: a replica turned master by hand goes back to following', async () => {
     startAll();
     await rolesFollow('h3', ['h1', 'h2']);
+    // All three started at once: let the start-up elections settle before the drift.
+    await sleep(1000);
+    await rolesFollow('h3', ['h1', 'h2']);
     const corrections = (): number => (a('h1').logs.text.match(/redis follows the master: REPLICAOF/g) ?? []).length;
     const before = corrections();
     // The drift (the agent may correct it within moments: its reconciliation runs every second).

@@ -1,0 +1,2 @@
+export * from './chaos.js';
+export * from './schedule.js';

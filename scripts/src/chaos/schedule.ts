@@ -1,0 +1,72 @@
+// Fault schedules for the chaos lab: named ones, and random ones drawn from a seed (the same seed
+// gives the same schedule). A fault hits a host (most often the master of the moment) at a time
+// after the start and lasts a while; every fault is over when the schedule ends.
+
+export type FaultKind =
+  | 'partition' // the host's bridge port blocked, carrier up
+  | 'one-way' // the host receives everything, sends nothing (nftables)
+  | 'flap' // partitioned for 0.4 s, back for 0.6 s, repeated
+  | 'pause-redis' // SIGSTOP of redis-server
+  | 'pause-agent' // SIGSTOP of the failover agent
+  | 'kill-agent' // kill -9 of the agent, started again at the end of the fault
+  | 'restart-empty' // redis-server killed and started at once, empty
+  | 'crash'; // the host: link cut, agent and Redis killed; it reboots (empty Redis) at the end
+
+export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'one-way', 'flap', 'pause-redis', 'pause-agent', 'kill-agent', 'restart-empty', 'crash'];
+
+export interface Fault {
+  readonly kind: FaultKind;
+  /** A host name, or 'master': whoever holds the VIP when the fault starts. */
+  readonly target: string;
+  /** ms after the schedule starts. */
+  readonly atMs: number;
+  readonly durationMs: number;
+}
+
+export interface Schedule {
+  readonly name: string;
+  readonly faults: readonly Fault[];
+}
+
+/** mulberry32: a small seeded generator, enough for schedules. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One named schedule per fault kind, each on the master, 3 s long. */
+export function namedSchedules(): Schedule[] {
+  return FAULT_KINDS.map((kind) => ({ name: kind, faults: [{ kind, target: 'master', atMs: 0, durationMs: kind === 'flap' ? 4000 : 3000 }] }));
+}
+
+/**
+ * A random schedule: one to three faults, on the master or any host, starting within the first
+ * 3 s, lasting 0.5 s to `maxFaultMs`. Faults on one host do not overlap.
+ */
+export function randomSchedule(seed: number, hosts: readonly string[], maxFaultMs = 8000): Schedule {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const n = 1 + Math.floor(rnd() * 3);
+  const faults: Fault[] = [];
+  const busyUntil = new Map<string, number>();
+  for (let k = 0; k < n; k++) {
+    const kind = pick(FAULT_KINDS);
+    const target = rnd() < 0.6 ? 'master' : pick(hosts);
+    const atMs = Math.round(rnd() * 3000);
+    const durationMs = Math.round(500 + rnd() * (maxFaultMs - 500));
+    if ((busyUntil.get(target) ?? -1) > atMs) continue;
+    busyUntil.set(target, atMs + durationMs);
+    faults.push({ kind, target, atMs, durationMs });
+  }
+  return { name: `seed ${seed}`, faults: faults.sort((a, b) => a.atMs - b.atMs) };
+}
+
+export function describeSchedule(s: Schedule): string {
+  return s.faults.map((f) => `${f.kind}(${f.target}) at ${f.atMs} ms for ${f.durationMs} ms`).join('; ');
+}
