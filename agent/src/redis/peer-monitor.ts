@@ -32,14 +32,13 @@ interface Member {
   lastAnswerMs: number | undefined;
   redis: PeerView['redis'];
   facts: RedisFacts | undefined;
+  factsAtMs: number;
   timer: NodeJS.Timeout | undefined;
 }
 
 export class PeerMonitor {
   private readonly members = new Map<string, Member>();
   private closed = false;
-  /** Told after each answer that changes what we know (the guard may want to look at once). */
-  onAnswer: () => void = () => undefined;
 
   constructor(
     private readonly endpoint: RedisEndpoint,
@@ -52,7 +51,7 @@ export class PeerMonitor {
     private readonly reconnectAfterMs: number,
   ) {
     for (const a of addresses) {
-      const m: Member = { address: a, link: this.newLink(a), lastAnswerMs: undefined, redis: 'unknown', facts: undefined, timer: undefined };
+      const m: Member = { address: a, link: this.newLink(a), lastAnswerMs: undefined, redis: 'unknown', facts: undefined, factsAtMs: 0, timer: undefined };
       this.members.set(a, m);
       this.schedule(m, 0);
     }
@@ -80,10 +79,17 @@ export class PeerMonitor {
       const facts = await m.link.facts(timeoutMs).catch(() => undefined);
       if (this.closed) return;
       if (facts) {
-        m.lastAnswerMs = performance.now();
+        m.lastAnswerMs = m.factsAtMs = performance.now();
         m.redis = 'up';
         m.facts = facts;
-        this.onAnswer();
+        return;
+      }
+      // No INFO in time: a Redis busy with a full sync or a fork is not a host out of reach. Its
+      // kernel still accepts a connection; a partitioned host does not answer at all.
+      const probe = await tcpProbe(m.address, this.port, timeoutMs);
+      if (this.closed) return;
+      if (probe !== 'silent') {
+        m.lastAnswerMs = performance.now();
         return;
       }
       if (m.lastAnswerMs === undefined || performance.now() - m.lastAnswerMs > this.reconnectAfterMs) {
@@ -99,7 +105,7 @@ export class PeerMonitor {
     m.lastAnswerMs = performance.now();
     m.redis = probe === 'refused' ? 'down' : 'unknown';
     m.facts = undefined;
-    this.onAnswer();
+    m.factsAtMs = 0;
   }
 
   get addresses(): string[] {
@@ -108,14 +114,14 @@ export class PeerMonitor {
 
   /** What is known of every member now (answers are at most one period old while it answers). */
   views(): PeerView[] {
-    return [...this.members.values()].map((m) => ({ address: m.address, lastAnswerMs: m.lastAnswerMs, redis: m.redis, facts: m.facts }));
-  }
-
-  /** The latest INFO of a member, with its age in ms, if it answered. */
-  factsOf(address: string): { facts: RedisFacts; ageMs: number } | undefined {
-    const m = this.members.get(address);
-    if (!m?.facts || m.lastAnswerMs === undefined) return undefined;
-    return { facts: m.facts, ageMs: performance.now() - m.lastAnswerMs };
+    // INFO older than half the reconnect bound is not what the member's Redis has now.
+    const now = performance.now();
+    return [...this.members.values()].map((m) => ({
+      address: m.address,
+      lastAnswerMs: m.lastAnswerMs,
+      redis: m.redis,
+      facts: now - m.factsAtMs <= this.reconnectAfterMs / 2 ? m.facts : undefined,
+    }));
   }
 
   close(): void {

@@ -26,7 +26,7 @@ export interface ChaosResult {
   /** Lost writes outside every crash and minority window. */
   readonly unexplained: number;
   readonly longestGapMs: number;
-  /** Time two or more Redis answered as master at once (seen from the client). */
+  /** Time two or more Redis were masters taking writes at once (seen from the client; a master whose min-replicas-to-write is not met does not count). */
   readonly twoMastersMs: number;
   /** "ok", or what was wrong at the end. */
   readonly end: string;

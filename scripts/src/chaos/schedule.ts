@@ -2,6 +2,8 @@
 // gives the same schedule). A fault hits a host (most often the master of the moment) at a time
 // after the start and lasts a while; every fault is over when the schedule ends.
 
+import { seededRandom } from '@redkeep/vrrp/sim';
+
 export type FaultKind =
   | 'partition' // the host's bridge port blocked, carrier up
   | 'one-way' // the host receives everything, sends nothing (nftables)
@@ -28,18 +30,6 @@ export interface Schedule {
   readonly faults: readonly Fault[];
 }
 
-/** mulberry32: a small seeded generator, enough for schedules. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One named schedule per fault kind, each on the master, 3 s long. */
 export function namedSchedules(): Schedule[] {
   return FAULT_KINDS.map((kind) => ({ name: kind, faults: [{ kind, target: 'master', atMs: 0, durationMs: kind === 'flap' ? 4000 : 3000 }] }));
@@ -50,7 +40,7 @@ export function namedSchedules(): Schedule[] {
  * 3 s, lasting 0.5 s to `maxFaultMs`. Faults on one host do not overlap.
  */
 export function randomSchedule(seed: number, hosts: readonly string[], maxFaultMs = 8000): Schedule {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const n = 1 + Math.floor(rnd() * 3);
   const faults: Fault[] = [];

@@ -2,7 +2,8 @@
 // for the failover benchmark and tests: "time to a single master" is read from what it prints.
 //   node scripts/dist/lab/role-probe.js PORT ADDRESS...
 // Prints "role ADDRESS ROLE MS" whenever an address' role changes (MS: wall clock); ROLE is
-// "master", "replica", or "down" (no answer within 50 ms).
+// "master" (taking writes), "master-refusing" (a master whose min-replicas-to-write is not met:
+// every write gets NOREPLICAS), "replica", or "down" (no answer within 50 ms).
 
 import { Redis } from 'ioredis';
 
@@ -32,8 +33,11 @@ for (const address of addresses) {
   void (async () => {
     while (!stopped) {
       try {
-        const text = await client.info('replication');
-        note(address, /role:master/.test(text) ? 'master' : 'replica');
+        const [text, gate] = await Promise.all([client.info('replication'), client.call('CONFIG', 'GET', 'min-replicas-to-write') as Promise<string[]>]);
+        // A master takes writes only while it has min-replicas-to-write good replicas.
+        const need = Number(gate[1] ?? 0);
+        const good = Number(/min_slaves_good_slaves:(\d+)/.exec(text)?.[1] ?? 0);
+        note(address, /role:master/.test(text) ? (need > 0 && good < need ? 'master-refusing' : 'master') : 'replica');
       } catch {
         note(address, 'down');
       }

@@ -1,5 +1,6 @@
-// The core is pure (STYLE.md): no I/O modules, no clocks, no timers, no logger. This test reads
-// the package's own sources and fails on any of them.
+// The cores are pure (STYLE.md): no I/O modules, no clocks, no timers, no logger. This test reads
+// the sources of packages/vrrp (the VRRP core) and packages/failover (the failover policy) and
+// fails on any of them.
 
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
-const SRC = fileURLToPath(new URL('../src', import.meta.url));
+const PURE = ['vrrp', 'failover'].map((p) => fileURLToPath(new URL(`../../packages/${p}/src`, import.meta.url)));
 
 const FORBIDDEN: readonly [RegExp, string][] = [
   [/from\s+['"](node:|fs|net|dgram|os|child_process|events)['"/]/, 'a Node I/O module import'],
@@ -30,20 +31,22 @@ function sources(dir: string): string[] {
   });
 }
 
-describe('packages/failover purity', () => {
-  it('has sources to check', () => {
-    assert.ok(sources(SRC).length >= 2);
-  });
-
-  for (const file of sources(SRC)) {
-    it(`${file.slice(SRC.length + 1)} uses no I/O, clock, timer or logger`, () => {
-      const lines = readFileSync(file, 'utf8').split('\n');
-      lines.forEach((line, i) => {
-        const code = line.replace(/\/\/.*$/, '');
-        for (const [re, what] of FORBIDDEN) {
-          assert.ok(!re.test(code), `${file}:${i + 1} uses ${what}: ${line.trim()}`);
-        }
-      });
+for (const SRC of PURE) {
+  describe(`${SRC.split('/').slice(-2, -1)[0] ?? SRC} purity`, () => {
+    it('has sources to check', () => {
+      assert.ok(sources(SRC).length >= 2);
     });
-  }
-});
+
+    for (const file of sources(SRC)) {
+      it(`${file.slice(SRC.length + 1)} uses no I/O, clock, timer or logger`, () => {
+        const lines = readFileSync(file, 'utf8').split('\n');
+        lines.forEach((line, i) => {
+          const code = line.replace(/\/\/.*$/, '');
+          for (const [re, what] of FORBIDDEN) {
+            assert.ok(!re.test(code), `${file}:${i + 1} uses ${what}: ${line.trim()}`);
+          }
+        });
+      });
+    }
+  });
+}
