@@ -54,11 +54,18 @@ describe('replication history: whom a Redis may follow', () => {
     }
   });
 
-  it('never follows an unrelated history while it holds data (a rogue, another cluster), but an empty Redis may', () => {
-    const rogue = f({ replId: 'ffff', replOffset: 10_000_000 });
-    const v = mayFollow(replicaOf(), rogue);
-    assert.equal(!v.ok && v.kind, 'unrelated');
-    assert.equal(mayFollow(f({ replId: 'eeee', replOffset: 0, keys: 0 }), rogue).ok, true, 'a restarted, empty Redis has nothing to lose');
+  it('never follows an unrelated history while it holds data as a master, or one behind its copy, but an empty Redis may', () => {
+    const other = f({ replId: 'ffff', replOffset: 10_000_000 });
+    const v = mayFollow(f(), other);
+    assert.equal(!v.ok && v.kind, 'unrelated', 'a master gives up its own history only to a successor');
+    const behind = mayFollow(replicaOf({ replOffset: 20_000_000 }), other);
+    assert.equal(!behind.ok && behind.kind, 'unrelated');
+    assert.equal(mayFollow(f({ replId: 'eeee', replOffset: 0, keys: 0 }), other).ok, true, 'a restarted, empty Redis has nothing to lose');
+  });
+
+  it('a replica cut off through two promotions follows the member master ahead of its copy (offsets go on across promotions)', () => {
+    const twoHopsOn = f({ replId: 'dddd', replId2: 'bbbb', secondReplOffset: 1200, replOffset: 1500 });
+    assert.equal(mayFollow(replicaOf({ replId: 'aaaa', replOffset: 1000 }), twoHopsOn).ok, true);
   });
 
   it('a master this agent promoted does not follow the older history it came from: it is the newer one', () => {
