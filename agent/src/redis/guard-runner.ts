@@ -165,6 +165,7 @@ export class GuardRunner {
       }
       this.verdict = v;
       if (v.supersededBy !== undefined || v.kind === 'superseded') this.redis.supersede(v.supersededBy);
+      if (!v.quorum.ok && local?.role === 'master') this.redis.disown(v.quorum.why);
       // Writes first (refused at once), then the resign.
       if (local) await this.reconcileWrites(local.role === 'master' && v.writes === 'refuse');
       if (v.stepDown) this.ctx.stepDown(v.why);

@@ -259,6 +259,16 @@ export class RedisSupervisor {
     }
   }
 
+  /**
+   * Our Redis, master, lost its quorum: its history is no longer an elected one (what it took
+   * alone is the minority's), so it may follow a quorum's master even without a shared id.
+   */
+  disown(why: string): void {
+    if (this.ownReplId === undefined) return;
+    this.ownReplId = undefined;
+    this.log.warn('redis history no longer an elected one', { instance: this.instance, why });
+  }
+
   /** The master's Redis ours should replicate from, if any (a backup's). */
   following(): { host: string; port: number } | undefined {
     const d = this.desired;

@@ -34,8 +34,8 @@ export interface ChaosResult {
 }
 
 /** Lost writes that no crash window or minority window explains. */
-export function unexplainedLosses(lost: readonly { atMs: number }[], windows: readonly (readonly [number, number])[]): number {
-  return lost.filter((x) => !windows.some(([a, b]) => x.atMs >= a && x.atMs <= b)).length;
+export function unexplainedLosses<T extends { atMs: number }>(lost: readonly T[], windows: readonly (readonly [number, number])[]): T[] {
+  return lost.filter((x) => !windows.some(([a, b]) => x.atMs >= a && x.atMs <= b));
 }
 
 /** Total time (ms) at least two addresses were master at once, from role changes in order. */
@@ -174,6 +174,13 @@ export async function runChaos(schedule: Schedule, o: ChaosOptions, log: (line: 
     await sleep(300);
     const finalMaster = master ?? holders(c.lab, CLUSTER_VIP)[0];
     const lost = finalMaster ? c.lostOn(finalMaster, acks) : acks;
+    const allWindows = [...windows, ...c.minorityWindows];
+    const odd = unexplainedLosses(lost, allWindows);
+    if (odd.length > 0) {
+      const rel = (t: number): number => t - t0;
+      log(`  unexplained losses at ${odd.map((x) => rel(x.atMs)).join(', ')} ms; windows ${allWindows.map(([a, b]) => `${rel(a)}..${rel(b)}`).join(', ')}`);
+      if (process.env.REDKEEP_CHAOS_LOGS) log(c.logs());
+    }
     let longest = 0;
     for (let i = 1; i < acks.length; i++) longest = Math.max(longest, (acks[i]?.atMs ?? 0) - (acks[i - 1]?.atMs ?? 0));
     return {
@@ -182,7 +189,7 @@ export async function runChaos(schedule: Schedule, o: ChaosOptions, log: (line: 
       hosts: o.hosts,
       acked: acks.length,
       lost: lost.length,
-      unexplained: unexplainedLosses(lost, [...windows, ...c.minorityWindows]),
+      unexplained: odd.length,
       longestGapMs: longest,
       twoMastersMs: twoMastersMs(probe.changes(), Date.now()),
       end,
