@@ -7,6 +7,7 @@ import { importKeepalivedCommand } from './commands/import-keepalived.js';
 import { reloadCommand } from './commands/reload.js';
 import { switchoverCommand } from './commands/switchover.js';
 import { watchCommand } from './commands/watch.js';
+import { witnessCommand } from './commands/witness.js';
 import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig } from './config/config.js';
 import { type Output, processOutput } from './output.js';
 
@@ -50,6 +51,17 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'TOML configuration file' }),
       async (a) => {
         status = await runCommand(a.config, out);
+      },
+    )
+    .command(
+      'witness',
+      'be the third voter of two Redis hosts, on a host without Redis: answers the members\' liveness reads (PING, INFO) on the Redis port',
+      (y) =>
+        y
+          .option('listen', { type: 'string', default: '0.0.0.0:6379', describe: 'ADDRESS:PORT: the members\' peer_port' })
+          .option('password-file', { type: 'string', describe: 'the Redis password the members send (AUTH), read from this file' }),
+      async (a) => {
+        status = await witnessCommand({ listen: a.listen, passwordFile: a.passwordFile }, out);
       },
     )
     .command(

@@ -72,6 +72,8 @@ export interface InstanceSettings {
    * Undefined: not configured (multicast without Redis role control), adverts from anyone.
    */
   readonly members: readonly string[] | undefined;
+  /** Witnesses (`redkeep witness` on a host without Redis): they vote for the quorum, hold no Redis. */
+  readonly witnesses: readonly string[];
   /** VRRPv2 PASS authentication. Secret: never logged, never in status. */
   readonly authPass: string | undefined;
   readonly garp: GarpSettings;
@@ -129,6 +131,7 @@ const INSTANCE_KEYS = [
   'unicast_source',
   'unicast_peers',
   'members',
+  'witnesses',
   'auth_pass',
   'garp',
   'track_interfaces',
@@ -327,6 +330,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
   const unicastSourceRaw = r.str(t, path, 'unicast_source');
   const peersRaw = r.stringList(t, path, 'unicast_peers');
   const membersRaw = t.members === undefined ? undefined : r.stringList(t, path, 'members');
+  const witnessesRaw = r.stringList(t, path, 'witnesses');
   const authPass = r.str(t, path, 'auth_pass', { secret: true });
   const garp = readGarp(r, t.garp, `${path}.garp`);
 
@@ -397,6 +401,13 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
     });
   }
   if (peersRaw.length > 0) members = unicastPeers;
+  const witnesses: string[] = [];
+  witnessesRaw.forEach((p, i) => {
+    const canon = canonicalAddress(p) ?? p;
+    if (addressFamilyOf(p) === undefined || !isUnicast(canon)) r.issue(`${path}.witnesses[${i}]`, `must be a unicast address, got "${p}"`);
+    else if (witnesses.includes(canon) || members?.includes(canon)) r.issue(`${path}.witnesses[${i}]`, `${p} is listed twice (a witness is not also a member)`);
+    else witnesses.push(canon);
+  });
   if (unicastSource !== undefined && peersRaw.length === 0) {
     r.issue(`${path}.unicast_source`, 'is set but unicast_peers is empty: list the peers, or remove unicast_source for multicast');
   }
@@ -437,7 +448,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
     if (redis.manageRole && members === undefined) {
       r.issue(`${path}.members`, 'is required with Redis role control in multicast mode: the advert source of every redkeep host of this instance (its own may be listed), e.g. ["192.0.2.11", "192.0.2.12", "192.0.2.13"], or [] for a single host');
     }
-    const n = members === undefined ? 1 : members.length + 1;
+    const n = (members === undefined ? 1 : members.length + 1) + witnesses.length;
     if (redis.guard.quorum !== undefined && redis.guard.quorum > n) {
       r.issue(`${path}.redis.quorum`, `is ${redis.guard.quorum}, more than the ${n} members there can be (the members listed and this host)`);
     }
@@ -467,6 +478,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
     unicastSource,
     unicastPeers,
     members,
+    witnesses,
     authPass,
     garp,
     trackInterfaces: tracks,

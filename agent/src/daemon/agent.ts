@@ -192,7 +192,7 @@ export class Agent {
         advertisingMasters: () => runner?.advertisingMasters() ?? [],
         stepDown: (why: string) => runner?.stepDown(why),
       };
-      guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.members ?? [], inst.advertIntervalCs * 10, this.log);
+      guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.members ?? [], inst.witnesses, inst.advertIntervalCs * 10, this.log);
     }
     runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
     const r = runner;

@@ -77,6 +77,8 @@ export class GuardRunner {
     private readonly ctx: GuardContext,
     /** The configured members of this instance (this host's own address may be among them). */
     private readonly members: readonly string[],
+    /** Witnesses: they vote for the quorum but have no Redis to replicate to. */
+    private readonly witnesses: readonly string[],
     advertIntervalMs: number,
     private readonly log: Logger,
   ) {
@@ -120,9 +122,9 @@ export class GuardRunner {
     if (this.peers && this.guard) return { peers: this.peers, guard: this.guard };
     const self = this.ctx.self();
     if (self === undefined) return undefined;
-    const others = this.members.filter((m) => m !== self);
+    const others = [...this.members.filter((m) => m !== self), ...this.witnesses];
     const g = this.settings.guard;
-    // A majority of the members and this host, unless the configuration says otherwise.
+    // A majority of the members (witnesses included) and this host, unless configured otherwise.
     const quorum = g.quorum ?? Math.floor((others.length + 1) / 2) + 1;
     this.guard = new DataGuard({ memberTimeoutMs: g.memberTimeoutMs, quorum, maxLinkDownMs: g.maxLinkDownMs, maxLagBytes: g.maxLagBytes, fence: { host: FENCE_HOST, port: FENCE_PORT } });
     this.quorumNeeded = quorum;
@@ -180,7 +182,8 @@ export class GuardRunner {
 
   /** The gate while writes are allowed: Redis' own backstop for a quorum. */
   private openGate(orig: Gate): Gate {
-    const need = this.settings.guard.memberTimeoutMs > 0 ? this.quorumNeeded - 1 : 0;
+    // Redis can count only replicas: a witness' vote is the agent's to check, not Redis'.
+    const need = this.settings.guard.memberTimeoutMs > 0 ? Math.max(0, this.quorumNeeded - 1 - this.witnesses.length) : 0;
     if (need <= 0) return orig;
     return { toWrite: Math.max(orig.toWrite, need), maxLag: Math.min(orig.maxLag, REPLICA_FRESH_S) };
   }
@@ -228,7 +231,7 @@ export class GuardRunner {
       why: v?.why ?? 'not checked yet',
       writesRefused: this.refusing,
       quorum: v?.quorum,
-      peers: this.peers?.addresses ?? this.members.filter((m) => m !== this.ctx.self()),
+      peers: this.peers?.addresses ?? [...this.members.filter((m) => m !== this.ctx.self()), ...this.witnesses],
     };
   }
 

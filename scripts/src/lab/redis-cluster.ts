@@ -23,6 +23,8 @@ export interface RedisClusterOptions {
   readonly redisExtra?: string;
   /** More [agent] keys (TOML lines). */
   readonly agentExtra?: string;
+  /** More [[instance]] keys (TOML lines, before its [instance.redis]). */
+  readonly instanceExtra?: string;
   /** Writes every this many ms (default 5). */
   readonly writeEveryMs?: number;
   /** Lab hosts beyond the cluster hosts: not members, e.g. for a rogue VRRP speaker. */
@@ -261,7 +263,7 @@ export class RedisCluster {
       top: toml.top,
       ...(this.opts.agentExtra !== undefined ? { agentExtra: this.opts.agentExtra } : {}),
       members: this.hostNames,
-      extra: `${toml.instance}\n${this.opts.redisExtra ?? ''}`,
+      extra: `${this.opts.instanceExtra ?? ''}\n${toml.instance}\n${this.opts.redisExtra ?? ''}`,
     });
     this.agents = [...this.agents.filter((x) => x.host !== host), agent];
     return agent;
