@@ -1,6 +1,7 @@
 // Two Redis hosts and a witness: `redkeep witness` on a third host (no Redis) is the third voter.
 // When the master's host crashes, the survivor still has a quorum (itself and the witness) and
-// takes writes; without the witness it is alone, a minority: it goes to Fault and refuses writes.
+// takes writes; without the witness' host it is alone, a minority: it goes to Fault and refuses
+// writes.
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -37,8 +38,9 @@ describe('two Redis hosts and a witness', () => {
     await writer.flowing(since, 500, 10_000);
     const q = (await c.a('h1').status()).instances[0]?.guard?.quorum;
     assert.equal(q?.ok, true, JSON.stringify(q));
-    // Without the witness, h1 is alone: a minority.
-    witness.kill('SIGKILL');
+    // Without the witness' host, h1 is alone: a minority. (A host that refuses the connection is
+    // still reachable, and counts: its link must go.)
+    c.lab.cutLink('h3');
     await waitFor('h1 to lose its quorum and go to fault', 5000, async () => (await c.a('h1').state()) === 'fault', 50);
     await waitFor('h1 to refuse writes', 5000, () => /NOREPLICAS/.test(c.r('h1').cli(['set', 'alone', '1'])), 50);
     await writer.stop();
