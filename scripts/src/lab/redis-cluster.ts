@@ -198,7 +198,9 @@ export class RedisCluster {
    * first master stays), then the others.
    */
   async start(first = 'h3'): Promise<this> {
-    this.redis = this.hostNames.map((h) => new RedisProc(this.lab, h, this.dir).start());
+    // keepalived's users start Redis as a master of its own (redkeep's: fenced, until told).
+    const extra = this.opts.impl === 'keepalived' ? ['--replicaof', 'no', 'one'] : [];
+    this.redis = this.hostNames.map((h) => new RedisProc(this.lab, h, this.dir, 6379, extra).start());
     if (this.opts.impl === 'keepalived') {
       this.makeKeepalived(first).start();
       await waitFor(`${first} to become master`, 15_000, () => holders(this.lab, CLUSTER_VIP).includes(first), 20);
