@@ -143,6 +143,7 @@ export class GuardRunner {
       const local = link.isUp ? await link.facts(Math.max(100, this.periodMs)).catch(() => undefined) : undefined;
       if (this.stopped) return;
       const state = this.ctx.state();
+      const self = this.ctx.self();
       const following = this.redis.following();
       const v = guard.evaluate({
         nowMs: performance.now(),
@@ -153,6 +154,7 @@ export class GuardRunner {
         advertisingMasters: this.ctx.advertisingMasters(),
         fencedByUs: this.redis.fencedByUs(),
         promotedByUs: this.redis.promotedByUs(),
+        ...(self !== undefined ? { self } : {}),
       });
       const before = this.verdict;
       if (v.ok !== before?.ok || (!v.ok && v.kind !== before.kind)) {

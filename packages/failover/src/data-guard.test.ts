@@ -171,6 +171,20 @@ describe('stale replica guard (backup)', () => {
     assert.equal(g.evaluate(backup(300, replica(), [])).ok, true);
   });
 
+  it('is not in sync after a full sync until the master has its first acknowledgement (it streams only after it)', () => {
+    const g = new DataGuard(SETTINGS);
+    const me = '192.0.2.11';
+    const masterSees = (offset: number, state = 'online'): PeerView => peer(M.host, true, facts({ replicas: [{ ip: me, port: 6379, state, offset, lagS: 0 }] }));
+    const at = (nowMs: number, p: PeerView): DataGuardInput => ({ ...backup(nowMs, replica(), [p]), self: me });
+    const v = g.evaluate(at(0, masterSees(0)));
+    assert.equal(v.ok, false);
+    assert.match(v.why, /not yet in sync/);
+    assert.equal(g.evaluate(at(100, masterSees(0, 'wait_bgsave'))).ok, false);
+    assert.equal(g.evaluate(at(200, masterSees(9_990))).ok, true, 'acknowledged');
+    // A master that does not list us (another address) is no reason to wait for ever.
+    assert.equal(new DataGuard(SETTINGS).evaluate({ ...backup(0, replica(), [peer(M.host, true, facts())]), self: me }).ok, true);
+  });
+
   it('fails again for a new master until in sync with that one', () => {
     const g = new DataGuard(SETTINGS);
     assert.equal(g.evaluate(backup(0, replica(), [])).ok, true);

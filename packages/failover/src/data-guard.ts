@@ -63,6 +63,8 @@ export interface DataGuardInput {
    * replica role seen before that is the takeover still catching up, not someone's doing.
    */
   readonly promotedByUs: boolean;
+  /** This host's own address, as the master lists its replicas. */
+  readonly self?: string;
 }
 
 export type DataGuardKind = 'isolated' | 'stale' | 'superseded';
@@ -254,7 +256,12 @@ export class DataGuard {
       this.synced = false;
       return { ok: false, kind: 'stale', why: `full resync from ${key} in progress`, waiting: true };
     }
-    const inSync = local.role === 'replica' && local.masterHost === m.host && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp;
+    // Right after a full sync the master streams to a replica only once it has its first
+    // acknowledgement (up to a second later): until then writes live on the master alone. Where
+    // the master lists us, we are in sync only once it has that acknowledgement.
+    const listed = i.self !== undefined && mp?.facts && answered(mp) ? mp.facts.replicas.find((r) => r.ip === i.self) : undefined;
+    const acked = listed === undefined || (listed.state === 'online' && listed.offset > 0);
+    const inSync = local.role === 'replica' && local.masterHost === m.host && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp && acked;
     if (inSync) {
       this.synced = true;
       this.syncedRunId = local.runId;
