@@ -85,13 +85,13 @@ export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, own
     }
     return { ok: true, why: 'our Redis was promoted by someone else from its history: back to it', lostBytes: Math.max(0, local.replOffset - (local.secondReplOffset ?? local.replOffset + 1) + 1) };
   }
-  if (target.replOffset >= local.replOffset) {
-    // No shared id: a Redis cut off while two promotions happened elsewhere, or a master that
-    // left the role (its Redis froze, its quorum went) while the others moved on twice. Offsets
-    // go on across promotions, and the target is the master VRRP names among the members (a
-    // master without a quorum does not advertise): its history is the cluster's. What only ours
-    // holds was taken by a side that lost, and is given up. (A stranger's Redis never gets here.)
-    return { ok: true, why: `no shared history id, but it is the elected master and ahead (${target.replOffset} >= ${local.replOffset}): what only ours holds is lost`, lostBytes: 0 };
+  if ((local.role === 'replica' || local.replId !== ownReplId) && target.replOffset >= local.replOffset) {
+    // A replica cut off while two promotions happened elsewhere sees no shared id, yet offsets
+    // go on across promotions: a master ahead of our copy is its descendant. The same holds for
+    // a master whose history is not an authoritative one of ours (it lost its quorum, or someone
+    // else promoted it): what it took alone is the minority's. (Only members are ever targets: a
+    // stranger's Redis never gets here.) A master of our own, elected history is never given up so.
+    return { ok: true, why: `no shared history id, but ours is ${local.role === 'replica' ? 'a replica' : 'not an elected history'} and it is ahead (${target.replOffset} >= ${local.replOffset})`, lostBytes: 0 };
   }
   return { ok: false, kind: 'unrelated', why: `unrelated history (ours ${local.replId ?? '?'} at ${local.replOffset}, its ${target.replId ?? '?'} at ${target.replOffset})` };
 }
