@@ -89,8 +89,6 @@ export class InstanceRunner implements AdvertSink {
   private vipGeneration = 0;
   /** When each router's last advert claiming master arrived (monotonic ms). */
   private readonly advertSeen = new Map<string, number>();
-  /** Times this master woke from a pause and resigned. */
-  private pauses = 0;
 
   private lastMaster: string | undefined;
   /** The last master this instance followed as a backup. */
@@ -122,11 +120,6 @@ export class InstanceRunner implements AdvertSink {
   /** The address our adverts come from, once known. */
   get primaryAddress(): string | undefined {
     return this.primary;
-  }
-
-  /** The master's address as last seen in its adverts (undefined when we are master or know none). */
-  get masterSeen(): string | undefined {
-    return this.core?.masterAddressSeen;
   }
 
   /** Creates the core once the source address is known, and starts it. */
@@ -359,7 +352,6 @@ export class InstanceRunner implements AdvertSink {
       // the role by priority alone: resign, and let the election (and its catch-up) decide.
       const lateMs = performance.now() - deadline;
       if (core.state === 'master' && lateMs > 2 * this.settings.advertIntervalCs * 10 && !this.switching) {
-        this.pauses++;
         this.log.warn('woke from a pause as master: resigning instead of advertising', { instance: this.settings.name, lateMs: Math.round(lateMs) });
         this.extras.guard?.kick();
         this.input({ type: 'resign' });
