@@ -200,7 +200,12 @@ export class Agent {
       guard?.kick();
       this.onChange();
     };
-    if (redis && guard) redis.onMasterLost = () => guard?.kick();
+    if (redis && guard) {
+      const g = guard;
+      redis.onMasterLost = () => g.kick();
+      // Members vote: a promotion reads them fresh and needs a quorum answering now.
+      redis.membersNow = () => g.membersNow();
+    }
     io.attach(r);
     if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
     if (guard) {

@@ -303,7 +303,12 @@ export class InstanceRunner implements AdvertSink {
     if (!core || this.stopping) return;
     const before = core.state;
     const actions = core.handle(input, performance.now());
-    for (const a of actions) this.enqueue(a);
+    for (const a of actions) {
+      // Adverts go out at once, beside the queue: a promotion in progress (a takeover catching up
+      // from the previous master) must not silence them, or the backups take over meanwhile.
+      if (a.type === 'send-advert') void this.execute(a).catch((e: unknown) => this.log.error('action failed', { instance: this.settings.name, action: a.type, error: e instanceof Error ? e.message : String(e) }));
+      else this.enqueue(a);
+    }
     // After redkeep's own actions: the Redis role follows, then the user's hooks.
     const master = core.masterAddressSeen;
     if (core.state !== before || master !== this.lastMaster) {
@@ -380,10 +385,16 @@ export class InstanceRunner implements AdvertSink {
         const redis = this.extras.redis;
         const promoted = redis
           ? await redis.promote({ handedOver: a.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' })
-          : true;
+          : 'master';
         // Stepped down while Redis was being promoted (two routers took over at once): no VIPs.
         if (this.core?.state !== 'master') return;
-        if (!promoted) this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { instance: s.name });
+        if (promoted === 'abandon') {
+          // The takeover must not happen (no quorum now, a member has newer data, or the previous
+          // master's writes could not be taken): step back, preempt as configured.
+          this.input({ type: 'resign', sticky: false });
+          return;
+        }
+        if (promoted !== 'master') this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { instance: s.name });
         await this.vips.want(s.name, true);
         return;
       }

@@ -13,7 +13,7 @@
 // - a superseded master resigns (priority 0) at once.
 
 import { performance } from 'node:perf_hooks';
-import { DataGuard, type DataGuardVerdict, REPLICA_FRESH_S } from '@redkeep/failover';
+import { DataGuard, type DataGuardVerdict, type MembersNow, REFUSE_ALL, type WriteGate, originalGate, wantedGate } from '@redkeep/failover';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
@@ -21,12 +21,11 @@ import type { Logger } from '../log.js';
 import { PeerMonitor } from './peer-monitor.js';
 import { FENCE_HOST, FENCE_PORT, type RedisSupervisor } from './supervisor.js';
 
-/** min-replicas-to-write while writes are refused: more replicas than any cluster has. */
-export const REFUSE_ALL = 10000;
+export { REFUSE_ALL };
+/** How long a promotion's fresh read of the members may take (they are on the LAN). */
+const PROMOTE_READ_MS = 50;
 const MIN_REPLICAS = 'min-replicas-to-write';
 const MAX_LAG = 'min-replicas-max-lag';
-/** Redis' own defaults, for values a killed agent left behind. */
-const REDIS_DEFAULTS = { toWrite: 0, maxLag: 10 };
 
 export interface GuardContext {
   /** The VRRP state, our own primary address, and the members heard advertising as master lately. */
@@ -45,7 +44,7 @@ export interface GuardStatus {
   readonly peers: readonly string[];
 }
 
-type Gate = { readonly toWrite: number; readonly maxLag: number };
+type Gate = WriteGate;
 
 export class GuardRunner {
   /** Both made at the first look, once this host's own address (and so the members' count) is known. */
@@ -182,12 +181,16 @@ export class GuardRunner {
     }
   }
 
-  /** The gate while writes are allowed: Redis' own backstop for a quorum. */
-  private openGate(orig: Gate): Gate {
-    // Redis can count only replicas: a witness' vote is the agent's to check, not Redis'.
-    const need = this.settings.guard.memberTimeoutMs > 0 ? Math.max(0, this.quorumNeeded - 1 - this.witnesses.length) : 0;
-    if (need <= 0) return orig;
-    return { toWrite: Math.max(orig.toWrite, need), maxLag: Math.min(orig.maxLag, REPLICA_FRESH_S) };
+  /**
+   * The members read fresh for a promotion (members vote: a host promotes only with a quorum
+   * answering now), with the quorum and max_lag. Undefined when quorum is off.
+   */
+  async membersNow(): Promise<MembersNow | undefined> {
+    const made = this.ensurePeers();
+    const g = this.settings.guard;
+    if (!made || g.memberTimeoutMs <= 0) return undefined;
+    const answered = await made.peers.readNow(PROMOTE_READ_MS, g.memberTimeoutMs);
+    return { answered, quorum: this.quorumNeeded, maxLagBytes: g.maxLagBytes };
   }
 
   /**
@@ -204,13 +207,19 @@ export class GuardRunner {
         const maxLag = Number(configValue(await link.command(1000, 'CONFIG', 'GET', MAX_LAG)));
         if (this.original === undefined) {
           // An earlier agent killed while refusing writes left REFUSE_ALL behind: Redis' defaults.
-          const leftover = toWrite >= REFUSE_ALL;
-          this.original = leftover ? REDIS_DEFAULTS : { toWrite, maxLag };
+          const { gate, leftover } = originalGate({ toWrite, maxLag });
+          this.original = gate;
           if (leftover) this.log.warn(`found writes refused by an earlier redkeep run (${MIN_REPLICAS} ${toWrite}): Redis' defaults are the values to come back to`, { instance: this.instance });
         }
         this.applied = { toWrite, maxLag };
       }
-      const want = refuse ? { toWrite: REFUSE_ALL, maxLag: this.openGate(this.original).maxLag } : this.openGate(this.original);
+      const want = wantedGate({
+        original: this.original,
+        refuse,
+        // Redis can count only replicas: a witness' vote is the agent's to check, not Redis'.
+        quorumNeeded: this.settings.guard.memberTimeoutMs > 0 ? this.quorumNeeded : 0,
+        witnesses: this.witnesses.length,
+      });
       if (this.applied.toWrite !== want.toWrite || this.applied.maxLag !== want.maxLag) {
         await link.command(1000, 'CONFIG', 'SET', MIN_REPLICAS, String(want.toWrite), MAX_LAG, String(want.maxLag));
         this.applied = want;

@@ -108,6 +108,27 @@ export class PeerMonitor {
     m.factsAtMs = 0;
   }
 
+  /**
+   * Every member read now, in parallel, within `timeoutMs` (a promotion's fresh look): those
+   * whose host answers, with their Redis' INFO when that answers too. A member silent for longer
+   * than `silentForMs` is not asked (a crashed master must not slow its own failover down).
+   */
+  async readNow(timeoutMs: number, silentForMs: number): Promise<{ address: string; facts: RedisFacts | undefined }[]> {
+    const now = performance.now();
+    const asked = [...this.members.values()].filter((m) => m.lastAnswerMs !== undefined && now - m.lastAnswerMs <= silentForMs);
+    const answers = await Promise.all(
+      asked.map(async (m) => {
+        if (m.link.isUp) {
+          const facts = await m.link.facts(timeoutMs).catch(() => undefined);
+          if (facts) return { address: m.address, facts };
+        }
+        const probe = await tcpProbe(m.address, this.port, timeoutMs);
+        return probe === 'silent' ? undefined : { address: m.address, facts: undefined };
+      }),
+    );
+    return answers.filter((a): a is { address: string; facts: RedisFacts | undefined } => a !== undefined);
+  }
+
   get addresses(): string[] {
     return [...this.members.keys()];
   }

@@ -1,12 +1,13 @@
-// The local Redis of one instance: its role follows the VRRP state, reconciled (not fired once).
-// Master -> REPLICAOF NO ONE; Backup and Fault -> REPLICAOF the master's Redis (the address its
-// adverts come from, port from config). Drift (someone ran REPLICAOF, Redis restarted as master)
-// is corrected on the next pass. Failures are logged once per change of condition.
+// The local Redis of one instance: the shell around @redkeep/failover's RolePolicy. It samples
+// (our Redis' INFO each pass, the followed master's INFO through a watch connection, the VRRP
+// state from the instance) and applies the policy's steps: REPLICAOF NO ONE, REPLICAOF the
+// master, the fence, a stale master fenced, a resign. Reconciled, not fired once: every pass asks
+// the policy again. Failures are logged once per change of condition.
 
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mayFollow } from '@redkeep/failover';
+import { type CatchUpOutcome, type DesiredRole, type MembersNow, RolePolicy, type RoleStep, describeRole } from '@redkeep/failover';
 import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
@@ -31,7 +32,7 @@ export interface HandOverOptions {
 
 export type HandOverResult = { readonly ok: boolean; readonly detail: string };
 
-export type DesiredRole = { readonly role: 'master' } | { readonly role: 'replica'; readonly host: string; readonly port: number };
+export type { DesiredRole };
 
 export interface RedisStatus {
   readonly address: string;
@@ -51,9 +52,10 @@ const COMMAND_TIMEOUT_MS = 1000;
 const CATCH_UP_CONNECT_MS = 100;
 /** How long a takeover waits for the previous master's last writes. */
 const CATCH_UP_MAX_MS = 500;
+/** How long a takeover waits for our Redis to sync from a member master it did not follow yet. */
+const CATCH_UP_SYNC_MS = 1500;
 /** The master watch PINGs this often; no answer this long and the master's Redis counts as gone. */
 const MASTER_WATCH_HEARTBEAT_MS = 500;
-const ALREADY_FENCED = 'not a master any more: already fenced';
 
 /** Reads the Redis password from its file or environment variable (never from the config text). */
 export function redisPassword(s: RedisSettings): string | undefined {
@@ -112,38 +114,21 @@ async function drainAndFence(
   }
 }
 
-function describe(d: DesiredRole | undefined): string {
-  if (!d) return 'unchanged';
-  return d.role === 'master' ? 'master' : `replica of ${d.host}:${d.port}`;
-}
-
 export class RedisSupervisor {
   readonly link: RedisLink;
-  private desired: DesiredRole | undefined;
+  private readonly policy: RolePolicy;
   private facts: RedisFacts | undefined;
   private lastError: string | undefined;
   private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
   private stopped = false;
-  /** Last run_id and data seen while connected, to notice a restart (or an empty comeback). */
-  private lastRunId: string | undefined;
-  private hadData = false;
-  private wasDown = false;
-  private downOnMaster = false;
   private readonly fencing = new Set<string>();
-  /** Set when a restart on the master was fenced; cleared once resynced from a real master. */
-  private fencedSince: string | undefined;
-  /** Why: a restart on the master (never promote it), or a planned hand-over (data intact). */
-  private fenceKind: 'restart' | 'handover' = 'restart';
   /**
    * A connection to the master's Redis while ours replicates from it. When that connection
    * drops (its Redis died or restarted), ours is fenced at once: a restarted, empty master must
    * never be full-synced from (that wipes the replica). It follows again once that Redis is back
    * with the same run_id (a blip), or once another master is elected.
    */
-  private masterWatch: { link: RedisLink; host: string; port: number; runId: string | undefined } | undefined;
-  /** Since when we wait for a new master to catch up from ours before following it. */
-  private waitingFor: { key: string; sinceMs: number } | undefined;
-  private suspect: { host: string; port: number; runId: string | undefined; since: string } | undefined;
+  private masterWatch: { link: RedisLink; host: string; port: number } | undefined;
   /** Told the moment the connection to the master's Redis drops (the data guard looks again at once). */
   onMasterLost: () => void = () => undefined;
   /** Our own address as the members see it (the advert source). */
@@ -152,19 +137,8 @@ export class RedisSupervisor {
   onDemoted: (why: string) => void = () => undefined;
   /** Told when fencing starts (false) and ends (true): the instance's redis-safety track. */
   onSafety: (ok: boolean, why: string) => void = () => undefined;
-  /**
-   * The replication history this agent created by promoting our Redis as the VRRP master: a
-   * master of that history is the newer side and never follows the history it came from.
-   */
-  private ownReplId: string | undefined;
-  /** Superseded by a member (the policy said so): never promoted again until VRRP elects us anew. */
-  private superseded: { by: string | undefined; since: string } | undefined;
-  /** Set by promote() (VRRP elected us): the one path that may turn a replica into the master. */
-  private promoting = false;
-  /** Why the last REPLICAOF target was refused (logged once per reason). */
-  private refusedTarget: string | undefined;
-  /** The VRRP state as last followed, to know whether a restart happened on the master. */
-  private state: VrrpState = 'initialize';
+  /** The members read fresh, for a promotion (the data guard's peers); undefined: no quorum rule. */
+  membersNow: () => Promise<MembersNow | undefined> = () => Promise.resolve(undefined);
   private handOverQueue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -174,6 +148,12 @@ export class RedisSupervisor {
     private readonly log: Logger,
     private readonly periodMs = 1000,
   ) {
+    this.policy = new RolePolicy({
+      manageRole: settings.manageRole,
+      peerPort: settings.peerPort,
+      fence: { host: FENCE_HOST, port: FENCE_PORT },
+      catchUpWaitMs: CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS,
+    });
     const tls = settings.tls;
     this.link = new RedisLink(
       {
@@ -201,9 +181,8 @@ export class RedisSupervisor {
       void this.kick();
     });
     this.link.on('down', (why) => {
-      this.wasDown = true;
       // Remember now: the lost connection sends the instance to Fault right after this.
-      this.downOnMaster = this.state === 'master' || this.desired?.role === 'master';
+      this.policy.localDown();
       this.log.warn('redis connection lost', { instance, redis: this.address, why });
     });
   }
@@ -218,45 +197,31 @@ export class RedisSupervisor {
 
   /** The VRRP state changed, or the master seen changed: what should our Redis be now? */
   follow(state: VrrpState, masterAddress: string | undefined): Promise<void> {
-    this.state = state;
-    if (!this.settings.manageRole) return Promise.resolve();
-    let d: DesiredRole | undefined;
-    if (state === 'master') d = { role: 'master' };
-    else if ((state === 'backup' || state === 'fault') && masterAddress !== undefined) {
-      d = { role: 'replica', host: masterAddress, port: this.settings.peerPort };
-    } else d = this.desired; // no master known yet: leave the role as it is
-    if (describe(d) === describe(this.desired)) return Promise.resolve();
-    this.desired = d;
-    this.waitingFor = undefined; // a new master: its catch-up wait starts now, not at an older one
-    this.watchMaster(d?.role === 'replica' ? d : undefined);
-    this.log.info('redis role wanted', { instance: this.instance, role: describe(d) });
+    if (!this.policy.vrrp(state, masterAddress)) return Promise.resolve();
+    this.watchMaster(this.policy.following());
+    this.log.info('redis role wanted', { instance: this.instance, role: describeRole(this.policy.desired) });
     return this.kick();
   }
 
   /** Whether this agent's promotion of our Redis (VRRP master) is done. */
   promotedByUs(): boolean {
-    return this.desired?.role === 'master' && !this.promoting && this.ownReplId !== undefined;
+    return this.policy.promotedByUs();
   }
 
   /** Whether our Redis' fence (if it has one) was set by this agent (a restart, a hand-over, a lost master). */
   fencedByUs(): boolean {
-    return this.fencedSince !== undefined || this.suspect !== undefined;
+    return this.policy.fencedByUs();
   }
 
   /**
-   * The policy found our Redis superseded: a member's Redis succeeds our history, or someone else
-   * fenced ours while we were master. It is never promoted again by drift correction; it follows
-   * the successor (when known) once VRRP names it, and only a new election (promote) lifts this.
+   * The data guard found our Redis superseded: a member's Redis succeeds our history, or someone
+   * else fenced ours while we were master. Never promoted again by drift correction; only a new
+   * election (promote) lifts this.
    */
   supersede(by: string | undefined): void {
-    if (!this.settings.manageRole) return;
-    if (this.superseded === undefined) {
-      this.superseded = { by, since: new Date().toISOString() };
-      this.ownReplId = undefined;
-      this.log.error('redis superseded: a member has a newer history; this Redis stops being master and follows it', { instance: this.instance, ...(by !== undefined ? { successor: by } : {}) });
-      if (this.desired?.role === 'master') this.desired = undefined;
-      void this.kick();
-    }
+    if (!this.policy.supersede(by, performance.now())) return;
+    this.log.error('redis superseded: a member has a newer history; this Redis stops being master and follows it', { instance: this.instance, ...(by !== undefined ? { successor: by } : {}) });
+    void this.kick();
   }
 
   /**
@@ -264,15 +229,12 @@ export class RedisSupervisor {
    * alone is the minority's), so it may follow a quorum's master even without a shared id.
    */
   disown(why: string): void {
-    if (this.ownReplId === undefined) return;
-    this.ownReplId = undefined;
-    this.log.warn('redis history no longer an elected one', { instance: this.instance, why });
+    if (this.policy.disown()) this.log.warn('redis history no longer an elected one', { instance: this.instance, why });
   }
 
   /** The master's Redis ours should replicate from, if any (a backup's). */
   following(): { host: string; port: number } | undefined {
-    const d = this.desired;
-    return d?.role === 'replica' ? { host: d.host, port: d.port } : undefined;
+    return this.policy.following();
   }
 
   /** Runs a reconciliation now (or right after the one in progress). */
@@ -284,60 +246,14 @@ export class RedisSupervisor {
     if (!this.link.isUp) return;
     try {
       this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
-      if (await this.guardRestart(this.facts)) return;
-      const d = this.desired;
-      const f = this.facts;
-      if (this.fencedSince !== undefined) {
-        // Fenced: never promote; follow a real master once one is known, and lift the fence only
-        // when this Redis has resynced from it.
-        if (d?.role === 'replica') {
-          if (f.masterHost !== d.host || f.masterPort !== d.port) {
-            if (!(await this.historyAllows(f, d))) return;
-            await this.link.replicaOf(d.host, d.port, COMMAND_TIMEOUT_MS);
-            this.log.info('fenced redis resyncs from the master', { instance: this.instance, master: `${d.host}:${d.port}` });
-          } else if (f.masterLinkUp && !f.syncInProgress) {
-            this.log.info('redis resynced from the master; fence lifted', { instance: this.instance, since: this.fencedSince });
-            this.fencedSince = undefined;
-            this.onSafety(true, 'resynced from the master');
-          }
-        } else if (f.role !== 'replica' || f.masterHost !== FENCE_HOST || f.masterPort !== FENCE_PORT) {
-          await this.fence();
-        }
-      } else if (d?.role === 'master' && f.role !== 'master') {
-        if (!this.promoting && f.role === 'replica' && f.masterHost !== undefined) {
-          // Was master, now a replica, and not by our hand: someone (a member taking over while
-          // this agent was frozen, or an operator) made it so. Never undo that by drift
-          // correction: resign, and let a new election (and its catch-up) decide.
-          const why = `redis was made a replica of ${f.masterHost}:${f.masterPort ?? ''} by someone else while we are master`;
-          if (this.refusedTarget !== `demoted:${f.masterHost}`) {
-            this.log.warn(`${why}: not promoted again; resigning`, { instance: this.instance });
-            this.onDemoted(why);
-          }
-          this.refusedTarget = `demoted:${f.masterHost}`;
-          return;
-        }
-        await this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS);
-        this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
-        this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
-        this.ownReplId = this.facts.role === 'master' ? this.facts.replId : undefined;
-        this.promoting = false;
-      } else if (d?.role === 'master' && f.role === 'master') {
-        this.promoting = false;
-        this.ownReplId ??= f.replId;
-      } else if (d?.role === 'replica' && this.suspect !== undefined && this.suspect.host === d.host && this.suspect.port === d.port) {
-        if (f.role !== 'replica' || f.masterHost !== FENCE_HOST || f.masterPort !== FENCE_PORT) await this.fence();
-      } else if (d?.role === 'replica' && f.role === 'master' && (await this.newMasterCatchingUp(d))) {
-        // We were master and a router took over (preempted us): its Redis still replicates from
-        // ours and is about to take our last writes, fence ours and promote. Pointing ours at it
-        // now would turn the stream round and lose those writes; look again shortly.
-        setTimeout(() => void this.kick(), 20);
-      } else if (d?.role === 'replica' && (f.role !== 'replica' || f.masterHost !== d.host || f.masterPort !== d.port)) {
-        if (!(await this.historyAllows(f, d))) return;
-        await this.link.replicaOf(d.host, d.port, COMMAND_TIMEOUT_MS);
-        this.log.info('redis follows the master: REPLICAOF', { instance: this.instance, master: `${d.host}:${d.port}` });
-        this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
-        this.ownReplId = undefined;
+      let steps = this.policy.reconcile({ nowMs: performance.now(), local: this.facts });
+      const read = steps.find((x) => x.type === 'read-target');
+      if (read?.type === 'read-target') {
+        const w = this.masterWatch;
+        const target = w && w.host === read.host && w.port === read.port && w.link.isUp ? await w.link.facts(CATCH_UP_CONNECT_MS * 2).catch(() => undefined) : undefined;
+        steps = this.policy.reconcile({ nowMs: performance.now(), local: this.facts, target: target ?? 'unreachable' });
       }
+      for (const step of steps) await this.apply(step);
       if (this.lastError !== undefined) {
         this.log.info('redis role control works again', { instance: this.instance });
         this.lastError = undefined;
@@ -349,75 +265,55 @@ export class RedisSupervisor {
     }
   }
 
-  /**
-   * Replication history decides: before our Redis follows `d`, read `d`'s Redis fresh and follow
-   * it only if it has our history at or beyond our offset, or descends from it (see mayFollow).
-   * A master of ours that is newer than the target keeps being master and fences the target (it
-   * is the stale side: its agent then finds itself superseded and steps down). Resolves whether
-   * to go on with REPLICAOF; otherwise looks again shortly.
-   */
-  private async historyAllows(f: RedisFacts, d: { host: string; port: number }): Promise<boolean> {
-    const w = this.masterWatch;
-    const target = w && w.host === d.host && w.port === d.port && w.link.isUp ? await w.link.facts(CATCH_UP_CONNECT_MS * 2).catch(() => undefined) : undefined;
-    const key = `${d.host}:${d.port}`;
-    const refuse = (why: string, level: 'info' | 'warn', kind: string = why): false => {
-      if (this.refusedTarget !== `${key} ${kind}`) this.log[level](`redis does not follow ${key}: ${why}`, { instance: this.instance, master: key });
-      this.refusedTarget = `${key} ${kind}`;
-      setTimeout(() => void this.kick(), target ? 100 : 20);
-      return false;
-    };
-    if (!target) return refuse('its Redis has not been read yet', 'info');
-    const v = mayFollow(f, target, this.ownReplId);
-    if (v.ok) {
-      if (v.lostBytes > 0) this.log.warn(`redis follows ${key}: ${v.why}`, { instance: this.instance, lostBytes: v.lostBytes });
-      this.refusedTarget = undefined;
-      return true;
-    }
-    if (v.kind === 'not-master') return refuse(v.why, 'info', v.kind);
-    if (v.kind === 'older' && f.role === 'master') {
-      // We are the newer side: make the stale master a replica of ours.
-      if (this.refusedTarget !== `${key} ${v.kind}`) {
-        await w?.link.replicaOf(this.self() ?? this.settings.host, this.settings.port, COMMAND_TIMEOUT_MS).then(
-          () => this.log.warn(`fenced ${key}: its Redis is older than ours and now replicates from ours`, { instance: this.instance }),
+  /** Applies one of the policy's steps to our Redis (or a target's). */
+  private async apply(step: RoleStep): Promise<void> {
+    switch (step.type) {
+      case 'promote':
+        await this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS);
+        this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
+        this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
+        this.policy.promotedTo(this.facts);
+        return;
+      case 'follow':
+        await this.link.replicaOf(step.host, step.port, COMMAND_TIMEOUT_MS);
+        this.policy.followed();
+        this.log[step.lostBytes > 0 ? 'warn' : 'info'](`${step.what}: REPLICAOF`, {
+          instance: this.instance,
+          master: `${step.host}:${step.port}`,
+          why: step.why,
+          ...(step.lostBytes > 0 ? { lostBytes: step.lostBytes } : {}),
+        });
+        this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
+        return;
+      case 'fence':
+        await this.fence();
+        return;
+      case 'fence-target': {
+        const key = `${step.host}:${step.port}`;
+        const w = this.masterWatch;
+        if (!w || w.host !== step.host || w.port !== step.port) return;
+        await w.link.replicaOf(this.self() ?? this.settings.host, this.settings.port, COMMAND_TIMEOUT_MS).then(
+          () => this.log.warn(`fenced ${key}: ${step.why}; it now replicates from ours`, { instance: this.instance }),
           (e: unknown) => this.log.warn(`cannot fence ${key} yet`, { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' }),
         );
+        return;
       }
-      return refuse(v.why, 'warn', v.kind);
+      case 'read-target':
+        return; // read above; a second ask in one pass waits for the next pass
+      case 'resign':
+        this.log.warn(`${step.why}: not promoted again; resigning`, { instance: this.instance });
+        this.onDemoted(step.why);
+        return;
+      case 'safety':
+        this.onSafety(step.ok, step.why);
+        return;
+      case 'look-again':
+        setTimeout(() => void this.kick(), step.inMs);
+        return;
+      case 'log':
+        this.log[step.level](step.message, { instance: this.instance, ...step.fields });
+        return;
     }
-    return refuse(v.why, 'warn', v.kind);
-  }
-
-  /**
-   * Restart-empty guard: a Redis that comes back with another run_id (restarted) or without the
-   * data it had, on the master, is fenced at once, before any replica can full-sync from it; the
-   * instance is told (redis-safety fails, so it leaves the VIP to a peer that has the data).
-   * Resolves true when it fenced.
-   */
-  private async guardRestart(f: RedisFacts): Promise<boolean> {
-    // Without role control the user's hooks own the role: a fence nobody lifts would stay for good.
-    if (!this.settings.manageRole) return false;
-    const restarted = this.lastRunId !== undefined && f.runId !== undefined && f.runId !== this.lastRunId;
-    const emptied = this.wasDown && this.hadData && f.keys === 0 && f.replOffset === 0;
-    this.wasDown = false;
-    const onMaster = this.downOnMaster || this.state === 'master';
-    this.downOnMaster = false;
-    this.lastRunId = f.runId;
-    if (!(restarted || emptied) || !onMaster || this.fencedSince !== undefined) {
-      if (this.fencedSince === undefined) this.hadData = f.keys > 0 || f.replOffset > 0;
-      return false;
-    }
-    const why = restarted ? 'restarted (run_id changed)' : 'came back empty';
-    this.fencedSince = new Date().toISOString();
-    this.fenceKind = 'restart';
-    // Never promote while fenced; a master already known stays the one to resync from.
-    if (this.desired?.role === 'master') this.desired = undefined;
-    this.log.error(`redis ${why} on the master: fenced so that no replica can sync from it`, {
-      instance: this.instance,
-      fence: `REPLICAOF ${FENCE_HOST} ${FENCE_PORT}`,
-    });
-    this.onSafety(false, `redis ${why}`);
-    await this.fence();
-    return true;
   }
 
   private async fence(): Promise<void> {
@@ -429,50 +325,60 @@ export class RedisSupervisor {
   }
 
   /**
-   * Makes our Redis writable before the VIP comes up; resolves whether it is master.
+   * Makes our Redis writable before the VIP comes up; resolves 'master' when it is, 'not-yet'
+   * when role control keeps trying, 'abandon' when the takeover must not happen (fewer members
+   * than a quorum answer now, a member's Redis is ahead of ours, or the previous master's writes
+   * could not be taken in time): the instance then resigns, nothing was fenced.
    * `handedOver`: the previous master resigned (priority 0), so its Redis is fenced on purpose.
    * Otherwise a previous master's Redis found already fenced means another router is taking
    * over at the same moment (two Master_Down_Timers a few ms apart): wait `settleMs` for VRRP to
    * pick one before promoting, and do not promote if `stillMaster()` says we lost.
    */
-  async promote(opts: { handedOver?: boolean; settleMs?: number; stillMaster?: () => boolean } = {}): Promise<boolean> {
-    if (!this.settings.manageRole) return true;
-    if (this.superseded !== undefined) {
-      this.log.info('elected again after being superseded: redis may be promoted', { instance: this.instance, since: this.superseded.since });
-      this.superseded = undefined;
+  async promote(opts: { handedOver?: boolean; settleMs?: number; stillMaster?: () => boolean } = {}): Promise<'master' | 'not-yet' | 'abandon'> {
+    if (!this.settings.manageRole) return 'master';
+    const [f, members] = await Promise.all([
+      this.link.isUp ? this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
+      this.membersNow().catch(() => undefined),
+    ]);
+    this.policy.selfAddress = this.self();
+    const plan = this.policy.promote(f, members);
+    if (plan.type === 'refuse') return 'not-yet';
+    if (plan.type === 'no-quorum' || plan.type === 'behind') {
+      this.policy.abandoned();
+      this.log.warn('takeover abandoned: redis not promoted', { instance: this.instance, why: plan.why });
+      return 'abandon';
     }
-    if (this.fencedSince !== undefined) {
-      // Fenced by a hand-over nobody took: its data is the newest there is, so it may serve again.
-      if (this.fenceKind !== 'handover') return false;
-      this.log.info('hand-over not taken: redis is master again', { instance: this.instance, fencedSince: this.fencedSince });
-      this.fencedSince = undefined;
-    }
-    // Our Redis still replicates from a live master (its agent was killed, or we preempt it):
-    // take its last writes before ours becomes writable, and fence it, so that no write it
-    // acknowledged is lost and clients still connected to it cannot write there any more.
-    const f = this.link.isUp ? await this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : undefined;
-    if (f?.role === 'replica' && f.masterLinkUp && f.masterHost !== undefined && f.masterHost !== FENCE_HOST) {
-      const outcome = await this.catchUpFrom(f.masterHost, f.masterPort ?? this.settings.peerPort);
-      this.log.info('took over from a live master', { instance: this.instance, master: `${f.masterHost}:${f.masterPort ?? ''}`, outcome });
-      if (outcome === ALREADY_FENCED && !opts.handedOver && opts.settleMs !== undefined) {
-        await sleep(opts.settleMs);
-        if (opts.stillMaster && !opts.stillMaster()) return false;
+    let outcome: CatchUpOutcome | undefined;
+    if (plan.type === 'catch-up') {
+      // Take the previous master's last writes before ours becomes writable, and fence it, so
+      // that no write it acknowledged is lost and clients still connected to it cannot write there.
+      const c = await this.catchUpFrom(plan.host, plan.port, plan.follow);
+      outcome = c.outcome;
+      if (outcome === 'behind' || outcome === 'not-synced') {
+        this.policy.abandoned({ host: plan.host, port: plan.port });
+        this.watchMaster(this.policy.following());
+        this.log.warn('takeover abandoned: the previous master\'s writes could not be taken in time; nothing fenced', { instance: this.instance, master: `${plan.host}:${plan.port}`, outcome: c.detail });
+        return 'abandon';
       }
+      this.log.info('took over from a live master', { instance: this.instance, master: `${plan.host}:${plan.port}`, why: plan.why, outcome: c.detail });
     }
-    this.desired = { role: 'master' };
-    this.promoting = true;
-    this.refusedTarget = undefined;
+    if (this.policy.promoted(outcome, opts.handedOver === true) && opts.settleMs !== undefined) {
+      await sleep(opts.settleMs);
+      if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
+    }
     this.watchMaster(undefined);
     await this.kick();
-    return this.facts?.role === 'master';
+    return this.facts?.role === 'master' ? 'master' : 'not-yet';
   }
 
   /**
-   * Before promoting: pause writes on the master we replicate from, wait until our Redis has
+   * Before promoting: (with `follow`, REPLICAOF the member master first and wait until ours is in
+   * sync with it, at most CATCH_UP_SYNC_MS) pause writes on the master, wait until our Redis has
    * its offset, fence it (a replica of nothing), unpause. Bounded: an unreachable master (a
-   * crashed host) costs at most CATCH_UP_CONNECT_MS; a slow one CATCH_UP_MAX_MS.
+   * crashed host) costs at most CATCH_UP_CONNECT_MS; a slow one CATCH_UP_MAX_MS. When ours does
+   * not catch up, nothing is fenced and the outcome says so.
    */
-  private async catchUpFrom(host: string, port: number): Promise<string> {
+  private async catchUpFrom(host: string, port: number, follow: boolean): Promise<{ outcome: CatchUpOutcome; detail: string }> {
     const link = new RedisLink(
       { ...this.link.endpoint, host, port },
       { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-takeover` },
@@ -481,21 +387,35 @@ export class RedisSupervisor {
     const took = (): number => Math.round(performance.now() - start);
     try {
       while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
-      if (!link.isUp) return `not reachable within ${CATCH_UP_CONNECT_MS} ms: promoted without it`;
+      if (!link.isUp) return { outcome: 'unreachable', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms: promoted without it` };
       // Fenced already (a hand-over, or another router taking over too): leave it alone.
-      if ((await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return ALREADY_FENCED;
+      const first = await link.facts(CATCH_UP_CONNECT_MS);
+      if (first.role !== 'master') return { outcome: 'already-fenced', detail: 'not a master any more: already fenced' };
+      if (follow) {
+        await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
+        this.policy.followed();
+        this.log.info('takeover: redis follows the member master first, to take its data', { instance: this.instance, master: `${host}:${port}` });
+        for (;;) {
+          const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
+          if (inSync(mine, theirs, host)) break;
+          if (performance.now() - start >= CATCH_UP_SYNC_MS) return { outcome: 'not-synced', detail: `not in sync with it after ${took()} ms` };
+          await sleep(5);
+        }
+      }
       const d = await drainAndFence(link, {
         timeoutMs: CATCH_UP_CONNECT_MS,
-        maxWaitMs: Math.max(0, CATCH_UP_MAX_MS - took()),
-        fenceIfBehind: true,
+        maxWaitMs: Math.max(CATCH_UP_MAX_MS / 2, CATCH_UP_MAX_MS - took()),
+        fenceIfBehind: false,
         offsets: async () => {
-          const mine = await this.link.facts(COMMAND_TIMEOUT_MS);
-          return [mine.replicaOffset ?? mine.replOffset];
+          const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
+          return [inSync(mine, theirs, host) ? (mine.replicaOffset ?? mine.replOffset) : -1];
         },
       });
-      return d.caughtUp ? `caught up to offset ${d.target} in ${took()} ms; it is fenced` : `at offset ${d.at} of ${d.target} after ${took()} ms; it is fenced`;
+      return d.caughtUp
+        ? { outcome: 'caught-up', detail: `caught up to offset ${d.target} in ${took()} ms; it is fenced` }
+        : { outcome: 'behind', detail: `at offset ${d.at} of ${d.target} after ${took()} ms; writes resumed there, nothing fenced` };
     } catch (e) {
-      return `failed after ${took()} ms (${e instanceof Error ? e.message : String(e)}): promoted without it`;
+      return { outcome: 'failed', detail: `failed after ${took()} ms (${e instanceof Error ? e.message : String(e)}): promoted without it` };
     } finally {
       link.close();
     }
@@ -521,11 +441,16 @@ export class RedisSupervisor {
     const tick = async (): Promise<void> => {
       if (this.stopped || !isMaster()) return done();
       try {
-        const f = await link.facts(COMMAND_TIMEOUT_MS);
-        // A master, or a Redis its stopping agent fenced: point it at ours.
-        if (f.role === 'master' || (f.masterHost === FENCE_HOST && f.masterPort === FENCE_PORT)) {
+        const [f, ours] = await Promise.all([link.facts(COMMAND_TIMEOUT_MS), this.link.facts(COMMAND_TIMEOUT_MS)]);
+        // A master still taking writes is fenced; it follows ours only where the history rule
+        // allows (never a blind REPLICAOF: that replaces its data by a full sync).
+        const what = this.policy.peerAfterTakeover(f, ours);
+        if (what === 'follow-us') {
           await link.replicaOf(self, this.settings.port, COMMAND_TIMEOUT_MS);
           this.log.warn('fenced the previous master\'s Redis: it now replicates from ours', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
+        } else if (what === 'fence') {
+          await link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
+          this.log.warn('fenced the previous master\'s Redis: it may not follow ours (its history is not one ours continues)', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
         }
         return done();
       } catch (e) {
@@ -580,12 +505,19 @@ export class RedisSupervisor {
         timeoutMs: COMMAND_TIMEOUT_MS,
         maxWaitMs,
         fenceIfBehind: !opts.abortIfBehind,
-        offsets: () => Promise.all(links.map((l) => (l.isUp ? l.facts(200).then((x) => Math.max(x.replicaOffset ?? -1, x.replOffset), () => -1) : Promise.resolve(-1)))),
-        beforeFence: () => {
-          this.fencedSince = new Date().toISOString();
-          this.fenceKind = 'handover';
-          this.desired = undefined;
-        },
+        // A replica counts once it streams from us in our history (during a full sync its offset is its old data's).
+        offsets: () =>
+          Promise.all(
+            links.map((l) =>
+              l.isUp
+                ? l.facts(200).then(
+                    (x) => (x.masterLinkUp && !x.syncInProgress && x.replId === before.replId ? Math.max(x.replicaOffset ?? -1, x.replOffset) : -1),
+                    () => -1,
+                  )
+                : Promise.resolve(-1),
+            ),
+          ),
+        beforeFence: () => this.policy.handedOver(performance.now()),
       });
       if (!d.fenced) return { ok: false, detail: `replicas did not reach offset ${d.target} within ${maxWaitMs} ms (at ${d.at}); writes resumed here, nothing changed` };
       return d.caughtUp
@@ -598,22 +530,6 @@ export class RedisSupervisor {
     }
   }
 
-  /** Whether the new master's Redis is still a replica of a real master (catching up), for a bounded time. */
-  private async newMasterCatchingUp(d: { host: string; port: number }): Promise<boolean> {
-    const key = `${d.host}:${d.port}`;
-    if (this.waitingFor?.key !== key) this.waitingFor = { key, sinceMs: performance.now() };
-    if (performance.now() - this.waitingFor.sinceMs > CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS) return false;
-    const w = this.masterWatch;
-    if (!w || w.host !== d.host || w.port !== d.port) return false;
-    if (!w.link.isUp) return true; // just connecting: ask again in a moment (bounded above)
-    try {
-      const f = await w.link.facts(CATCH_UP_CONNECT_MS);
-      return f.role === 'replica' && f.masterHost !== undefined && f.masterHost !== FENCE_HOST;
-    } catch {
-      return false;
-    }
-  }
-
   private watchMaster(m: { host: string; port: number } | undefined): void {
     const w = this.masterWatch;
     if (w && m && w.host === m.host && w.port === m.port) return;
@@ -621,40 +537,30 @@ export class RedisSupervisor {
       w.link.close();
       this.masterWatch = undefined;
     }
-    // Another master (or none): whatever we suspected of the old one no longer matters.
-    if (this.suspect && (!m || this.suspect.host !== m.host || this.suspect.port !== m.port)) {
-      this.log.info('a new master is known: redis may follow again', { instance: this.instance, suspected: `${this.suspect.host}:${this.suspect.port}` });
-      this.suspect = undefined;
-    }
     if (!m || this.stopped || !this.settings.manageRole) return;
     const link = new RedisLink(
       { ...this.link.endpoint, host: m.host, port: m.port },
       { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 100, name: `redkeep-${this.instance}-master-watch`, heartbeatMs: MASTER_WATCH_HEARTBEAT_MS },
     );
-    const watch = { link, host: m.host, port: m.port, runId: undefined as string | undefined };
+    const watch = { link, host: m.host, port: m.port };
     this.masterWatch = watch;
     link.on('up', () => {
       void link.facts(COMMAND_TIMEOUT_MS).then(
         (f) => {
           if (this.masterWatch !== watch) return;
-          const sus = this.suspect;
-          if (sus && sus.host === watch.host && sus.port === watch.port) {
-            if (sus.runId !== undefined && f.runId === sus.runId) {
-              this.log.info('the master\'s Redis is back, not restarted: redis follows it again', { instance: this.instance, master: `${watch.host}:${watch.port}` });
-              this.suspect = undefined;
-              void this.kick();
-            }
-            return; // restarted: stay fenced until another master is elected
+          if (this.policy.targetUp(watch.host, watch.port, f.runId)) {
+            this.log.info("the master's Redis is back, not restarted: redis follows it again", { instance: this.instance, master: `${watch.host}:${watch.port}` });
+            void this.kick();
           }
-          watch.runId = f.runId;
         },
         () => undefined,
       );
     });
     link.on('down', () => {
       if (this.masterWatch !== watch || this.stopped) return;
-      this.suspect = { host: watch.host, port: watch.port, runId: watch.runId, since: new Date().toISOString() };
-      this.log.warn('lost the connection to the master\'s Redis: redis is fenced until it is back unchanged or a new master is elected', {
+      const steps = this.policy.targetDown(watch.host, watch.port, performance.now());
+      if (steps.length === 0) return;
+      this.log.warn("lost the connection to the master's Redis: redis is fenced until it is back unchanged or a new master is elected", {
         instance: this.instance,
         master: `${watch.host}:${watch.port}`,
       });
@@ -673,14 +579,7 @@ export class RedisSupervisor {
       masterLinkUp: f?.role === 'replica' ? f.masterLinkUp : undefined,
       offset: f?.replOffset,
       replicas: (f?.replicas ?? []).map((r) => ({ address: `${r.ip}:${r.port}`, offset: r.offset, lagS: r.lagS })),
-      desired:
-        this.fencedSince !== undefined
-          ? `fenced since ${this.fencedSince}`
-          : this.suspect !== undefined
-            ? `fenced since ${this.suspect.since}: the master's Redis went away`
-            : this.settings.manageRole
-              ? describe(this.desired)
-              : 'not managed',
+      desired: describeDesired(this.policy.describe()),
       lastError: this.lastError,
     };
   }
@@ -691,4 +590,16 @@ export class RedisSupervisor {
     this.loop.stop();
     this.link.close();
   }
+}
+
+/** The policy's wish for status, with a fence's start on the wall clock. */
+/** Our Redis streams from `host` in the same history as its Redis, not in a full sync. */
+function inSync(mine: RedisFacts, theirs: RedisFacts, host: string): boolean {
+  return mine.role === 'replica' && mine.masterHost === host && mine.masterLinkUp && !mine.syncInProgress && mine.replId === theirs.replId;
+}
+
+function describeDesired(d: { desired: string; fencedSinceMs?: number; fenceWhy?: string }): string {
+  if (d.fencedSinceMs === undefined) return d.desired;
+  const since = new Date(Date.now() - (performance.now() - d.fencedSinceMs)).toISOString();
+  return `fenced since ${since}: ${d.fenceWhy ?? ''}`;
 }

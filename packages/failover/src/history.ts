@@ -80,18 +80,19 @@ export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, own
     return { ok: true, why: `both were promoted from one history; the elected master's wins${lost > 0 ? `, our last ${lost} bytes are not in it` : ''}`, lostBytes: lost };
   }
   if (succeeds(local, target)) {
-    if (ownReplId !== undefined && local.replId === ownReplId) {
+    if (local.role !== 'master' || (ownReplId !== undefined && local.replId === ownReplId)) {
+      // A replica holds its master's newer history; a master of ours, the elected one.
       return { ok: false, kind: 'older', why: 'its history is the one ours was promoted from: ours is newer' };
     }
     return { ok: true, why: 'our Redis was promoted by someone else from its history: back to it', lostBytes: Math.max(0, local.replOffset - (local.secondReplOffset ?? local.replOffset + 1) + 1) };
   }
-  if ((local.role === 'replica' || local.replId !== ownReplId) && target.replOffset >= local.replOffset) {
-    // A replica cut off while two promotions happened elsewhere sees no shared id, yet offsets
-    // go on across promotions: a master ahead of our copy is its descendant. The same holds for
-    // a master whose history is not an authoritative one of ours (it lost its quorum, or someone
-    // else promoted it): what it took alone is the minority's. (Only members are ever targets: a
-    // stranger's Redis never gets here.) A master of our own, elected history is never given up so.
-    return { ok: true, why: `no shared history id, but ours is ${local.role === 'replica' ? 'a replica' : 'not an elected history'} and it is ahead (${target.replOffset} >= ${local.replOffset})`, lostBytes: 0 };
+  if (target.replOffset >= local.replOffset) {
+    // No shared history id, but offsets go on across promotions: a master ahead of ours is its
+    // descendant through more than one promotion (a replica cut off while two happened, or a
+    // master of ours that froze while the others moved on twice). Only a master the election
+    // names is ever a target (and only members are): its side held the quorum, so its writes
+    // are the majority's, and what ours took since is at most the minority's.
+    return { ok: true, why: `no shared history id, but it is ahead (${target.replOffset} >= ${local.replOffset}): offsets go on across promotions`, lostBytes: 0 };
   }
   return { ok: false, kind: 'unrelated', why: `unrelated history (ours ${local.replId ?? '?'} at ${local.replOffset}, its ${target.replId ?? '?'} at ${target.replOffset})` };
 }

@@ -1,2 +1,4 @@
 export * from './history.js';
 export * from './data-guard.js';
+export * from './role-policy.js';
+export * from './write-gate.js';

@@ -132,7 +132,7 @@ export type VrrpInput =
    * so the switchover sticks. It still takes over
    * when Master_Down_Timer runs out: a switchover nobody answers leaves no router without master.
    */
-  | { readonly type: 'resign'; readonly to?: string }
+  | { readonly type: 'resign'; readonly to?: string; /** false: preempt stays as configured (a takeover abandoned); default true. */ readonly sticky?: boolean }
   | { readonly type: 'timeout' }
   | { readonly type: 'advert'; readonly advert: VrrpAdvert; readonly source: string }
   /** A packet for this instance that failed decoding: counted here, nothing else. */
@@ -401,7 +401,7 @@ export class VrrpInstance {
         this.onShutdown(nowMs, out);
         break;
       case 'resign':
-        this.onResign(input.to, nowMs, out);
+        this.onResign(input.to, input.sticky !== false, nowMs, out);
         break;
       case 'timeout':
         this.onTimeout(nowMs, out);
@@ -475,7 +475,7 @@ export class VrrpInstance {
     this.transition('stopped', 'shutdown', nowMs, out);
   }
 
-  private onResign(to: string | undefined, nowMs: number, out: VrrpAction[]): void {
+  private onResign(to: string | undefined, sticky: boolean, nowMs: number, out: VrrpAction[]): void {
     if (this.stateValue !== 'master') {
       this.unexpected('resign', `only a master can resign, this one is ${this.stateValue}`, out);
       return;
@@ -488,7 +488,7 @@ export class VrrpInstance {
     this.sendAdvert(PRIORITY_STOP, out, target);
     // The VIPs stay until the new master's first advert: clients that connect meanwhile reach a
     // host that answers (with an error, as its Redis is fenced) instead of one that drops them.
-    this.resigned = true;
+    this.resigned = sticky;
     this.transition('backup', 'resigned', nowMs, out, target === undefined ? undefined : `to ${target}`);
   }
 

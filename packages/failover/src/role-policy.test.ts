@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ReplicationFacts } from './history.js';
+import { type RoleStep, RolePolicy } from './role-policy.js';
+
+const FENCE = { host: '127.0.0.1', port: 1 };
+
+function policy(): RolePolicy {
+  return new RolePolicy({ manageRole: true, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700 });
+}
+
+function f(over: Partial<ReplicationFacts> = {}): ReplicationFacts {
+  return {
+    role: 'master',
+    runId: 'r1',
+    replId: 'aaaa',
+    replId2: undefined,
+    secondReplOffset: undefined,
+    replOffset: 1000,
+    masterHost: undefined,
+    masterPort: undefined,
+    masterLinkUp: false,
+    syncInProgress: false,
+    keys: 5,
+    replicas: [],
+    ...over,
+  };
+}
+
+const replicaOf = (host: string, over: Partial<ReplicationFacts> = {}): ReplicationFacts => f({ role: 'replica', masterHost: host, masterPort: 6379, masterLinkUp: true, ...over });
+const fenced = (over: Partial<ReplicationFacts> = {}): ReplicationFacts => f({ role: 'replica', masterHost: FENCE.host, masterPort: FENCE.port, ...over });
+const types = (s: RoleStep[]): string[] => s.filter((x) => x.type !== 'log').map((x) => x.type);
+
+describe('role policy: what our Redis should be, one step at a time', () => {
+  it('promotes once elected, and remembers the history it created', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    assert.deepEqual(p.promote(f({ role: 'replica', masterHost: FENCE.host, masterPort: 1 })), { type: 'promote' });
+    p.promoted(undefined, false);
+    assert.deepEqual(types(p.reconcile({ nowMs: 0, local: fenced() })), ['promote']);
+    p.promotedTo(f({ replId: 'new1' }));
+    assert.equal(p.promotedByUs(), true);
+    assert.deepEqual(p.reconcile({ nowMs: 1, local: f({ replId: 'new1' }) }), []);
+  });
+
+  it('takes the last writes of a live master before promoting', () => {
+    const p = policy();
+    p.vrrp('backup', '192.0.2.11');
+    p.vrrp('master', undefined);
+    assert.deepEqual(p.promote(replicaOf('192.0.2.11')), { type: 'catch-up', host: '192.0.2.11', port: 6379, follow: false, why: 'our Redis replicates from it' });
+    // Found fenced already by someone else: wait for VRRP to settle, unless it was handed over.
+    assert.equal(p.promoted('already-fenced', false), true);
+    assert.equal(p.promoted('already-fenced', true), false);
+  });
+
+  it('before promoting, follows and catches up from a member master with data ours lacks', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    const plan = p.promote(fenced({ keys: 0, replOffset: 0, replId: 'empty' }), { answered: [{ address: '192.0.2.12', facts: f({ replId: 'xxxx', replOffset: 7, keys: 1 }) }], quorum: 2, maxLagBytes: 0 });
+    assert.equal(plan.type === 'catch-up' && plan.follow && plan.host, '192.0.2.12');
+    // A member master behind ours (same history) is not followed: ours is promoted, it is fenced later.
+    assert.deepEqual(p.promote(f({ role: 'replica', masterHost: FENCE.host, masterPort: 1 }), { answered: [{ address: '192.0.2.12', facts: f({ replOffset: 10 }) }], quorum: 2, maxLagBytes: 0 }), { type: 'promote' });
+  });
+
+  it('does not promote without a quorum of members answering just now', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    assert.equal(p.promote(fenced(), { answered: [], quorum: 2, maxLagBytes: 0 }).type, 'no-quorum');
+    assert.equal(p.promote(fenced(), { answered: [{ address: '192.0.2.12', facts: replicaOf('192.0.2.11') }], quorum: 2, maxLagBytes: 0 }).type, 'promote');
+  });
+
+  it('reads the target fresh before following, and follows a master of our history ahead of us', () => {
+    const p = policy();
+    p.vrrp('backup', '192.0.2.11');
+    const local = replicaOf('192.0.2.12', { replOffset: 900 });
+    assert.deepEqual(p.reconcile({ nowMs: 0, local }), [{ type: 'read-target', host: '192.0.2.11', port: 6379 }]);
+    const s = p.reconcile({ nowMs: 0, local, target: f({ replOffset: 1000 }) });
+    assert.deepEqual(types(s), ['follow']);
+  });
+
+  it('never follows an unrelated history, and says so once', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    p.promote(f());
+    p.promoted(undefined, false);
+    p.promotedTo(f());
+    p.vrrp('backup', '192.0.2.11');
+    const stranger = f({ replId: 'zzzz', replOffset: 10 });
+    const first = p.reconcile({ nowMs: 0, local: f(), target: stranger });
+    assert.deepEqual(types(first), ['look-again']);
+    assert.equal(first.filter((x) => x.type === 'log').length, 1);
+    const second = p.reconcile({ nowMs: 10, local: f(), target: stranger });
+    assert.equal(second.filter((x) => x.type === 'log').length, 0);
+  });
+
+  it('fences a stale master that our elected history succeeds, instead of following it', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    p.promote(undefined);
+    p.promoted(undefined, false);
+    const ours = f({ replId: 'bbbb', replId2: 'aaaa', secondReplOffset: 901, replOffset: 1500 });
+    p.promotedTo(ours);
+    p.vrrp('backup', '192.0.2.11');
+    // Read the target first, and wait while it may still be catching up from ours.
+    const older = f({ replId: 'aaaa', replOffset: 950 });
+    const s = p.reconcile({ nowMs: 2000, local: ours, target: older });
+    assert.deepEqual(types(s), ['fence-target', 'look-again']);
+    assert.deepEqual(types(p.reconcile({ nowMs: 2100, local: ours, target: older })), ['look-again']);
+  });
+
+  it('waits, bounded, while a new master still replicates from ours (a preemption catching up)', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    p.promote(undefined);
+    p.promoted(undefined, false);
+    p.promotedTo(f());
+    p.vrrp('backup', '192.0.2.11');
+    const catching = replicaOf('192.0.2.10');
+    assert.deepEqual(types(p.reconcile({ nowMs: 0, local: f(), target: catching })), ['look-again']);
+    assert.deepEqual(types(p.reconcile({ nowMs: 600, local: f(), target: catching })), ['look-again']);
+    // Past the bound, the history gate decides (it is not a master: not followed).
+    assert.deepEqual(types(p.reconcile({ nowMs: 800, local: f(), target: catching })), ['look-again']);
+    assert.equal(p.reconcile({ nowMs: 800, local: f(), target: catching }).some((x) => x.type === 'follow'), false);
+  });
+
+  it('fences a Redis that restarts on the master, never promotes it, and lifts the fence after a resync', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    p.promote(undefined);
+    p.promoted(undefined, false);
+    p.reconcile({ nowMs: 0, local: f({ runId: 'r1' }) });
+    p.localDown();
+    const s = p.reconcile({ nowMs: 10, local: f({ runId: 'r2', keys: 0, replOffset: 0 }) });
+    assert.deepEqual(types(s), ['safety', 'fence']);
+    assert.deepEqual(p.promote(fenced()), { type: 'refuse', why: 'redis was fenced after a restart on the master' });
+    p.vrrp('backup', '192.0.2.11');
+    assert.deepEqual(types(p.reconcile({ nowMs: 20, local: fenced({ runId: 'r2', keys: 0, replOffset: 0 }), target: f({ replId: 'cccc' }) })), ['follow']);
+    const lifted = p.reconcile({ nowMs: 30, local: replicaOf('192.0.2.11', { runId: 'r2', replId: 'cccc' }) });
+    assert.deepEqual(types(lifted), ['safety']);
+    assert.equal(p.fencedByUs(), false);
+  });
+
+  it('resigns, once, when someone else made our master Redis a replica', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    p.promote(undefined);
+    p.promoted(undefined, false);
+    p.promotedTo(f());
+    assert.deepEqual(types(p.reconcile({ nowMs: 0, local: replicaOf('192.0.2.12') })), ['resign']);
+    assert.deepEqual(p.reconcile({ nowMs: 5, local: replicaOf('192.0.2.12') }), []);
+  });
+
+  it('fences while the followed master is lost, follows again when it is back unchanged', () => {
+    const p = policy();
+    p.vrrp('backup', '192.0.2.11');
+    p.targetUp('192.0.2.11', 6379, 'm1');
+    assert.deepEqual(types(p.targetDown('192.0.2.11', 6379, 0)), ['fence']);
+    assert.equal(p.fencedByUs(), true);
+    assert.deepEqual(types(p.reconcile({ nowMs: 1, local: replicaOf('192.0.2.11') })), ['fence']);
+    assert.equal(p.targetUp('192.0.2.11', 6379, 'other'), false, 'a restarted master is not followed again');
+    assert.equal(p.targetUp('192.0.2.11', 6379, 'm1'), true);
+    assert.equal(p.fencedByUs(), false);
+  });
+
+  it('a superseded master is not promoted by drift correction until elected again', () => {
+    const p = policy();
+    p.vrrp('master', undefined);
+    p.promote(undefined);
+    p.promoted(undefined, false);
+    p.promotedTo(f());
+    assert.equal(p.supersede('192.0.2.12', 0), true);
+    assert.equal(p.desired, undefined);
+    assert.deepEqual(p.reconcile({ nowMs: 0, local: fenced() }), []);
+    assert.equal(p.promotedByUs(), false);
+  });
+
+  it('does nothing with role control off', () => {
+    const p = new RolePolicy({ manageRole: false, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700 });
+    assert.equal(p.vrrp('master', undefined), false);
+    assert.deepEqual(p.reconcile({ nowMs: 0, local: fenced() }), []);
+    assert.deepEqual(p.promote(fenced()), { type: 'promote' });
+  });
+});

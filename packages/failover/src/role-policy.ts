@@ -1,0 +1,454 @@
+// What this host's Redis should be, and the one next step to get it there: facts in (the VRRP
+// state and the master followed, our Redis' INFO, the followed master's INFO read fresh, the
+// connection to it lost or back, the clock), decisions out (promote, follow, fence, fence a stale
+// target, resign, look again). The shell (agent/src/redis/supervisor.ts) samples and applies, one
+// step per pass, and asks again: reconciled, never fired once.
+//
+// Every flag that remembers "what happened" is state here, named, with the rule that clears it:
+// - fence: our Redis was fenced by us (a restart or an empty comeback on the master; a planned
+//   hand-over). Cleared when it has resynced from an elected master (or, for a hand-over nobody
+//   took, when VRRP elects us again).
+// - suspect: the connection to the followed master's Redis dropped. Our Redis is fenced until it
+//   is back with the same run_id (a blip), or another master is followed.
+// - superseded: a member's Redis succeeds our history (the data guard said so). Never promoted
+//   again by drift correction; cleared by the next election of this host.
+// - ownReplId: the history this agent created by promoting our Redis as the elected master; a
+//   master of it never follows the history it came from. Cleared by following anyone, by being
+//   superseded, and by losing the quorum (disown).
+// - promoting: set by an election (promote), cleared once our Redis is master; the one path that
+//   may turn a replica into the master.
+// - waitingFor: since when we wait for a new master that is still catching up from ours.
+
+import type { VrrpState } from '@redkeep/vrrp';
+import { type ReplicationFacts, mayFollow } from './history.js';
+
+export type DesiredRole = { readonly role: 'master' } | { readonly role: 'replica'; readonly host: string; readonly port: number };
+
+export interface RolePolicySettings {
+  /** manage_role: off means the user's hooks own the role; the policy then never acts. */
+  readonly manageRole: boolean;
+  /** The port members' Redis listen on. */
+  readonly peerPort: number;
+  /** Where a fenced Redis replicates from (nothing listens there). */
+  readonly fence: { readonly host: string; readonly port: number };
+  /** How long a new master may still be catching up from ours before ours follows it anyway. */
+  readonly catchUpWaitMs: number;
+}
+
+/** The members as read fresh for a promotion, and how many (this host included) it needs. */
+export interface MembersNow {
+  /** The members (witnesses too) that answered just now, with their Redis' INFO. */
+  readonly answered: readonly MemberFacts[];
+  readonly quorum: number;
+  /** How far a member's Redis of our own history may be ahead of ours (the data guard's max_lag). */
+  readonly maxLagBytes: number;
+}
+
+export type RoleLogLevel = 'info' | 'warn' | 'error';
+
+/** One step for the shell. `log` steps come with the others and are only said once per change. */
+export type RoleStep =
+  | { readonly type: 'promote'; readonly why: string }
+  | { readonly type: 'follow'; readonly host: string; readonly port: number; readonly what: string; readonly why: string; readonly lostBytes: number }
+  | { readonly type: 'fence'; readonly why: string }
+  /** Make the stale master at host:port a replica of ours (we are the newer history). */
+  | { readonly type: 'fence-target'; readonly host: string; readonly port: number; readonly why: string }
+  /** The followed master's Redis must be read fresh first: call reconcile again with it. */
+  | { readonly type: 'read-target'; readonly host: string; readonly port: number }
+  | { readonly type: 'resign'; readonly why: string }
+  /** The instance's redis-safety track. */
+  | { readonly type: 'safety'; readonly ok: boolean; readonly why: string }
+  | { readonly type: 'look-again'; readonly inMs: number; readonly why: string }
+  | { readonly type: 'log'; readonly level: RoleLogLevel; readonly message: string; readonly fields?: Readonly<Record<string, string | number>> };
+
+export interface ReconcileInput {
+  readonly nowMs: number;
+  /** Our Redis' INFO, just read. */
+  readonly local: ReplicationFacts;
+  /**
+   * The followed master's Redis, read fresh for this pass when a `read-target` step asked for it:
+   * its INFO, or 'unreachable'. Undefined when not read.
+   */
+  readonly target?: ReplicationFacts | 'unreachable';
+}
+
+/** What promote() wants the shell to do before our Redis becomes writable. */
+export type PromotePlan =
+  /** Our Redis may not be master: a restart on the master fenced it. */
+  | { readonly type: 'refuse'; readonly why: string }
+  /** Fewer members than a quorum answered just now: no promotion (the takeover is abandoned). */
+  | { readonly type: 'no-quorum'; readonly why: string }
+  /** A member's Redis has data ours lacks and cannot be caught up from (a replica): it should be master, not ours. */
+  | { readonly type: 'behind'; readonly host: string; readonly why: string }
+  /**
+   * Take the last writes of a live master, and fence it, first. `follow`: our Redis does not
+   * replicate from it yet (a member's Redis is master with data ours lacks): REPLICAOF it and
+   * wait until in sync before the catch-up.
+   */
+  | { readonly type: 'catch-up'; readonly host: string; readonly port: number; readonly follow: boolean; readonly why: string }
+  | { readonly type: 'promote' };
+
+/**
+ * How a takeover's catch-up from the previous master ended. `behind` and `not-synced`: our Redis
+ * did not get its writes in time, and nothing was fenced: the takeover is abandoned (resign).
+ */
+export type CatchUpOutcome = 'caught-up' | 'behind' | 'not-synced' | 'unreachable' | 'already-fenced' | 'failed';
+
+/** A member as read fresh for a promotion: it answered; its Redis' INFO when that answered too. */
+export interface MemberFacts {
+  readonly address: string;
+  readonly facts: ReplicationFacts | undefined;
+}
+
+export function describeRole(d: DesiredRole | undefined): string {
+  if (!d) return 'unchanged';
+  return d.role === 'master' ? 'master' : `replica of ${d.host}:${d.port}`;
+}
+
+export class RolePolicy {
+  private vrrpState: VrrpState = 'initialize';
+  private desiredRole: DesiredRole | undefined;
+  private fence: { sinceMs: number; kind: 'restart' | 'handover' } | undefined;
+  private suspect: { host: string; port: number; runId: string | undefined; sinceMs: number } | undefined;
+  private superseded: { by: string | undefined; sinceMs: number } | undefined;
+  private ownReplId: string | undefined;
+  private promoting = false;
+  private waitingFor: { key: string; sinceMs: number } | undefined;
+  /** The followed master's run_id, read when the connection to it came up. */
+  private targetRunId: string | undefined;
+  /** Restart guard: the run_id and whether it held data, last seen connected. */
+  private lastRunId: string | undefined;
+  private hadData = false;
+  private wasDown = false;
+  private downOnMaster = false;
+  /** The last refusal or demotion said (said once per change). */
+  private said: string | undefined;
+
+  /** This host's address as members list their master (set once known). */
+  selfAddress: string | undefined;
+
+  constructor(private readonly settings: RolePolicySettings) {}
+
+  /**
+   * After a takeover, the previous master's Redis (its agent may be dead): a master still taking
+   * writes is fenced, and made a replica of ours only where the history rule allows it (it would
+   * lose nothing that a majority acknowledged); a Redis already fenced follows ours on the same
+   * terms. Never a blind REPLICAOF: that full-syncs it and replaces its data.
+   */
+  peerAfterTakeover(peer: ReplicationFacts, ours: ReplicationFacts): 'none' | 'fence' | 'follow-us' {
+    const fence = this.settings.fence;
+    const fenced = peer.role === 'replica' && peer.masterHost === fence.host && peer.masterPort === fence.port;
+    if (peer.role !== 'master' && !fenced) return 'none';
+    // Its history counts as an elected one: it never goes back to the history it came from.
+    if (ours.role === 'master' && mayFollow(peer, ours, peer.replId).ok) return 'follow-us';
+    return peer.role === 'master' ? 'fence' : 'none';
+  }
+
+  get desired(): DesiredRole | undefined {
+    return this.desiredRole;
+  }
+
+  /** The VRRP state changed, or the master seen: what should our Redis be? Returns whether the wish changed. */
+  vrrp(state: VrrpState, masterAddress: string | undefined): boolean {
+    this.vrrpState = state;
+    if (!this.settings.manageRole) return false;
+    let d: DesiredRole | undefined;
+    if (state === 'master') d = { role: 'master' };
+    else if ((state === 'backup' || state === 'fault') && masterAddress !== undefined) d = { role: 'replica', host: masterAddress, port: this.settings.peerPort };
+    else d = this.desiredRole; // no master known yet: leave the role as it is
+    if (describeRole(d) === describeRole(this.desiredRole)) return false;
+    this.desiredRole = d;
+    this.waitingFor = undefined; // a new master: its catch-up wait starts now
+    this.watching(d?.role === 'replica' ? d : undefined);
+    return true;
+  }
+
+  /** The master whose Redis the shell keeps a connection to (the watch), if any. */
+  following(): { host: string; port: number } | undefined {
+    const d = this.desiredRole;
+    return d?.role === 'replica' ? { host: d.host, port: d.port } : undefined;
+  }
+
+  private watching(m: { host: string; port: number } | undefined): void {
+    this.targetRunId = undefined;
+    const s = this.suspect;
+    if (s && (!m || s.host !== m.host || s.port !== m.port)) this.suspect = undefined;
+  }
+
+  /** The connection to our Redis dropped. */
+  localDown(): void {
+    this.wasDown = true;
+    this.downOnMaster = this.vrrpState === 'master' || this.desiredRole?.role === 'master';
+  }
+
+  /** The watch connected to the followed master's Redis and read it. Returns whether our Redis may follow again. */
+  targetUp(host: string, port: number, runId: string | undefined): boolean {
+    const d = this.following();
+    if (!d || d.host !== host || d.port !== port) return false;
+    const s = this.suspect;
+    if (s && s.host === host && s.port === port) {
+      if (s.runId !== undefined && runId === s.runId) {
+        this.suspect = undefined;
+        return true;
+      }
+      return false; // restarted: stay fenced until another master is followed
+    }
+    this.targetRunId = runId;
+    return false;
+  }
+
+  /** The watch lost the followed master's Redis: our Redis is fenced until it is back unchanged. */
+  targetDown(host: string, port: number, nowMs: number): RoleStep[] {
+    const d = this.following();
+    if (!this.settings.manageRole || !d || d.host !== host || d.port !== port) return [];
+    if (this.suspect?.host === host && this.suspect.port === port) return [];
+    this.suspect = { host, port, runId: this.targetRunId, sinceMs: nowMs };
+    return [{ type: 'fence', why: `lost the connection to the master's Redis ${host}:${port}: fenced until it is back unchanged or a new master is elected` }];
+  }
+
+  /** A member's Redis succeeds ours (the data guard): never promoted again by drift correction. */
+  supersede(by: string | undefined, nowMs: number): boolean {
+    if (!this.settings.manageRole || this.superseded !== undefined) return false;
+    this.superseded = { by, sinceMs: nowMs };
+    this.ownReplId = undefined;
+    if (this.desiredRole?.role === 'master') this.desiredRole = undefined;
+    return true;
+  }
+
+  /** Our Redis, master, lost its quorum: its history is not an elected one any more. */
+  disown(): boolean {
+    if (this.ownReplId === undefined) return false;
+    this.ownReplId = undefined;
+    return true;
+  }
+
+  /** A planned hand-over is fencing our Redis (its data is intact: it may serve again if nobody takes it). */
+  handedOver(nowMs: number): void {
+    this.fence = { sinceMs: nowMs, kind: 'handover' };
+    this.desiredRole = undefined;
+  }
+
+  /**
+   * VRRP elected us: what must happen before our Redis takes writes. `members`: the members
+   * that answer, read fresh (undefined: no quorum rule, no member read). A Redis that is master among them with data ours lacks, in a
+   * history ours may follow (a successor, ahead in ours, or ours holds nothing), has writes that
+   * a promotion of ours would lose: ours first follows it and catches up, or does not promote.
+   */
+  promote(local: ReplicationFacts | undefined, members?: MembersNow): PromotePlan {
+    if (!this.settings.manageRole) return { type: 'promote' };
+    this.superseded = undefined;
+    if (this.fence !== undefined) {
+      if (this.fence.kind !== 'handover') return { type: 'refuse', why: 'redis was fenced after a restart on the master' };
+      this.fence = undefined; // a hand-over nobody took: ours is the newest data there is
+    }
+    const fence = this.settings.fence;
+    // A host promotes only with a majority reachable now: Master_Down_Timer can run out in the
+    // first moments of a partition, before the quorum's timeout notices it.
+    if (members && members.answered.length + 1 < members.quorum) {
+      return { type: 'no-quorum', why: `only ${members.answered.length + 1} of the ${members.quorum} members a promotion needs answered` };
+    }
+    if (local?.role === 'replica' && local.masterLinkUp && local.masterHost !== undefined && local.masterHost !== fence.host) {
+      return { type: 'catch-up', host: local.masterHost, port: local.masterPort ?? this.settings.peerPort, follow: false, why: 'our Redis replicates from it' };
+    }
+    if (local === undefined) return { type: 'promote' };
+    let best: MemberFacts | undefined;
+    for (const m of members?.answered ?? []) {
+      const t = m.facts;
+      if (t?.role !== 'master') continue;
+      // Offsets go on across promotions: a master ahead of ours, in a history ours may follow
+      // without losing anything, has writes ours lacks (or ours is empty and it is not).
+      const v = mayFollow(local, t, this.ownReplId);
+      const ahead = t.replOffset > local.replOffset || (local.keys === 0 && t.keys > 0);
+      if (!v.ok || v.lostBytes > 0 || !ahead) continue;
+      if (!best?.facts || t.replOffset > best.facts.replOffset) best = m;
+    }
+    if (best?.facts) return { type: 'catch-up', host: best.address, port: this.settings.peerPort, follow: true, why: `its Redis is master with data ours lacks (offset ${best.facts.replOffset}, ours ${local.replOffset})` };
+    // Offsets go on across promotions: a member's Redis ahead of ours in another history (the
+    // majority's, while ours was cut off) holds writes a promotion of ours would lose. Within our
+    // own history a replica a little ahead is Redis' asynchronous window (max_lag bounds it).
+    for (const m of members?.answered ?? []) {
+      const t = m.facts;
+      if (!t || (t.role === 'replica' && t.masterHost === this.selfAddress)) continue;
+      const slack = t.replId !== undefined && t.replId === local.replId ? members?.maxLagBytes ?? 0 : 0;
+      if (t.replOffset > local.replOffset + slack) {
+        return { type: 'behind', host: m.address, why: `${m.address}'s Redis is ahead of ours (offset ${t.replOffset}, ours ${local.replOffset}${slack > 0 ? `, by more than ${slack}` : ''}) in a history ours cannot catch up from` };
+      }
+    }
+    return { type: 'promote' };
+  }
+
+  /**
+   * The takeover is abandoned (no quorum, or the catch-up could not take the previous master's
+   * writes in time): no promotion; ours follows that master, when there is one.
+   */
+  abandoned(master?: { host: string; port: number }): void {
+    this.promoting = false;
+    if (master === undefined) return;
+    this.desiredRole = { role: 'replica', host: master.host, port: master.port };
+    this.waitingFor = undefined;
+    this.watching(this.desiredRole);
+  }
+
+  /**
+   * The catch-up before promoting ended (or there was none): our Redis becomes the master.
+   * Returns whether to wait for VRRP to settle first: the previous master's Redis was found
+   * already fenced by someone else, so another router may be taking over at the same moment.
+   */
+  promoted(outcome: CatchUpOutcome | undefined, handedOver: boolean): boolean {
+    // (behind / not-synced go to abandoned() instead.)
+    this.desiredRole = { role: 'master' };
+    this.promoting = true;
+    this.said = undefined;
+    this.watching(undefined);
+    return outcome === 'already-fenced' && !handedOver;
+  }
+
+  /** Our Redis' fence was set by this agent (restart, hand-over, lost master). */
+  fencedByUs(): boolean {
+    return this.fence !== undefined || this.suspect !== undefined;
+  }
+
+  /** This agent's promotion of our Redis in the current master term is done. */
+  promotedByUs(): boolean {
+    return this.desiredRole?.role === 'master' && !this.promoting && this.ownReplId !== undefined;
+  }
+
+  /** For status: what our Redis should be, and why not when fenced. */
+  describe(): { desired: string; fencedSinceMs?: number; fenceWhy?: string } {
+    if (this.fence !== undefined) return { desired: 'fenced', fencedSinceMs: this.fence.sinceMs, fenceWhy: this.fence.kind === 'handover' ? 'a planned hand-over' : 'a restart on the master' };
+    if (this.suspect !== undefined) return { desired: 'fenced', fencedSinceMs: this.suspect.sinceMs, fenceWhy: "the master's Redis went away" };
+    return { desired: this.settings.manageRole ? describeRole(this.desiredRole) : 'not managed' };
+  }
+
+  /** The one next step for our Redis, given its INFO just read (and the target's, when asked for). */
+  reconcile(i: ReconcileInput): RoleStep[] {
+    if (!this.settings.manageRole) return [];
+    const f = i.local;
+    const restart = this.guardRestart(f, i.nowMs);
+    if (restart) return restart;
+    const d = this.desiredRole;
+    const fence = this.settings.fence;
+    const atFence = f.role === 'replica' && f.masterHost === fence.host && f.masterPort === fence.port;
+    const follows = (t: { host: string; port: number }): boolean => f.role === 'replica' && f.masterHost === t.host && f.masterPort === t.port;
+
+    if (this.fence !== undefined) {
+      // Fenced: never promote; follow an elected master once one is known, and lift the fence
+      // only when our Redis has resynced from it.
+      if (d?.role === 'replica') {
+        if (!follows(d)) return this.gateFollow(i, d, 'fenced redis resyncs from the master');
+        if (f.masterLinkUp && !f.syncInProgress) {
+          this.fence = undefined;
+          return [
+            { type: 'log', level: 'info', message: 'redis resynced from the master; fence lifted' },
+            { type: 'safety', ok: true, why: 'resynced from the master' },
+          ];
+        }
+        return [];
+      }
+      return atFence ? [] : [{ type: 'fence', why: 'fenced: not at the fence address' }];
+    }
+    if (d?.role === 'master' && f.role !== 'master') {
+      if (!this.promoting && f.role === 'replica' && f.masterHost !== undefined) {
+        // Was master, now a replica, and not by our hand: a member took over while this agent
+        // was frozen, or an operator. Never undone by drift correction: resign, and let a new
+        // election (and its catch-up) decide.
+        const key = `demoted:${f.masterHost}`;
+        if (this.said === key) return [];
+        this.said = key;
+        return [{ type: 'resign', why: `redis was made a replica of ${f.masterHost}:${f.masterPort ?? ''} by someone else while we are master` }];
+      }
+      return [{ type: 'promote', why: 'elected master' }];
+    }
+    if (d?.role === 'master' && f.role === 'master') {
+      this.promoting = false;
+      this.ownReplId ??= f.replId;
+      return [];
+    }
+    if (d?.role === 'replica' && this.suspect !== undefined && this.suspect.host === d.host && this.suspect.port === d.port) {
+      return atFence ? [] : [{ type: 'fence', why: "the master's Redis went away" }];
+    }
+    if (d?.role === 'replica' && !follows(d)) {
+      if (f.role === 'master') {
+        // We were master and a router took over (preempted us): its Redis may still replicate
+        // from ours, about to take our last writes, fence ours and promote. Pointing ours at it
+        // now would turn the stream round and lose those writes: look again shortly (bounded).
+        const key = `${d.host}:${d.port}`;
+        if (this.waitingFor?.key !== key) this.waitingFor = { key, sinceMs: i.nowMs };
+        if (i.nowMs - this.waitingFor.sinceMs <= this.settings.catchUpWaitMs) {
+          if (i.target === undefined) return [{ type: 'read-target', host: d.host, port: d.port }];
+          if (i.target === 'unreachable' || (i.target.role === 'replica' && i.target.masterHost !== undefined && i.target.masterHost !== fence.host)) {
+            return [{ type: 'look-again', inMs: 20, why: 'the new master is still catching up from ours' }];
+          }
+        }
+      }
+      return this.gateFollow(i, d, 'redis follows the master');
+    }
+    return [];
+  }
+
+  /** Our Redis follows `d` (REPLICAOF), or, when REPLICAOF was done, notes it. */
+  followed(): void {
+    this.ownReplId = undefined;
+  }
+
+  /**
+   * Replication history decides: before our Redis follows `d`, its Redis is read fresh, and
+   * followed only if it has our history at or beyond our offset, or descends from it (mayFollow).
+   * A master of ours that is newer than the target stays master and fences the target.
+   */
+  private gateFollow(i: ReconcileInput, d: { host: string; port: number }, why: string): RoleStep[] {
+    const key = `${d.host}:${d.port}`;
+    if (i.target === undefined) return [{ type: 'read-target', host: d.host, port: d.port }];
+    const refuse = (level: RoleLogLevel, text: string, kind: string, extra: RoleStep[] = []): RoleStep[] => {
+      const k = `${key} ${kind}`;
+      const out: RoleStep[] = [];
+      if (this.said !== k) out.push({ type: 'log', level, message: `redis does not follow ${key}: ${text}`, fields: { master: key } });
+      this.said = k;
+      return [...extra, ...out, { type: 'look-again', inMs: i.target === 'unreachable' ? 20 : 100, why: text }];
+    };
+    if (i.target === 'unreachable') return refuse('info', 'its Redis has not been read yet', 'unread');
+    const v = mayFollow(i.local, i.target, this.ownReplId);
+    if (v.ok) {
+      this.said = undefined;
+      return [{ type: 'follow', host: d.host, port: d.port, what: why, why: v.why, lostBytes: v.lostBytes }];
+    }
+    if (v.kind === 'older' && i.local.role === 'master') {
+      // We are the newer side: make the stale master a replica of ours (once per refusal).
+      const first = this.said !== `${key} ${v.kind}`;
+      return refuse('warn', v.why, v.kind, first ? [{ type: 'fence-target', host: d.host, port: d.port, why: 'its Redis is older than ours' }] : []);
+    }
+    return refuse(v.kind === 'not-master' ? 'info' : 'warn', v.why, v.kind);
+  }
+
+  /**
+   * Restart-empty guard: our Redis back with another run_id (restarted) or without the data it
+   * had, on the master, is fenced at once, before any replica can full-sync from it; the
+   * redis-safety track fails so that the VIP goes to a member that has the data.
+   */
+  private guardRestart(f: ReplicationFacts, nowMs: number): RoleStep[] | undefined {
+    const restarted = this.lastRunId !== undefined && f.runId !== undefined && f.runId !== this.lastRunId;
+    const emptied = this.wasDown && this.hadData && f.keys === 0 && f.replOffset === 0;
+    this.wasDown = false;
+    const onMaster = this.downOnMaster || this.vrrpState === 'master';
+    this.downOnMaster = false;
+    this.lastRunId = f.runId;
+    if (!(restarted || emptied) || !onMaster || this.fence !== undefined) {
+      if (this.fence === undefined) this.hadData = f.keys > 0 || f.replOffset > 0;
+      return undefined;
+    }
+    const why = restarted ? 'restarted (run_id changed)' : 'came back empty';
+    this.fence = { sinceMs: nowMs, kind: 'restart' };
+    if (this.desiredRole?.role === 'master') this.desiredRole = undefined;
+    return [
+      { type: 'log', level: 'error', message: `redis ${why} on the master: fenced so that no replica can sync from it`, fields: { fence: `REPLICAOF ${this.settings.fence.host} ${this.settings.fence.port}` } },
+      { type: 'safety', ok: false, why: `redis ${why}` },
+      { type: 'fence', why: `redis ${why} on the master` },
+    ];
+  }
+
+  /** After REPLICAOF NO ONE: the history our election created. */
+  promotedTo(local: ReplicationFacts): void {
+    this.ownReplId = local.role === 'master' ? local.replId : undefined;
+    this.promoting = false;
+  }
+}

@@ -1,0 +1,303 @@
+// Runs one fault schedule on the simulated cluster and checks what redkeep promises:
+// - no write acknowledged by a side holding a majority of the members is lost (beyond Redis'
+//   asynchronous window: a write acknowledged within ASYNC_WINDOW_MS before a fault hit its host);
+// - a side without a majority acknowledges writes for at most the stated bound after it lost it
+//   (isolation_timeout plus one guard period; Redis' own backstop, about 3 s, while the agent
+//   there is frozen or dead);
+// - two Redis masters never acknowledge writes at the same time for longer than that bound;
+// - after the last fault, one master holds the VIP, every other Redis follows it, and the
+//   clients write again, within RECOVERY_BOUND_MS.
+
+import { type Fault, type Schedule, describeSchedule } from './schedule.js';
+import { FENCE, type Host, World, type WorldEvent } from './world.js';
+
+/** Redis replicates asynchronously: what a master acknowledged this shortly before a fault may be lost. */
+export const ASYNC_WINDOW_MS = 20;
+/** Redis' own backstop (min-replicas-max-lag 2 s, acknowledgements once a second) plus slack. */
+export const BACKSTOP_BOUND_MS = 3200;
+/** After the last fault: one master with the VIP, the others following it, writes flowing. */
+export const RECOVERY_BOUND_MS = 5000;
+
+export interface RunResult {
+  readonly schedule: Schedule;
+  readonly acked: number;
+  /** Lost writes a majority side acknowledged, beyond the asynchronous window. */
+  readonly lostMajority: number;
+  /** Lost writes within the asynchronous window of a fault. */
+  readonly lostAsync: number;
+  /** Lost writes a minority side acknowledged (within its bound). */
+  readonly lostMinority: number;
+  /** Writes a side without a majority acknowledged, and the longest it kept doing so (ms). */
+  readonly minorityAcks: number;
+  readonly minorityAckMs: number;
+  /** The longest time two Redis masters both acknowledged writes. */
+  readonly dualMasterMs: number;
+  /** From the last fault's end until one master holds the VIP with writes flowing and all others follow. */
+  readonly recoveryMs: number | undefined;
+  readonly violations: readonly string[];
+  readonly events: readonly WorldEvent[];
+}
+
+interface HostTrack {
+  minoritySince: number | undefined;
+  /** Since when its agent was frozen or dead, while it is. */
+  agentDownSince: number | undefined;
+  onsets: number[];
+}
+
+export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number } = {}): RunResult {
+  const w = new World({ hosts: s.hosts, seed: s.seed, preempt: s.preempt });
+  w.keepNotes = o.notes === true;
+  const bound = o.isolationBoundMs ?? w.timings.isolationTimeoutMs + w.timings.guardPeriodMs + ASYNC_WINDOW_MS;
+  const track = new Map<string, HostTrack>(w.hosts.map((h) => [h.address, { minoritySince: undefined, agentDownSince: undefined, onsets: [] }]));
+  const minorityAckMs = { n: 0, max: 0 };
+  const violations: string[] = [];
+  let agentBackstopUsed = false;
+
+  const topology = (): void => {
+    for (const h of w.hosts) {
+      const t = track.get(h.address) as HostTrack;
+      const maj = w.hasMajority(h);
+      if (!maj && t.minoritySince === undefined) t.minoritySince = w.nowMs;
+      if (maj) t.minoritySince = undefined;
+      const agentUp = h.agent !== undefined && h.agent.alive && !h.agent.paused;
+      if (!agentUp && t.agentDownSince === undefined) t.agentDownSince = w.nowMs;
+      if (agentUp) t.agentDownSince = undefined;
+    }
+  };
+  const onset = (hs: readonly Host[]): void => {
+    for (const h of hs) track.get(h.address)?.onsets.push(w.nowMs);
+  };
+  const act = (atMs: number, fn: () => void): void => {
+    w.at(atMs, () => {
+      fn();
+      topology();
+    });
+  };
+  const resolve = (f: Fault): Host[] => {
+    if (f.target !== 'master') return f.target.map((i) => w.hosts[i] as Host);
+    const m = w.hosts.find((h) => h.up && h.vipHeld) ?? w.hosts.find((h) => w.vrrpState(h) === 'master');
+    return [m ?? (w.hosts[0] as Host)];
+  };
+
+  for (const f of s.faults) {
+    let hit: Host[] = [];
+    const end = f.atMs + f.durationMs;
+    switch (f.kind) {
+      case 'partition':
+        act(f.atMs, () => {
+          hit = resolve(f);
+          // The target set against the rest; the clients where the schedule puts them.
+          onset(w.hosts);
+          w.partition([hit.map((h) => h.address)], f.clientSides);
+        });
+        act(end, () => {
+          onset(w.hosts);
+          w.heal();
+        });
+        break;
+      case 'one-way':
+        act(f.atMs, () => {
+          hit = resolve(f);
+          onset(hit);
+          for (const h of hit) w.mutedOut.add(h.address);
+        });
+        act(end, () => w.heal());
+        break;
+      case 'flap': {
+        let t = f.atMs;
+        act(t, () => {
+          hit = resolve(f);
+        });
+        for (const fl of f.flaps) {
+          act(t, () => {
+            onset(w.hosts);
+            w.partition([hit.map((h) => h.address)], f.clientSides);
+          });
+          act(t + fl.cutMs, () => {
+            onset(w.hosts);
+            w.heal();
+          });
+          t += fl.cutMs + fl.gapMs;
+        }
+        break;
+      }
+      case 'pause-redis':
+        act(f.atMs, () => {
+          hit = resolve(f);
+          onset(hit);
+          for (const h of hit) w.pauseRedis(h, true);
+        });
+        act(end, () => {
+          for (const h of hit) w.pauseRedis(h, false);
+        });
+        break;
+      case 'pause-agent':
+        act(f.atMs, () => {
+          hit = resolve(f);
+          for (const h of hit) w.pauseAgent(h, true);
+        });
+        act(end, () => {
+          for (const h of hit) w.pauseAgent(h, false);
+        });
+        break;
+      case 'kill-redis':
+      case 'restart-empty':
+        act(f.atMs, () => {
+          hit = resolve(f);
+          onset(hit);
+          for (const h of hit) w.killRedis(h);
+        });
+        act(end, () => {
+          for (const h of hit) w.restartRedis(h, f.kind === 'kill-redis', f.asMaster);
+        });
+        break;
+      case 'kill-agent':
+        act(f.atMs, () => {
+          hit = resolve(f);
+          for (const h of hit) w.killAgent(h);
+        });
+        act(end, () => {
+          for (const h of hit) w.startAgent(h);
+        });
+        break;
+      case 'crash':
+        act(f.atMs, () => {
+          hit = resolve(f);
+          onset(hit);
+          for (const h of hit) w.crashHost(h);
+        });
+        act(end, () => {
+          for (const h of hit) w.bootHost(h, f.keepData);
+        });
+        break;
+    }
+    if (f.switchoverAfterMs !== undefined) act(f.atMs + f.switchoverAfterMs, () => w.switchover());
+  }
+
+  // Sample the end state every 10 ms after the last fault: when did it last become good?
+  let goodSince: number | undefined;
+  const sample = (): void => {
+    const ok = endStateProblem(w) === undefined;
+    if (ok && goodSince === undefined) goodSince = w.nowMs;
+    if (!ok) goodSince = undefined;
+    if (w.nowMs + 10 <= s.endMs) w.at(w.nowMs + 10, sample);
+  };
+  w.at(s.lastFaultEndMs, sample);
+
+  // Minority acknowledgements are judged as they happen (the topology at that instant).
+  const minorityAcks: { host: string; atMs: number }[] = [];
+  let acksSeen = 0;
+  const watchAcks = (): void => {
+    topology();
+    for (; acksSeen < w.acks.length; acksSeen++) {
+      const a = w.acks[acksSeen];
+      if (!a) continue;
+      const t = track.get(a.host) as HostTrack;
+      if (t.minoritySince !== undefined) {
+        const since = w.nowMs - t.minoritySince;
+        minorityAcks.push({ host: a.host, atMs: a.atMs });
+        minorityAckMs.n++;
+        minorityAckMs.max = Math.max(minorityAckMs.max, since);
+        const agentDown = t.agentDownSince !== undefined && t.agentDownSince <= t.minoritySince + bound;
+        if (agentDown) agentBackstopUsed = true;
+        const limit = agentDown ? BACKSTOP_BOUND_MS : bound;
+        if (since > limit) violations.push(`${a.host} acknowledged write ${a.id} at ${a.atMs} ms, ${Math.round(since)} ms after losing its majority (bound ${limit} ms)`);
+      }
+    }
+    if (w.nowMs + 5 <= s.endMs) w.at(w.nowMs + 5, watchAcks);
+  };
+  w.at(0, topology);
+  w.at(0, watchAcks);
+  w.start();
+  w.run(s.endMs);
+  for (const b of w.simBugs) violations.push(`simulation: ${b}`);
+
+  // Which acknowledged writes the final master lacks.
+  const problem = endStateProblem(w);
+  if (problem !== undefined) violations.push(`end state: ${problem}`);
+  const master = w.hosts.find((h) => h.up && h.vipHeld && h.redis.role === 'master');
+  const have = new Set(master?.redis.data ?? []);
+  let lostMajority = 0;
+  let lostAsync = 0;
+  let lostMinority = 0;
+  const minoritySet = new Set(minorityAcks.map((m) => `${m.host}@${m.atMs}`));
+  const examples: string[] = [];
+  for (const a of w.acks) {
+    if (!master || have.has(a.id)) continue;
+    const t = track.get(a.host) as HostTrack;
+    if (minoritySet.has(`${a.host}@${a.atMs}`)) lostMinority++;
+    else if (t.onsets.some((x) => x >= a.atMs && x - a.atMs <= ASYNC_WINDOW_MS)) lostAsync++;
+    else {
+      lostMajority++;
+      if (examples.length < 3) examples.push(`write ${a.id} acknowledged by ${a.host} at ${a.atMs} ms`);
+    }
+  }
+  if (lostMajority > 0) violations.push(`${lostMajority} writes a majority side acknowledged are lost (${examples.join('; ')})`);
+
+  const dual = dualMasterMs(w);
+  const dualLimit = agentBackstopUsed ? BACKSTOP_BOUND_MS : bound;
+  if (dual > dualLimit) violations.push(`two Redis masters acknowledged writes at the same time for ${dual} ms (bound ${dualLimit} ms)`);
+  const recoveryMs = goodSince === undefined ? undefined : Math.max(0, goodSince - s.lastFaultEndMs);
+  if (recoveryMs === undefined || recoveryMs > RECOVERY_BOUND_MS) violations.push(`no single master with writes flowing within ${RECOVERY_BOUND_MS} ms of the last fault (${recoveryMs ?? 'never'})`);
+  return {
+    schedule: s,
+    acked: w.acks.length,
+    lostMajority,
+    lostAsync,
+    lostMinority,
+    minorityAcks: minorityAckMs.n,
+    minorityAckMs: Math.round(minorityAckMs.max),
+    dualMasterMs: dual,
+    recoveryMs,
+    violations,
+    events: w.events,
+  };
+}
+
+/** Why the cluster is not (yet) in its good end state, or undefined. */
+export function endStateProblem(w: World): string | undefined {
+  const holders = w.hosts.filter((h) => h.up && h.vipHeld);
+  if (holders.length !== 1) return `${holders.length} hosts hold the VIP`;
+  const m = holders[0] as Host;
+  if (w.vrrpState(m) !== 'master') return `${m.name} holds the VIP but is ${w.vrrpState(m)}`;
+  if (m.redis.role !== 'master' || !m.redis.answering) return `${m.name} holds the VIP but its Redis is not a master`;
+  for (const h of w.hosts) {
+    if (h === m || !h.up) continue;
+    const r = h.redis;
+    if (!r.answering) return `${h.name}'s Redis is not running`;
+    if (r.role !== 'replica' || r.masterHost !== m.address || !r.linkUp || r.syncUntilMs !== undefined) {
+      return `${h.name}'s Redis does not follow ${m.name} (${r.role}${r.role === 'replica' ? ` of ${r.masterHost === FENCE.host ? 'the fence' : r.masterHost}` : ''})`;
+    }
+  }
+  for (const c of w.clients) if (w.nowMs - c.lastOkMs > 200) return `client ${c.index} has not written for ${Math.round(w.nowMs - c.lastOkMs)} ms`;
+  return undefined;
+}
+
+/** The longest stretch during which two different hosts both acknowledged writes (20 ms buckets). */
+function dualMasterMs(w: World): number {
+  const bucketMs = 20;
+  const by = new Map<number, Set<string>>();
+  for (const a of w.acks) {
+    const b = Math.floor(a.atMs / bucketMs);
+    let s = by.get(b);
+    if (!s) by.set(b, (s = new Set()));
+    s.add(a.host);
+  }
+  let best = 0;
+  let run = 0;
+  let prev: number | undefined;
+  for (const b of [...by.keys()].sort((x, y) => x - y)) {
+    const dual = (by.get(b)?.size ?? 0) > 1;
+    if (dual && prev !== undefined && b === prev + 1 && run > 0) run++;
+    else run = dual ? 1 : 0;
+    best = Math.max(best, run);
+    prev = b;
+  }
+  return best * bucketMs;
+}
+
+export function describeRun(r: RunResult): string {
+  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms`;
+  return r.violations.length ? `${head}\n  VIOLATIONS:\n    ${r.violations.join('\n    ')}` : head;
+}

@@ -1,0 +1,4 @@
+export * from './sim-redis.js';
+export * from './world.js';
+export * from './schedule.js';
+export * from './check.js';

@@ -1,0 +1,1005 @@
+// A deterministic simulation of a whole redkeep cluster: hosts on one LAN, each with a simulated
+// redis-server and an agent made of the real cores (@redkeep/vrrp's VrrpInstance, this package's
+// DataGuard, RolePolicy and write gate) inside a small shell that mirrors the agent's own
+// (agent/src/daemon/instance-runner.ts, agent/src/redis/guard-runner.ts, supervisor.ts): a serial
+// action queue (a promotion holds the adverts behind it), the guard's period, the members'
+// polls, the master watch, the takeover's catch-up, the pause check. Clients write through the
+// VIP with an ARP cache that only gratuitous ARPs and re-resolution change. Faults: partitions of
+// any set, one-way loss, SIGSTOP of Redis or the agent, kill -9 of either, restarts with or
+// without data, host crashes, switchovers. A virtual clock, no timers: a seed replays a run.
+
+import { KEEPALIVED_GARP_DEFAULTS, type VrrpAction, type VrrpAdvert, VrrpInstance, type VrrpState } from '@redkeep/vrrp';
+import { DataGuard, type PeerView } from '../data-guard.js';
+import { type CatchUpOutcome, RolePolicy, type RoleStep } from '../role-policy.js';
+import { originalGate, wantedGate } from '../write-gate.js';
+import type { ReplicationFacts } from '../history.js';
+import { SimRedis } from './sim-redis.js';
+
+export const FENCE = { host: '127.0.0.1', port: 1 } as const;
+const REDIS_PORT = 6379;
+const VIP = '192.0.2.50';
+
+export interface WorldOptions {
+  readonly hosts: number;
+  readonly seed: number;
+  readonly advertIntervalMs?: number;
+  readonly preempt?: boolean;
+  /** Clients writing through the VIP, each on the LAN; default 2. */
+  readonly clients?: number;
+  readonly writeEveryMs?: number;
+}
+
+/** The timings the agent uses at this advert interval (agent/src/config/redis-config.ts). */
+export function agentTimings(advertIntervalMs: number): { guardPeriodMs: number; isolationTimeoutMs: number } {
+  const guardPeriodMs = Math.min(250, Math.max(50, Math.round(advertIntervalMs / 2)));
+  const isolationTimeoutMs = Math.max(200, Math.min(2 * advertIntervalMs, 3 * advertIntervalMs - 2 * guardPeriodMs));
+  return { guardPeriodMs, isolationTimeoutMs };
+}
+
+/** The agent's constants (supervisor.ts). */
+const CATCH_UP_CONNECT_MS = 100;
+const CATCH_UP_MAX_MS = 500;
+/** How long a takeover waits for our Redis to sync from a member master before catching up from it. */
+const CATCH_UP_SYNC_MS = 1500;
+const MASTER_WATCH_HEARTBEAT_MS = 500;
+const SUPERVISOR_PERIOD_MS = 1000;
+const REDIS_TRACK_INTERVAL_MS = 100;
+const FULL_SYNC_MS = 60;
+const REPL_TICK_MS = 5;
+const REPL_ACK_MS = 1000;
+/** Redis' repl-timeout: a replication link over a dead path is noticed this late. */
+const REPL_TIMEOUT_MS = 60_000;
+const CLIENT_TIMEOUT_MS = 50;
+/** A client that got no answer this long resolves the VIP again (ARP). */
+const CLIENT_REARP_MS = 1000;
+
+interface Timer {
+  readonly atMs: number;
+  readonly seq: number;
+  readonly fn: () => void;
+}
+
+class Heap {
+  private readonly a: Timer[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(t: Timer): void {
+    const a = this.a;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (less(a[p] as Timer, t)) break;
+      a[i] = a[p] as Timer;
+      i = p;
+    }
+    a[i] = t;
+  }
+  peek(): Timer | undefined {
+    return this.a[0];
+  }
+  pop(): Timer | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        let mv = last;
+        if (l < a.length && less(a[l] as Timer, mv)) {
+          m = l;
+          mv = a[l] as Timer;
+        }
+        if (r < a.length && less(a[r] as Timer, mv)) m = r;
+        if (m === i) break;
+        a[i] = a[m] as Timer;
+        i = m;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+function less(x: Timer, y: Timer): boolean {
+  return x.atMs < y.atMs || (x.atMs === y.atMs && x.seq < y.seq);
+}
+
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Ack {
+  readonly id: number;
+  readonly host: string;
+  readonly atMs: number;
+  readonly client: number;
+}
+
+export interface WorldEvent {
+  readonly atMs: number;
+  readonly host: string;
+  readonly what: string;
+}
+
+type Thunk = (done: () => void) => void;
+
+/** One host's agent: the real cores in a shell like the agent's. */
+class Agent {
+  readonly vrrp: VrrpInstance;
+  readonly guard: DataGuard;
+  readonly policy: RolePolicy;
+  epoch: number;
+  /** Frozen (SIGSTOP): what would run now waits until SIGCONT. */
+  paused = false;
+  private deferred: (() => void)[] = [];
+  private queue: Thunk[] = [];
+  private queueBusy = false;
+  private vrrpTimerSeq = 0;
+  private lastMaster: string | undefined;
+  private followedMaster: string | undefined;
+  private readonly advertSeen = new Map<string, number>();
+  private original: { toWrite: number; maxLag: number } | undefined;
+  private verdictOk: boolean | undefined;
+  private quorumOk: boolean | undefined;
+  private redisTrack = { ok: false, run: 0 };
+  private watch: { host: string; up: boolean; lastAnswerMs: number; runId: string | undefined } | undefined;
+  private switching = false;
+  private readonly peerSeen = new Map<string, { lastAnswerMs: number | undefined; redis: PeerView['redis']; facts: ReplicationFacts | undefined; factsAtMs: number }>();
+  private guardWaiting = false;
+  private reconcileScheduled = false;
+
+  constructor(
+    private readonly w: World,
+    readonly host: Host,
+    epoch: number,
+  ) {
+    this.epoch = epoch;
+    const { isolationTimeoutMs } = w.timings;
+    const members = w.hosts.map((h) => h.address);
+    this.vrrp = new VrrpInstance({
+      name: host.name,
+      vrid: 51,
+      version: 3,
+      family: 'ipv4',
+      priority: host.priority,
+      advertIntervalCs: w.advertIntervalMs / 10,
+      preempt: w.preempt,
+      preemptDelayMs: 0,
+      primaryAddress: host.address,
+      virtualAddresses: [VIP],
+      garp: KEEPALIVED_GARP_DEFAULTS,
+      members,
+      tracks: [
+        { name: 'redis-safety', weight: 0, initiallyOk: true },
+        { name: 'redis-data', weight: -253, initiallyOk: false },
+        { name: 'redis-quorum', weight: 0, initiallyOk: false },
+        { name: 'redis-alive', weight: 0, initiallyOk: false },
+      ],
+    });
+    const others = members.filter((m) => m !== host.address);
+    this.guard = new DataGuard({ memberTimeoutMs: isolationTimeoutMs, quorum: Math.floor((others.length + 1) / 2) + 1, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024, fence: FENCE });
+    this.policy = new RolePolicy({ manageRole: true, peerPort: REDIS_PORT, fence: FENCE, catchUpWaitMs: CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS });
+    this.policy.selfAddress = host.address;
+    for (const o of others) this.peerSeen.set(o, { lastAnswerMs: undefined, redis: 'unknown', facts: undefined, factsAtMs: 0 });
+  }
+
+  get alive(): boolean {
+    return this.host.agent === this && this.epoch === this.host.agentEpoch;
+  }
+
+  /** Runs `fn` after `ms` on this agent's clock: late if the agent is frozen, never if it died. */
+  later(ms: number, fn: () => void): void {
+    const epoch = this.epoch;
+    this.w.at(this.w.nowMs + ms, () => {
+      if (!this.alive || this.epoch !== epoch) return;
+      if (this.paused) this.deferred.push(fn);
+      else fn();
+    });
+  }
+
+  /** A message reaching this agent (an advert): queued in the socket while frozen. */
+  receive(fn: () => void): void {
+    if (!this.alive) return;
+    if (this.paused) this.deferred.push(fn);
+    else fn();
+  }
+
+  resume(): void {
+    this.paused = false;
+    const d = this.deferred;
+    this.deferred = [];
+    for (const fn of d) {
+      if (!this.alive || this.paused) {
+        if (this.paused) this.deferred.push(fn);
+        continue;
+      }
+      fn();
+    }
+  }
+
+  start(): void {
+    // The VIP reconciler: a VIP an earlier (killed) agent left behind goes until VRRP wants it.
+    this.host.vipHeld = false;
+    this.input({ type: 'start' });
+    this.later(this.w.timings.guardPeriodMs, () => this.guardTick());
+    this.later(0, () => this.redisCheck());
+    this.later(SUPERVISOR_PERIOD_MS, () => this.supervisorTick());
+  }
+
+  // ---- VRRP, as instance-runner.ts runs it -------------------------------------------------
+
+  input(i: Parameters<VrrpInstance['handle']>[0]): void {
+    const before = this.vrrp.state;
+    const accepted = this.vrrp.counters.advertsRx;
+    const actions = this.vrrp.handle(i, this.w.nowMs);
+    if (i.type === 'advert' && this.vrrp.counters.advertsRx > accepted && i.advert.priority > 0) this.advertSeen.set(i.source, this.w.nowMs);
+    // Adverts go out at once, beside the queue: a promotion in progress must not silence them.
+    for (const a of actions) {
+      if (a.type === 'send-advert') this.w.sendAdvert(this.host, a.advert, a.to);
+      else this.enqueue((done) => this.execute(a, done));
+    }
+    const master = this.vrrp.masterAddressSeen;
+    if (this.vrrp.state !== before || master !== this.lastMaster) {
+      this.lastMaster = master;
+      const state = this.vrrp.state;
+      const changed = state !== before;
+      this.enqueue((done) => {
+        this.afterTransition(state, master, changed);
+        done();
+      });
+    }
+    this.scheduleVrrp();
+  }
+
+  private scheduleVrrp(): void {
+    const seq = ++this.vrrpTimerSeq;
+    const deadline = this.vrrp.nextDeadline();
+    if (deadline === undefined) return;
+    this.later(Math.max(0, deadline - this.w.nowMs), () => {
+      if (seq !== this.vrrpTimerSeq) return;
+      const lateMs = this.w.nowMs - deadline;
+      if (this.vrrp.state === 'master' && lateMs > 2 * this.w.advertIntervalMs && !this.switching) {
+        this.w.note(this.host, `woke from a pause as master (${lateMs} ms late): resigns`);
+        this.guardKick();
+        this.input({ type: 'resign' });
+        return;
+      }
+      this.input({ type: 'timeout' });
+    });
+  }
+
+  private enqueue(t: Thunk): void {
+    this.queue.push(t);
+    if (!this.queueBusy) this.drain();
+  }
+
+  private drain(): void {
+    const t = this.queue.shift();
+    if (!t) {
+      this.queueBusy = false;
+      return;
+    }
+    this.queueBusy = true;
+    const epoch = this.epoch;
+    let finished = false;
+    t(() => {
+      if (finished) return;
+      finished = true;
+      if (!this.alive || this.epoch !== epoch) return;
+      if (this.paused) this.deferred.push(() => this.drain());
+      else this.drain();
+    });
+  }
+
+  private execute(a: VrrpAction, done: () => void): void {
+    switch (a.type) {
+      case 'send-advert':
+        this.w.sendAdvert(this.host, a.advert, a.to);
+        return done();
+      case 'add-vips':
+        this.promote(a.handedOver, (result) => {
+          if (this.vrrp.state !== 'master') return done();
+          if (result === 'abandon') {
+            this.input({ type: 'resign', sticky: false });
+            return done();
+          }
+          if (result !== 'master') this.w.note(this.host, 'redis not master yet; the VIP comes up anyway');
+          this.host.vipHeld = true;
+          done();
+        });
+        return;
+      case 'remove-vips':
+        this.host.vipHeld = false;
+        return done();
+      case 'send-garps':
+        if (this.vrrp.state === 'master') this.w.garps(this.host, a.count);
+        return done();
+      case 'state-changed':
+        this.w.note(this.host, `${a.from} -> ${a.to} (${a.reason})`);
+        this.guardKick();
+        return done();
+      default:
+        return done();
+    }
+  }
+
+  private afterTransition(state: VrrpState, master: string | undefined, changed: boolean): void {
+    if (this.policy.vrrp(state, master)) {
+      this.setWatch(this.policy.following()?.host);
+      this.kickReconcile();
+    }
+    if (changed && state === 'master' && this.followedMaster !== undefined) this.fencePeer(this.followedMaster);
+    if (state !== 'master' && master !== undefined) this.followedMaster = master;
+  }
+
+  advertisingMasters(): string[] {
+    const windowMs = 2.5 * this.w.advertIntervalMs;
+    const out: string[] = [];
+    for (const [src, at] of this.advertSeen) if (this.w.nowMs - at <= windowMs && src !== this.host.address) out.push(src);
+    return out;
+  }
+
+  stepDown(): void {
+    if (this.vrrp.state !== 'master' || this.switching) return;
+    this.input({ type: 'resign' });
+  }
+
+  // ---- the Redis health track (redis-ping, 100 ms, fall 2 rise 2) ---------------------------
+
+  private redisCheck(): void {
+    const r = this.host.redis;
+    const ok = r.answering;
+    if (ok !== this.redisTrack.ok) {
+      this.redisTrack.run++;
+      if (this.redisTrack.run >= 2) {
+        this.redisTrack = { ok, run: 0 };
+        this.input({ type: 'track', name: 'redis-alive', ok });
+      }
+    } else this.redisTrack.run = 0;
+    this.later(REDIS_TRACK_INTERVAL_MS, () => this.redisCheck());
+  }
+
+  /** The connection to our Redis dropped (it was killed): the track fails at once. */
+  localRedisDied(): void {
+    if (!this.alive) return;
+    this.receive(() => {
+      this.policy.localDown();
+      if (this.redisTrack.ok) {
+        this.redisTrack = { ok: false, run: 0 };
+        this.input({ type: 'track', name: 'redis-alive', ok: false });
+      }
+    });
+  }
+
+  // ---- the data guard, as guard-runner.ts runs it ------------------------------------------
+
+  guardKick(): void {
+    this.later(0, () => this.guardTick(false));
+  }
+
+  private guardTick(scheduleNext = true): void {
+    const w = this.w;
+    const r = this.host.redis;
+    this.pollPeers();
+    const local = r.answering ? r.facts(w.nowMs) : undefined;
+    const state = this.vrrp.state;
+    const following = this.policy.following();
+    const v = this.guard.evaluate({
+      nowMs: w.nowMs,
+      state,
+      master: state === 'master' ? undefined : following,
+      local,
+      peers: [...this.peerSeen].map(([address, p]) => ({ address, lastAnswerMs: p.lastAnswerMs, redis: p.redis, facts: w.nowMs - p.factsAtMs <= 500 ? p.facts : undefined })),
+      advertisingMasters: this.advertisingMasters(),
+      fencedByUs: this.policy.fencedByUs(),
+      promotedByUs: this.policy.promotedByUs(),
+      self: this.host.address,
+    });
+    if (v.ok !== this.verdictOk) {
+      this.verdictOk = v.ok;
+      this.input({ type: 'track', name: 'redis-data', ok: v.ok });
+    }
+    if (v.quorum.ok !== this.quorumOk) {
+      this.quorumOk = v.quorum.ok;
+      if (!v.quorum.ok) w.note(this.host, `no quorum: ${v.quorum.why}`);
+      this.input({ type: 'track', name: 'redis-quorum', ok: v.quorum.ok });
+    }
+    this.guardWaiting = v.waiting;
+    if (v.supersededBy !== undefined || v.kind === 'superseded') {
+      if (this.policy.supersede(v.supersededBy, w.nowMs)) {
+        w.note(this.host, `superseded by ${v.supersededBy ?? '?'}`);
+        this.kickReconcile();
+      }
+    }
+    if (!v.quorum.ok && local?.role === 'master') this.policy.disown();
+    if (local && r.answering) {
+      if (this.original === undefined) this.original = originalGate({ toWrite: r.minReplicasToWrite, maxLag: r.minReplicasMaxLagS }).gate;
+      const want = wantedGate({ original: this.original, refuse: local.role === 'master' && v.writes === 'refuse', quorumNeeded: Math.floor(w.hosts.length / 2) + 1, witnesses: 0 });
+      r.minReplicasToWrite = want.toWrite;
+      r.minReplicasMaxLagS = want.maxLag;
+    }
+    if (v.stepDown) this.stepDown();
+    if (scheduleNext) this.later(this.guardWaiting ? Math.min(25, w.timings.guardPeriodMs) : w.timings.guardPeriodMs, () => this.guardTick());
+  }
+
+  /** The peer monitor: each member's INFO, or a TCP answer, as of now. */
+  private pollPeers(): void {
+    const w = this.w;
+    for (const [address, p] of this.peerSeen) {
+      const peer = w.hostAt(address);
+      if (!peer || !w.twoWay(this.host, peer)) continue;
+      p.lastAnswerMs = w.nowMs;
+      if (peer.redis.answering) {
+        p.redis = 'up';
+        p.facts = peer.redis.facts(w.nowMs);
+        p.factsAtMs = w.nowMs;
+      } else if (!peer.redis.alive) {
+        p.redis = 'down';
+        p.facts = undefined;
+        p.factsAtMs = 0;
+      }
+      // A frozen Redis: its kernel accepts, nothing answers; the host counts, its INFO is old.
+    }
+  }
+
+  // ---- role control, as supervisor.ts runs it -----------------------------------------------
+
+  kickReconcile(): void {
+    if (this.reconcileScheduled) return;
+    this.reconcileScheduled = true;
+    this.later(1, () => {
+      this.reconcileScheduled = false;
+      this.reconcile();
+    });
+  }
+
+  private supervisorTick(): void {
+    this.reconcile();
+    this.later(SUPERVISOR_PERIOD_MS, () => this.supervisorTick());
+  }
+
+  private reconcile(): void {
+    const w = this.w;
+    const r = this.host.redis;
+    if (!r.answering) return;
+    let steps = this.policy.reconcile({ nowMs: w.nowMs, local: r.facts(w.nowMs) });
+    const read = steps.find((s) => s.type === 'read-target');
+    if (read?.type === 'read-target') {
+      const t = w.hostAt(read.host);
+      const target = t && this.watch?.host === read.host && this.watch.up && w.twoWay(this.host, t) && t.redis.answering ? t.redis.facts(w.nowMs) : 'unreachable';
+      steps = this.policy.reconcile({ nowMs: w.nowMs, local: r.facts(w.nowMs), target });
+    }
+    for (const s of steps) this.apply(s);
+  }
+
+  private apply(s: RoleStep): void {
+    const w = this.w;
+    const r = this.host.redis;
+    switch (s.type) {
+      case 'promote':
+        r.promote();
+        w.note(this.host, `REPLICAOF NO ONE (${s.why})`);
+        this.policy.promotedTo(r.facts(w.nowMs));
+        return;
+      case 'follow':
+        w.replicaOf(this.host.redis, s.host, s.port);
+        this.policy.followed();
+        w.note(this.host, `REPLICAOF ${s.host} (${s.what}: ${s.why}${s.lostBytes > 0 ? `, loses ${s.lostBytes}` : ''})`);
+        return;
+      case 'fence':
+        w.replicaOf(r, FENCE.host, FENCE.port);
+        return;
+      case 'fence-target': {
+        const t = w.hostAt(s.host);
+        if (t && w.twoWay(this.host, t) && t.redis.answering) {
+          w.replicaOf(t.redis, this.host.address, REDIS_PORT);
+          w.note(this.host, `fenced ${s.host}: ${s.why}`);
+        }
+        return;
+      }
+      case 'resign':
+        w.note(this.host, `resigns: ${s.why}`);
+        this.stepDown();
+        return;
+      case 'safety':
+        this.input({ type: 'track', name: 'redis-safety', ok: s.ok });
+        return;
+      case 'look-again':
+        this.later(s.inMs, () => this.kickReconcile());
+        return;
+      case 'log':
+      case 'read-target':
+        return;
+    }
+  }
+
+  /** The master watch: a heartbeat to the followed master's Redis. */
+  private setWatch(host: string | undefined): void {
+    if (host === undefined) {
+      this.watch = undefined;
+      return;
+    }
+    if (this.watch?.host === host) return;
+    const watch = { host, up: false, lastAnswerMs: this.w.nowMs, runId: undefined as string | undefined };
+    this.watch = watch;
+    const beat = (): void => {
+      if (this.watch !== watch) return;
+      const t = this.w.hostAt(host);
+      const answers = t !== undefined && this.w.twoWay(this.host, t) && t.redis.answering;
+      if (answers && t) {
+        if (watch.up && watch.runId !== undefined && t.redis.runId !== watch.runId) {
+          watch.up = false; // restarted: the old connection was closed
+          this.lost(watch.host);
+        }
+        if (!watch.up) {
+          watch.up = true;
+          watch.runId = t.redis.runId;
+          if (this.policy.targetUp(host, REDIS_PORT, t.redis.runId)) this.kickReconcile();
+        }
+        watch.lastAnswerMs = this.w.nowMs;
+      } else if (t && !t.redis.alive && watch.up && t.alive && this.w.twoWay(this.host, t)) {
+        watch.up = false; // refused: its Redis died
+        this.lost(watch.host);
+      } else if (watch.up && this.w.nowMs - watch.lastAnswerMs >= MASTER_WATCH_HEARTBEAT_MS) {
+        watch.up = false;
+        this.lost(watch.host);
+      }
+      this.later(100, beat);
+    };
+    beat();
+  }
+
+  private lost(host: string): void {
+    const steps = this.policy.targetDown(host, REDIS_PORT, this.w.nowMs);
+    if (steps.length === 0) return;
+    this.w.replicaOf(this.host.redis, FENCE.host, FENCE.port);
+    this.guardKick();
+    this.kickReconcile();
+  }
+
+  /** promote(): the plan, the catch-up from a live master, the settle wait, REPLICAOF NO ONE. */
+  private promote(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void): void {
+    const w = this.w;
+    const r = this.host.redis;
+    // Read fresh: a member counts when its host answers; its Redis' INFO when that answers too.
+    const members = w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && (h.redis.answering || !h.redis.alive)).map((h) => ({ address: h.address, facts: h.redis.answering ? h.redis.facts(w.nowMs) : undefined }));
+    const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, { answered: members, quorum: Math.floor(w.hosts.length / 2) + 1, maxLagBytes: 1024 * 1024 });
+    if (plan.type === 'refuse') return then('not-yet');
+    if (plan.type === 'no-quorum' || plan.type === 'behind') {
+      this.policy.abandoned();
+      w.note(this.host, `takeover abandoned: ${plan.why}`);
+      return then('abandon');
+    }
+    const finish = (outcome: CatchUpOutcome | undefined): void => {
+      if ((outcome === 'behind' || outcome === 'not-synced') && plan.type === 'catch-up') {
+        this.policy.abandoned({ host: plan.host, port: plan.port });
+        this.setWatch(plan.host);
+        w.note(this.host, `takeover abandoned: ${outcome} ${plan.host}`);
+        return then('abandon');
+      }
+      const settle = this.policy.promoted(outcome, handedOver);
+      this.setWatch(undefined);
+      const go = (): void => {
+        if (settle && this.vrrp.state !== 'master') return then('not-yet');
+        this.reconcile();
+        then(r.answering && r.role === 'master' ? 'master' : 'not-yet');
+      };
+      if (settle) this.later(w.advertIntervalMs, go);
+      else go();
+    };
+    if (plan.type !== 'catch-up') return finish(undefined);
+    const old = w.hostAt(plan.host);
+    const reachable = (): boolean => old !== undefined && w.twoWay(this.host, old) && old.redis.answering;
+    if (!reachable() || !old) return this.later(CATCH_UP_CONNECT_MS, () => finish('unreachable'));
+    if (old.redis.role !== 'master') return this.later(1, () => finish('already-fenced'));
+    const start = w.nowMs;
+    const drain = (): void => {
+      const drainStart = w.nowMs;
+      old.redis.pauseWritesUntilMs = w.nowMs + CATCH_UP_MAX_MS + 3000;
+      const target = old.redis.offset;
+      const poll = (): void => {
+        const caught = r.masterHost === old.address && inSyncAt(r, old.redis, target);
+        if (caught || w.nowMs - drainStart >= CATCH_UP_MAX_MS) {
+          if (reachable()) {
+            if (caught) w.replicaOf(old.redis, FENCE.host, FENCE.port);
+            old.redis.pauseWritesUntilMs = 0;
+          }
+          w.note(this.host, `took over from ${plan.host}: ${caught ? 'caught up' : 'behind'}`);
+          return finish(caught ? 'caught-up' : 'behind');
+        }
+        this.later(2, poll);
+      };
+      this.later(1, poll);
+    };
+    if (!plan.follow) return drain();
+    // Ours first follows it and syncs (writes still flow there), then the usual catch-up.
+    w.replicaOf(r, old.address, REDIS_PORT);
+    w.note(this.host, `takeover: ${plan.why}; follows ${plan.host} first`);
+    const synced = (): void => {
+      if (r.answering && r.linkUp && r.syncUntilMs === undefined && r.masterHost === old.address && r.replId === old.redis.replId) return drain();
+      if (w.nowMs - start >= CATCH_UP_SYNC_MS || !reachable()) return finish('not-synced');
+      this.later(5, synced);
+    };
+    this.later(1, synced);
+  }
+
+  /** After a takeover: the previous master's Redis, if still a master (its agent died), is fenced or follows ours. */
+  private fencePeer(peer: string): void {
+    const tick = (): void => {
+      if (this.vrrp.state !== 'master') return;
+      const p = this.w.hostAt(peer);
+      const r = this.host.redis;
+      if (p && this.w.twoWay(this.host, p) && p.redis.answering && r.answering) {
+        const what = this.policy.peerAfterTakeover(p.redis.facts(this.w.nowMs), r.facts(this.w.nowMs));
+        if (what === 'follow-us') this.w.replicaOf(p.redis, this.host.address, REDIS_PORT);
+        if (what === 'fence') this.w.replicaOf(p.redis, FENCE.host, FENCE.port);
+        if (what !== 'none') this.w.note(this.host, `previous master ${peer}: ${what}`);
+        return;
+      }
+      this.later(1000, tick);
+    };
+    this.later(200, tick);
+  }
+
+  /** A planned switchover: pause writes, wait for the replicas, fence ours, resign. */
+  switchover(): void {
+    if (this.vrrp.state !== 'master' || this.switching) return;
+    const w = this.w;
+    const r = this.host.redis;
+    if (!r.answering || r.role !== 'master') return;
+    this.switching = true;
+    const start = w.nowMs;
+    r.pauseWritesUntilMs = w.nowMs + 5000;
+    const target = r.offset;
+    const online = [...r.replicas.keys()];
+    const poll = (): void => {
+      const caught = online.every((h) => {
+        const x = w.hostAt(h);
+        return x !== undefined && w.twoWay(this.host, x) && inSyncAt(x.redis, r, target);
+      });
+      if (caught || w.nowMs - start >= 2000) {
+        r.pauseWritesUntilMs = 0;
+        if (!caught || online.length === 0) {
+          w.note(this.host, 'switchover aborted: replicas behind');
+          this.switching = false;
+          return;
+        }
+        this.policy.handedOver(w.nowMs);
+        w.replicaOf(r, FENCE.host, FENCE.port);
+        w.note(this.host, 'switchover: fenced, resigning');
+        this.switching = false;
+        this.input({ type: 'resign' });
+        return;
+      }
+      this.later(2, poll);
+    };
+    this.later(1, poll);
+  }
+}
+
+/** A replica has `target` of its master's history: streaming from it, not in a full sync, same history. */
+function inSyncAt(replica: SimRedis, master: SimRedis, target: number): boolean {
+  return replica.answering && replica.linkUp && replica.syncUntilMs === undefined && replica.replId === master.replId && replica.offset >= target;
+}
+
+export class Host {
+  agent: Agent | undefined;
+  agentEpoch = 0;
+  vipHeld = false;
+  /** Powered on (a host crash turns everything off). */
+  up = true;
+  readonly redis: SimRedis;
+
+  constructor(
+    readonly name: string,
+    readonly address: string,
+    readonly priority: number,
+    newId: () => string,
+  ) {
+    this.redis = new SimRedis(address, REDIS_PORT, newId);
+  }
+
+  get alive(): boolean {
+    return this.up;
+  }
+}
+
+interface Client {
+  readonly index: number;
+  arp: string | undefined;
+  lastOkMs: number;
+  lastTryMs: number;
+}
+
+export class World {
+  nowMs = 0;
+  readonly hosts: Host[];
+  readonly advertIntervalMs: number;
+  readonly preempt: boolean;
+  readonly timings: { guardPeriodMs: number; isolationTimeoutMs: number };
+  readonly acks: Ack[] = [];
+  readonly events: WorldEvent[] = [];
+  readonly clients: Client[];
+  readonly random: () => number;
+  /** Which side of a partition each host (and client) is on; all 0 when healed. */
+  readonly side = new Map<string, number>();
+  /** Hosts whose outgoing packets are dropped (one-way loss). */
+  readonly mutedOut = new Set<string>();
+  readonly byAddress = new Map<string, Host>();
+  private readonly heap = new Heap();
+  private seq = 0;
+  private writeId = 0;
+  private ids = 0;
+  private readonly writeEveryMs: number;
+  /** Bugs the simulation itself found (an impossible replication state): fail the run. */
+  readonly simBugs: string[] = [];
+  keepNotes = false;
+
+  constructor(opts: WorldOptions) {
+    this.random = seededRandom(opts.seed);
+    this.advertIntervalMs = opts.advertIntervalMs ?? 100;
+    this.preempt = opts.preempt ?? true;
+    this.timings = agentTimings(this.advertIntervalMs);
+    this.writeEveryMs = opts.writeEveryMs ?? 10;
+    const newId = (): string => `id${++this.ids}`;
+    const priorities = [150, 120, 110, 100, 90, 80, 70];
+    this.hosts = [];
+    for (let i = 0; i < opts.hosts; i++) {
+      const h = new Host(`h${i + 1}`, `192.0.2.${11 + i}`, priorities[i] ?? 50, newId);
+      this.hosts.push(h);
+      this.byAddress.set(h.address, h);
+      this.side.set(h.address, 0);
+      // The recommended redis.conf: a replica of nothing until the agent says otherwise.
+      h.redis.replicaOf(FENCE.host, FENCE.port);
+    }
+    this.clients = [];
+    for (let c = 0; c < (opts.clients ?? 2); c++) {
+      this.clients.push({ index: c, arp: undefined, lastOkMs: 0, lastTryMs: 0 });
+      this.side.set(`client${c}`, 0);
+    }
+  }
+
+  hostAt(address: string): Host | undefined {
+    return this.byAddress.get(address);
+  }
+
+  at(atMs: number, fn: () => void): void {
+    this.heap.push({ atMs, seq: this.seq++, fn });
+  }
+
+  note(h: Host, what: string): void {
+    if (this.keepNotes) this.events.push({ atMs: this.nowMs, host: h.name, what });
+  }
+
+  /** One packet from a to b gets through (both powered, same side, a not muted). */
+  reaches(a: string, b: string): boolean {
+    if (this.mutedOut.has(a)) return false;
+    return this.side.get(a) === this.side.get(b);
+  }
+
+  twoWay(a: Host, b: Host): boolean {
+    return a.up && b.up && this.reaches(a.address, b.address) && this.reaches(b.address, a.address);
+  }
+
+  /** Starts every host's agent and the clients, and the replication machinery. */
+  start(): void {
+    for (const h of this.hosts) this.startAgent(h, this.random() * 50);
+    this.at(0, () => this.replTick());
+    for (const c of this.clients) this.at(this.random() * this.writeEveryMs, () => this.clientWrite(c));
+  }
+
+  startAgent(h: Host, delayMs = 0): void {
+    this.at(this.nowMs + delayMs, () => {
+      if (!h.up || (h.agent && h.agent.alive)) return;
+      h.agentEpoch++;
+      const a = new Agent(this, h, h.agentEpoch);
+      h.agent = a;
+      a.start();
+    });
+  }
+
+  killAgent(h: Host): void {
+    h.agentEpoch++;
+    h.agent = undefined;
+  }
+
+  run(untilMs: number): void {
+    for (;;) {
+      const t = this.heap.peek();
+      if (!t || t.atMs > untilMs) break;
+      this.heap.pop();
+      this.nowMs = Math.max(this.nowMs, t.atMs);
+      t.fn();
+    }
+    this.nowMs = untilMs;
+  }
+
+  // ---- the LAN ------------------------------------------------------------------------------
+
+  sendAdvert(from: Host, advert: VrrpAdvert, to?: string): void {
+    for (const h of this.hosts) {
+      if (h === from || (to !== undefined && h.address !== to)) continue;
+      if (!from.up || !h.up || !this.reaches(from.address, h.address)) continue;
+      this.at(this.nowMs + 0.2 + this.random() * 0.6, () => {
+        if (!h.up) return;
+        h.agent?.receive(() => h.agent?.input({ type: 'advert', advert, source: from.address }));
+      });
+    }
+  }
+
+  garps(from: Host, count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.at(this.nowMs + i * 1, () => {
+        if (!from.up || !from.vipHeld) return;
+        for (const c of this.clients) if (this.reaches(from.address, `client${c.index}`)) c.arp = from.address;
+      });
+    }
+  }
+
+  replicaOf(r: SimRedis, host: string, port: number): void {
+    if (!r.answering) return;
+    const old = r.role === 'replica' ? r.masterHost : undefined;
+    r.replicaOf(host, port);
+    if (old !== undefined) this.hostAt(old)?.redis.replicas.delete(r.host);
+    // Its replicas were disconnected; they reconnect on their next try.
+    for (const h of this.hosts) if (h.redis.masterHost === r.host && h.redis.linkUp) h.redis.linkUp = false;
+  }
+
+  /** Replication for every Redis: connect, full sync, stream, acknowledgements. */
+  private replTick(): void {
+    const now = this.nowMs;
+    for (const h of this.hosts) {
+      const r = h.redis;
+      if (!h.up || !r.answering || r.role !== 'replica' || r.masterHost === undefined) continue;
+      const src = this.hostAt(r.masterHost);
+      if (!src) continue; // the fence: nothing listens there
+      const path = this.twoWay(h, src) && src.redis.answering;
+      if (!r.linkUp) {
+        if (!path) continue;
+        if (src.redis.role === 'replica' && !src.redis.linkUp) continue; // a replica not synced serves no PSYNC
+        const was = r.data.slice();
+        const how = r.connect(src.redis, now, FULL_SYNC_MS);
+        if (how === 'partial') {
+          for (let i = 0; i < was.length; i++) if (was[i] !== src.redis.data[i]) {
+            this.simBugs.push(`${h.name} partial resync from ${src.name} with diverged data at ${i}`);
+            break;
+          }
+        }
+        continue;
+      }
+      // Link up: a dead path is noticed only at repl-timeout; a dead process at once.
+      if (!src.redis.alive && src.up && this.twoWay(h, src)) {
+        r.linkUp = false;
+        continue;
+      }
+      if (!path) continue;
+      if (r.syncUntilMs !== undefined) {
+        if (now >= r.syncUntilMs) r.finishFullSync(src.redis);
+        continue;
+      }
+      if (r.replId !== src.redis.replId) {
+        // Its master's history moved on (it was promoted, or resynced): reconnect and PSYNC.
+        r.linkUp = false;
+        continue;
+      }
+      r.pull(src.redis);
+      const seen = src.redis.replicas.get(h.address);
+      if (seen) {
+        if (now - seen.lastAckMs >= REPL_ACK_MS) {
+          seen.lastAckMs = now;
+          seen.offset = r.offset;
+        }
+      } else src.redis.replicas.set(h.address, { offset: r.offset, lastAckMs: now });
+    }
+    // A master drops a replica that went silent for repl-timeout.
+    for (const h of this.hosts) for (const [ip, s] of h.redis.replicas) if (now - s.lastAckMs > REPL_TIMEOUT_MS) h.redis.replicas.delete(ip);
+    this.at(now + REPL_TICK_MS, () => this.replTick());
+  }
+
+  // ---- clients ------------------------------------------------------------------------------
+
+  private clientWrite(c: Client): void {
+    const me = `client${c.index}`;
+    const now = this.nowMs;
+    if (c.arp === undefined || now - c.lastOkMs > CLIENT_REARP_MS) {
+      if (now - c.lastTryMs > CLIENT_REARP_MS || c.arp === undefined) {
+        // Who has the VIP? Every holder that hears the broadcast answers; the last answer wins.
+        const holders = this.hosts.filter((h) => h.up && h.vipHeld && this.reaches(me, h.address) && this.reaches(h.address, me));
+        if (holders.length > 0) c.arp = holders[Math.floor(this.random() * holders.length)]?.address;
+        c.lastTryMs = now;
+      }
+    }
+    const h = c.arp !== undefined ? this.hostAt(c.arp) : undefined;
+    if (h && h.up && h.vipHeld && this.reaches(me, h.address)) {
+      const id = ++this.writeId;
+      const res = h.redis.write(id, now);
+      if (res === 'ok' && this.reaches(h.address, me)) {
+        this.acks.push({ id, host: h.address, atMs: now, client: c.index });
+        c.lastOkMs = now;
+      }
+    }
+    this.at(now + this.writeEveryMs, () => this.clientWrite(c));
+  }
+
+  // ---- faults -------------------------------------------------------------------------------
+
+  /** Sides: each listed group is one side; everyone else (and the clients, unless placed) side 0. */
+  partition(groups: readonly (readonly string[])[], clientSides: readonly number[] = []): void {
+    for (const k of this.side.keys()) this.side.set(k, 0);
+    groups.forEach((g, i) => {
+      for (const a of g) this.side.set(a, i + 1);
+    });
+    clientSides.forEach((s, i) => this.side.set(`client${i}`, s));
+  }
+
+  heal(): void {
+    for (const k of this.side.keys()) this.side.set(k, 0);
+    this.mutedOut.clear();
+  }
+
+  pauseRedis(h: Host, paused: boolean): void {
+    if (h.redis.alive) h.redis.paused = paused;
+  }
+
+  pauseAgent(h: Host, paused: boolean): void {
+    const a = h.agent;
+    if (!a) return;
+    if (paused) a.paused = true;
+    else a.resume();
+  }
+
+  killRedis(h: Host): void {
+    h.redis.kill();
+    for (const x of this.hosts) x.redis.replicas.delete(h.address);
+    h.agent?.localRedisDied();
+  }
+
+  restartRedis(h: Host, keepData: boolean, asMaster: boolean): void {
+    if (!h.up) return;
+    if (h.redis.alive) this.killRedis(h);
+    h.redis.restart(keepData, asMaster, FENCE);
+  }
+
+  crashHost(h: Host): void {
+    this.killRedis(h);
+    this.killAgent(h);
+    h.vipHeld = false;
+    h.up = false;
+  }
+
+  bootHost(h: Host, keepData: boolean): void {
+    if (h.up) return;
+    h.up = true;
+    h.redis.restart(keepData, false, FENCE);
+    this.startAgent(h, 100);
+  }
+
+  switchover(): void {
+    for (const h of this.hosts) if (h.agent?.alive && h.agent.vrrp.state === 'master') h.agent.switchover();
+  }
+
+  // ---- what the checker reads ---------------------------------------------------------------
+
+  /** Whether host h could reach a majority of the members (itself included) at this instant. */
+  hasMajority(h: Host): boolean {
+    if (!h.up) return false;
+    let n = 0;
+    for (const x of this.hosts) if (x === h || this.twoWay(h, x)) n++;
+    return n > this.hosts.length / 2;
+  }
+
+  vrrpState(h: Host): VrrpState | 'down' {
+    return h.agent?.alive ? h.agent.vrrp.state : 'down';
+  }
+}
