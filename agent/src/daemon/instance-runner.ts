@@ -326,7 +326,7 @@ export class InstanceRunner implements AdvertSink {
     void redis?.follow(state, master);
     // Took over from a master we followed: its Redis may still take writes (its agent may be dead).
     if (redis && changed && state === 'master' && this.followedMaster !== undefined && this.primary !== undefined) {
-      redis.fencePeer(this.followedMaster, this.primary, () => this.core?.state === 'master');
+      redis.fencePeer(this.followedMaster, this.primary, () => this.masterNow());
     }
     if (state !== 'master' && master !== undefined) this.followedMaster = master;
     const hs = HOOK_STATE[state];
@@ -340,6 +340,17 @@ export class InstanceRunner implements AdvertSink {
       });
       this.hookState = hs;
     }
+  }
+
+  /**
+   * Master, and not just woken from a pause: an agent frozen as master (SIGSTOP, swap) may run
+   * other timers before the VRRP one that resigns; none of them may act as master meanwhile.
+   */
+  masterNow(): boolean {
+    const core = this.core;
+    if (core?.state !== 'master') return false;
+    const deadline = core.nextDeadline();
+    return deadline === undefined || performance.now() - deadline <= 2 * this.settings.advertIntervalCs * 10;
   }
 
   private schedule(): void {

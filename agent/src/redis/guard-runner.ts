@@ -144,16 +144,20 @@ export class GuardRunner {
       const state = this.ctx.state();
       const self = this.ctx.self();
       const following = this.redis.following();
+      const views = peers.views();
+      this.redis.observe(local);
+      for (const p of views) this.redis.observe(p.facts);
       const v = guard.evaluate({
         nowMs: performance.now(),
         state,
         master: state === 'master' ? undefined : following,
         local,
-        peers: peers.views(),
+        peers: views,
         advertisingMasters: this.ctx.advertisingMasters(),
         fencedByUs: this.redis.fencedByUs(),
         promotedByUs: this.redis.promotedByUs(),
         ...(self !== undefined ? { self } : {}),
+        lineage: this.redis.lineage,
       });
       const before = this.verdict;
       if (v.ok !== before?.ok || (!v.ok && v.kind !== before.kind)) {
@@ -190,7 +194,7 @@ export class GuardRunner {
     const g = this.settings.guard;
     if (!made || g.memberTimeoutMs <= 0) return undefined;
     const answered = await made.peers.readNow(PROMOTE_READ_MS, g.memberTimeoutMs);
-    return { answered, quorum: this.quorumNeeded, maxLagBytes: g.maxLagBytes };
+    return { answered, quorum: this.quorumNeeded, maxLagBytes: g.maxLagBytes, advertising: this.ctx.advertisingMasters() };
   }
 
   /**

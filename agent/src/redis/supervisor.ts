@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CatchUpOutcome, type DesiredRole, type MembersNow, RolePolicy, type RoleStep, describeRole } from '@redkeep/failover';
+import { type CatchUpOutcome, type DesiredRole, type Lineage, type MembersNow, type ReplicationFacts, RolePolicy, type RoleStep, describeRole } from '@redkeep/failover';
 import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
@@ -201,6 +201,15 @@ export class RedisSupervisor {
     this.watchMaster(this.policy.following());
     this.log.info('redis role wanted', { instance: this.instance, role: describeRole(this.policy.desired) });
     return this.kick();
+  }
+
+  /** An INFO read of ours or a member's: the policy remembers how histories descend. */
+  observe(f: ReplicationFacts | undefined): void {
+    this.policy.observe(f);
+  }
+
+  get lineage(): Lineage {
+    return this.policy.lineage;
   }
 
   /** Whether this agent's promotion of our Redis (VRRP master) is done. */
@@ -496,8 +505,20 @@ export class RedisSupervisor {
       if (opts.only !== undefined && online.length === 0) {
         return { ok: false, detail: `${opts.only} is not an online replica of this Redis (replicas: ${before.replicas.map((r) => `${r.ip}:${r.port} ${r.state}`).join(', ') || 'none'})` };
       }
-      links = online.map(
-        (r) => new RedisLink({ ...this.link.endpoint, host: r.ip, port: r.port }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
+      const targets = online.map((r) => ({ host: r.ip, port: r.port }));
+      if (opts.only === undefined) {
+        // A member that follows ours but is not listed yet (it is still connecting, right after a
+        // takeover) may win the election too: it must catch up as well.
+        const self = this.self();
+        const members = await this.membersNow().catch(() => undefined);
+        for (const m of members?.answered ?? []) {
+          if (m.facts?.role === 'replica' && self !== undefined && m.facts.masterHost === self && !targets.some((t) => t.host === m.address)) {
+            targets.push({ host: m.address, port: this.settings.peerPort });
+          }
+        }
+      }
+      links = targets.map(
+        (r) => new RedisLink({ ...this.link.endpoint, host: r.host, port: r.port }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
       );
       const connectStart = performance.now();
       while (links.some((l) => !l.isUp) && performance.now() - connectStart < 500) await sleep(2);

@@ -20,7 +20,7 @@
 //   same history. At start it is stale until the members have been read once.
 
 import type { VrrpState } from '@redkeep/vrrp';
-import { type ReplicationFacts, sameHistory, succeeds } from './history.js';
+import { type Lineage, type ReplicationFacts, descendsFrom, sameHistory } from './history.js';
 
 export interface DataGuardSettings {
   /** A member silent for longer than this is unreachable; 0 turns quorum and isolation off. */
@@ -65,6 +65,8 @@ export interface DataGuardInput {
   readonly promotedByUs: boolean;
   /** This host's own address, as the master lists its replicas. */
   readonly self?: string;
+  /** How the histories seen descend (a successor two promotions on is still one). */
+  readonly lineage?: Lineage;
 }
 
 export type DataGuardKind = 'isolated' | 'stale' | 'superseded';
@@ -167,7 +169,7 @@ export class DataGuard {
     }
     if (local.role === 'master') {
       for (const p of i.peers) {
-        if (p.facts?.role === 'master' && succeeds(p.facts, local) && i.advertisingMasters.includes(p.address)) {
+        if (p.facts?.role === 'master' && descendsFrom(p.facts, local, i.lineage) && i.advertisingMasters.includes(p.address)) {
           this.superseded = { by: p.address, why: `${p.address} is master with a Redis that succeeds ours (promoted from our history)` };
           return;
         }

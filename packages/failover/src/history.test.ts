@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ReplicationFacts, divergedBytes, mayFollow, succeeds } from './history.js';
+import { Lineage, type ReplicationFacts, divergedBytes, mayFollow, succeeds } from './history.js';
 
 function f(over: Partial<ReplicationFacts> = {}): ReplicationFacts {
   return {
@@ -54,14 +54,32 @@ describe('replication history: whom a Redis may follow', () => {
     }
   });
 
-  it('never follows an unrelated history behind its own while it holds data, but an empty Redis may', () => {
+  it('a master of its own elected history never follows an unrelated one behind it; an empty Redis may', () => {
     const other = f({ replId: 'ffff', replOffset: 10_000_000 });
     assert.equal(mayFollow(f(), other, 'aaaa').ok, true, 'even a master of its own elected history follows the elected master ahead of it (two promotions away)');
-    assert.equal(mayFollow(f(), other).ok, true, 'a master whose history is not an elected one of ours (it lost its quorum) follows a member ahead of it');
-    assert.equal(mayFollow(f({ replOffset: 20_000_000 }), other).ok, false, 'but not one behind it');
-    const behind = mayFollow(replicaOf({ replOffset: 20_000_000 }), other);
+    const behind = mayFollow(f({ replOffset: 20_000_000 }), other, 'aaaa');
     assert.equal(!behind.ok && behind.kind, 'unrelated');
-    assert.equal(mayFollow(f({ replId: 'eeee', replOffset: 0, keys: 0 }), other).ok, true, 'a restarted, empty Redis has nothing to lose');
+    assert.equal(mayFollow(f({ replId: 'eeee', replOffset: 0, keys: 0 }), other, 'eeee').ok, true, 'a restarted, empty Redis has nothing to lose');
+  });
+
+  it('a replica, or a master whose history is not an elected one (it lost its quorum), follows the elected master even behind it', () => {
+    const other = f({ replId: 'ffff', replOffset: 10_000_000 });
+    const replica = mayFollow(replicaOf({ replOffset: 20_000_000 }), other);
+    assert.equal(replica.ok && replica.lostBytes, 10_000_000, 'the bytes it is ahead by are the cut-off side\'s');
+    assert.equal(mayFollow(f({ replOffset: 20_000_000 }), other).ok, true);
+  });
+
+  it('knows a history two promotions on as a successor through the lineage it saw', () => {
+    const lineage = new Lineage();
+    lineage.observe(f({ replId: 'bbbb', replId2: 'aaaa' }));
+    lineage.observe(f({ replId: 'cccc', replId2: 'bbbb' }));
+    assert.equal(lineage.descends('cccc', 'aaaa'), true);
+    assert.equal(lineage.descends('aaaa', 'cccc'), false);
+    const grandchild = f({ replId: 'cccc', replId2: 'bbbb', replOffset: 900 });
+    const v = mayFollow(f({ role: 'replica', replOffset: 1000 }), grandchild, undefined, lineage);
+    assert.equal(v.ok && v.why, 'it succeeds our history');
+    const back = mayFollow(replicaOf({ replId: 'cccc', replOffset: 1000 }), f({ replId: 'aaaa', replOffset: 5000 }), undefined, lineage);
+    assert.equal(!back.ok && back.kind, 'older', 'a replica never goes back to an older history, whatever its offset');
   });
 
   it('a replica cut off through two promotions follows the member master ahead of its copy (offsets go on across promotions)', () => {

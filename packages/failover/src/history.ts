@@ -35,6 +35,45 @@ export function succeeds(x: ReplicationFacts, y: ReplicationFacts): boolean {
   return x.replId2 !== undefined && x.replId2 === y.replId;
 }
 
+/**
+ * What the agent has seen of how histories descend: every INFO with a replid2 says "replid was
+ * promoted from replid2". Redis keeps only the last step, so after two promotions nobody's INFO
+ * links the newest history to the one two steps back; the agent remembers the steps it saw (the
+ * members' and its own INFO), so that an older history is known as older however far back it is.
+ * Facts only: an edge is something a Redis reported. Bounded (oldest edges forgotten first).
+ */
+export class Lineage {
+  private readonly parent = new Map<string, string>();
+
+  constructor(private readonly maxEdges = 256) {}
+
+  observe(f: ReplicationFacts | undefined): void {
+    if (!f?.replId || !f.replId2 || f.replId === f.replId2 || this.parent.get(f.replId) === f.replId2) return;
+    this.parent.delete(f.replId);
+    this.parent.set(f.replId, f.replId2);
+    if (this.parent.size > this.maxEdges) {
+      const oldest = this.parent.keys().next().value;
+      if (oldest !== undefined) this.parent.delete(oldest);
+    }
+  }
+
+  /** Whether history `a` descends from history `b` (b is an ancestor of a, through promotions seen). */
+  descends(a: string | undefined, b: string | undefined): boolean {
+    if (a === undefined || b === undefined || a === b) return false;
+    let x: string | undefined = a;
+    for (let i = 0; i < this.maxEdges && x !== undefined; i++) {
+      x = this.parent.get(x);
+      if (x === b) return true;
+    }
+    return false;
+  }
+}
+
+/** x descends from y: directly (x's replid2 is y's replid), or through promotions the lineage saw. */
+export function descendsFrom(x: ReplicationFacts, y: ReplicationFacts, lineage?: Lineage): boolean {
+  return succeeds(x, y) || (lineage?.descends(x.replId, y.replId) ?? false);
+}
+
 /** Bytes of y's history that x, its successor, does not have (y's writes after x was promoted). */
 export function divergedBytes(x: ReplicationFacts, y: ReplicationFacts): number {
   if (!succeeds(x, y) || x.secondReplOffset === undefined) return 0;
@@ -62,13 +101,13 @@ export type FollowVerdict =
  * current one is that. A Redis promoted by someone else (REPLICAOF NO ONE by hand) is a copy that
  * drifted, not a successor: it goes back to the history it came from.
  */
-export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, ownReplId?: string): FollowVerdict {
+export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, ownReplId?: string, lineage?: Lineage): FollowVerdict {
   if (target.role !== 'master') return { ok: false, kind: 'not-master', why: `its Redis is ${target.role === 'replica' ? 'a replica' : 'not answering as a master'}` };
   if (local.replId !== undefined && local.replId === target.replId) {
     if (target.replOffset >= local.replOffset) return { ok: true, why: 'same history, at or beyond our offset', lostBytes: 0 };
     return { ok: false, kind: 'behind', why: `same history, but at offset ${target.replOffset}, behind ours (${local.replOffset})` };
   }
-  if (succeeds(target, local)) {
+  if (descendsFrom(target, local, lineage)) {
     const lost = divergedBytes(target, local);
     return { ok: true, why: lost > 0 ? `it succeeds our history; our last ${lost} bytes after its promotion are not in it` : 'it succeeds our history', lostBytes: lost };
   }
@@ -79,12 +118,19 @@ export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, own
     const lost = local.secondReplOffset === undefined ? 0 : Math.max(0, local.replOffset - local.secondReplOffset + 1);
     return { ok: true, why: `both were promoted from one history; the elected master's wins${lost > 0 ? `, our last ${lost} bytes are not in it` : ''}`, lostBytes: lost };
   }
-  if (succeeds(local, target)) {
+  if (descendsFrom(local, target, lineage)) {
     if (local.role !== 'master' || (ownReplId !== undefined && local.replId === ownReplId)) {
       // A replica holds its master's newer history; a master of ours, the elected one.
       return { ok: false, kind: 'older', why: 'its history is the one ours was promoted from: ours is newer' };
     }
     return { ok: true, why: 'our Redis was promoted by someone else from its history: back to it', lostBytes: Math.max(0, local.replOffset - (local.secondReplOffset ?? local.replOffset + 1) + 1) };
+  }
+  if (local.role === 'replica' || local.replId !== ownReplId) {
+    // Ours is a copy, or a master whose history is not an elected one of ours (it lost its
+    // quorum, or someone else promoted it): the elected master's history wins, even behind ours
+    // (a cut-off side may have taken more writes than the majority; they are the minority's).
+    const lost = Math.max(0, local.replOffset - target.replOffset);
+    return { ok: true, why: `no shared history id; ours is ${local.role === 'replica' ? 'a replica' : 'not an elected history'}: the elected master's wins${lost > 0 ? ` (ours is ${lost} bytes ahead)` : ''}`, lostBytes: lost };
   }
   if (target.replOffset >= local.replOffset) {
     // No shared history id, but offsets go on across promotions: a master ahead of ours is its

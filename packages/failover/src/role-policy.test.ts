@@ -35,7 +35,7 @@ describe('role policy: what our Redis should be, one step at a time', () => {
   it('promotes once elected, and remembers the history it created', () => {
     const p = policy();
     p.vrrp('master', undefined);
-    assert.deepEqual(p.promote(f({ role: 'replica', masterHost: FENCE.host, masterPort: 1 })), { type: 'promote' });
+    assert.deepEqual(p.promote(f({ role: 'replica', masterHost: FENCE.host, masterPort: 1 })), { type: 'promote', fence: [] });
     p.promoted(undefined, false);
     assert.deepEqual(types(p.reconcile({ nowMs: 0, local: fenced() })), ['promote']);
     p.promotedTo(f({ replId: 'new1' }));
@@ -47,7 +47,7 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     const p = policy();
     p.vrrp('backup', '192.0.2.11');
     p.vrrp('master', undefined);
-    assert.deepEqual(p.promote(replicaOf('192.0.2.11')), { type: 'catch-up', host: '192.0.2.11', port: 6379, follow: false, why: 'our Redis replicates from it' });
+    assert.deepEqual(p.promote(replicaOf('192.0.2.11')), { type: 'catch-up', host: '192.0.2.11', port: 6379, follow: false, why: 'our Redis replicates from it', fence: [] });
     // Found fenced already by someone else: wait for VRRP to settle, unless it was handed over.
     assert.equal(p.promoted('already-fenced', false), true);
     assert.equal(p.promoted('already-fenced', true), false);
@@ -58,8 +58,8 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     p.vrrp('master', undefined);
     const plan = p.promote(fenced({ keys: 0, replOffset: 0, replId: 'empty' }), { answered: [{ address: '192.0.2.12', facts: f({ replId: 'xxxx', replOffset: 7, keys: 1 }) }], quorum: 2, maxLagBytes: 0 });
     assert.equal(plan.type === 'catch-up' && plan.follow && plan.host, '192.0.2.12');
-    // A member master behind ours (same history) is not followed: ours is promoted, it is fenced later.
-    assert.deepEqual(p.promote(f({ role: 'replica', masterHost: FENCE.host, masterPort: 1 }), { answered: [{ address: '192.0.2.12', facts: f({ replOffset: 10 }) }], quorum: 2, maxLagBytes: 0 }), { type: 'promote' });
+    // A member master behind ours (same history) is not followed: it is fenced, ours promoted.
+    assert.deepEqual(p.promote(f({ role: 'replica', masterHost: FENCE.host, masterPort: 1 }), { answered: [{ address: '192.0.2.12', facts: f({ replOffset: 10 }) }], quorum: 2, maxLagBytes: 0 }), { type: 'promote', fence: ['192.0.2.12'] });
   });
 
   it('does not promote without a quorum of members answering just now', () => {
@@ -178,6 +178,6 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     const p = new RolePolicy({ manageRole: false, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700 });
     assert.equal(p.vrrp('master', undefined), false);
     assert.deepEqual(p.reconcile({ nowMs: 0, local: fenced() }), []);
-    assert.deepEqual(p.promote(fenced()), { type: 'promote' });
+    assert.deepEqual(p.promote(fenced()), { type: 'promote', fence: [] });
   });
 });

@@ -20,7 +20,7 @@
 // - waitingFor: since when we wait for a new master that is still catching up from ours.
 
 import type { VrrpState } from '@redkeep/vrrp';
-import { type ReplicationFacts, mayFollow } from './history.js';
+import { Lineage, type ReplicationFacts, descendsFrom, mayFollow } from './history.js';
 
 export type DesiredRole = { readonly role: 'master' } | { readonly role: 'replica'; readonly host: string; readonly port: number };
 
@@ -42,6 +42,8 @@ export interface MembersNow {
   readonly quorum: number;
   /** How far a member's Redis of our own history may be ahead of ours (the data guard's max_lag). */
   readonly maxLagBytes: number;
+  /** Members heard advertising as VRRP master lately (the election's current holder, if any). */
+  readonly advertising?: readonly string[];
 }
 
 export type RoleLogLevel = 'info' | 'warn' | 'error';
@@ -85,8 +87,12 @@ export type PromotePlan =
    * replicate from it yet (a member's Redis is master with data ours lacks): REPLICAOF it and
    * wait until in sync before the catch-up.
    */
-  | { readonly type: 'catch-up'; readonly host: string; readonly port: number; readonly follow: boolean; readonly why: string }
-  | { readonly type: 'promote' };
+  | { readonly type: 'catch-up'; readonly host: string; readonly port: number; readonly follow: boolean; readonly why: string; readonly fence: readonly string[] }
+  /**
+   * `fence`: members whose Redis is master too (none of them has data ours lacks): fenced right
+   * before ours is promoted, so that no two masters take writes while VRRP settles.
+   */
+  | { readonly type: 'promote'; readonly fence: readonly string[] };
 
 /**
  * How a takeover's catch-up from the previous master ended. `behind` and `not-synced`: our Redis
@@ -126,6 +132,13 @@ export class RolePolicy {
 
   /** This host's address as members list their master (set once known). */
   selfAddress: string | undefined;
+  /** How the histories seen descend (every INFO the shell reads goes through observe()). */
+  readonly lineage = new Lineage();
+
+  /** An INFO the shell read (ours or a member's): its history step is remembered. */
+  observe(f: ReplicationFacts | undefined): void {
+    this.lineage.observe(f);
+  }
 
   constructor(private readonly settings: RolePolicySettings) {}
 
@@ -140,7 +153,7 @@ export class RolePolicy {
     const fenced = peer.role === 'replica' && peer.masterHost === fence.host && peer.masterPort === fence.port;
     if (peer.role !== 'master' && !fenced) return 'none';
     // Its history counts as an elected one: it never goes back to the history it came from.
-    if (ours.role === 'master' && mayFollow(peer, ours, peer.replId).ok) return 'follow-us';
+    if (ours.role === 'master' && mayFollow(peer, ours, peer.replId, this.lineage).ok) return 'follow-us';
     return peer.role === 'master' ? 'fence' : 'none';
   }
 
@@ -235,46 +248,70 @@ export class RolePolicy {
    * a promotion of ours would lose: ours first follows it and catches up, or does not promote.
    */
   promote(local: ReplicationFacts | undefined, members?: MembersNow): PromotePlan {
-    if (!this.settings.manageRole) return { type: 'promote' };
+    if (!this.settings.manageRole) return { type: 'promote', fence: [] };
+    this.observe(local);
+    for (const m of members?.answered ?? []) this.observe(m.facts);
     this.superseded = undefined;
     if (this.fence !== undefined) {
       if (this.fence.kind !== 'handover') return { type: 'refuse', why: 'redis was fenced after a restart on the master' };
       this.fence = undefined; // a hand-over nobody took: ours is the newest data there is
     }
     const fence = this.settings.fence;
+    const masters = (members?.answered ?? []).filter((m) => m.facts?.role === 'master').map((m) => m.address);
     // A host promotes only with a majority reachable now: Master_Down_Timer can run out in the
     // first moments of a partition, before the quorum's timeout notices it.
     if (members && members.answered.length + 1 < members.quorum) {
       return { type: 'no-quorum', why: `only ${members.answered.length + 1} of the ${members.quorum} members a promotion needs answered` };
     }
-    if (local?.role === 'replica' && local.masterLinkUp && local.masterHost !== undefined && local.masterHost !== fence.host) {
-      return { type: 'catch-up', host: local.masterHost, port: local.masterPort ?? this.settings.peerPort, follow: false, why: 'our Redis replicates from it' };
-    }
-    if (local === undefined) return { type: 'promote' };
-    let best: MemberFacts | undefined;
-    for (const m of members?.answered ?? []) {
+    if (local === undefined) return { type: 'promote', fence: masters };
+    const answered = members?.answered ?? [];
+    // A member master whose data ours may take without losing any of its own (same history at or
+    // beyond ours, a successor, or ours is empty): its writes are taken and it is fenced by the
+    // catch-up (writes paused, then fenced), never fenced blindly.
+    // A successor counts even where ours has bytes it lacks (those are a cut-off side's); of two
+    // candidates, one that descends from the other is the newer.
+    const candidates = answered.filter((m): m is { address: string; facts: ReplicationFacts } => {
       const t = m.facts;
-      if (t?.role !== 'master') continue;
-      // Offsets go on across promotions: a master ahead of ours, in a history ours may follow
-      // without losing anything, has writes ours lacks (or ours is empty and it is not).
-      const v = mayFollow(local, t, this.ownReplId);
-      const ahead = t.replOffset > local.replOffset || (local.keys === 0 && t.keys > 0);
-      if (!v.ok || v.lostBytes > 0 || !ahead) continue;
-      if (!best?.facts || t.replOffset > best.facts.replOffset) best = m;
+      if (t?.role !== 'master') return false;
+      const v = mayFollow(local, t, this.ownReplId, this.lineage);
+      return v.ok && (v.lostBytes === 0 || descendsFrom(t, local, this.lineage) || (members?.advertising ?? []).includes(m.address));
+    });
+    // The master VRRP elected (it advertises, with a quorum: its writes are the majority's) wins
+    // over one that does not (a cut-off side's, which may hold more bytes than the majority's).
+    const advertising = members?.advertising ?? [];
+    const elected = candidates.filter((m) => advertising.includes(m.address));
+    const pool = elected.length > 0 ? elected : candidates.filter((m) => m.facts.replOffset >= 0);
+    let best: MemberFacts | undefined;
+    for (const m of pool) {
+      if (pool.some((o) => o !== m && descendsFrom(o.facts, m.facts, this.lineage))) continue;
+      if (!best?.facts || m.facts.replOffset > best.facts.replOffset) best = m;
     }
-    if (best?.facts) return { type: 'catch-up', host: best.address, port: this.settings.peerPort, follow: true, why: `its Redis is master with data ours lacks (offset ${best.facts.replOffset}, ours ${local.replOffset})` };
+    const catchUp = (host: string, port: number, follow: boolean, why: string): PromotePlan => ({ type: 'catch-up', host, port, follow, why, fence: masters.filter((a) => a !== host) });
+    const source = local.role === 'replica' && local.masterLinkUp && local.masterHost !== undefined && local.masterHost !== fence.host ? local.masterHost : undefined;
+    if (source !== undefined) {
+      if (best?.address === source) return catchUp(source, local.masterPort ?? this.settings.peerPort, false, 'our Redis replicates from it');
+      // Ours follows the member master first when its own source is out of reach or a replica
+      // (two hops away); a source that did not answer and no other master: try it (a crashed
+      // host costs the connect timeout).
+      if (best?.facts) return catchUp(best.address, this.settings.peerPort, true, `its Redis is master in a history ours may take (offset ${best.facts.replOffset}, ours ${local.replOffset})`);
+      if (!answered.some((m) => m.address === source)) return catchUp(source, local.masterPort ?? this.settings.peerPort, false, 'our Redis replicates from it');
+    } else if (best?.facts) {
+      return catchUp(best.address, this.settings.peerPort, true, `its Redis is master in a history ours may take (offset ${best.facts.replOffset}, ours ${local.replOffset})`);
+    }
     // Offsets go on across promotions: a member's Redis ahead of ours in another history (the
     // majority's, while ours was cut off) holds writes a promotion of ours would lose. Within our
     // own history a replica a little ahead is Redis' asynchronous window (max_lag bounds it).
     for (const m of members?.answered ?? []) {
       const t = m.facts;
       if (!t || (t.role === 'replica' && t.masterHost === this.selfAddress)) continue;
+      // An older history (ours descends from it) ahead in offset holds a cut-off minority's writes.
+      if (descendsFrom(local, t, this.lineage)) continue;
       const slack = t.replId !== undefined && t.replId === local.replId ? members?.maxLagBytes ?? 0 : 0;
       if (t.replOffset > local.replOffset + slack) {
         return { type: 'behind', host: m.address, why: `${m.address}'s Redis is ahead of ours (offset ${t.replOffset}, ours ${local.replOffset}${slack > 0 ? `, by more than ${slack}` : ''}) in a history ours cannot catch up from` };
       }
     }
-    return { type: 'promote' };
+    return { type: 'promote', fence: masters };
   }
 
   /**
@@ -324,6 +361,8 @@ export class RolePolicy {
   reconcile(i: ReconcileInput): RoleStep[] {
     if (!this.settings.manageRole) return [];
     const f = i.local;
+    this.observe(f);
+    if (i.target !== undefined && i.target !== 'unreachable') this.observe(i.target);
     const restart = this.guardRestart(f, i.nowMs);
     if (restart) return restart;
     const d = this.desiredRole;
@@ -407,7 +446,7 @@ export class RolePolicy {
       return [...extra, ...out, { type: 'look-again', inMs: i.target === 'unreachable' ? 20 : 100, why: text }];
     };
     if (i.target === 'unreachable') return refuse('info', 'its Redis has not been read yet', 'unread');
-    const v = mayFollow(i.local, i.target, this.ownReplId);
+    const v = mayFollow(i.local, i.target, this.ownReplId, this.lineage);
     if (v.ok) {
       this.said = undefined;
       return [{ type: 'follow', host: d.host, port: d.port, what: why, why: v.why, lostBytes: v.lostBytes }];

@@ -186,29 +186,25 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   w.at(s.lastFaultEndMs, sample);
 
   // Minority acknowledgements are judged as they happen (the topology at that instant).
-  const minorityAcks: { host: string; atMs: number }[] = [];
-  let acksSeen = 0;
-  const watchAcks = (): void => {
-    topology();
-    for (; acksSeen < w.acks.length; acksSeen++) {
-      const a = w.acks[acksSeen];
-      if (!a) continue;
-      const t = track.get(a.host) as HostTrack;
-      if (t.minoritySince !== undefined) {
-        const since = w.nowMs - t.minoritySince;
-        minorityAcks.push({ host: a.host, atMs: a.atMs });
-        minorityAckMs.n++;
-        minorityAckMs.max = Math.max(minorityAckMs.max, since);
-        const agentDown = t.agentDownSince !== undefined && t.agentDownSince <= t.minoritySince + bound;
-        if (agentDown) agentBackstopUsed = true;
-        const limit = agentDown ? BACKSTOP_BOUND_MS : bound;
-        if (since > limit) violations.push(`${a.host} acknowledged write ${a.id} at ${a.atMs} ms, ${Math.round(since)} ms after losing its majority (bound ${limit} ms)`);
-      }
-    }
-    if (w.nowMs + 5 <= s.endMs) w.at(w.nowMs + 5, watchAcks);
+  const minorityAcks = new Set<number>();
+  w.onAck = (a) => {
+    const t = track.get(a.host) as HostTrack;
+    if (t.minoritySince === undefined) return;
+    const since = w.nowMs - t.minoritySince;
+    minorityAcks.add(a.id);
+    minorityAckMs.n++;
+    minorityAckMs.max = Math.max(minorityAckMs.max, since);
+    const agentDown = t.agentDownSince !== undefined && t.agentDownSince <= t.minoritySince + bound;
+    if (agentDown) agentBackstopUsed = true;
+    const limit = agentDown ? BACKSTOP_BOUND_MS : bound;
+    if (since > limit) violations.push(`${a.host} acknowledged write ${a.id} at ${a.atMs} ms, ${Math.round(since)} ms after losing its majority (bound ${limit} ms)`);
   };
-  w.at(0, topology);
-  w.at(0, watchAcks);
+  // The topology changes with every fault (act() looks at once); agents start and stop between.
+  const look = (): void => {
+    topology();
+    if (w.nowMs + 50 <= s.endMs) w.at(w.nowMs + 50, look);
+  };
+  w.at(0, look);
   w.start();
   w.run(s.endMs);
   for (const b of w.simBugs) violations.push(`simulation: ${b}`);
@@ -221,12 +217,11 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   let lostMajority = 0;
   let lostAsync = 0;
   let lostMinority = 0;
-  const minoritySet = new Set(minorityAcks.map((m) => `${m.host}@${m.atMs}`));
   const examples: string[] = [];
   for (const a of w.acks) {
     if (!master || have.has(a.id)) continue;
     const t = track.get(a.host) as HostTrack;
-    if (minoritySet.has(`${a.host}@${a.atMs}`)) lostMinority++;
+    if (minorityAcks.has(a.id)) lostMinority++;
     else if (t.onsets.some((x) => x >= a.atMs && x - a.atMs <= ASYNC_WINDOW_MS)) lostAsync++;
     else {
       lostMajority++;

@@ -343,6 +343,13 @@ class Agent {
     if (state !== 'master' && master !== undefined) this.followedMaster = master;
   }
 
+  /** Master, and not just woken from a pause (instance-runner.ts masterNow). */
+  masterNow(): boolean {
+    if (this.vrrp.state !== 'master') return false;
+    const deadline = this.vrrp.nextDeadline();
+    return deadline === undefined || this.w.nowMs - deadline <= 2 * this.w.advertIntervalMs;
+  }
+
   advertisingMasters(): string[] {
     const windowMs = 2.5 * this.w.advertIntervalMs;
     const out: string[] = [];
@@ -393,6 +400,8 @@ class Agent {
     const r = this.host.redis;
     this.pollPeers();
     const local = r.answering ? r.facts(w.nowMs) : undefined;
+    this.policy.observe(local);
+    for (const p of this.peerSeen.values()) if (p.factsAtMs === w.nowMs) this.policy.observe(p.facts);
     const state = this.vrrp.state;
     const following = this.policy.following();
     const v = this.guard.evaluate({
@@ -405,6 +414,7 @@ class Agent {
       fencedByUs: this.policy.fencedByUs(),
       promotedByUs: this.policy.promotedByUs(),
       self: this.host.address,
+      lineage: this.policy.lineage,
     });
     if (v.ok !== this.verdictOk) {
       this.verdictOk = v.ok;
@@ -574,7 +584,7 @@ class Agent {
     const r = this.host.redis;
     // Read fresh: a member counts when its host answers; its Redis' INFO when that answers too.
     const members = w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && (h.redis.answering || !h.redis.alive)).map((h) => ({ address: h.address, facts: h.redis.answering ? h.redis.facts(w.nowMs) : undefined }));
-    const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, { answered: members, quorum: Math.floor(w.hosts.length / 2) + 1, maxLagBytes: 1024 * 1024 });
+    const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, { answered: members, quorum: Math.floor(w.hosts.length / 2) + 1, maxLagBytes: 1024 * 1024, advertising: this.advertisingMasters() });
     if (plan.type === 'refuse') return then('not-yet');
     if (plan.type === 'no-quorum' || plan.type === 'behind') {
       this.policy.abandoned();
@@ -587,6 +597,14 @@ class Agent {
         this.setWatch(plan.host);
         w.note(this.host, `takeover abandoned: ${outcome} ${plan.host}`);
         return then('abandon');
+      }
+      // Any other member master is fenced right before ours becomes one.
+      for (const a of plan.fence) {
+        const m = w.hostAt(a);
+        if (m && w.twoWay(this.host, m) && m.redis.answering && m.redis.role === 'master') {
+          w.replicaOf(m.redis, FENCE.host, FENCE.port);
+          w.note(this.host, `fenced ${a} before promoting`);
+        }
       }
       const settle = this.policy.promoted(outcome, handedOver);
       this.setWatch(undefined);
@@ -637,7 +655,7 @@ class Agent {
   /** After a takeover: the previous master's Redis, if still a master (its agent died), is fenced or follows ours. */
   private fencePeer(peer: string): void {
     const tick = (): void => {
-      if (this.vrrp.state !== 'master') return;
+      if (!this.masterNow()) return;
       const p = this.w.hostAt(peer);
       const r = this.host.redis;
       if (p && this.w.twoWay(this.host, p) && p.redis.answering && r.answering) {
@@ -662,7 +680,8 @@ class Agent {
     const start = w.nowMs;
     r.pauseWritesUntilMs = w.nowMs + 5000;
     const target = r.offset;
-    const online = [...r.replicas.keys()];
+    // Online replicas, and members that follow ours but are still connecting.
+    const online = [...new Set([...r.replicas.keys(), ...w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && h.redis.answering && h.redis.role === 'replica' && h.redis.masterHost === this.host.address).map((h) => h.address)])];
     const poll = (): void => {
       const caught = online.every((h) => {
         const x = w.hostAt(h);
@@ -745,6 +764,8 @@ export class World {
   /** Bugs the simulation itself found (an impossible replication state): fail the run. */
   readonly simBugs: string[] = [];
   keepNotes = false;
+  /** Told of every acknowledged write as it happens. */
+  onAck: (a: Ack) => void = () => undefined;
 
   constructor(opts: WorldOptions) {
     this.random = seededRandom(opts.seed);
@@ -784,9 +805,13 @@ export class World {
 
   /** One packet from a to b gets through (both powered, same side, a not muted). */
   reaches(a: string, b: string): boolean {
+    if (!this.split && this.mutedOut.size === 0) return true;
     if (this.mutedOut.has(a)) return false;
     return this.side.get(a) === this.side.get(b);
   }
+
+  /** Whether some side is not 0 (a partition is in force). */
+  private split = false;
 
   twoWay(a: Host, b: Host): boolean {
     return a.up && b.up && this.reaches(a.address, b.address) && this.reaches(b.address, a.address);
@@ -925,7 +950,9 @@ export class World {
       const id = ++this.writeId;
       const res = h.redis.write(id, now);
       if (res === 'ok' && this.reaches(h.address, me)) {
-        this.acks.push({ id, host: h.address, atMs: now, client: c.index });
+        const ack = { id, host: h.address, atMs: now, client: c.index };
+        this.acks.push(ack);
+        this.onAck(ack);
         c.lastOkMs = now;
       }
     }
@@ -941,10 +968,12 @@ export class World {
       for (const a of g) this.side.set(a, i + 1);
     });
     clientSides.forEach((s, i) => this.side.set(`client${i}`, s));
+    this.split = groups.some((g) => g.length > 0) || clientSides.some((x) => x !== 0);
   }
 
   heal(): void {
     for (const k of this.side.keys()) this.side.set(k, 0);
+    this.split = false;
     this.mutedOut.clear();
   }
 
@@ -985,8 +1014,12 @@ export class World {
     this.startAgent(h, 100);
   }
 
+  /** `redkeep switchover` on the master: a frozen agent takes the command when it wakes. */
   switchover(): void {
-    for (const h of this.hosts) if (h.agent?.alive && h.agent.vrrp.state === 'master') h.agent.switchover();
+    for (const h of this.hosts) {
+      const a = h.agent;
+      if (a?.alive && a.vrrp.state === 'master') a.receive(() => a.switchover());
+    }
   }
 
   // ---- what the checker reads ---------------------------------------------------------------
