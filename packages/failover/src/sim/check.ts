@@ -45,7 +45,7 @@ interface HostTrack {
   onsets: number[];
 }
 
-export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number } = {}): RunResult {
+export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number; /** For the checker's own tests: change the world before it is judged. */ tamper?: (w: World) => void } = {}): RunResult {
   const w = new World({ hosts: s.hosts, seed: s.seed, preempt: s.preempt });
   w.keepNotes = o.notes === true;
   const bound = o.isolationBoundMs ?? w.timings.isolationTimeoutMs + w.timings.guardPeriodMs + ASYNC_WINDOW_MS;
@@ -207,6 +207,7 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   w.at(0, look);
   w.start();
   w.run(s.endMs);
+  o.tamper?.(w);
   for (const b of w.simBugs) violations.push(`simulation: ${b}`);
 
   // Which acknowledged writes the final master lacks.
