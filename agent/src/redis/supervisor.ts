@@ -371,6 +371,9 @@ export class RedisSupervisor {
       }
       this.log.info('took over from a live master', { instance: this.instance, master: `${plan.host}:${plan.port}`, why: plan.why, outcome: c.detail });
     }
+    // Any other member master is fenced right before ours becomes one: no two masters take
+    // writes while VRRP settles (none of them has data ours lacks, the plan made sure).
+    await Promise.all(plan.fence.map((host) => this.fenceMember(host)));
     if (this.policy.promoted(outcome, opts.handedOver === true) && opts.settleMs !== undefined) {
       await sleep(opts.settleMs);
       if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
@@ -378,6 +381,25 @@ export class RedisSupervisor {
     this.watchMaster(undefined);
     await this.kick();
     return this.facts?.role === 'master' ? 'master' : 'not-yet';
+  }
+
+  /** REPLICAOF the fence on a member's Redis that is master (bounded: CATCH_UP_CONNECT_MS to connect). */
+  private async fenceMember(host: string): Promise<void> {
+    const link = new RedisLink(
+      { ...this.link.endpoint, host, port: this.settings.peerPort },
+      { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-fence` },
+    );
+    const start = performance.now();
+    try {
+      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
+      if (!link.isUp || (await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return;
+      await link.replicaOf(FENCE_HOST, FENCE_PORT, CATCH_UP_CONNECT_MS);
+      this.log.warn("fenced a member's Redis that was master too, before promoting ours", { instance: this.instance, member: `${host}:${this.settings.peerPort}` });
+    } catch (e) {
+      this.log.warn("cannot fence a member's Redis that is master too", { instance: this.instance, member: host, error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      link.close();
+    }
   }
 
   /**

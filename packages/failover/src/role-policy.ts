@@ -306,6 +306,11 @@ export class RolePolicy {
       if (!t || (t.role === 'replica' && t.masterHost === this.selfAddress)) continue;
       // An older history (ours descends from it) ahead in offset holds a cut-off minority's writes.
       if (descendsFrom(local, t, this.lineage)) continue;
+      // A successor of ours (elected while ours was cut off) is the newer history, whatever the
+      // offsets say: a cut-off side may have taken more writes than the majority.
+      if (descendsFrom(t, local, this.lineage)) {
+        return { type: 'behind', host: m.address, why: `${m.address}'s Redis holds a history promoted from ours: it is the newer one` };
+      }
       const slack = t.replId !== undefined && t.replId === local.replId ? members?.maxLagBytes ?? 0 : 0;
       if (t.replOffset > local.replOffset + slack) {
         return { type: 'behind', host: m.address, why: `${m.address}'s Redis is ahead of ours (offset ${t.replOffset}, ours ${local.replOffset}${slack > 0 ? `, by more than ${slack}` : ''}) in a history ours cannot catch up from` };

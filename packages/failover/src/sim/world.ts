@@ -619,9 +619,25 @@ class Agent {
     if (plan.type !== 'catch-up') return finish(undefined);
     const old = w.hostAt(plan.host);
     const reachable = (): boolean => old !== undefined && w.twoWay(this.host, old) && old.redis.answering;
-    if (!reachable() || !old) return this.later(CATCH_UP_CONNECT_MS, () => finish('unreachable'));
-    if (old.redis.role !== 'master') return this.later(1, () => finish('already-fenced'));
     const start = w.nowMs;
+    if (!old) return finish('unreachable');
+    if (!reachable()) {
+      // Connecting for at most CATCH_UP_CONNECT_MS, as catchUpFrom does.
+      const connect = (): void => {
+        if (reachable()) return this.later(1, () => this.catchUpFrom(old, plan, start, finish));
+        if (w.nowMs - start >= CATCH_UP_CONNECT_MS) return finish('unreachable');
+        this.later(2, connect);
+      };
+      return connect();
+    }
+    this.catchUpFrom(old, plan, start, finish);
+  }
+
+  private catchUpFrom(old: Host, plan: { host: string; port: number; follow: boolean; why: string }, start: number, finish: (o: CatchUpOutcome) => void): void {
+    const w = this.w;
+    const r = this.host.redis;
+    const reachable = (): boolean => w.twoWay(this.host, old) && old.redis.answering;
+    if (old.redis.role !== 'master') return this.later(1, () => finish('already-fenced'));
     const drain = (): void => {
       const drainStart = w.nowMs;
       old.redis.pauseWritesUntilMs = w.nowMs + CATCH_UP_MAX_MS + 3000;
