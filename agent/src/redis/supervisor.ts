@@ -349,6 +349,8 @@ export class RedisSupervisor {
       this.link.isUp ? this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
       this.membersNow().catch(() => undefined),
     ]);
+    // Another router won the election during the read (its advert came meanwhile): nothing to do.
+    if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
     this.policy.selfAddress = this.self();
     const plan = this.policy.promote(f, members);
     if (plan.type === 'refuse') return 'not-yet';

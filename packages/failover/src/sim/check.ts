@@ -34,6 +34,8 @@ export interface RunResult {
   readonly dualMasterMs: number;
   /** From the last fault's end until one master holds the VIP with writes flowing and all others follow. */
   readonly recoveryMs: number | undefined;
+  /** The longest time without any acknowledged write after the last fault ended (from its end). */
+  readonly writeGapAfterMs: number;
   readonly violations: readonly string[];
   readonly events: readonly WorldEvent[];
 }
@@ -234,6 +236,14 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   const dual = dualMasterMs(w);
   const dualLimit = agentBackstopUsed ? BACKSTOP_BOUND_MS : bound;
   if (dual > dualLimit) violations.push(`two Redis masters acknowledged writes at the same time for ${dual} ms (bound ${dualLimit} ms)`);
+  let writeGapAfterMs = 0;
+  let prevAck = s.lastFaultEndMs;
+  for (const a of w.acks) {
+    if (a.atMs < s.lastFaultEndMs) continue;
+    writeGapAfterMs = Math.max(writeGapAfterMs, a.atMs - prevAck);
+    prevAck = a.atMs;
+  }
+  writeGapAfterMs = Math.round(Math.max(writeGapAfterMs, s.endMs - prevAck));
   const recoveryMs = goodSince === undefined ? undefined : Math.max(0, goodSince - s.lastFaultEndMs);
   if (recoveryMs === undefined || recoveryMs > RECOVERY_BOUND_MS) violations.push(`no single master with writes flowing within ${RECOVERY_BOUND_MS} ms of the last fault (${recoveryMs ?? 'never'})`);
   return {
@@ -246,6 +256,7 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
     minorityAckMs: Math.round(minorityAckMs.max),
     dualMasterMs: dual,
     recoveryMs,
+    writeGapAfterMs,
     violations,
     events: w.events,
   };
@@ -294,6 +305,6 @@ function dualMasterMs(w: World): number {
 }
 
 export function describeRun(r: RunResult): string {
-  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms`;
+  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap after the last fault ${r.writeGapAfterMs} ms`;
   return r.violations.length ? `${head}\n  VIOLATIONS:\n    ${r.violations.join('\n    ')}` : head;
 }

@@ -580,8 +580,15 @@ class Agent {
 
   /** promote(): the plan, the catch-up from a live master, the settle wait, REPLICAOF NO ONE. */
   private promote(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void): void {
+    // The fresh read of the members takes a moment (a round trip on the LAN).
+    this.later(1, () => this.promoteRead(handedOver, then));
+  }
+
+  private promoteRead(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void): void {
     const w = this.w;
     const r = this.host.redis;
+    // Another router won the election meanwhile (its advert came during the read): nothing to do.
+    if (this.vrrp.state !== 'master') return then('not-yet');
     // Read fresh: a member counts when its host answers; its Redis' INFO when that answers too.
     const members = w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && (h.redis.answering || !h.redis.alive)).map((h) => ({ address: h.address, facts: h.redis.answering ? h.redis.facts(w.nowMs) : undefined }));
     const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, { answered: members, quorum: Math.floor(w.hosts.length / 2) + 1, maxLagBytes: 1024 * 1024, advertising: this.advertisingMasters() });
