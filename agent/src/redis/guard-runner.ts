@@ -194,7 +194,8 @@ export class GuardRunner {
     const g = this.settings.guard;
     if (!made || g.memberTimeoutMs <= 0) return undefined;
     const answered = await made.peers.readNow(PROMOTE_READ_MS, g.memberTimeoutMs);
-    return { answered, quorum: this.quorumNeeded, maxLagBytes: g.maxLagBytes, advertising: this.ctx.advertisingMasters() };
+    const silent = made.peers.addresses.filter((a) => !answered.some((m) => m.address === a));
+    return { answered, quorum: this.quorumNeeded, maxLagBytes: g.maxLagBytes, advertising: this.ctx.advertisingMasters(), silent };
   }
 
   /**

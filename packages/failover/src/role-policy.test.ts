@@ -62,6 +62,16 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     assert.deepEqual(p.promote(f({ role: 'replica', masterHost: FENCE.host, masterPort: 1 }), { answered: [{ address: '192.0.2.12', facts: f({ replOffset: 10 }) }], quorum: 2, maxLagBytes: 0 }), { type: 'promote', fence: ['192.0.2.12'] });
   });
 
+  it('does not wait for a master that is known to be out of reach (a crashed host)', () => {
+    const p = policy();
+    p.vrrp('backup', '192.0.2.11');
+    p.vrrp('master', undefined);
+    const members = { answered: [{ address: '192.0.2.13', facts: replicaOf('192.0.2.11') }], quorum: 2, maxLagBytes: 0, silent: ['192.0.2.11'] };
+    assert.deepEqual(p.promote(replicaOf('192.0.2.11'), members), { type: 'promote', fence: [] });
+    const unknown = { ...members, silent: [] };
+    assert.equal(p.promote(replicaOf('192.0.2.11'), unknown).type, 'catch-up', 'one not known to be silent is tried');
+  });
+
   it('does not promote without a quorum of members answering just now', () => {
     const p = policy();
     p.vrrp('master', undefined);

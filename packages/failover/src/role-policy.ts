@@ -44,6 +44,8 @@ export interface MembersNow {
   readonly maxLagBytes: number;
   /** Members heard advertising as VRRP master lately (the election's current holder, if any). */
   readonly advertising?: readonly string[];
+  /** Members that did not answer (silent for longer than the member timeout, or now): out of reach. */
+  readonly silent?: readonly string[];
 }
 
 export type RoleLogLevel = 'info' | 'warn' | 'error';
@@ -294,7 +296,11 @@ export class RolePolicy {
       // (two hops away); a source that did not answer and no other master: try it (a crashed
       // host costs the connect timeout).
       if (best?.facts) return catchUp(best.address, this.settings.peerPort, true, `its Redis is master in a history ours may take (offset ${best.facts.replOffset}, ours ${local.replOffset})`);
-      if (!answered.some((m) => m.address === source)) return catchUp(source, local.masterPort ?? this.settings.peerPort, false, 'our Redis replicates from it');
+      // A member known to be out of reach (a crashed master: its silence was noticed while the
+      // down timer ran) is not waited for: promote at once.
+      if (!answered.some((m) => m.address === source) && !(members?.silent ?? []).includes(source)) {
+        return catchUp(source, local.masterPort ?? this.settings.peerPort, false, 'our Redis replicates from it');
+      }
     } else if (best?.facts) {
       return catchUp(best.address, this.settings.peerPort, true, `its Redis is master in a history ours may take (offset ${best.facts.replOffset}, ours ${local.replOffset})`);
     }
@@ -387,7 +393,8 @@ export class RolePolicy {
             { type: 'safety', ok: true, why: 'resynced from the master' },
           ];
         }
-        return [];
+        // The fence is lifted (and the instance back from Fault) as soon as the sync is done.
+        return [{ type: 'look-again', inMs: 50, why: 'waiting for the resync' }];
       }
       return atFence ? [] : [{ type: 'fence', why: 'fenced: not at the fence address' }];
     }

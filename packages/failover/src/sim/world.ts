@@ -591,7 +591,8 @@ class Agent {
     if (this.vrrp.state !== 'master') return then('not-yet');
     // Read fresh: a member counts when its host answers; its Redis' INFO when that answers too.
     const members = w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && (h.redis.answering || !h.redis.alive)).map((h) => ({ address: h.address, facts: h.redis.answering ? h.redis.facts(w.nowMs) : undefined }));
-    const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, { answered: members, quorum: Math.floor(w.hosts.length / 2) + 1, maxLagBytes: 1024 * 1024, advertising: this.advertisingMasters() });
+    const silent = w.hosts.filter((h) => h !== this.host && !members.some((m) => m.address === h.address)).map((h) => h.address);
+    const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, { answered: members, quorum: Math.floor(w.hosts.length / 2) + 1, maxLagBytes: 1024 * 1024, advertising: this.advertisingMasters(), silent });
     if (plan.type === 'refuse') return then('not-yet');
     if (plan.type === 'no-quorum' || plan.type === 'behind') {
       this.policy.abandoned();
@@ -1021,6 +1022,9 @@ export class World {
     if (!h.up) return;
     if (h.redis.alive) this.killRedis(h);
     h.redis.restart(keepData, asMaster, FENCE);
+    // The agent's connection to it comes back (RedisLink reconnects every 100 ms) and looks at once.
+    const a = h.agent;
+    if (a?.alive) a.later(100, () => a.kickReconcile());
   }
 
   crashHost(h: Host): void {
