@@ -230,7 +230,7 @@ export class InstanceRunner implements AdvertSink {
       let redisOutcome = 'no redis';
       const redis = this.extras.redis;
       if (redis) {
-        const h = await redis.handOver({ ...(to !== undefined ? { only: to } : {}), abortIfBehind: true });
+        const h = await redis.handOver({ ...(to !== undefined ? { only: to } : {}), abortIfBehind: true, stillMaster: () => this.masterNow() });
         if (!h.ok) throw new Error(`switchover refused: ${h.detail}`);
         redisOutcome = h.detail;
       }

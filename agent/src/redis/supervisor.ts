@@ -28,6 +28,8 @@ export interface HandOverOptions {
   readonly maxWaitMs?: number;
   /** Give up (writes resume here, nothing fenced) when the replicas do not catch up in time. */
   readonly abortIfBehind?: boolean;
+  /** Checked right before the fence: false (the instance stopped being master meanwhile) aborts. */
+  readonly stillMaster?: () => boolean;
 }
 
 export type HandOverResult = { readonly ok: boolean; readonly detail: string };
@@ -78,6 +80,8 @@ interface DrainOutcome {
   readonly at: string;
   readonly ms: number;
   readonly fenced: boolean;
+  /** The source was not a master any more when the wait ended (someone else fenced it): left alone. */
+  readonly taken: boolean;
 }
 
 /**
@@ -89,7 +93,7 @@ interface DrainOutcome {
  */
 async function drainAndFence(
   source: RedisLink,
-  o: { timeoutMs: number; maxWaitMs: number; offsets: () => Promise<number[]>; fenceIfBehind: boolean; beforeFence?: () => void },
+  o: { timeoutMs: number; maxWaitMs: number; offsets: () => Promise<number[]>; fenceIfBehind: boolean; beforeFence?: () => void; mayFence?: () => boolean },
 ): Promise<DrainOutcome> {
   const start = performance.now();
   await source.command(o.timeoutMs, 'CLIENT', 'PAUSE', String(o.maxWaitMs + 3000), 'WRITE');
@@ -103,12 +107,16 @@ async function drainAndFence(
       if (caughtUp || performance.now() - start >= o.maxWaitMs) break;
       await sleep(2);
     }
-    const fenced = caughtUp || o.fenceIfBehind;
+    // Another router taking over at the same moment may have fenced it meanwhile: leave it alone.
+    if ((await source.facts(o.timeoutMs)).role !== 'master') {
+      return { caughtUp, target, at: offsets.join(', '), ms: Math.round(performance.now() - start), fenced: false, taken: true };
+    }
+    const fenced = (caughtUp || o.fenceIfBehind) && (o.mayFence?.() ?? true);
     if (fenced) {
       o.beforeFence?.();
       await source.replicaOf(FENCE_HOST, FENCE_PORT, o.timeoutMs);
     }
-    return { caughtUp, target, at: offsets.join(', '), ms: Math.round(performance.now() - start), fenced };
+    return { caughtUp, target, at: offsets.join(', '), ms: Math.round(performance.now() - start), fenced, taken: false };
   } finally {
     await source.command(o.timeoutMs, 'CLIENT', 'UNPAUSE').catch(() => undefined);
   }
@@ -430,6 +438,7 @@ export class RedisSupervisor {
         this.log.info('takeover: redis follows the member master first, to take its data', { instance: this.instance, master: `${host}:${port}` });
         for (;;) {
           const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
+          if (theirs.role !== 'master') return { outcome: 'already-fenced', detail: 'fenced by someone else while ours synced from it' };
           if (inSync(mine, theirs, host)) break;
           if (performance.now() - start >= CATCH_UP_SYNC_MS) return { outcome: 'not-synced', detail: `not in sync with it after ${took()} ms` };
           await sleep(5);
@@ -444,6 +453,7 @@ export class RedisSupervisor {
           return [inSync(mine, theirs, host) ? (mine.replicaOffset ?? mine.replOffset) : -1];
         },
       });
+      if (d.taken) return { outcome: 'already-fenced', detail: 'fenced by someone else during the catch-up' };
       return d.caughtUp
         ? { outcome: 'caught-up', detail: `caught up to offset ${d.target} in ${took()} ms; it is fenced` }
         : { outcome: 'behind', detail: `at offset ${d.at} of ${d.target} after ${took()} ms; writes resumed there, nothing fenced` };
@@ -563,7 +573,9 @@ export class RedisSupervisor {
             ),
           ),
         beforeFence: () => this.policy.handedOver(performance.now()),
+        ...(opts.stillMaster ? { mayFence: opts.stillMaster } : {}),
       });
+      if (!d.fenced && opts.stillMaster && !opts.stillMaster()) return { ok: false, detail: 'this instance stopped being master during the hand-over; writes resumed, nothing changed' };
       if (!d.fenced) return { ok: false, detail: `replicas did not reach offset ${d.target} within ${maxWaitMs} ms (at ${d.at}); writes resumed here, nothing changed` };
       return d.caughtUp
         ? { ok: true, detail: `${links.length} replicas caught up to offset ${d.target} in ${d.ms} ms; redis fenced` }

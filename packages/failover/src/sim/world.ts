@@ -651,6 +651,8 @@ class Agent {
       old.redis.pauseWritesUntilMs = w.nowMs + CATCH_UP_MAX_MS + 3000;
       const target = old.redis.offset;
       const poll = (): void => {
+        // Someone else fenced it meanwhile (another router taking over at the same moment).
+        if (reachable() && old.redis.role !== 'master') return finish('already-fenced');
         const caught = r.masterHost === old.address && inSyncAt(r, old.redis, target);
         if (caught || w.nowMs - drainStart >= CATCH_UP_MAX_MS) {
           if (reachable()) {
@@ -669,6 +671,7 @@ class Agent {
     w.replicaOf(r, old.address, REDIS_PORT);
     w.note(this.host, `takeover: ${plan.why}; follows ${plan.host} first`);
     const synced = (): void => {
+      if (reachable() && old.redis.role !== 'master') return finish('already-fenced');
       if (r.answering && r.linkUp && r.syncUntilMs === undefined && r.masterHost === old.address && r.replId === old.redis.replId) return drain();
       if (w.nowMs - start >= CATCH_UP_SYNC_MS || !reachable()) return finish('not-synced');
       this.later(5, synced);
@@ -713,7 +716,7 @@ class Agent {
       });
       if (caught || w.nowMs - start >= 2000) {
         r.pauseWritesUntilMs = 0;
-        if (!caught || online.length === 0) {
+        if (!caught || online.length === 0 || !this.masterNow()) {
           w.note(this.host, 'switchover aborted: replicas behind');
           this.switching = false;
           return;
