@@ -193,9 +193,21 @@ export class GuardRunner {
     const made = this.ensurePeers();
     const g = this.settings.guard;
     if (!made || g.memberTimeoutMs <= 0) return undefined;
+    const before = made.peers.views();
     const answered = await made.peers.readNow(PROMOTE_READ_MS, g.memberTimeoutMs);
-    const silent = made.peers.addresses.filter((a) => !answered.some((m) => m.address === a));
-    return { answered, quorum: this.quorumNeeded, maxLagBytes: g.maxLagBytes, advertising: this.ctx.advertisingMasters(), silent };
+    const now = performance.now();
+    const silent = before
+      .filter((v) => !answered.some((m) => m.address === v.address))
+      .map((v) => ({ address: v.address, silentForMs: v.lastAnswerMs === undefined ? undefined : now - v.lastAnswerMs, wasMaster: v.facts?.role === 'master' }));
+    return {
+      answered,
+      quorum: this.quorumNeeded,
+      maxLagBytes: g.maxLagBytes,
+      advertising: this.ctx.advertisingMasters(),
+      silent,
+      // A cut-off master refuses writes within this (the README's bound).
+      isolationBoundMs: g.memberTimeoutMs + this.periodMs,
+    };
   }
 
   /**

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CatchUpOutcome, type DesiredRole, type Lineage, type MembersNow, type ReplicationFacts, RolePolicy, type RoleStep, describeRole } from '@redkeep/failover';
+import { type CatchUpOutcome, type DesiredRole, type Lineage, type MembersNow, type PromotePlan, type ReplicationFacts, RolePolicy, type RoleStep, describeRole } from '@redkeep/failover';
 import { type RedisFacts, RedisLink } from '@redkeep/redis';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
@@ -353,15 +353,23 @@ export class RedisSupervisor {
    */
   async promote(opts: { handedOver?: boolean; settleMs?: number; stillMaster?: () => boolean } = {}): Promise<'master' | 'not-yet' | 'abandon'> {
     if (!this.settings.manageRole) return 'master';
-    const [f, members] = await Promise.all([
-      this.link.isUp ? this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
-      this.membersNow().catch(() => undefined),
-    ]);
-    // Another router won the election during the read (its advert came meanwhile): nothing to do.
-    if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
-    this.policy.selfAddress = this.self();
-    const plan = this.policy.promote(f, members);
-    if (plan.type === 'refuse') return 'not-yet';
+    let plan: PromotePlan;
+    for (let round = 0; ; round++) {
+      const [f, members] = await Promise.all([
+        this.link.isUp ? this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
+        this.membersNow().catch(() => undefined),
+      ]);
+      // Another router won the election during the read (its advert came meanwhile): nothing to do.
+      if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
+      this.policy.selfAddress = this.self();
+      plan = this.policy.promote(f, members);
+      if (plan.type !== 'wait' || round >= 3) break;
+      // A master cut off only just now may still take writes: wait until it must have stopped
+      // (adverts go on meanwhile), then read the members again.
+      this.log.info('takeover waits', { instance: this.instance, ms: plan.ms, why: plan.why });
+      await sleep(plan.ms);
+    }
+    if (plan.type === 'refuse' || plan.type === 'wait') return 'not-yet';
     if (plan.type === 'no-quorum' || plan.type === 'behind') {
       this.policy.abandoned();
       this.log.warn('takeover abandoned: redis not promoted', { instance: this.instance, why: plan.why });

@@ -66,10 +66,14 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     const p = policy();
     p.vrrp('backup', '192.0.2.11');
     p.vrrp('master', undefined);
-    const members = { answered: [{ address: '192.0.2.13', facts: replicaOf('192.0.2.11') }], quorum: 2, maxLagBytes: 0, silent: ['192.0.2.11'] };
+    const members = { answered: [{ address: '192.0.2.13', facts: replicaOf('192.0.2.11') }], quorum: 2, maxLagBytes: 0, silent: [{ address: '192.0.2.11', silentForMs: 340, wasMaster: true }], isolationBoundMs: 250 };
     assert.deepEqual(p.promote(replicaOf('192.0.2.11'), members), { type: 'promote', fence: [] });
     const unknown = { ...members, silent: [] };
     assert.equal(p.promote(replicaOf('192.0.2.11'), unknown).type, 'catch-up', 'one not known to be silent is tried');
+    // Silent for 100 ms only (a partition's first moments): it may still take writes for 150 ms.
+    const fresh = { ...members, silent: [{ address: '192.0.2.11', silentForMs: 100, wasMaster: true }] };
+    assert.deepEqual(p.promote(replicaOf('192.0.2.11'), fresh).type, 'wait');
+    assert.equal((p.promote(replicaOf('192.0.2.11'), fresh) as { ms: number }).ms, 150);
   });
 
   it('does not promote without a quorum of members answering just now', () => {

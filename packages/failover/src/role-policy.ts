@@ -44,8 +44,21 @@ export interface MembersNow {
   readonly maxLagBytes: number;
   /** Members heard advertising as VRRP master lately (the election's current holder, if any). */
   readonly advertising?: readonly string[];
-  /** Members that did not answer (silent for longer than the member timeout, or now): out of reach. */
-  readonly silent?: readonly string[];
+  /** Members that did not answer now: out of reach; how long since they last answered, whether their Redis was master then. */
+  readonly silent?: readonly SilentMember[];
+  /**
+   * How long a master cut off from its quorum may still acknowledge writes (isolation_timeout
+   * plus one guard period): a master silent for less than this may still be taking writes.
+   */
+  readonly isolationBoundMs?: number;
+}
+
+export interface SilentMember {
+  readonly address: string;
+  /** Since it last answered; undefined: never. */
+  readonly silentForMs: number | undefined;
+  /** Its Redis was master when it last answered. */
+  readonly wasMaster: boolean;
 }
 
 export type RoleLogLevel = 'info' | 'warn' | 'error';
@@ -82,6 +95,12 @@ export type PromotePlan =
   | { readonly type: 'refuse'; readonly why: string }
   /** Fewer members than a quorum answered just now: no promotion (the takeover is abandoned). */
   | { readonly type: 'no-quorum'; readonly why: string }
+  /**
+   * A member that may still be a master taking writes went silent only just now (a partition's
+   * first moments, not a crash noticed while the down timer ran): wait until it must have
+   * stopped (it lost its quorum: its writes are refused and stay so), then plan again.
+   */
+  | { readonly type: 'wait'; readonly ms: number; readonly why: string }
   /** A member's Redis has data ours lacks and cannot be caught up from (a replica): it should be master, not ours. */
   | { readonly type: 'behind'; readonly host: string; readonly why: string }
   /**
@@ -267,6 +286,12 @@ export class RolePolicy {
     }
     if (local === undefined) return { type: 'promote', fence: masters };
     const answered = members?.answered ?? [];
+    const sourceHost = local.role === 'replica' && local.masterLinkUp ? local.masterHost : undefined;
+    const bound = members?.isolationBoundMs ?? 0;
+    for (const x of members?.silent ?? []) {
+      if (!(x.wasMaster || x.address === sourceHost) || x.silentForMs === undefined || x.silentForMs >= bound) continue;
+      return { type: 'wait', ms: Math.ceil(bound - x.silentForMs), why: `${x.address} may still be a master taking writes: silent for ${Math.round(x.silentForMs)} ms only (it stops within ${bound} ms)` };
+    }
     // A member master whose data ours may take without losing any of its own (same history at or
     // beyond ours, a successor, or ours is empty): its writes are taken and it is fenced by the
     // catch-up (writes paused, then fenced), never fenced blindly.
@@ -298,7 +323,7 @@ export class RolePolicy {
       if (best?.facts) return catchUp(best.address, this.settings.peerPort, true, `its Redis is master in a history ours may take (offset ${best.facts.replOffset}, ours ${local.replOffset})`);
       // A member known to be out of reach (a crashed master: its silence was noticed while the
       // down timer ran) is not waited for: promote at once.
-      if (!answered.some((m) => m.address === source) && !(members?.silent ?? []).includes(source)) {
+      if (!answered.some((m) => m.address === source) && !(members?.silent ?? []).some((x) => x.address === source)) {
         return catchUp(source, local.masterPort ?? this.settings.peerPort, false, 'our Redis replicates from it');
       }
     } else if (best?.facts) {

@@ -590,10 +590,27 @@ class Agent {
     // Another router won the election meanwhile (its advert came during the read): nothing to do.
     if (this.vrrp.state !== 'master') return then('not-yet');
     // Read fresh: a member counts when its host answers; its Redis' INFO when that answers too.
-    const members = w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && (h.redis.answering || !h.redis.alive)).map((h) => ({ address: h.address, facts: h.redis.answering ? h.redis.facts(w.nowMs) : undefined }));
-    const silent = w.hosts.filter((h) => h !== this.host && !members.some((m) => m.address === h.address)).map((h) => h.address);
-    const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, { answered: members, quorum: Math.floor(w.hosts.length / 2) + 1, maxLagBytes: 1024 * 1024, advertising: this.advertisingMasters(), silent });
+    // (A frozen Redis: its kernel still accepts the connection, so its host answers, without INFO.)
+    const members = w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h)).map((h) => ({ address: h.address, facts: h.redis.answering ? h.redis.facts(w.nowMs) : undefined }));
+    const silent = w.hosts
+      .filter((h) => h !== this.host && !members.some((m) => m.address === h.address))
+      .map((h) => {
+        const seen = this.peerSeen.get(h.address);
+        return { address: h.address, silentForMs: seen?.lastAnswerMs === undefined ? undefined : w.nowMs - seen.lastAnswerMs, wasMaster: seen?.facts?.role === 'master' };
+      });
+    const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, {
+      answered: members,
+      quorum: Math.floor(w.hosts.length / 2) + 1,
+      maxLagBytes: 1024 * 1024,
+      advertising: this.advertisingMasters(),
+      silent,
+      isolationBoundMs: w.timings.isolationTimeoutMs + w.timings.guardPeriodMs,
+    });
     if (plan.type === 'refuse') return then('not-yet');
+    if (plan.type === 'wait') {
+      w.note(this.host, `takeover waits ${plan.ms} ms: ${plan.why}`);
+      return this.later(plan.ms, () => this.promoteRead(handedOver, then));
+    }
     if (plan.type === 'no-quorum' || plan.type === 'behind') {
       this.policy.abandoned();
       w.note(this.host, `takeover abandoned: ${plan.why}`);
