@@ -353,7 +353,8 @@ export class RedisSupervisor {
    */
   async promote(opts: { handedOver?: boolean; settleMs?: number; stillMaster?: () => boolean } = {}): Promise<'master' | 'not-yet' | 'abandon'> {
     if (!this.settings.manageRole) return 'master';
-    let plan: PromotePlan;
+    let outcome: CatchUpOutcome | undefined;
+    let fence: readonly string[] = [];
     for (let round = 0; ; round++) {
       const [f, members] = await Promise.all([
         this.link.isUp ? this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
@@ -362,40 +363,49 @@ export class RedisSupervisor {
       // Another router won the election during the read (its advert came meanwhile): nothing to do.
       if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
       this.policy.selfAddress = this.self();
-      plan = this.policy.promote(f, members);
-      if (plan.type !== 'wait' || round >= 3) break;
-      // A master cut off only just now may still take writes: wait until it must have stopped
-      // (adverts go on meanwhile), then read the members again.
-      this.log.info('takeover waits', { instance: this.instance, ms: plan.ms, why: plan.why });
-      await sleep(plan.ms);
-    }
-    if (plan.type === 'refuse' || plan.type === 'wait') return 'not-yet';
-    if (plan.type === 'no-quorum' || plan.type === 'behind') {
-      this.policy.abandoned();
-      this.log.warn('takeover abandoned: redis not promoted', { instance: this.instance, why: plan.why });
-      return 'abandon';
-    }
-    let outcome: CatchUpOutcome | undefined;
-    if (plan.type === 'catch-up') {
-      // Take the previous master's last writes before ours becomes writable, and fence it, so
-      // that no write it acknowledged is lost and clients still connected to it cannot write there.
-      const c = await this.catchUpFrom(plan.host, plan.port, plan.follow);
-      outcome = c.outcome;
-      if (outcome === 'behind' || outcome === 'not-synced') {
-        this.policy.abandoned({ host: plan.host, port: plan.port });
-        this.watchMaster(this.policy.following());
-        this.log.warn('takeover abandoned: the previous master\'s writes could not be taken in time; nothing fenced', { instance: this.instance, master: `${plan.host}:${plan.port}`, outcome: c.detail });
+      const plan: PromotePlan = this.policy.promote(f, members);
+      if (plan.type === 'wait') {
+        if (round >= 3) return 'not-yet';
+        // A master cut off only just now may still take writes: wait until it must have stopped
+        // (adverts go on meanwhile), then read the members again.
+        this.log.info('takeover waits', { instance: this.instance, ms: plan.ms, why: plan.why });
+        await sleep(plan.ms);
+        continue;
+      }
+      if (plan.type === 'refuse') return 'not-yet';
+      if (plan.type === 'no-quorum' || plan.type === 'behind') {
+        this.policy.abandoned();
+        this.log.warn('takeover abandoned: redis not promoted', { instance: this.instance, why: plan.why });
         return 'abandon';
       }
-      this.log.info('took over from a live master', { instance: this.instance, master: `${plan.host}:${plan.port}`, why: plan.why, outcome: c.detail });
+      fence = plan.fence;
+      outcome = undefined;
+      if (plan.type === 'catch-up') {
+        // Take the previous master's last writes before ours becomes writable, and fence it, so
+        // that no write it acknowledged is lost and clients still connected to it cannot write there.
+        const c = await this.catchUpFrom(plan.host, plan.port, plan.follow);
+        outcome = c.outcome;
+        if (outcome === 'behind' || outcome === 'not-synced') {
+          this.policy.abandoned({ host: plan.host, port: plan.port });
+          this.watchMaster(this.policy.following());
+          this.log.warn("takeover abandoned: the previous master's writes could not be taken in time; nothing fenced", { instance: this.instance, master: `${plan.host}:${plan.port}`, outcome: c.detail });
+          return 'abandon';
+        }
+        this.log.info('took over from a live master', { instance: this.instance, master: `${plan.host}:${plan.port}`, why: plan.why, outcome: c.detail });
+        if (outcome === 'already-fenced' && opts.handedOver !== true && opts.settleMs !== undefined && round < 3) {
+          // Another router is taking over at the same moment: let VRRP pick one, then look again
+          // (the other may have promoted meanwhile, with the data ours has not got).
+          await sleep(opts.settleMs);
+          if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
+          continue;
+        }
+      }
+      break;
     }
     // Any other member master is fenced right before ours becomes one: no two masters take
     // writes while VRRP settles (none of them has data ours lacks, the plan made sure).
-    await Promise.all(plan.fence.map((host) => this.fenceMember(host)));
-    if (this.policy.promoted(outcome, opts.handedOver === true) && opts.settleMs !== undefined) {
-      await sleep(opts.settleMs);
-      if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
-    }
+    await Promise.all(fence.map((host) => this.fenceMember(host)));
+    this.policy.promoted(outcome, opts.handedOver === true);
     this.watchMaster(undefined);
     await this.kick();
     return this.facts?.role === 'master' ? 'master' : 'not-yet';

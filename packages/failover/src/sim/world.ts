@@ -581,10 +581,10 @@ class Agent {
   /** promote(): the plan, the catch-up from a live master, the settle wait, REPLICAOF NO ONE. */
   private promote(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void): void {
     // The fresh read of the members takes a moment (a round trip on the LAN).
-    this.later(1, () => this.promoteRead(handedOver, then));
+    this.later(1, () => this.promoteRead(handedOver, then, 0));
   }
 
-  private promoteRead(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void): void {
+  private promoteRead(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void, round: number): void {
     const w = this.w;
     const r = this.host.redis;
     // Another router won the election meanwhile (its advert came during the read): nothing to do.
@@ -609,7 +609,8 @@ class Agent {
     if (plan.type === 'refuse') return then('not-yet');
     if (plan.type === 'wait') {
       w.note(this.host, `takeover waits ${plan.ms} ms: ${plan.why}`);
-      return this.later(plan.ms, () => this.promoteRead(handedOver, then));
+      if (round >= 3) return then('not-yet');
+      return this.later(plan.ms, () => this.promoteRead(handedOver, then, round + 1));
     }
     if (plan.type === 'no-quorum' || plan.type === 'behind') {
       this.policy.abandoned();
@@ -623,6 +624,13 @@ class Agent {
         w.note(this.host, `takeover abandoned: ${outcome} ${plan.host}`);
         return then('abandon');
       }
+      if (outcome === 'already-fenced' && !handedOver && round < 3) {
+        // Another router is taking over at the same moment: let VRRP pick one, then look again.
+        return this.later(w.advertIntervalMs, () => {
+          if (this.vrrp.state !== 'master') return then('not-yet');
+          this.promoteRead(handedOver, then, round + 1);
+        });
+      }
       // Any other member master is fenced right before ours becomes one.
       for (const a of plan.fence) {
         const m = w.hostAt(a);
@@ -631,15 +639,10 @@ class Agent {
           w.note(this.host, `fenced ${a} before promoting`);
         }
       }
-      const settle = this.policy.promoted(outcome, handedOver);
+      this.policy.promoted(outcome, handedOver);
       this.setWatch(undefined);
-      const go = (): void => {
-        if (settle && this.vrrp.state !== 'master') return then('not-yet');
-        this.reconcile();
-        then(r.answering && r.role === 'master' ? 'master' : 'not-yet');
-      };
-      if (settle) this.later(w.advertIntervalMs, go);
-      else go();
+      this.reconcile();
+      then(r.answering && r.role === 'master' ? 'master' : 'not-yet');
     };
     if (plan.type !== 'catch-up') return finish(undefined);
     const old = w.hostAt(plan.host);
