@@ -383,7 +383,7 @@ export class RedisSupervisor {
       if (plan.type === 'catch-up') {
         // Take the previous master's last writes before ours becomes writable, and fence it, so
         // that no write it acknowledged is lost and clients still connected to it cannot write there.
-        const c = await this.catchUpFrom(plan.host, plan.port, plan.follow);
+        const c = plan.fromReplica ? await this.catchUpFromReplica(plan.host, plan.port) : await this.catchUpFrom(plan.host, plan.port, plan.follow);
         outcome = c.outcome;
         if (outcome === 'behind' || outcome === 'not-synced') {
           this.policy.abandoned({ host: plan.host, port: plan.port });
@@ -409,6 +409,35 @@ export class RedisSupervisor {
     this.watchMaster(undefined);
     await this.kick();
     return this.facts?.role === 'master' ? 'master' : 'not-yet';
+  }
+
+  /**
+   * The master is gone and a member replica of our history is ahead of ours: REPLICAOF it and
+   * wait (at most CATCH_UP_SYNC_MS) until ours has its offset, which stands still (nothing feeds
+   * it). It is neither paused nor fenced.
+   */
+  private async catchUpFromReplica(host: string, port: number): Promise<{ outcome: CatchUpOutcome; detail: string }> {
+    const link = new RedisLink({ ...this.link.endpoint, host, port }, { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-takeover` });
+    const start = performance.now();
+    try {
+      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
+      if (!link.isUp) return { outcome: 'not-synced', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms` };
+      const target = (await link.facts(CATCH_UP_CONNECT_MS)).replOffset;
+      await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
+      this.policy.followed();
+      for (;;) {
+        const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
+        if (inSync(mine, theirs, host) && (mine.replicaOffset ?? mine.replOffset) >= target) {
+          return { outcome: 'caught-up', detail: `took the replica's last bytes (to offset ${target}) in ${Math.round(performance.now() - start)} ms` };
+        }
+        if (performance.now() - start >= CATCH_UP_SYNC_MS) return { outcome: 'not-synced', detail: `not at its offset ${target} after ${Math.round(performance.now() - start)} ms` };
+        await sleep(2);
+      }
+    } catch (e) {
+      return { outcome: 'not-synced', detail: `failed: ${e instanceof Error ? e.message : String(e)}` };
+    } finally {
+      link.close();
+    }
   }
 
   /** REPLICAOF the fence on a member's Redis that is master (bounded: CATCH_UP_CONNECT_MS to connect). */

@@ -69,6 +69,13 @@ describe('replication history: whom a Redis may follow', () => {
     assert.equal(mayFollow(f({ replOffset: 20_000_000 }), other).ok, true);
   });
 
+  it('a Redis promoted from a history that took nothing since follows that history when it went on', () => {
+    // Promoted at offset 1166 (its history starts at 1167), still at 1166; the old one is at 1300.
+    const cutShort = f({ role: 'replica', replId: 'bbbb', replId2: 'aaaa', secondReplOffset: 1167, replOffset: 1166 });
+    assert.equal(mayFollow(cutShort, f({ replOffset: 1300 })).ok, true);
+    assert.equal(mayFollow({ ...cutShort, replOffset: 1170 }, f({ replOffset: 1300 })).ok, false, 'one that took writes since is the newer history');
+  });
+
   it('knows a history two promotions on as a successor through the lineage it saw', () => {
     const lineage = new Lineage();
     lineage.observe(f({ replId: 'bbbb', replId2: 'aaaa' }));

@@ -118,6 +118,11 @@ export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, own
     const lost = local.secondReplOffset === undefined ? 0 : Math.max(0, local.replOffset - local.secondReplOffset + 1);
     return { ok: true, why: `both were promoted from one history; the elected master's wins${lost > 0 ? `, our last ${lost} bytes are not in it` : ''}`, lostBytes: lost };
   }
+  if (succeeds(local, target) && local.secondReplOffset !== undefined && local.replOffset < local.secondReplOffset && target.replOffset >= local.replOffset) {
+    // Ours was promoted from its history and took nothing since (a takeover cut short): its
+    // history went on; following it loses nothing.
+    return { ok: true, why: 'ours was promoted from its history and took nothing since; it went on', lostBytes: 0 };
+  }
   if (descendsFrom(local, target, lineage)) {
     if (local.role !== 'master' || (ownReplId !== undefined && local.replId === ownReplId)) {
       // A replica holds its master's newer history; a master of ours, the elected one.

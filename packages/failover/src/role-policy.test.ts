@@ -89,7 +89,7 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     const local = replicaOf('192.0.2.12', { replOffset: 900 });
     assert.deepEqual(p.reconcile({ nowMs: 0, local }), [{ type: 'read-target', host: '192.0.2.11', port: 6379 }]);
     const s = p.reconcile({ nowMs: 0, local, target: f({ replOffset: 1000 }) });
-    assert.deepEqual(types(s), ['follow']);
+    assert.deepEqual(types(s), ['follow', 'look-again']);
   });
 
   it('never follows an unrelated history, and says so once', () => {
@@ -148,7 +148,7 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     assert.deepEqual(types(s), ['safety', 'fence']);
     assert.deepEqual(p.promote(fenced()), { type: 'refuse', why: 'redis was fenced after a restart on the master' });
     p.vrrp('backup', '192.0.2.11');
-    assert.deepEqual(types(p.reconcile({ nowMs: 20, local: fenced({ runId: 'r2', keys: 0, replOffset: 0 }), target: f({ replId: 'cccc' }) })), ['follow']);
+    assert.deepEqual(types(p.reconcile({ nowMs: 20, local: fenced({ runId: 'r2', keys: 0, replOffset: 0 }), target: f({ replId: 'cccc' }) })), ['follow', 'look-again']);
     const lifted = p.reconcile({ nowMs: 30, local: replicaOf('192.0.2.11', { runId: 'r2', replId: 'cccc' }) });
     assert.deepEqual(types(lifted), ['safety']);
     assert.equal(p.fencedByUs(), false);

@@ -108,7 +108,16 @@ export type PromotePlan =
    * replicate from it yet (a member's Redis is master with data ours lacks): REPLICAOF it and
    * wait until in sync before the catch-up.
    */
-  | { readonly type: 'catch-up'; readonly host: string; readonly port: number; readonly follow: boolean; readonly why: string; readonly fence: readonly string[] }
+  | {
+      readonly type: 'catch-up';
+      readonly host: string;
+      readonly port: number;
+      readonly follow: boolean;
+      readonly why: string;
+      readonly fence: readonly string[];
+      /** The source is a replica (the master is gone): only its extra bytes are taken; it is neither paused nor fenced. */
+      readonly fromReplica?: true;
+    }
   /**
    * `fence`: members whose Redis is master too (none of them has data ours lacks): fenced right
    * before ours is promoted, so that no two masters take writes while VRRP settles.
@@ -329,6 +338,18 @@ export class RolePolicy {
     } else if (best?.facts) {
       return catchUp(best.address, this.settings.peerPort, true, `its Redis is master in a history ours may take (offset ${best.facts.replOffset}, ours ${local.replOffset})`);
     }
+    // No master to take writes from (it crashed or froze): a member replica of our history
+    // ahead of ours holds the last writes the master streamed; ours takes them from it first (a
+    // partial resync of a few bytes), so the most complete copy survives the election.
+    let ahead: { address: string; facts: ReplicationFacts } | undefined;
+    for (const m of answered) {
+      const t = m.facts;
+      if (t?.role !== 'replica' || t.masterHost === this.selfAddress || t.replId === undefined || t.replId !== local.replId) continue;
+      if (t.replOffset > local.replOffset && (!ahead || t.replOffset > ahead.facts.replOffset)) ahead = { address: m.address, facts: t };
+    }
+    if (ahead) {
+      return { type: 'catch-up', host: ahead.address, port: this.settings.peerPort, follow: true, fromReplica: true, why: `its Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset})`, fence: masters };
+    }
     // Offsets go on across promotions: a member's Redis ahead of ours in another history (the
     // majority's, while ours was cut off) holds writes a promotion of ours would lose. Within our
     // own history a replica a little ahead is Redis' asynchronous window (max_lag bounds it).
@@ -486,7 +507,11 @@ export class RolePolicy {
     const v = mayFollow(i.local, i.target, this.ownReplId, this.lineage);
     if (v.ok) {
       this.said = undefined;
-      return [{ type: 'follow', host: d.host, port: d.port, what: why, why: v.why, lostBytes: v.lostBytes }];
+      // Look again soon: a fenced Redis is lifted (and the instance back from Fault) once in sync.
+      return [
+        { type: 'follow', host: d.host, port: d.port, what: why, why: v.why, lostBytes: v.lostBytes },
+        { type: 'look-again', inMs: 50, why: 'following a new master' },
+      ];
     }
     if (v.kind === 'older' && i.local.role === 'master') {
       // We are the newer side: make the stale master a replica of ours (once per refusal).

@@ -47,7 +47,7 @@ interface HostTrack {
   onsets: number[];
 }
 
-export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number; /** For the checker's own tests: change the world before it is judged. */ tamper?: (w: World) => void } = {}): RunResult {
+export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number; /** For the checker's own tests: change the world before it is judged. */ tamper?: (w: World) => void; /** For debugging: called every `everyMs`. */ probe?: { everyMs: number; fn: (w: World) => void } } = {}): RunResult {
   const w = new World({ hosts: s.hosts, seed: s.seed, preempt: s.preempt });
   w.keepNotes = o.notes === true;
   const bound = o.isolationBoundMs ?? w.timings.isolationTimeoutMs + w.timings.guardPeriodMs + ASYNC_WINDOW_MS;
@@ -207,6 +207,14 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
     if (w.nowMs + 50 <= s.endMs) w.at(w.nowMs + 50, look);
   };
   w.at(0, look);
+  const probe = o.probe;
+  if (probe) {
+    const tick = (): void => {
+      probe.fn(w);
+      if (w.nowMs + probe.everyMs <= s.endMs) w.at(w.nowMs + probe.everyMs, tick);
+    };
+    w.at(0, tick);
+  }
   w.start();
   w.run(s.endMs);
   o.tamper?.(w);

@@ -661,10 +661,22 @@ class Agent {
     this.catchUpFrom(old, plan, start, finish);
   }
 
-  private catchUpFrom(old: Host, plan: { host: string; port: number; follow: boolean; why: string }, start: number, finish: (o: CatchUpOutcome) => void): void {
+  private catchUpFrom(old: Host, plan: { host: string; port: number; follow: boolean; why: string; fromReplica?: true }, start: number, finish: (o: CatchUpOutcome) => void): void {
     const w = this.w;
     const r = this.host.redis;
     const reachable = (): boolean => w.twoWay(this.host, old) && old.redis.answering;
+    if (plan.fromReplica) {
+      // Its extra bytes only: follow it, wait for its offset (it stands still: no master feeds it).
+      const target = old.redis.offset;
+      w.replicaOf(r, old.address, REDIS_PORT);
+      w.note(this.host, `takeover: ${plan.why}; takes its last bytes first`);
+      const wait = (): void => {
+        if (r.masterHost === old.address && inSyncAt(r, old.redis, target)) return finish('caught-up');
+        if (w.nowMs - start >= CATCH_UP_SYNC_MS || !reachable()) return finish('not-synced');
+        this.later(2, wait);
+      };
+      return this.later(1, wait);
+    }
     if (old.redis.role !== 'master') return this.later(1, () => finish('already-fenced'));
     const drain = (): void => {
       const drainStart = w.nowMs;
