@@ -383,8 +383,12 @@ export class RedisSupervisor {
       if (plan.type === 'catch-up') {
         // Take the previous master's last writes before ours becomes writable, and fence it, so
         // that no write it acknowledged is lost and clients still connected to it cannot write there.
-        const c = plan.fromReplica ? await this.catchUpFromReplica(plan.host, plan.port) : await this.catchUpFrom(plan.host, plan.port, plan.follow);
+        const c = plan.fromReplica ? await this.catchUpFromReplica(plan.host, plan.port) : await this.catchUpFrom(plan.host, plan.port, plan.follow, opts.stillMaster);
         outcome = c.outcome;
+        if (outcome === 'lost-election') {
+          this.log.info('takeover given up: another router won the election during the catch-up; nothing fenced', { instance: this.instance, master: `${plan.host}:${plan.port}` });
+          return 'not-yet';
+        }
         if (outcome === 'behind' || outcome === 'not-synced') {
           this.policy.abandoned({ host: plan.host, port: plan.port });
           this.watchMaster(this.policy.following());
@@ -466,7 +470,7 @@ export class RedisSupervisor {
    * crashed host) costs at most CATCH_UP_CONNECT_MS; a slow one CATCH_UP_MAX_MS. When ours does
    * not catch up, nothing is fenced and the outcome says so.
    */
-  private async catchUpFrom(host: string, port: number, follow: boolean): Promise<{ outcome: CatchUpOutcome; detail: string }> {
+  private async catchUpFrom(host: string, port: number, follow: boolean, stillMaster?: () => boolean): Promise<{ outcome: CatchUpOutcome; detail: string }> {
     const link = new RedisLink(
       { ...this.link.endpoint, host, port },
       { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-takeover` },
@@ -495,12 +499,14 @@ export class RedisSupervisor {
         timeoutMs: CATCH_UP_CONNECT_MS,
         maxWaitMs: Math.max(CATCH_UP_MAX_MS / 2, CATCH_UP_MAX_MS - took()),
         fenceIfBehind: false,
+        ...(stillMaster ? { mayFence: stillMaster } : {}),
         offsets: async () => {
           const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
           return [inSync(mine, theirs, host) ? (mine.replicaOffset ?? mine.replOffset) : -1];
         },
       });
       if (d.taken) return { outcome: 'already-fenced', detail: 'fenced by someone else during the catch-up' };
+      if (!d.fenced && d.caughtUp) return { outcome: 'lost-election', detail: 'another router won the election meanwhile; nothing fenced' };
       return d.caughtUp
         ? { outcome: 'caught-up', detail: `caught up to offset ${d.target} in ${took()} ms; it is fenced` }
         : { outcome: 'behind', detail: `at offset ${d.at} of ${d.target} after ${took()} ms; writes resumed there, nothing fenced` };

@@ -128,7 +128,9 @@ export type PromotePlan =
  * How a takeover's catch-up from the previous master ended. `behind` and `not-synced`: our Redis
  * did not get its writes in time, and nothing was fenced: the takeover is abandoned (resign).
  */
-export type CatchUpOutcome = 'caught-up' | 'behind' | 'not-synced' | 'unreachable' | 'already-fenced' | 'failed';
+export type CatchUpOutcome = 'caught-up' | 'behind' | 'not-synced' | 'unreachable' | 'already-fenced' | 'failed'
+  /** Another router won the election during the catch-up: nothing was fenced, no promotion. */
+  | 'lost-election';
 
 /** A member as read fresh for a promotion: it answered; its Redis' INFO when that answered too. */
 export interface MemberFacts {

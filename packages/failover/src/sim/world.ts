@@ -618,6 +618,7 @@ class Agent {
       return then('abandon');
     }
     const finish = (outcome: CatchUpOutcome | undefined): void => {
+      if (outcome === 'lost-election') return then('not-yet');
       if ((outcome === 'behind' || outcome === 'not-synced') && plan.type === 'catch-up') {
         this.policy.abandoned({ host: plan.host, port: plan.port });
         this.setWatch(plan.host);
@@ -687,6 +688,11 @@ class Agent {
         if (reachable() && old.redis.role !== 'master') return finish('already-fenced');
         const caught = r.masterHost === old.address && inSyncAt(r, old.redis, target);
         if (caught || w.nowMs - drainStart >= CATCH_UP_MAX_MS) {
+          if (!this.masterNow()) {
+            // Another router won meanwhile (its advert answered ours): leave its Redis alone.
+            old.redis.pauseWritesUntilMs = 0;
+            return finish('lost-election');
+          }
           if (reachable()) {
             if (caught) w.replicaOf(old.redis, FENCE.host, FENCE.port);
             old.redis.pauseWritesUntilMs = 0;
