@@ -406,6 +406,8 @@ export class RedisSupervisor {
       }
       break;
     }
+    // Still the elected one? (A router that lost meanwhile fences and promotes nothing.)
+    if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
     // Any other member master is fenced right before ours becomes one: no two masters take
     // writes while VRRP settles (none of them has data ours lacks, the plan made sure).
     await Promise.all(fence.map((host) => this.fenceMember(host)));
@@ -431,6 +433,8 @@ export class RedisSupervisor {
       this.policy.followed();
       for (;;) {
         const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
+        // Promoted meanwhile: its router is taking over too; let VRRP pick one, then look again.
+        if (theirs.role === 'master') return { outcome: 'already-fenced', detail: 'it was promoted meanwhile (another router is taking over)' };
         if (inSync(mine, theirs, host) && (mine.replicaOffset ?? mine.replOffset) >= target) {
           return { outcome: 'caught-up', detail: `took the replica's last bytes (to offset ${target}) in ${Math.round(performance.now() - start)} ms` };
         }

@@ -632,6 +632,7 @@ class Agent {
           this.promoteRead(handedOver, then, round + 1);
         });
       }
+      if (!this.masterNow()) return then('not-yet');
       // Any other member master is fenced right before ours becomes one.
       for (const a of plan.fence) {
         const m = w.hostAt(a);
@@ -672,6 +673,7 @@ class Agent {
       w.replicaOf(r, old.address, REDIS_PORT);
       w.note(this.host, `takeover: ${plan.why}; takes its last bytes first`);
       const wait = (): void => {
+        if (reachable() && old.redis.role === 'master') return finish('already-fenced'); // promoted meanwhile
         if (r.masterHost === old.address && inSyncAt(r, old.redis, target)) return finish('caught-up');
         if (w.nowMs - start >= CATCH_UP_SYNC_MS || !reachable()) return finish('not-synced');
         this.later(2, wait);
