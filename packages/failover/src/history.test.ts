@@ -1,24 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Lineage, type ReplicationFacts, divergedBytes, mayFollow, succeeds } from './history.js';
+import { factsFixture } from './facts-fixture.js';
 
-function f(over: Partial<ReplicationFacts> = {}): ReplicationFacts {
-  return {
-    role: 'master',
-    runId: 'r1',
-    replId: 'aaaa',
-    replId2: undefined,
-    secondReplOffset: undefined,
-    replOffset: 1000,
-    masterHost: undefined,
-    masterPort: undefined,
-    masterLinkUp: false,
-    syncInProgress: false,
-    keys: 5,
-    replicas: [],
-    ...over,
-  };
-}
+const f = factsFixture;
 
 const replicaOf = (over: Partial<ReplicationFacts> = {}): ReplicationFacts => f({ role: 'replica', masterHost: '192.0.2.13', masterPort: 6379, masterLinkUp: true, ...over });
 /** Promoted from 'aaaa' at offset 900 (its history starts at 901), now at 1500. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReplicationFacts } from './history.js';
 import { type RoleStep, RolePolicy } from './role-policy.js';
+import { factsFixture } from './facts-fixture.js';
 
 const FENCE = { host: '127.0.0.1', port: 1 };
 
@@ -9,23 +10,7 @@ function policy(): RolePolicy {
   return new RolePolicy({ manageRole: true, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700 });
 }
 
-function f(over: Partial<ReplicationFacts> = {}): ReplicationFacts {
-  return {
-    role: 'master',
-    runId: 'r1',
-    replId: 'aaaa',
-    replId2: undefined,
-    secondReplOffset: undefined,
-    replOffset: 1000,
-    masterHost: undefined,
-    masterPort: undefined,
-    masterLinkUp: false,
-    syncInProgress: false,
-    keys: 5,
-    replicas: [],
-    ...over,
-  };
-}
+const f = factsFixture;
 
 const replicaOf = (host: string, over: Partial<ReplicationFacts> = {}): ReplicationFacts => f({ role: 'replica', masterHost: host, masterPort: 6379, masterLinkUp: true, ...over });
 const fenced = (over: Partial<ReplicationFacts> = {}): ReplicationFacts => f({ role: 'replica', masterHost: FENCE.host, masterPort: FENCE.port, ...over });

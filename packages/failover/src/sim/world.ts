@@ -9,6 +9,7 @@
 // without data, host crashes, switchovers. A virtual clock, no timers: a seed replays a run.
 
 import { KEEPALIVED_GARP_DEFAULTS, type VrrpAction, type VrrpAdvert, VrrpInstance, type VrrpState } from '@redkeep/vrrp';
+import { seededRandom } from '@redkeep/vrrp/sim';
 import { DataGuard, type PeerView } from '../data-guard.js';
 import { type CatchUpOutcome, RolePolicy, type RoleStep } from '../role-policy.js';
 import { originalGate, wantedGate } from '../write-gate.js';
@@ -108,16 +109,8 @@ function less(x: Timer, y: Timer): boolean {
   return x.atMs < y.atMs || (x.atMs === y.atMs && x.seq < y.seq);
 }
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The VRRP simulation's seedable generator (mulberry32), so that one seed means one run. */
+export { seededRandom };
 
 export interface Ack {
   readonly id: number;
