@@ -36,6 +36,8 @@ export interface RunResult {
   readonly recoveryMs: number | undefined;
   /** The longest time without any acknowledged write after the last fault ended (from its end). */
   readonly writeGapAfterMs: number;
+  /** The longest time without any acknowledged write over the whole run (after the first one). */
+  readonly writeGapMs: number;
   readonly violations: readonly string[];
   readonly events: readonly WorldEvent[];
 }
@@ -252,6 +254,9 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
     prevAck = a.atMs;
   }
   writeGapAfterMs = Math.round(Math.max(writeGapAfterMs, s.endMs - prevAck));
+  let writeGapMs = 0;
+  for (let k = 1; k < w.acks.length; k++) writeGapMs = Math.max(writeGapMs, (w.acks[k]?.atMs ?? 0) - (w.acks[k - 1]?.atMs ?? 0));
+  writeGapMs = Math.round(writeGapMs);
   const recoveryMs = goodSince === undefined ? undefined : Math.max(0, goodSince - s.lastFaultEndMs);
   if (recoveryMs === undefined || recoveryMs > RECOVERY_BOUND_MS) violations.push(`no single master with writes flowing within ${RECOVERY_BOUND_MS} ms of the last fault (${recoveryMs ?? 'never'})`);
   return {
@@ -265,6 +270,7 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
     dualMasterMs: dual,
     recoveryMs,
     writeGapAfterMs,
+    writeGapMs,
     violations,
     events: w.events,
   };
@@ -313,6 +319,6 @@ function dualMasterMs(w: World): number {
 }
 
 export function describeRun(r: RunResult): string {
-  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap after the last fault ${r.writeGapAfterMs} ms`;
+  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap ${r.writeGapMs} ms, after the last fault ${r.writeGapAfterMs} ms`;
   return r.violations.length ? `${head}\n  VIOLATIONS:\n    ${r.violations.join('\n    ')}` : head;
 }
