@@ -306,7 +306,7 @@ export class InstanceRunner implements AdvertSink {
     for (const a of actions) {
       // Adverts go out at once, beside the queue: a promotion in progress (a takeover catching up
       // from the previous master) must not silence them, or the backups take over meanwhile.
-      if (a.type === 'send-advert') void this.execute(a).catch((e: unknown) => this.log.error('action failed', { instance: this.settings.name, action: a.type, error: e instanceof Error ? e.message : String(e) }));
+      if (a.type === 'send-advert') void this.execute(a).catch((e: unknown) => this.actionFailed(a, e));
       else this.enqueue(a);
     }
     // After redkeep's own actions: the Redis role follows, then the user's hooks.
@@ -379,9 +379,11 @@ export class InstanceRunner implements AdvertSink {
 
   /** Actions run one after another, in the order the core gave them. */
   private enqueue(a: VrrpAction): void {
-    this.queue = this.queue.then(() => this.execute(a)).catch((e: unknown) => {
-      this.log.error('action failed', { instance: this.settings.name, action: a.type, error: e instanceof Error ? e.message : String(e) });
-    });
+    this.queue = this.queue.then(() => this.execute(a)).catch((e: unknown) => this.actionFailed(a, e));
+  }
+
+  private actionFailed(a: VrrpAction, e: unknown): void {
+    this.log.error('action failed', { instance: this.settings.name, action: a.type, error: e instanceof Error ? e.message : String(e) });
   }
 
   private async execute(a: VrrpAction): Promise<void> {

@@ -44,8 +44,6 @@ export interface GuardStatus {
   readonly peers: readonly string[];
 }
 
-type Gate = WriteGate;
-
 export class GuardRunner {
   /** Both made at the first look, once this host's own address (and so the members' count) is known. */
   private guard: DataGuard | undefined;
@@ -58,9 +56,9 @@ export class GuardRunner {
   private stopped = false;
   private readonly periodMs: number;
   /** min-replicas-to-write and -max-lag as found at start (Redis' defaults for leftovers of ours). */
-  private original: Gate | undefined;
+  private original: WriteGate | undefined;
   /** What we last set, and whether it was a refusal. */
-  private applied: Gate | undefined;
+  private applied: WriteGate | undefined;
   private refusing = false;
   private ticks = 0;
   private quorumNeeded = 1;

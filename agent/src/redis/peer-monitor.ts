@@ -73,8 +73,7 @@ export class PeerMonitor {
     }, ms);
   }
 
-  private async look(m: Member): Promise<void> {
-    const timeoutMs = Math.max(this.periodMs, 100);
+  private async look(m: Member, timeoutMs = Math.max(this.periodMs, 100)): Promise<void> {
     if (m.link.isUp) {
       const facts = await m.link.facts(timeoutMs).catch(() => undefined);
       if (this.closed) return;
@@ -114,19 +113,13 @@ export class PeerMonitor {
    * than `silentForMs` is not asked (a crashed master must not slow its own failover down).
    */
   async readNow(timeoutMs: number, silentForMs: number): Promise<{ address: string; facts: RedisFacts | undefined }[]> {
-    const now = performance.now();
-    const asked = [...this.members.values()].filter((m) => m.lastAnswerMs !== undefined && now - m.lastAnswerMs <= silentForMs);
-    const answers = await Promise.all(
-      asked.map(async (m) => {
-        if (m.link.isUp) {
-          const facts = await m.link.facts(timeoutMs).catch(() => undefined);
-          if (facts) return { address: m.address, facts };
-        }
-        const probe = await tcpProbe(m.address, this.port, timeoutMs);
-        return probe === 'silent' ? undefined : { address: m.address, facts: undefined };
-      }),
-    );
-    return answers.filter((a): a is { address: string; facts: RedisFacts | undefined } => a !== undefined);
+    const start = performance.now();
+    const asked = [...this.members.values()].filter((m) => m.lastAnswerMs !== undefined && start - m.lastAnswerMs <= silentForMs);
+    // The usual look, with a shorter timeout; what it finds feeds the guard's next look as well.
+    await Promise.all(asked.map((m) => this.look(m, timeoutMs)));
+    return asked
+      .filter((m) => m.lastAnswerMs !== undefined && m.lastAnswerMs >= start)
+      .map((m) => ({ address: m.address, facts: m.redis === 'up' && m.factsAtMs >= start ? m.facts : undefined }));
   }
 
   get addresses(): string[] {

@@ -396,7 +396,7 @@ export class RedisSupervisor {
           return 'abandon';
         }
         this.log.info('took over from a live master', { instance: this.instance, master: `${plan.host}:${plan.port}`, why: plan.why, outcome: c.detail });
-        if (outcome === 'already-fenced' && opts.handedOver !== true && opts.settleMs !== undefined && round < 3) {
+        if (RolePolicy.mustSettle(outcome, opts.handedOver === true) && opts.settleMs !== undefined && round < 3) {
           // Another router is taking over at the same moment: let VRRP pick one, then look again
           // (the other may have promoted meanwhile, with the data ours has not got).
           await sleep(opts.settleMs);
@@ -417,17 +417,26 @@ export class RedisSupervisor {
     return this.facts?.role === 'master' ? 'master' : 'not-yet';
   }
 
+  /** A short-lived link to a member's Redis, connected within CATCH_UP_CONNECT_MS, or undefined (closed). */
+  private async connectWithin(host: string, port: number, purpose: string): Promise<RedisLink | undefined> {
+    const link = new RedisLink({ ...this.link.endpoint, host, port }, { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-${purpose}` });
+    const start = performance.now();
+    while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
+    if (link.isUp) return link;
+    link.close();
+    return undefined;
+  }
+
   /**
    * The master is gone and a member replica of our history is ahead of ours: REPLICAOF it and
    * wait (at most CATCH_UP_SYNC_MS) until ours has its offset, which stands still (nothing feeds
    * it). It is neither paused nor fenced.
    */
   private async catchUpFromReplica(host: string, port: number): Promise<{ outcome: CatchUpOutcome; detail: string }> {
-    const link = new RedisLink({ ...this.link.endpoint, host, port }, { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-takeover` });
     const start = performance.now();
+    const link = await this.connectWithin(host, port, 'takeover');
+    if (!link) return { outcome: 'not-synced', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms` };
     try {
-      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
-      if (!link.isUp) return { outcome: 'not-synced', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms` };
       const target = (await link.facts(CATCH_UP_CONNECT_MS)).replOffset;
       await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
       this.policy.followed();
@@ -450,14 +459,10 @@ export class RedisSupervisor {
 
   /** REPLICAOF the fence on a member's Redis that is master (bounded: CATCH_UP_CONNECT_MS to connect). */
   private async fenceMember(host: string): Promise<void> {
-    const link = new RedisLink(
-      { ...this.link.endpoint, host, port: this.settings.peerPort },
-      { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-fence` },
-    );
-    const start = performance.now();
+    const link = await this.connectWithin(host, this.settings.peerPort, 'fence');
+    if (!link) return;
     try {
-      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
-      if (!link.isUp || (await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return;
+      if ((await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return;
       await link.replicaOf(FENCE_HOST, FENCE_PORT, CATCH_UP_CONNECT_MS);
       this.log.warn("fenced a member's Redis that was master too, before promoting ours", { instance: this.instance, member: `${host}:${this.settings.peerPort}` });
     } catch (e) {
@@ -475,15 +480,11 @@ export class RedisSupervisor {
    * not catch up, nothing is fenced and the outcome says so.
    */
   private async catchUpFrom(host: string, port: number, follow: boolean, stillMaster?: () => boolean): Promise<{ outcome: CatchUpOutcome; detail: string }> {
-    const link = new RedisLink(
-      { ...this.link.endpoint, host, port },
-      { connectTimeoutMs: CATCH_UP_CONNECT_MS, reconnectMs: 1000, name: `redkeep-${this.instance}-takeover` },
-    );
     const start = performance.now();
     const took = (): number => Math.round(performance.now() - start);
+    const link = await this.connectWithin(host, port, 'takeover');
+    if (!link) return { outcome: 'unreachable', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms: promoted without it` };
     try {
-      while (!link.isUp && performance.now() - start < CATCH_UP_CONNECT_MS) await sleep(2);
-      if (!link.isUp) return { outcome: 'unreachable', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms: promoted without it` };
       // Fenced already (a hand-over, or another router taking over too): leave it alone.
       const first = await link.facts(CATCH_UP_CONNECT_MS);
       if (first.role !== 'master') return { outcome: 'already-fenced', detail: 'not a master any more: already fenced' };

@@ -386,17 +386,24 @@ export class RolePolicy {
   }
 
   /**
+   * Whether a catch-up's outcome means waiting for VRRP to settle and planning again: the
+   * source was found fenced by someone else (not by a hand-over), so another router may be
+   * taking over at the same moment.
+   */
+  static mustSettle(outcome: CatchUpOutcome | undefined, handedOver: boolean): boolean {
+    return outcome === 'already-fenced' && !handedOver;
+  }
+
+  /**
    * The catch-up before promoting ended (or there was none): our Redis becomes the master.
-   * Returns whether to wait for VRRP to settle first: the previous master's Redis was found
-   * already fenced by someone else, so another router may be taking over at the same moment.
+   * Returns mustSettle() for that outcome. (behind / not-synced go to abandoned() instead.)
    */
   promoted(outcome: CatchUpOutcome | undefined, handedOver: boolean): boolean {
-    // (behind / not-synced go to abandoned() instead.)
     this.desiredRole = { role: 'master' };
     this.promoting = true;
     this.said = undefined;
     this.watching(undefined);
-    return outcome === 'already-fenced' && !handedOver;
+    return RolePolicy.mustSettle(outcome, handedOver);
   }
 
   /** Our Redis' fence was set by this agent (restart, hand-over, lost master). */

@@ -618,7 +618,7 @@ class Agent {
         w.note(this.host, `takeover abandoned: ${outcome} ${plan.host}`);
         return then('abandon');
       }
-      if (outcome === 'already-fenced' && !handedOver && round < 3) {
+      if (RolePolicy.mustSettle(outcome, handedOver) && round < 3) {
         // Another router is taking over at the same moment: let VRRP pick one, then look again.
         return this.later(w.advertIntervalMs, () => {
           if (this.vrrp.state !== 'master') return then('not-yet');
