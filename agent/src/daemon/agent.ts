@@ -191,6 +191,7 @@ export class Agent {
         self: () => runner?.primaryAddress,
         advertisingMasters: () => runner?.advertisingMasters() ?? [],
         stepDown: (why: string) => runner?.stepDown(why),
+        announce: (why: string) => runner?.announce(why),
       };
       guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.members ?? [], inst.witnesses, inst.advertIntervalCs * 10, this.log);
     }

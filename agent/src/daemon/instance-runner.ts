@@ -282,6 +282,13 @@ export class InstanceRunner implements AdvertSink {
     this.input({ type: 'resign' });
   }
 
+  /** The VIPs announced again now (GARP/NA), if this instance holds them: a partition healed. */
+  announce(why: string): void {
+    if (this.core?.state !== 'master' || this.stopping) return;
+    this.log.info('announcing the VIPs again', { instance: this.settings.name, why });
+    this.input({ type: 'announce' });
+  }
+
   /** One shutdown path: priority 0 if master, VIPs released; resolves when done. */
   async stop(): Promise<void> {
     const redis = this.extras.redis;

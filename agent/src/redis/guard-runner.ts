@@ -10,7 +10,9 @@
 //   says refuse (no quorum, not the VRRP master, superseded), min-replicas-to-write goes to
 //   REFUSE_ALL and every write gets NOREPLICAS at once. The values found at start come back when
 //   the agent stops;
-// - a superseded master resigns (priority 0) at once.
+// - a superseded master resigns (priority 0) at once;
+// - a master that finds members back in reach (a heal) announces its VIPs again: clients cut off
+//   with the other side may still have another holder's MAC for them.
 
 import { performance } from 'node:perf_hooks';
 import { DataGuard, type DataGuardVerdict, type MembersNow, REFUSE_ALL, type WriteGate, originalGate, wantedGate } from '@redkeep/failover';
@@ -34,6 +36,8 @@ export interface GuardContext {
   advertisingMasters(): string[];
   /** The policy says: resign now. */
   stepDown(why: string): void;
+  /** Members came back in reach (a heal): a master announces its VIPs again. */
+  announce(why: string): void;
 }
 
 export interface GuardStatus {
@@ -173,6 +177,7 @@ export class GuardRunner {
       if (!v.quorum.ok && local?.role === 'master') this.redis.disown(v.quorum.why);
       // Writes first (refused at once), then the resign.
       if (local) await this.reconcileWrites(local.role === 'master' && v.writes === 'refuse');
+      if (v.backInReach.length > 0 && state === 'master') this.ctx.announce(`members back in reach: ${v.backInReach.join(', ')}`);
       if (v.stepDown) this.ctx.stepDown(v.why);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);

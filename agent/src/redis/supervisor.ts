@@ -438,8 +438,8 @@ export class RedisSupervisor {
     if (!link) return { outcome: 'not-synced', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms` };
     try {
       const target = (await link.facts(CATCH_UP_CONNECT_MS)).replOffset;
+      this.policy.catchUpFollows(host, port);
       await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
-      this.policy.followed();
       for (;;) {
         const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
         // Promoted meanwhile: its router is taking over too; let VRRP pick one, then look again.
@@ -453,6 +453,7 @@ export class RedisSupervisor {
     } catch (e) {
       return { outcome: 'not-synced', detail: `failed: ${e instanceof Error ? e.message : String(e)}` };
     } finally {
+      this.policy.catchUpEnded();
       link.close();
     }
   }
@@ -489,8 +490,8 @@ export class RedisSupervisor {
       const first = await link.facts(CATCH_UP_CONNECT_MS);
       if (first.role !== 'master') return { outcome: 'already-fenced', detail: 'not a master any more: already fenced' };
       if (follow) {
+        this.policy.catchUpFollows(host, port);
         await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
-        this.policy.followed();
         this.log.info('takeover: redis follows the member master first, to take its data', { instance: this.instance, master: `${host}:${port}` });
         for (;;) {
           const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
@@ -518,6 +519,7 @@ export class RedisSupervisor {
     } catch (e) {
       return { outcome: 'failed', detail: `failed after ${took()} ms (${e instanceof Error ? e.message : String(e)}): promoted without it` };
     } finally {
+      this.policy.catchUpEnded();
       link.close();
     }
   }
@@ -614,6 +616,16 @@ export class RedisSupervisor {
       );
       const connectStart = performance.now();
       while (links.some((l) => !l.isUp) && performance.now() - connectStart < 500) await sleep(2);
+      // A replica we cannot reach (cut off, its host gone: its master lists it online until
+      // repl-timeout) is not waited for with writes paused. Should it win the election all the
+      // same, its promotion finds our fenced Redis ahead and catches up from it first.
+      const unreachable = links.filter((l) => !l.isUp).map((l) => l.endpoint.host);
+      for (const l of links) if (!l.isUp) l.close();
+      links = links.filter((l) => l.isUp);
+      const skipped = unreachable.length > 0 ? ` (not reachable, not waited for: ${unreachable.join(', ')})` : '';
+      if (opts.abortIfBehind && links.length === 0) {
+        return { ok: false, detail: targets.length === 0 ? 'no replica to hand over to' : `no replica reachable to hand over to${skipped}; nothing changed` };
+      }
       const d = await drainAndFence(this.link, {
         timeoutMs: COMMAND_TIMEOUT_MS,
         maxWaitMs,
@@ -634,10 +646,10 @@ export class RedisSupervisor {
         ...(opts.stillMaster ? { mayFence: opts.stillMaster } : {}),
       });
       if (!d.fenced && opts.stillMaster && !opts.stillMaster()) return { ok: false, detail: 'this instance stopped being master during the hand-over; writes resumed, nothing changed' };
-      if (!d.fenced) return { ok: false, detail: `replicas did not reach offset ${d.target} within ${maxWaitMs} ms (at ${d.at}); writes resumed here, nothing changed` };
+      if (!d.fenced) return { ok: false, detail: `replicas did not reach offset ${d.target} within ${maxWaitMs} ms (at ${d.at}); writes resumed here, nothing changed${skipped}` };
       return d.caughtUp
-        ? { ok: true, detail: `${links.length} replicas caught up to offset ${d.target} in ${d.ms} ms; redis fenced` }
-        : { ok: true, detail: `replicas did not all reach offset ${d.target} within ${maxWaitMs} ms; redis fenced anyway` };
+        ? { ok: true, detail: `${links.length} replicas caught up to offset ${d.target} in ${d.ms} ms; redis fenced${skipped}` }
+        : { ok: true, detail: `replicas did not all reach offset ${d.target} within ${maxWaitMs} ms; redis fenced anyway${skipped}` };
     } catch (e) {
       return { ok: false, detail: `failed: ${e instanceof Error ? e.message : String(e)}` };
     } finally {

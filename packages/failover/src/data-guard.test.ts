@@ -63,6 +63,19 @@ describe('quorum and isolation (master)', () => {
     assert.equal(none.writes, 'refuse');
   });
 
+  it('tells a master which members came back in reach (a heal), once, and nothing on its first look or as a backup', () => {
+    const g = new DataGuard(SETTINGS);
+    const first = g.evaluate(master(1000, facts(), [answeredAt('192.0.2.11', 990), answeredAt('192.0.2.12', 500)]));
+    assert.deepEqual(first.backInReach, [], 'the first look as master: becoming master announced the VIP');
+    assert.deepEqual(g.evaluate(master(1050, facts(), [answeredAt('192.0.2.11', 1040), answeredAt('192.0.2.12', 500)])).backInReach, []);
+    const healed = g.evaluate(master(1100, facts(), [answeredAt('192.0.2.11', 1090), answeredAt('192.0.2.12', 1095)]));
+    assert.deepEqual(healed.backInReach, ['192.0.2.12']);
+    assert.deepEqual(g.evaluate(master(1150, facts(), [answeredAt('192.0.2.11', 1140), answeredAt('192.0.2.12', 1145)])).backInReach, [], 'told once');
+    const b = new DataGuard(SETTINGS);
+    b.evaluate(backup(1000, replica(), [answeredAt('192.0.2.11', 500)]));
+    assert.deepEqual(b.evaluate(backup(1100, replica(), [answeredAt('192.0.2.11', 1090)])).backInReach, []);
+  });
+
   it('stays isolated once the members answer again, until a replica acknowledges and no other member advertises as master', () => {
     const g = new DataGuard(SETTINGS);
     g.evaluate(master(0, facts(), [peer('192.0.2.11', false)]));
@@ -181,6 +194,9 @@ describe('stale replica guard (backup)', () => {
     assert.match(v.why, /not yet in sync/);
     assert.equal(g.evaluate(at(100, masterSees(0, 'wait_bgsave'))).ok, false);
     assert.equal(g.evaluate(at(200, masterSees(9_990))).ok, true, 'acknowledged');
+    // A new master with nothing written yet (offset 0 until its first PING, 10 s later) has nothing to stream.
+    const idle = (nowMs: number): DataGuardInput => ({ ...backup(nowMs, replica({ replOffset: 0 }), [peer(M.host, true, facts({ replOffset: 0, replicas: [{ ip: me, port: 6379, state: 'online', offset: 0, lagS: 0 }] }))]), self: me });
+    assert.equal(new DataGuard(SETTINGS).evaluate(idle(0)).ok, true, 'an idle new history: in sync');
     // A master that does not list us (another address) is no reason to wait for ever.
     assert.equal(new DataGuard(SETTINGS).evaluate({ ...backup(0, replica(), [peer(M.host, true, facts())]), self: me }).ok, true);
   });

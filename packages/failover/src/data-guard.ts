@@ -86,6 +86,12 @@ export interface DataGuardVerdict {
   readonly stepDown: boolean;
   /** The member that superseded us, when known. */
   readonly supersededBy: string | undefined;
+  /**
+   * Master side: members out of reach at the last look and reachable now (a partition healed).
+   * Hosts that were cut off with them may still have another holder's MAC for the VIP: announce
+   * it again (a GARP/NA burst).
+   */
+  readonly backInReach: readonly string[];
 }
 
 /** A replica whose last acknowledgement is older than this no longer counts as connected (Redis acks every second). */
@@ -108,12 +114,15 @@ export class DataGuard {
   private lastInSyncMs = 0;
   private lagFailures = 0;
   private last: { ok: boolean; kind: DataGuardKind | undefined; why: string } = { ok: false, kind: 'stale', why: 'not checked yet' };
+  /** Master side: the members reachable at the last look (undefined until the first look as master). */
+  private inReach: Set<string> | undefined;
 
   constructor(private readonly settings: DataGuardSettings) {}
 
   evaluate(i: DataGuardInput): DataGuardVerdict {
     this.startMs ??= i.nowMs;
     const quorum = this.quorum(i);
+    const backInReach = this.backInReach(i);
     this.checkSuperseded(i);
     let data: { ok: boolean; kind: DataGuardKind | undefined; why: string; waiting?: boolean };
     if (this.superseded) {
@@ -139,13 +148,32 @@ export class DataGuard {
       writes: local && local.role !== 'master' ? 'allow' : allow ? 'allow' : 'refuse',
       stepDown: this.superseded !== undefined && i.state === 'master',
       supersededBy: this.superseded?.by,
+      backInReach,
     };
+  }
+
+  /** Members whose host answered within member_timeout (1 s when the quorum rule is off). */
+  private reachable(i: DataGuardInput): DataGuardInput['peers'] {
+    const timeoutMs = this.settings.memberTimeoutMs > 0 ? this.settings.memberTimeoutMs : 1000;
+    return i.peers.filter((p) => p.lastAnswerMs !== undefined && i.nowMs - p.lastAnswerMs <= timeoutMs);
+  }
+
+  private backInReach(i: DataGuardInput): string[] {
+    if (i.state !== 'master') {
+      this.inReach = undefined;
+      return [];
+    }
+    const now = new Set(this.reachable(i).map((p) => p.address));
+    // The first look as master has nothing to compare with (becoming master announced the VIP).
+    const back = this.inReach === undefined ? [] : [...now].filter((a) => !this.inReach?.has(a));
+    this.inReach = now;
+    return back;
   }
 
   private quorum(i: DataGuardInput): DataGuardVerdict['quorum'] {
     const s = this.settings;
     const needed = s.quorum;
-    const reachable = i.peers.filter((p) => p.lastAnswerMs !== undefined && i.nowMs - p.lastAnswerMs <= s.memberTimeoutMs);
+    const reachable = this.reachable(i);
     const n = reachable.length + 1;
     if (s.memberTimeoutMs <= 0 || needed <= 1) return { ok: true, reachable: n, needed, why: s.memberTimeoutMs <= 0 ? 'quorum off' : 'a single member is a quorum' };
     const names = reachable.map((p) => p.address).join(', ') || 'none';
@@ -262,7 +290,9 @@ export class DataGuard {
     // acknowledgement (up to a second later): until then writes live on the master alone. Where
     // the master lists us, we are in sync only once it has that acknowledgement.
     const listed = i.self !== undefined && mp?.facts && answered(mp) ? mp.facts.replicas.find((r) => r.ip === i.self) : undefined;
-    const acked = listed === undefined || (listed.state === 'online' && listed.offset > 0);
+    // A master that has streamed nothing yet (a new, idle history: offset 0 until its first
+    // PING to the replicas, 10 s later) has nothing ours could lack.
+    const acked = listed === undefined || (listed.state === 'online' && (listed.offset > 0 || mp?.facts?.replOffset === 0));
     const inSync = local.role === 'replica' && local.masterHost === m.host && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp && acked;
     if (inSync) {
       this.synced = true;

@@ -161,6 +161,19 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     assert.equal(p.fencedByUs(), false);
   });
 
+  it("a takeover's catch-up owns our Redis: losing the master followed before the election fences nothing meanwhile", () => {
+    const p = policy();
+    // Followed 192.0.2.12; the takeover (still queued behind the election) catches up from 192.0.2.11.
+    p.vrrp('backup', '192.0.2.12');
+    p.targetUp('192.0.2.12', 6379, 'm2');
+    p.catchUpFollows('192.0.2.11', 6379);
+    assert.deepEqual(p.targetDown('192.0.2.12', 6379, 0), [], 'the dead former master is not a reason to fence');
+    assert.deepEqual(p.reconcile({ nowMs: 1, local: replicaOf('192.0.2.11') }), [], 'no drift correction back to 192.0.2.12');
+    assert.equal(p.fencedByUs(), false);
+    p.catchUpEnded();
+    assert.deepEqual(types(p.targetDown('192.0.2.12', 6379, 2)), ['fence'], 'outside a catch-up the rule holds');
+  });
+
   it('a superseded master is not promoted by drift correction until elected again', () => {
     const p = policy();
     p.vrrp('master', undefined);

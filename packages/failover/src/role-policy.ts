@@ -18,6 +18,9 @@
 // - promoting: set by an election (promote), cleared once our Redis is master; the one path that
 //   may turn a replica into the master.
 // - waitingFor: since when we wait for a new master that is still catching up from ours.
+// - catchingUp: a takeover's catch-up has our Redis follow a member (to take its last writes);
+//   the takeover owns our Redis' role meanwhile: a lost connection to the master followed before
+//   the election fences nothing, drift correction does nothing. Set and cleared by the catch-up.
 
 import type { VrrpState } from '@redkeep/vrrp';
 import { Lineage, type ReplicationFacts, descendsFrom, mayFollow } from './history.js';
@@ -152,6 +155,7 @@ export class RolePolicy {
   private ownReplId: string | undefined;
   private promoting = false;
   private waitingFor: { key: string; sinceMs: number } | undefined;
+  private catchingUp: { host: string; port: number } | undefined;
   /** The followed master's run_id, read when the connection to it came up. */
   private targetRunId: string | undefined;
   /** Restart guard: the run_id and whether it held data, last seen connected. */
@@ -246,6 +250,8 @@ export class RolePolicy {
   targetDown(host: string, port: number, nowMs: number): RoleStep[] {
     const d = this.following();
     if (!this.settings.manageRole || !d || d.host !== host || d.port !== port) return [];
+    // A takeover is catching up from another member: its own loop notices a lost source.
+    if (this.catchingUp !== undefined) return [];
     if (this.suspect?.host === host && this.suspect.port === port) return [];
     this.suspect = { host, port, runId: this.targetRunId, sinceMs: nowMs };
     return [{ type: 'fence', why: `lost the connection to the master's Redis ${host}:${port}: fenced until it is back unchanged or a new master is elected` }];
@@ -431,6 +437,7 @@ export class RolePolicy {
     if (i.target !== undefined && i.target !== 'unreachable') this.observe(i.target);
     const restart = this.guardRestart(f, i.nowMs);
     if (restart) return restart;
+    if (this.catchingUp !== undefined) return [];
     const d = this.desiredRole;
     const fence = this.settings.fence;
     const atFence = f.role === 'replica' && f.masterHost === fence.host && f.masterPort === fence.port;
@@ -495,6 +502,19 @@ export class RolePolicy {
   /** Our Redis follows `d` (REPLICAOF), or, when REPLICAOF was done, notes it. */
   followed(): void {
     this.ownReplId = undefined;
+  }
+
+  /**
+   * A takeover's catch-up makes our Redis follow `host` (REPLICAOF) to take its last writes;
+   * until catchUpEnded(), the takeover alone decides our Redis' role.
+   */
+  catchUpFollows(host: string, port: number): void {
+    this.ownReplId = undefined;
+    this.catchingUp = { host, port };
+  }
+
+  catchUpEnded(): void {
+    this.catchingUp = undefined;
   }
 
   /**

@@ -259,6 +259,18 @@ describe('master', () => {
     assert.deepEqual(bursts, ['delayed@5000x5', 'refresh@60000x2', 'refresh@120000x2']);
   });
 
+  it('announces its addresses again on request (a heal), and only while it holds them', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'announce' }, at + 10);
+    assert.deepEqual(
+      out.filter((a) => a.type === 'send-garps').map((a) => (a.type === 'send-garps' ? `${a.burst}x${a.count}` : '')),
+      [`announcex${KEEPALIVED_GARP_DEFAULTS.repeat}`],
+    );
+    assert.equal(out.filter((a) => a.type !== 'send-garps').length, 0, 'nothing else: no advert, no state change');
+    const b = backup();
+    assert.deepEqual(b.handle({ type: 'announce' }, 1000), [], 'a backup holds nothing to announce');
+  });
+
   it('advertises at once when it hears priority 0', () => {
     const { inst, at } = master();
     const out = inst.handle({ type: 'advert', advert: advert(0), source: PEER_LOW }, at + 300);

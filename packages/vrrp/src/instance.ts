@@ -138,14 +138,21 @@ export type VrrpInput =
   /** A packet for this instance that failed decoding: counted here, nothing else. */
   | { readonly type: 'advert-dropped'; readonly reason: DecodeFailure }
   | { readonly type: 'track'; readonly name: string; readonly ok: boolean }
-  | { readonly type: 'interface'; readonly up: boolean };
+  | { readonly type: 'interface'; readonly up: boolean }
+  /**
+   * Announce the addresses again now (not in the RFC: no packet of VRRP's own): hosts that were
+   * cut off with another holder (a partition that healed) still have its MAC for them. A Master
+   * holding its addresses sends one burst of `garp.repeat`; anyone else ignores it.
+   */
+  | { readonly type: 'announce' };
 
 export type GarpBurst =
   | 'become-master'
   | 'delayed'
   | 'refresh'
   | 'lower-priority'
-  | 'lower-priority-delayed';
+  | 'lower-priority-delayed'
+  | 'announce';
 
 export type VrrpAction =
   /** `to`: one router instead of the usual destinations (the multicast group or unicast peers). */
@@ -418,6 +425,9 @@ export class VrrpInstance {
       case 'interface':
         this.interfaceUp = input.up;
         this.reevaluate(nowMs, out);
+        break;
+      case 'announce':
+        if (this.state === 'master' && this.vipsHeld) this.sendGarps(this.config.garp.repeat, 'announce', out);
         break;
     }
     return out;

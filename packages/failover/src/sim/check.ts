@@ -5,6 +5,8 @@
 //   (isolation_timeout plus one guard period; Redis' own backstop, about 3 s, while the agent
 //   there is frozen or dead);
 // - two Redis masters never acknowledge writes at the same time for longer than that bound;
+// - a client that can reach a side holding a majority writes again within RESUME_BOUND_MS of
+//   any fault beginning or ending (and of its own previous write);
 // - after the last fault, one master holds the VIP, every other Redis follows it, and the
 //   clients write again, within RECOVERY_BOUND_MS.
 
@@ -17,6 +19,8 @@ export const ASYNC_WINDOW_MS = 20;
 export const BACKSTOP_BOUND_MS = 3200;
 /** After the last fault: one master with the VIP, the others following it, writes flowing. */
 export const RECOVERY_BOUND_MS = 5000;
+/** A client on a side holding a majority writes again this soon after any fault begins or ends. */
+export const RESUME_BOUND_MS = 1000;
 
 export interface RunResult {
   readonly schedule: Schedule;
@@ -38,6 +42,13 @@ export interface RunResult {
   readonly writeGapAfterMs: number;
   /** The longest time without any acknowledged write over the whole run (after the first one). */
   readonly writeGapMs: number;
+  /**
+   * The longest a client that could reach a majority side waited for its next acknowledged write,
+   * counted from its previous one or from the last fault event (a fault beginning or ending),
+   * whichever came later; and when.
+   */
+  readonly resumeGapMs: number;
+  readonly resumeGapAt: string;
   readonly violations: readonly string[];
   readonly events: readonly WorldEvent[];
 }
@@ -49,7 +60,7 @@ interface HostTrack {
   onsets: number[];
 }
 
-export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number; /** For the checker's own tests: change the world before it is judged. */ tamper?: (w: World) => void; /** For debugging: called every `everyMs`. */ probe?: { everyMs: number; fn: (w: World) => void } } = {}): RunResult {
+export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number; resumeBoundMs?: number; /** For the checker's own tests: change the world before it is judged. */ tamper?: (w: World) => void; /** For debugging: called every `everyMs`. */ probe?: { everyMs: number; fn: (w: World) => void } } = {}): RunResult {
   const w = new World({ hosts: s.hosts, seed: s.seed, preempt: s.preempt });
   w.keepNotes = o.notes === true;
   const bound = o.isolationBoundMs ?? w.timings.isolationTimeoutMs + w.timings.guardPeriodMs + ASYNC_WINDOW_MS;
@@ -72,10 +83,18 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   const onset = (hs: readonly Host[]): void => {
     for (const h of hs) track.get(h.address)?.onsets.push(w.nowMs);
   };
+  // Fault events and, after each, which clients could reach a host with a majority.
+  const marks: { atMs: number; reach: boolean[] }[] = [];
+  const clientReach = (): boolean[] =>
+    w.clients.map((c) => {
+      const me = `client${c.index}`;
+      return w.hosts.some((h) => w.hasMajority(h) && w.reaches(me, h.address) && w.reaches(h.address, me));
+    });
   const act = (atMs: number, fn: () => void): void => {
     w.at(atMs, () => {
       fn();
       topology();
+      marks.push({ atMs: w.nowMs, reach: clientReach() });
     });
   };
   const resolve = (f: Fault): Host[] => {
@@ -257,6 +276,9 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   let writeGapMs = 0;
   for (let k = 1; k < w.acks.length; k++) writeGapMs = Math.max(writeGapMs, (w.acks[k]?.atMs ?? 0) - (w.acks[k - 1]?.atMs ?? 0));
   writeGapMs = Math.round(writeGapMs);
+  const resume = resumeGap(w, marks, s.endMs);
+  const resumeBound = o.resumeBoundMs ?? RESUME_BOUND_MS;
+  if (resume.ms > resumeBound) violations.push(`client ${resume.client} on a majority side wrote nothing for ${resume.ms} ms (${resume.at}; bound ${resumeBound} ms)`);
   const recoveryMs = goodSince === undefined ? undefined : Math.max(0, goodSince - s.lastFaultEndMs);
   if (recoveryMs === undefined || recoveryMs > RECOVERY_BOUND_MS) violations.push(`no single master with writes flowing within ${RECOVERY_BOUND_MS} ms of the last fault (${recoveryMs ?? 'never'})`);
   return {
@@ -271,9 +293,46 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
     recoveryMs,
     writeGapAfterMs,
     writeGapMs,
+    resumeGapMs: resume.ms,
+    resumeGapAt: resume.at,
     violations,
     events: w.events,
   };
+}
+
+/**
+ * Per client: the longest wait for an acknowledged write while it could reach a majority side,
+ * counted from its previous write or the last fault event, whichever is later.
+ */
+function resumeGap(w: World, marks: readonly { atMs: number; reach: boolean[] }[], endMs: number): { ms: number; client: number; at: string } {
+  let best = { ms: 0, client: 0, at: '' };
+  for (const c of w.clients) {
+    const acks = w.acks.filter((a) => a.client === c.index).map((a) => a.atMs);
+    if (acks.length === 0) continue;
+    // Walk the client's writes and the fault events in time order, from its first write.
+    let from = acks[0] as number;
+    let reach = true;
+    let k = 0;
+    const consider = (toMs: number, what: string): void => {
+      const gap = Math.round(toMs - from);
+      if (reach && gap > best.ms) best = { ms: gap, client: c.index, at: `from ${Math.round(from)} ms to ${what}` };
+    };
+    for (const t of [...acks.slice(1), endMs]) {
+      for (; k < marks.length && (marks[k] as { atMs: number }).atMs <= t; k++) {
+        const m = marks[k] as { atMs: number; reach: boolean[] };
+        if (m.atMs < from) {
+          reach = m.reach[c.index] ?? true;
+          continue;
+        }
+        consider(m.atMs, `a fault event at ${Math.round(m.atMs)} ms`);
+        from = m.atMs;
+        reach = m.reach[c.index] ?? true;
+      }
+      consider(t, t === endMs ? 'the end of the run' : `its next write at ${Math.round(t)} ms`);
+      from = t;
+    }
+  }
+  return best;
 }
 
 /** Why the cluster is not (yet) in its good end state, or undefined. */
@@ -319,6 +378,6 @@ function dualMasterMs(w: World): number {
 }
 
 export function describeRun(r: RunResult): string {
-  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap ${r.writeGapMs} ms, after the last fault ${r.writeGapAfterMs} ms`;
+  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap ${r.writeGapMs} ms, after the last fault ${r.writeGapAfterMs} ms; on a majority side ${r.resumeGapMs} ms (${r.resumeGapAt})`;
   return r.violations.length ? `${head}\n  VIOLATIONS:\n    ${r.violations.join('\n    ')}` : head;
 }

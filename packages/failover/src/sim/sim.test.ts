@@ -1,7 +1,8 @@
 // Property tests over generated fault schedules on the simulated cluster (the real VRRP and
 // policy cores): no write a majority side acknowledged is lost, a minority acknowledges only
 // within the stated bound, two masters never acknowledge at once beyond it, and one master holds
-// the VIP with writes flowing soon after the last fault. REDKEEP_SIM_SCHEDULES sets how many
+// the VIP with writes flowing soon after the last fault; a client with the majority writes again
+// within a second of any fault beginning or ending. REDKEEP_SIM_SCHEDULES sets how many
 // (default 10 000: 60 % at 3 members, 40 % at 5); the schedules run on worker threads, one per
 // core. A failure names its seed: `node scripts/dist/sim/run.js --hosts N --seed S` replays it.
 
@@ -9,7 +10,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { RECOVERY_BOUND_MS, describeRun, runSchedule } from './check.js';
+import { RECOVERY_BOUND_MS, RESUME_BOUND_MS, describeRun, runSchedule } from './check.js';
 import { generateSchedule } from './schedule.js';
 
 interface Job {
@@ -24,12 +25,13 @@ interface Summary {
   lostMinority: number;
   minorityAckMsMax: number;
   dualMasterMsMax: number;
+  resumeGapMsMax: number;
   recoveries: number[];
   failures: string[];
 }
 
 function runJob(job: Job): Summary {
-  const out: Summary = { schedules: 0, acked: 0, lostAsync: 0, lostMinority: 0, minorityAckMsMax: 0, dualMasterMsMax: 0, recoveries: [], failures: [] };
+  const out: Summary = { schedules: 0, acked: 0, lostAsync: 0, lostMinority: 0, minorityAckMsMax: 0, dualMasterMsMax: 0, resumeGapMsMax: 0, recoveries: [], failures: [] };
   for (const seed of job.seeds) {
     const r = runSchedule(generateSchedule(seed, job.hosts));
     out.schedules++;
@@ -38,6 +40,7 @@ function runJob(job: Job): Summary {
     out.lostMinority += r.lostMinority;
     out.minorityAckMsMax = Math.max(out.minorityAckMsMax, r.minorityAckMs);
     out.dualMasterMsMax = Math.max(out.dualMasterMsMax, r.dualMasterMs);
+    out.resumeGapMsMax = Math.max(out.resumeGapMsMax, r.resumeGapMs);
     if (r.recoveryMs !== undefined) out.recoveries.push(r.recoveryMs);
     if (r.violations.length > 0 && out.failures.length < 5) out.failures.push(describeRun(r));
     else if (r.violations.length > 0) out.failures.push(`seed ${seed}`);
@@ -71,6 +74,7 @@ if (!isMainThread) {
       lostMinority: a.lostMinority + b.lostMinority,
       minorityAckMsMax: Math.max(a.minorityAckMsMax, b.minorityAckMsMax),
       dualMasterMsMax: Math.max(a.dualMasterMsMax, b.dualMasterMsMax),
+      resumeGapMsMax: Math.max(a.resumeGapMsMax, b.resumeGapMsMax),
       recoveries: [...a.recoveries, ...b.recoveries],
       failures: [...a.failures, ...b.failures],
     }));
@@ -79,7 +83,7 @@ if (!isMainThread) {
   const report = (hosts: number, s: Summary): string => {
     const r = [...s.recoveries].sort((a, b) => a - b);
     const q = (p: number): number => r[Math.min(r.length - 1, Math.floor(p * r.length))] ?? 0;
-    return `${hosts} members: ${s.schedules} schedules, ${s.acked} writes acknowledged; lost: ${s.lostAsync} in the asynchronous window, ${s.lostMinority} a minority acknowledged; a minority acknowledged for at most ${s.minorityAckMsMax} ms; two masters for at most ${s.dualMasterMsMax} ms; recovery after the last fault p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${r[r.length - 1] ?? 0} ms`;
+    return `${hosts} members: ${s.schedules} schedules, ${s.acked} writes acknowledged; lost: ${s.lostAsync} in the asynchronous window, ${s.lostMinority} a minority acknowledged; a minority acknowledged for at most ${s.minorityAckMsMax} ms; two masters for at most ${s.dualMasterMsMax} ms; a client with the majority waited at most ${s.resumeGapMsMax} ms for a write after a fault began or ended; recovery after the last fault p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${r[r.length - 1] ?? 0} ms`;
   };
 
   describe('simulated cluster: property tests over generated fault schedules', () => {
@@ -92,6 +96,7 @@ if (!isMainThread) {
         t.diagnostic(report(hosts, s));
         assert.equal(s.failures.length, 0, `${s.failures.length} failing schedules (replay: node scripts/dist/sim/run.js --hosts ${hosts} --seed S):\n${s.failures.join('\n')}`);
         assert.ok(s.recoveries.every((x) => x <= RECOVERY_BOUND_MS));
+        assert.ok(s.resumeGapMsMax <= RESUME_BOUND_MS);
       });
     }
 
@@ -110,6 +115,9 @@ if (!isMainThread) {
       const cut = generateSchedule(3, 3, { kinds: ['partition'] });
       assert.ok(runSchedule(cut).minorityAcks > 0);
       assert.ok(runSchedule(cut, { isolationBoundMs: 0 }).violations.some((v) => v.includes('after losing its majority')));
+      // Every failover leaves a client a few hundred milliseconds without a write: not within 50 ms.
+      assert.ok(runSchedule(s, { resumeBoundMs: 50 }).violations.some((v) => v.includes('on a majority side wrote nothing')));
+      assert.ok(!runSchedule(s).violations.some((v) => v.includes('on a majority side wrote nothing')));
       const noMaster = runSchedule(s, { tamper: (w) => w.hosts.forEach((h) => (h.vipHeld = false)) });
       assert.ok(noMaster.violations.some((v) => v.startsWith('end state')));
     });

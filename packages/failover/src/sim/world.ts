@@ -432,6 +432,10 @@ class Agent {
       r.minReplicasToWrite = want.toWrite;
       r.minReplicasMaxLagS = want.maxLag;
     }
+    if (v.backInReach.length > 0 && state === 'master') {
+      w.note(this.host, `members back in reach (${v.backInReach.join(', ')}): the VIP is announced again`);
+      this.input({ type: 'announce' });
+    }
     if (v.stepDown) this.stepDown();
     if (scheduleNext) this.later(this.guardWaiting ? Math.min(25, w.timings.guardPeriodMs) : w.timings.guardPeriodMs, () => this.guardTick());
   }
@@ -656,13 +660,18 @@ class Agent {
     this.catchUpFrom(old, plan, start, finish);
   }
 
-  private catchUpFrom(old: Host, plan: { host: string; port: number; follow: boolean; why: string; fromReplica?: true }, start: number, finish: (o: CatchUpOutcome) => void): void {
+  private catchUpFrom(old: Host, plan: { host: string; port: number; follow: boolean; why: string; fromReplica?: true }, start: number, done: (o: CatchUpOutcome) => void): void {
     const w = this.w;
+    const finish = (o: CatchUpOutcome): void => {
+      this.policy.catchUpEnded();
+      done(o);
+    };
     const r = this.host.redis;
     const reachable = (): boolean => w.twoWay(this.host, old) && old.redis.answering;
     if (plan.fromReplica) {
       // Its extra bytes only: follow it, wait for its offset (it stands still: no master feeds it).
       const target = old.redis.offset;
+      this.policy.catchUpFollows(old.address, REDIS_PORT);
       w.replicaOf(r, old.address, REDIS_PORT);
       w.note(this.host, `takeover: ${plan.why}; takes its last bytes first`);
       const wait = (): void => {
@@ -701,6 +710,7 @@ class Agent {
     };
     if (!plan.follow) return drain();
     // Ours first follows it and syncs (writes still flow there), then the usual catch-up.
+    this.policy.catchUpFollows(old.address, REDIS_PORT);
     w.replicaOf(r, old.address, REDIS_PORT);
     w.note(this.host, `takeover: ${plan.why}; follows ${plan.host} first`);
     const synced = (): void => {
@@ -738,10 +748,20 @@ class Agent {
     if (!r.answering || r.role !== 'master') return;
     this.switching = true;
     const start = w.nowMs;
+    // Online replicas, and members that follow ours but are still connecting; only those the
+    // agent can reach (a cut-off replica stays listed until repl-timeout; it is not waited for).
+    const listed = [...new Set([...r.replicas.keys(), ...w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && h.redis.answering && h.redis.role === 'replica' && h.redis.masterHost === this.host.address).map((h) => h.address)])];
+    const online = listed.filter((a) => {
+      const x = w.hostAt(a);
+      return x !== undefined && w.twoWay(this.host, x) && x.redis.answering;
+    });
+    if (online.length === 0) {
+      w.note(this.host, 'switchover refused: no replica reachable');
+      this.switching = false;
+      return;
+    }
     r.pauseWritesUntilMs = w.nowMs + 5000;
     const target = r.offset;
-    // Online replicas, and members that follow ours but are still connecting.
-    const online = [...new Set([...r.replicas.keys(), ...w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && h.redis.answering && h.redis.role === 'replica' && h.redis.masterHost === this.host.address).map((h) => h.address)])];
     const poll = (): void => {
       const caught = online.every((h) => {
         const x = w.hostAt(h);
@@ -749,7 +769,7 @@ class Agent {
       });
       if (caught || w.nowMs - start >= 2000) {
         r.pauseWritesUntilMs = 0;
-        if (!caught || online.length === 0 || !this.masterNow()) {
+        if (!caught || !this.masterNow()) {
           w.note(this.host, 'switchover aborted: replicas behind');
           this.switching = false;
           return;
