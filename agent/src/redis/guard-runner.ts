@@ -177,7 +177,7 @@ export class GuardRunner {
       if (!v.quorum.ok && local?.role === 'master') this.redis.disown(v.quorum.why);
       // Writes first (refused at once), then the resign.
       if (local) await this.reconcileWrites(local.role === 'master' && v.writes === 'refuse');
-      if (v.backInReach.length > 0 && state === 'master') this.ctx.announce(`members back in reach: ${v.backInReach.join(', ')}`);
+      if (v.backInReach.length > 0) this.ctx.announce(`members back in reach: ${v.backInReach.join(', ')}`);
       if (v.stepDown) this.ctx.stepDown(v.why);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);

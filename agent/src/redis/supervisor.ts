@@ -438,7 +438,7 @@ export class RedisSupervisor {
     if (!link) return { outcome: 'not-synced', detail: `not reachable within ${CATCH_UP_CONNECT_MS} ms` };
     try {
       const target = (await link.facts(CATCH_UP_CONNECT_MS)).replOffset;
-      this.policy.catchUpFollows(host, port);
+      this.policy.catchUpFollows();
       await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
       for (;;) {
         const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
@@ -490,7 +490,7 @@ export class RedisSupervisor {
       const first = await link.facts(CATCH_UP_CONNECT_MS);
       if (first.role !== 'master') return { outcome: 'already-fenced', detail: 'not a master any more: already fenced' };
       if (follow) {
-        this.policy.catchUpFollows(host, port);
+        this.policy.catchUpFollows();
         await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
         this.log.info('takeover: redis follows the member master first, to take its data', { instance: this.instance, master: `${host}:${port}` });
         for (;;) {

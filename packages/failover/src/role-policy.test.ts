@@ -166,7 +166,7 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     // Followed 192.0.2.12; the takeover (still queued behind the election) catches up from 192.0.2.11.
     p.vrrp('backup', '192.0.2.12');
     p.targetUp('192.0.2.12', 6379, 'm2');
-    p.catchUpFollows('192.0.2.11', 6379);
+    p.catchUpFollows();
     assert.deepEqual(p.targetDown('192.0.2.12', 6379, 0), [], 'the dead former master is not a reason to fence');
     assert.deepEqual(p.reconcile({ nowMs: 1, local: replicaOf('192.0.2.11') }), [], 'no drift correction back to 192.0.2.12');
     assert.equal(p.fencedByUs(), false);

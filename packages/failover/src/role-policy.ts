@@ -155,7 +155,7 @@ export class RolePolicy {
   private ownReplId: string | undefined;
   private promoting = false;
   private waitingFor: { key: string; sinceMs: number } | undefined;
-  private catchingUp: { host: string; port: number } | undefined;
+  private catchingUp = false;
   /** The followed master's run_id, read when the connection to it came up. */
   private targetRunId: string | undefined;
   /** Restart guard: the run_id and whether it held data, last seen connected. */
@@ -251,7 +251,7 @@ export class RolePolicy {
     const d = this.following();
     if (!this.settings.manageRole || !d || d.host !== host || d.port !== port) return [];
     // A takeover is catching up from another member: its own loop notices a lost source.
-    if (this.catchingUp !== undefined) return [];
+    if (this.catchingUp) return [];
     if (this.suspect?.host === host && this.suspect.port === port) return [];
     this.suspect = { host, port, runId: this.targetRunId, sinceMs: nowMs };
     return [{ type: 'fence', why: `lost the connection to the master's Redis ${host}:${port}: fenced until it is back unchanged or a new master is elected` }];
@@ -437,7 +437,7 @@ export class RolePolicy {
     if (i.target !== undefined && i.target !== 'unreachable') this.observe(i.target);
     const restart = this.guardRestart(f, i.nowMs);
     if (restart) return restart;
-    if (this.catchingUp !== undefined) return [];
+    if (this.catchingUp) return [];
     const d = this.desiredRole;
     const fence = this.settings.fence;
     const atFence = f.role === 'replica' && f.masterHost === fence.host && f.masterPort === fence.port;
@@ -505,16 +505,16 @@ export class RolePolicy {
   }
 
   /**
-   * A takeover's catch-up makes our Redis follow `host` (REPLICAOF) to take its last writes;
+   * A takeover's catch-up makes our Redis follow a member (REPLICAOF) to take its last writes;
    * until catchUpEnded(), the takeover alone decides our Redis' role.
    */
-  catchUpFollows(host: string, port: number): void {
+  catchUpFollows(): void {
     this.ownReplId = undefined;
-    this.catchingUp = { host, port };
+    this.catchingUp = true;
   }
 
   catchUpEnded(): void {
-    this.catchingUp = undefined;
+    this.catchingUp = false;
   }
 
   /**

@@ -432,7 +432,7 @@ class Agent {
       r.minReplicasToWrite = want.toWrite;
       r.minReplicasMaxLagS = want.maxLag;
     }
-    if (v.backInReach.length > 0 && state === 'master') {
+    if (v.backInReach.length > 0) {
       w.note(this.host, `members back in reach (${v.backInReach.join(', ')}): the VIP is announced again`);
       this.input({ type: 'announce' });
     }
@@ -671,7 +671,7 @@ class Agent {
     if (plan.fromReplica) {
       // Its extra bytes only: follow it, wait for its offset (it stands still: no master feeds it).
       const target = old.redis.offset;
-      this.policy.catchUpFollows(old.address, REDIS_PORT);
+      this.policy.catchUpFollows();
       w.replicaOf(r, old.address, REDIS_PORT);
       w.note(this.host, `takeover: ${plan.why}; takes its last bytes first`);
       const wait = (): void => {
@@ -710,7 +710,7 @@ class Agent {
     };
     if (!plan.follow) return drain();
     // Ours first follows it and syncs (writes still flow there), then the usual catch-up.
-    this.policy.catchUpFollows(old.address, REDIS_PORT);
+    this.policy.catchUpFollows();
     w.replicaOf(r, old.address, REDIS_PORT);
     w.note(this.host, `takeover: ${plan.why}; follows ${plan.host} first`);
     const synced = (): void => {
@@ -750,11 +750,9 @@ class Agent {
     const start = w.nowMs;
     // Online replicas, and members that follow ours but are still connecting; only those the
     // agent can reach (a cut-off replica stays listed until repl-timeout; it is not waited for).
-    const listed = [...new Set([...r.replicas.keys(), ...w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h) && h.redis.answering && h.redis.role === 'replica' && h.redis.masterHost === this.host.address).map((h) => h.address)])];
-    const online = listed.filter((a) => {
-      const x = w.hostAt(a);
-      return x !== undefined && w.twoWay(this.host, x) && x.redis.answering;
-    });
+    const reachable = (h: Host | undefined): h is Host => h !== undefined && h !== this.host && w.twoWay(this.host, h) && h.redis.answering;
+    const following = w.hosts.filter((h) => h.redis.role === 'replica' && h.redis.masterHost === this.host.address).map((h) => h.address);
+    const online = [...new Set([...r.replicas.keys(), ...following])].filter((a) => reachable(w.hostAt(a)));
     if (online.length === 0) {
       w.note(this.host, 'switchover refused: no replica reachable');
       this.switching = false;
