@@ -1,13 +1,6 @@
-import yargs from 'yargs';
-import { checkConfigCommand } from './commands/check-config.js';
-import { decodeCommand } from './commands/decode.js';
-import { runCommand } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
-import { importKeepalivedCommand } from './commands/import-keepalived.js';
-import { reloadCommand } from './commands/reload.js';
-import { switchoverCommand } from './commands/switchover.js';
-import { watchCommand } from './commands/watch.js';
-import { witnessCommand } from './commands/witness.js';
+// Commands are loaded when they run, and the daemon (`run`) without the CLI framework: the
+// long-running process carries only what it uses (see the README's footprint section).
+import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig } from './config/config.js';
 import { type Output, processOutput } from './output.js';
 
@@ -29,6 +22,12 @@ function socketOf(a: { socket?: string | undefined; config?: string | undefined 
  * the bin entry point does.
  */
 export async function main(argv: readonly string[], out: Output = processOutput): Promise<number> {
+  const run = runArgs(argv);
+  if (run !== undefined) {
+    const { runCommand } = await import('./commands/run.js');
+    return await runCommand(run.config, out);
+  }
+  const { default: yargs } = await import('yargs');
   let status = 0;
   let usageError: string | undefined;
   const parser = yargs([...argv])
@@ -41,8 +40,8 @@ export async function main(argv: readonly string[], out: Output = processOutput)
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'classic pcap file' })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' }),
-      (a) => {
-        status = decodeCommand({ file: a.file, json: a.json }, out);
+      async (a) => {
+        status = (await import('./commands/decode.js')).decodeCommand({ file: a.file, json: a.json }, out);
       },
     )
     .command(
@@ -50,7 +49,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       'run the agent in the foreground (SIGTERM or SIGINT stops it cleanly)',
       (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'TOML configuration file' }),
       async (a) => {
-        status = await runCommand(a.config, out);
+        status = await (await import('./commands/run.js')).runCommand(a.config, out);
       },
     )
     .command(
@@ -61,15 +60,15 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('listen', { type: 'string', default: '0.0.0.0:6379', describe: 'ADDRESS:PORT: the members\' peer_port' })
           .option('password-file', { type: 'string', describe: 'the Redis password the members send (AUTH), read from this file' }),
       async (a) => {
-        status = await witnessCommand({ listen: a.listen, passwordFile: a.passwordFile }, out);
+        status = await (await import('./commands/witness.js')).witnessCommand({ listen: a.listen, passwordFile: a.passwordFile }, out);
       },
     )
     .command(
       'check-config <file>',
       'validate a configuration file: a summary and exit 0, or every error (file:line: key: problem) and exit 1',
       (y) => y.positional('file', { type: 'string', demandOption: true }),
-      (a) => {
-        status = checkConfigCommand(a.file, out);
+      async (a) => {
+        status = (await import('./commands/check-config.js')).checkConfigCommand(a.file, out);
       },
     )
     .command(
@@ -83,7 +82,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       async (a) => {
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
-        else status = await statusCommand({ socket, json: a.json }, out);
+        else status = await (await import('./commands/status.js')).statusCommand({ socket, json: a.json }, out);
       },
     )
     .command(
@@ -95,7 +94,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('out', { alias: 'o', type: 'string', describe: 'write the TOML to this file (created with mode 0600: it may hold auth_pass)' })
           .option('config-id', { type: 'string', describe: "keepalived's config id (keepalived -i): keep the @id lines meant for this host" }),
       async (a) => {
-        status = await importKeepalivedCommand({ file: a.file, out: a.out, configId: a.configId }, out);
+        status = await (await import('./commands/import-keepalived.js')).importKeepalivedCommand({ file: a.file, out: a.out, configId: a.configId }, out);
       },
     )
     .command(
@@ -108,7 +107,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       async (a) => {
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
-        else status = await reloadCommand({ socket }, out);
+        else status = await (await import('./commands/reload.js')).reloadCommand({ socket }, out);
       },
     )
     .command(
@@ -123,7 +122,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       async (a) => {
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
-        else status = await switchoverCommand({ socket, instance: a.instance, to: a.to }, out);
+        else status = await (await import('./commands/switchover.js')).switchoverCommand({ socket, instance: a.instance, to: a.to }, out);
       },
     )
     .command(
@@ -135,7 +134,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' })
           .option('count', { type: 'number', describe: 'stop after this many frames' }),
       async (a) => {
-        status = await watchCommand({ interface: a.interface, json: a.json, count: a.count }, out);
+        status = await (await import('./commands/watch.js')).watchCommand({ interface: a.interface, json: a.json, count: a.count }, out);
       },
     )
     .demandCommand(1, 'name a command')
@@ -152,4 +151,25 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     return 2;
   }
   return status;
+}
+
+/**
+ * `run --config FILE` (or `-c FILE`, `--config=FILE`) and nothing else: the daemon's own
+ * arguments, parsed without loading yargs. Anything else (help, a typo) is left to yargs, which
+ * prints the usage or the error; its `run` command takes the same option.
+ */
+export function runArgs(argv: readonly string[]): { config: string } | undefined {
+  if (argv[0] !== 'run') return undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv.slice(1),
+      options: { config: { type: 'string', short: 'c' } },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length > 0 || values.config === undefined || values.config === '') return undefined;
+    return { config: values.config };
+  } catch {
+    return undefined;
+  }
 }

@@ -24,7 +24,8 @@ import { InstanceRunner, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRAC
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
-const REFRESH_PERIOD_MS = 1000;
+/** The backstop look at links and addresses (the kernel's events trigger one at once). */
+const REFRESH_PERIOD_MS = 5000;
 const ROLE_SETTLE_MS = 3000;
 
 export interface AgentStatus {
@@ -145,8 +146,8 @@ export class Agent {
       if (e.overflow) this.log.warn('the kernel dropped link/address events; re-reading everything');
       this.scheduleRefresh();
     });
-    this.vips.startPeriodic();
-    // Events can be lost: look again periodically whatever happens.
+    // The kernel's events say when to look (and our event socket reports lost ones); a look every
+    // few seconds whatever happens is the backstop, and reconciles the VIPs with what it saw.
     this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
     await this.refresh();
     if (!this.stopped) await this.startMetrics(c.agent.metrics);
@@ -400,6 +401,7 @@ export class Agent {
     }
     this.refreshing = true;
     try {
+      const stamp = this.vips?.lookStamp ?? 0;
       const links = await this.nl.links();
       const addrs = await this.nl.addresses();
       const byName = new Map(links.map((l) => [l.name, l]));
@@ -424,7 +426,7 @@ export class Agent {
           }
         }
       }
-      await this.vips?.kick();
+      await this.vips?.observe(links, addrs, stamp);
       if (this.refreshError !== undefined) {
         this.log.info('reading links and addresses works again');
         this.refreshError = undefined;

@@ -313,7 +313,7 @@ export class InstanceRunner implements AdvertSink {
     for (const a of actions) {
       // Adverts go out at once, beside the queue: a promotion in progress (a takeover catching up
       // from the previous master) must not silence them, or the backups take over meanwhile.
-      if (a.type === 'send-advert') void this.execute(a).catch((e: unknown) => this.actionFailed(a, e));
+      if (a.type === 'send-advert') this.sendAdvert(a);
       else this.enqueue(a);
     }
     // After redkeep's own actions: the Redis role follows, then the user's hooks.
@@ -384,6 +384,11 @@ export class InstanceRunner implements AdvertSink {
     }, Math.ceil(delay));
   }
 
+  /** `to`: a switchover's priority 0 for the chosen router alone. Synchronous; failures are counted by the interface. */
+  private sendAdvert(a: Extract<VrrpAction, { type: 'send-advert' }>): void {
+    this.io.sendAdvert(a.advert, this.primary ?? '', a.to !== undefined ? [a.to] : this.settings.unicastPeers);
+  }
+
   /** Actions run one after another, in the order the core gave them. */
   private enqueue(a: VrrpAction): void {
     this.queue = this.queue.then(() => this.execute(a)).catch((e: unknown) => this.actionFailed(a, e));
@@ -397,8 +402,7 @@ export class InstanceRunner implements AdvertSink {
     const s = this.settings;
     switch (a.type) {
       case 'send-advert':
-        // `to`: a switchover's priority 0 for the chosen router alone.
-        await this.io.sendAdvert(a.advert, this.primary ?? '', a.to !== undefined ? [a.to] : s.unicastPeers);
+        this.sendAdvert(a);
         return;
       case 'add-vips': {
         // Clients reaching the VIP must find a writable Redis: promote it before the VIP is up.

@@ -35,17 +35,6 @@ export interface InterfaceCounters {
   garpsSent: number;
 }
 
-const SEND_TIMEOUT_MS = 1000;
-
-async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
-
 export class InterfaceIo {
   readonly counters: InterfaceCounters = { packetsRx: 0, drops: {}, sendErrors: 0, garpsSent: 0 };
   private readonly sinks: AdvertSink[] = [];
@@ -135,31 +124,33 @@ export class InterfaceIo {
     this.counters.drops[reason] = (this.counters.drops[reason] ?? 0) + 1;
   }
 
-  /** Sends an advert from `src` to each destination (the multicast group, or unicast peers). */
-  async sendAdvert(advert: VrrpAdvert, src: string, unicastPeers: readonly string[]): Promise<void> {
+  /**
+   * Sends an advert from `src` to each destination (the multicast group, or unicast peers), now:
+   * a send is one synchronous syscall. A failure is counted and logged once per change of
+   * condition, never thrown.
+   */
+  sendAdvert(advert: VrrpAdvert, src: string, unicastPeers: readonly string[]): void {
     const dsts = unicastPeers.length > 0 ? unicastPeers : [advert.family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
-    await Promise.all(
-      dsts.map(async (dst) => {
-        try {
-          const msg = encodeVrrp(advert, { src, dst });
-          const sent =
-            advert.family === 'ipv4'
-              ? this.v4?.send(encodeIpv4Datagram(msg, { src, dst, id: (this.ipId = (this.ipId + 1) & 0xffff) }), dst)
-              : this.v6?.send(msg, dst);
-          if (!sent) throw new Error(`no ${advert.family} VRRP socket`);
-          // A send that never settles (a socket closed under us) must not hold up what follows.
-          await withTimeout(sent, SEND_TIMEOUT_MS, `send to ${dst} did not complete within ${SEND_TIMEOUT_MS} ms`);
-          if (this.sendErrors.delete(dst)) this.log.info('sending adverts works again', { interface: this.name, to: dst });
-        } catch (e) {
-          this.counters.sendErrors++;
-          const msg = e instanceof Error ? e.message : String(e);
-          if (this.sendErrors.get(dst) !== msg) {
-            this.sendErrors.set(dst, msg);
-            this.log.warn('cannot send advert', { interface: this.name, to: dst, error: msg });
-          }
+    for (const dst of dsts) {
+      try {
+        const msg = encodeVrrp(advert, { src, dst });
+        if (advert.family === 'ipv4') {
+          if (!this.v4) throw new Error('no ipv4 VRRP socket');
+          this.v4.send(encodeIpv4Datagram(msg, { src, dst, id: (this.ipId = (this.ipId + 1) & 0xffff) }), dst);
+        } else {
+          if (!this.v6) throw new Error('no ipv6 VRRP socket');
+          this.v6.send(msg, dst);
         }
-      }),
-    );
+        if (this.sendErrors.size > 0 && this.sendErrors.delete(dst)) this.log.info('sending adverts works again', { interface: this.name, to: dst });
+      } catch (e) {
+        this.counters.sendErrors++;
+        const msg = e instanceof Error ? e.message : String(e);
+        if (this.sendErrors.get(dst) !== msg) {
+          this.sendErrors.set(dst, msg);
+          this.log.warn('cannot send advert', { interface: this.name, to: dst, error: msg });
+        }
+      }
+    }
   }
 
   /**

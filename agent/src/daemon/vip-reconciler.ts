@@ -1,9 +1,10 @@
 // Virtual addresses are reconciled, not fired once: the wanted set (from the instances' cores)
 // is compared with what netlink shows, and the difference is applied. It runs when an instance
-// changes its wish, when the kernel announces an address or link change, and periodically, so an
-// address removed by someone else while master is put back. Only configured VIPs are touched.
+// changes its wish, and with every look the agent takes at links and addresses (when the kernel
+// announces a change, and periodically), so an address removed by someone else while master is
+// put back. Only configured VIPs are touched.
 
-import type { HostNetlink } from '@redkeep/host';
+import type { HostAddress, HostLink, HostNetlink } from '@redkeep/host';
 import type { AddressFamily } from '@redkeep/vrrp';
 import type { Logger } from '../log.js';
 import { ReconcileLoop } from './reconcile-loop.js';
@@ -28,14 +29,25 @@ export class VipReconciler {
   /** Last failure per VIP, so a failure is logged once per change of condition. */
   private readonly failing = new Map<string, string>();
   private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
+  /**
+   * Counts the starts and ends of passes (odd while one runs): a look is stale for the next pass
+   * if it began while a pass was running or before the latest one.
+   */
+  private passes = 0;
+  /** Links and addresses someone else just read (the agent's refresh), used by the next pass instead of reading again. */
+  private observed: { links: readonly HostLink[]; addrs: readonly HostAddress[]; passes: number } | undefined;
 
   constructor(
     private readonly nl: HostNetlink,
     specs: readonly VipSpec[],
     private readonly log: Logger,
-    private readonly periodMs = 2000,
   ) {
     this.specs = specs;
+  }
+
+  /** The number to give `observe` with a look that starts now. */
+  get lookStamp(): number {
+    return this.passes;
   }
 
   /**
@@ -68,12 +80,18 @@ export class VipReconciler {
       .map((v) => `${v.address}/${v.prefixLength}`);
   }
 
-  startPeriodic(): void {
-    this.loop.every(this.periodMs);
-  }
-
   /** Runs a reconciliation now (or right after the one in progress). */
   kick(): Promise<void> {
+    return this.loop.kick();
+  }
+
+  /**
+   * Reconciles against links and addresses just read (their read began at `stamp`, from
+   * `lookStamp`), rather than reading them again; a pass that began since makes them stale, and
+   * the next pass reads for itself.
+   */
+  observe(links: readonly HostLink[], addrs: readonly HostAddress[], stamp: number): Promise<void> {
+    this.observed = { links, addrs, passes: stamp };
     return this.loop.kick();
   }
 
@@ -85,14 +103,29 @@ export class VipReconciler {
   }
 
   private async reconcileOnce(): Promise<void> {
-    let links;
-    let addrs;
+    const seen = this.observed;
+    this.observed = undefined;
+    const fresh = seen !== undefined && seen.passes === this.passes && seen.passes % 2 === 0;
+    this.passes++;
     try {
-      links = await this.nl.links();
-      addrs = await this.nl.addresses();
-    } catch (e) {
-      this.fail('*', `cannot read addresses: ${e instanceof Error ? e.message : String(e)}`);
-      return;
+      await this.pass(fresh ? seen : undefined);
+    } finally {
+      this.passes++;
+    }
+  }
+
+  private async pass(seen: { links: readonly HostLink[]; addrs: readonly HostAddress[] } | undefined): Promise<void> {
+    let links: readonly HostLink[];
+    let addrs: readonly HostAddress[];
+    if (seen !== undefined) ({ links, addrs } = seen);
+    else {
+      try {
+        links = await this.nl.links();
+        addrs = await this.nl.addresses();
+      } catch (e) {
+        this.fail('*', `cannot read addresses: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
     }
     this.clear('*');
     const index = new Map(links.map((l) => [l.name, l.index]));

@@ -1,14 +1,18 @@
-// A minimal AF_PACKET binding for redkeep: open a packet socket bound to one interface, send
+// A minimal socket binding for redkeep: open a packet socket bound to one interface, send
 // whole Ethernet frames (gratuitous ARP, unsolicited NA), filter with classic BPF, and read frames
-// asynchronously through libuv. raw-socket cannot open AF_PACKET, hence this addon. It also opens
-// a netlink route event socket, read the same way: the agent only needs "something changed" (it
-// then re-reads links and addresses), including when the kernel had to drop events (ENOBUFS).
+// asynchronously through libuv. It also opens the raw IP sockets VRRP runs on (sent to
+// synchronously: a send is one sendto, no poll started and stopped around it) and netlink route
+// sockets: one for requests (links, addresses), one for events, read the same way; the agent only
+// needs "something changed" from the latter (it then re-reads links and addresses), including
+// when the kernel had to drop events (ENOBUFS).
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <uv.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
@@ -121,6 +125,129 @@ static napi_value OpenRouteEvents(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+// openRawIp(family 4|6, protocol, ifname) -> fd: a non-blocking raw IP socket bound to one
+// interface (SO_BINDTODEVICE). Options are set with setSockOpt.
+static napi_value OpenRawIp(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t family, proto;
+  char ifname[IFNAMSIZ + 1];
+  size_t ifname_len = 0;
+  if (argc < 3 || !arg_int32(env, argv[0], &family) || !arg_int32(env, argv[1], &proto) || (family != 4 && family != 6) ||
+      napi_get_value_string_utf8(env, argv[2], ifname, sizeof ifname, &ifname_len) != napi_ok || ifname_len == 0 || ifname_len >= IFNAMSIZ) {
+    napi_throw_type_error(env, NULL, "openRawIp(4|6, protocol, ifname)");
+    return NULL;
+  }
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  if (fd < 0) return throw_errno(env, "socket(raw IP)", errno);
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)ifname_len + 1) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt(SO_BINDTODEVICE)", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+// setSockOpt(fd, level, name, value: number | Uint8Array): an int option, or raw bytes.
+static napi_value SetSockOpt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, level, name, value;
+  if (argc < 4 || !arg_int32(env, argv[0], &fd) || !arg_int32(env, argv[1], &level) || !arg_int32(env, argv[2], &name)) {
+    napi_throw_type_error(env, NULL, "setSockOpt(fd, level, name, value)");
+    return NULL;
+  }
+  int rc;
+  if (arg_int32(env, argv[3], &value)) {
+    int v = value;
+    rc = setsockopt(fd, level, name, &v, sizeof v);
+  } else {
+    napi_typedarray_type type;
+    void *data;
+    size_t len, offset;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, argv[3], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+      napi_throw_type_error(env, NULL, "setSockOpt: value must be an int32 or a Uint8Array");
+      return NULL;
+    }
+    rc = setsockopt(fd, level, name, data, (socklen_t)len);
+  }
+  if (rc < 0) {
+    char what[64];
+    snprintf(what, sizeof what, "setsockopt(%d, %d)", level, name);
+    return throw_errno(env, what, errno);
+  }
+  return NULL;
+}
+
+// sendTo(fd, bytes, address: Uint8Array(4 | 16), scopeId) -> bytes sent. One sendto, now; a full
+// socket buffer throws (EAGAIN) rather than waiting.
+static napi_value SendTo(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, scope = 0;
+  napi_typedarray_type type, atype;
+  void *data, *addr;
+  size_t len, alen, offset;
+  napi_value ab;
+  if (argc < 3 || !arg_int32(env, argv[0], &fd) ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &data, &ab, &offset) != napi_ok || type != napi_uint8_array ||
+      napi_get_typedarray_info(env, argv[2], &atype, &alen, &addr, &ab, &offset) != napi_ok || atype != napi_uint8_array ||
+      (alen != 4 && alen != 16) || (argc >= 4 && !arg_int32(env, argv[3], &scope))) {
+    napi_throw_type_error(env, NULL, "sendTo(fd, Uint8Array, Uint8Array(4|16)[, scopeId])");
+    return NULL;
+  }
+  ssize_t n;
+  if (alen == 4) {
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    memcpy(&sin.sin_addr, addr, 4);
+    n = sendto(fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof sin);
+  } else {
+    struct sockaddr_in6 sin6;
+    memset(&sin6, 0, sizeof sin6);
+    sin6.sin6_family = AF_INET6;
+    memcpy(&sin6.sin6_addr, addr, 16);
+    sin6.sin6_scope_id = (uint32_t)scope;
+    n = sendto(fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&sin6, sizeof sin6);
+  }
+  if (n < 0) return throw_errno(env, "sendto", errno);
+  napi_value result;
+  napi_create_int32(env, (int32_t)n, &result);
+  return result;
+}
+
+// openNetlinkRoute() -> fd: a netlink route socket for requests (no multicast groups). Requests
+// go to the kernel with send(); answers are read with startReading.
+static napi_value OpenNetlinkRoute(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return throw_errno(env, "socket(AF_NETLINK)", errno);
+  int size = 1024 * 1024;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  int one = 1;
+  // Ask for errors without the whole request echoed back.
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  struct sockaddr_nl snl;
+  memset(&snl, 0, sizeof snl);
+  snl.nl_family = AF_NETLINK;
+  if (bind(fd, (struct sockaddr *)&snl, sizeof snl) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "bind(AF_NETLINK)", err);
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
 // Reads (fd: number, bytes: Uint8Array) arguments; false (and nothing thrown yet) if they are not.
 static bool fd_and_bytes(napi_env env, napi_callback_info info, int32_t *fd, void **data, size_t *len) {
   size_t argc = 2;
@@ -144,7 +271,7 @@ static napi_value Send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   ssize_t n = send(fd, data, len, 0);
-  if (n < 0) return throw_errno(env, "send(AF_PACKET)", errno);
+  if (n < 0) return throw_errno(env, "send", errno);
   napi_value result;
   napi_create_int32(env, (int32_t)n, &result);
   return result;
@@ -204,9 +331,11 @@ static void on_readable(uv_poll_t *p, int status, int events) {
   }
   // Read what is queued now, a bounded batch per wakeup so other work gets a turn.
   for (int i = 0; i < 64; i++) {
-    struct sockaddr_ll from;
-    socklen_t fromlen = sizeof from;
-    ssize_t n = recvfrom(r->fd, r->buf, MAX_FRAME, 0, (struct sockaddr *)&from, &fromlen);
+    struct sockaddr_storage from_storage;
+    struct sockaddr_ll *fromll = (struct sockaddr_ll *)&from_storage;
+    socklen_t fromlen = sizeof from_storage;
+    memset(&from_storage, 0, sizeof from_storage);
+    ssize_t n = recvfrom(r->fd, r->buf, MAX_FRAME, 0, (struct sockaddr *)&from_storage, &fromlen);
     if (n < 0) {
       // The kernel dropped messages (a netlink flood): say so, the caller re-reads everything.
       if (errno == ENOBUFS) {
@@ -224,7 +353,8 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     void *copy;
     if (napi_create_buffer_copy(env, (size_t)n, r->buf, &copy, &ab) != napi_ok) break;
     args[0] = ab;
-    napi_create_int32(env, from.sll_pkttype, &args[1]);
+    // The packet type for AF_PACKET; other families say -1.
+    napi_create_int32(env, from_storage.ss_family == AF_PACKET ? fromll->sll_pkttype : -1, &args[1]);
     napi_create_int32(env, 0, &args[2]);
     // The kernel's receive time of this frame (wall clock), exact whatever our read latency.
     struct timeval tv;
@@ -413,6 +543,10 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
       {"sendUnixDatagram", NULL, SendUnixDatagram, NULL, NULL, NULL, napi_default, NULL},
       {"openUnixDatagram", NULL, OpenUnixDatagram, NULL, NULL, NULL, napi_default, NULL},
+      {"openRawIp", NULL, OpenRawIp, NULL, NULL, NULL, napi_default, NULL},
+      {"setSockOpt", NULL, SetSockOpt, NULL, NULL, NULL, napi_default, NULL},
+      {"sendTo", NULL, SendTo, NULL, NULL, NULL, napi_default, NULL},
+      {"openNetlinkRoute", NULL, OpenNetlinkRoute, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

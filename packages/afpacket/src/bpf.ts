@@ -55,3 +55,8 @@ export function vrrpIpv6Filter(): Uint8Array {
     { code: RET_K, jt: 0, jf: 0, k: 0 },
   ]);
 }
+
+/** Accepts nothing: for a socket that only sends (its receive queue would otherwise fill up). */
+export function dropAllFilter(): Uint8Array {
+  return assembleBpf([{ code: RET_K, jt: 0, jf: 0, k: 0 }]);
+}

@@ -1,6 +1,7 @@
-// TypeScript face of the AF_PACKET addon (native/afpacket.c).
+// TypeScript face of the socket addon (native/afpacket.c): AF_PACKET, raw IP, netlink route.
 
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 
 interface Native {
   open(ifindex: number, ethertype: number, filter?: Uint8Array): number;
@@ -15,6 +16,10 @@ interface Native {
   close(fd: number): void;
   sendUnixDatagram(path: string, data: Uint8Array): void;
   openUnixDatagram(path: string): number;
+  openRawIp(family: 4 | 6, protocol: number, ifname: string): number;
+  setSockOpt(fd: number, level: number, name: number, value: number | Uint8Array): void;
+  sendTo(fd: number, data: Uint8Array, address: Uint8Array, scopeId?: number): number;
+  openNetlinkRoute(): number;
 }
 
 const native = createRequire(import.meta.url)('../build/Release/afpacket.node') as Native;
@@ -44,9 +49,16 @@ function wrap<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    const err = e as Error & { code?: string };
-    throw new PacketSocketError(`${what}: ${err.message}`, err.code ?? 'EAFPACKET');
+    const err = e as Error & { code?: string; errno?: number };
+    throw new PacketSocketError(`${what}: ${err.message}`, errnoName(err.errno) ?? err.code ?? 'EAFPACKET');
   }
+}
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+/** The errno name (EEXIST, EPERM, ...) of a number, if it is one. */
+export function errnoName(errno: number | undefined): string | undefined {
+  return errno === undefined ? undefined : ERRNO_NAMES.get(Math.abs(errno));
 }
 
 /** A packet socket bound to one interface. ethertype 0 sends only. */
@@ -79,33 +91,96 @@ export class PacketSocket {
   /** Calls `onFrame` for each frame received, and `onError` if polling fails. */
   read(onFrame: FrameHandler, onError: (status: number) => void = () => undefined): void {
     if (this.reader !== undefined) throw new PacketSocketError('already reading', 'EBUSY');
-    this.reader = wrap('startReading', () =>
-      native.startReading(this.fd, (frame, pktType, status, timestamp) => {
-        try {
-          if (status !== 0 || frame === null) onError(status);
-          else
-            onFrame(
-              new Uint8Array(frame.buffer, frame.byteOffset, frame.length),
-              PKT_TYPES[pktType ?? -1] ?? 'other',
-              timestamp ?? undefined,
-            );
-        } catch (e) {
-          // A handler's exception must not escape into native code (it would resurface later).
-          queueMicrotask(() => {
-            throw e;
-          });
-        }
-      }),
-    );
+    this.reader = startReader(this.fd, (frame, pktType, timestamp) => onFrame(frame, PKT_TYPES[pktType] ?? 'other', timestamp), onError);
   }
 
   close(): void {
     if (this.fd < 0) return;
-    if (this.reader !== undefined) native.stopReading(this.reader);
+    closeFd(this.fd, this.reader);
     this.reader = undefined;
-    const fd = this.fd;
     this.fd = -1;
-    wrap('close', () => native.close(fd));
+  }
+}
+
+/** Starts reading a socket through libuv; the handle for closeFd. */
+function startReader(fd: number, onData: (data: Uint8Array, pktType: number, timestamp: number | undefined) => void, onError: (status: number) => void): unknown {
+  return wrap('startReading', () =>
+    native.startReading(fd, (data, pktType, status, timestamp) => {
+      try {
+        if (status !== 0 || data === null) onError(status);
+        else onData(new Uint8Array(data.buffer, data.byteOffset, data.length), pktType ?? -1, timestamp ?? undefined);
+      } catch (e) {
+        // A handler's exception must not escape into native code (it would resurface later).
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }),
+  );
+}
+
+function closeFd(fd: number, reader: unknown): void {
+  if (reader !== undefined) native.stopReading(reader);
+  wrap('close', () => native.close(fd));
+}
+
+/**
+ * A socket the addon opened other than AF_PACKET: a raw IP socket bound to an interface
+ * (`openRawIp`), or a netlink route socket for requests (`openNetlinkRoute`). Sends are
+ * synchronous (one syscall, never waiting: a full buffer throws); reads come through libuv.
+ */
+export class RawSocket {
+  private fd: number;
+  private reader: unknown;
+
+  private constructor(fd: number) {
+    this.fd = fd;
+  }
+
+  /** A raw IP socket for `protocol` bound to `ifname` (SO_BINDTODEVICE). */
+  static openRawIp(family: 4 | 6, protocol: number, ifname: string): RawSocket {
+    return new RawSocket(wrap(`raw IPv${family} socket on ${ifname}`, () => native.openRawIp(family, protocol, ifname)));
+  }
+
+  /** A NETLINK_ROUTE socket for requests to the kernel (no event groups). */
+  static openNetlinkRoute(): RawSocket {
+    return new RawSocket(wrap('netlink route socket', () => native.openNetlinkRoute()));
+  }
+
+  get closed(): boolean {
+    return this.fd < 0;
+  }
+
+  setOption(level: number, name: number, value: number | Uint8Array): void {
+    wrap(`setsockopt(${level}, ${name})`, () => native.setSockOpt(this.fd, level, name, value));
+  }
+
+  /** Sends to an IPv4 (4 bytes) or IPv6 (16 bytes) address; `scopeId` for link-local IPv6. */
+  sendTo(data: Uint8Array, address: Uint8Array, scopeId = 0): void {
+    wrap('sendto', () => native.sendTo(this.fd, data, address, scopeId));
+  }
+
+  /** Sends on a socket with a default destination (netlink: the kernel). */
+  send(data: Uint8Array): void {
+    wrap('send', () => native.send(this.fd, data));
+  }
+
+  /** Attaches a classic BPF program (see bpf.ts), e.g. one that drops everything on a send-only socket. */
+  setFilter(program: Uint8Array): void {
+    wrap('attachFilter', () => native.attachFilter(this.fd, program));
+  }
+
+  /** Calls `onData` for each datagram (with the kernel's receive time), `onError` if polling fails. */
+  read(onData: (data: Uint8Array, timestamp: number | undefined) => void, onError: (status: number) => void = () => undefined): void {
+    if (this.reader !== undefined) throw new PacketSocketError('already reading', 'EBUSY');
+    this.reader = startReader(this.fd, (data, _type, timestamp) => onData(data, timestamp), onError);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    closeFd(this.fd, this.reader);
+    this.reader = undefined;
+    this.fd = -1;
   }
 }
 

@@ -1,15 +1,26 @@
-// Links and addresses through rtnetlink (the `netlink` package): list, add, remove, and events.
+// Links and addresses through rtnetlink: list, add, remove (requests on our own netlink socket,
+// see rtnetlink.ts), and change events.
 
-import { createRequire } from 'node:module';
-import type { RtNetlinkSocket } from 'netlink';
-import { RouteEvents } from '@redkeep/afpacket';
+import { RawSocket, RouteEvents, errnoName } from '@redkeep/afpacket';
 import { type AddressFamily, formatAddress, parseAddress } from '@redkeep/vrrp';
+import {
+  AF_INET,
+  AF_INET6,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  type NlMessage,
+  addAddressRequest,
+  decodeAddress,
+  decodeLink,
+  decodeMessages,
+  delAddressRequest,
+  errorCode,
+  getAddressesRequest,
+  getLinksRequest,
+} from './rtnetlink.js';
 
-// netlink is CommonJS; load it through require so its named exports resolve at run time.
-const netlink = createRequire(import.meta.url)('netlink') as typeof import('netlink');
-
-const AF_INET = 2;
-const AF_INET6 = 10;
+/** A request the kernel does not answer within this long fails (it never should). */
+const REQUEST_TIMEOUT_MS = 2000;
 
 export interface HostLink {
   readonly index: number;
@@ -41,22 +52,24 @@ export class NetlinkError extends Error {
   }
 }
 
-function wrapError(what: string, e: unknown): NetlinkError {
-  const msg = e instanceof Error ? e.message : String(e);
-  const code = /\b(E[A-Z]+)\b/.exec(msg)?.[1] ?? 'ENETLINK';
-  return new NetlinkError(`${what}: ${msg}`, code);
-}
-
-function macText(b: Buffer | undefined): string | undefined {
+function macText(b: Uint8Array | undefined): string | undefined {
   if (!b || b.length !== 6) return undefined;
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
+interface Pending {
+  readonly seq: number;
+  readonly messages: NlMessage[];
+  readonly done: (error: NetlinkError | undefined, messages: NlMessage[]) => void;
+}
+
 export class HostNetlink {
-  private readonly sock: RtNetlinkSocket;
+  private readonly sock: RawSocket;
   private events: RouteEvents | undefined;
-  /** One request at a time: concurrent dumps on one socket interleave and fail. */
+  /** One request at a time: answers are matched by sequence number, dumps span datagrams. */
   private lock: Promise<unknown> = Promise.resolve();
+  private seq = 0;
+  private pending: Pending | undefined;
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn);
@@ -64,31 +77,67 @@ export class HostNetlink {
     return run;
   }
 
-  private constructor(sock: RtNetlinkSocket) {
+  private constructor(sock: RawSocket) {
     this.sock = sock;
+    sock.read((data) => this.receive(data));
   }
 
   static open(): HostNetlink {
-    return new HostNetlink(netlink.createRtNetlink());
+    return new HostNetlink(RawSocket.openNetlinkRoute());
+  }
+
+  private receive(data: Uint8Array): void {
+    const p = this.pending;
+    if (!p) return;
+    for (const m of decodeMessages(data)) {
+      // An answer to an earlier request that timed out: not ours.
+      if (m.seq !== p.seq) continue;
+      if (m.type === NLMSG_ERROR) {
+        const err = errorCode(m) ?? -1;
+        const name = errnoName(err) ?? `errno ${err}`;
+        p.done(err === 0 ? undefined : new NetlinkError(name, name), p.messages);
+        return;
+      }
+      if (m.type === NLMSG_DONE) {
+        p.done(undefined, p.messages);
+        return;
+      }
+      p.messages.push(m);
+    }
+  }
+
+  /** Sends one request and resolves with its answer's messages (a dump's, or none for an acknowledgement). */
+  private request(what: string, build: (seq: number) => Uint8Array): Promise<NlMessage[]> {
+    return this.serial(
+      () =>
+        new Promise<NlMessage[]>((resolve, reject) => {
+          this.seq = (this.seq + 1) >>> 0 || 1;
+          const seq = this.seq;
+          const timer = setTimeout(() => finish(new NetlinkError(`${what}: no answer from the kernel within ${REQUEST_TIMEOUT_MS} ms`, 'ETIMEDOUT'), []), REQUEST_TIMEOUT_MS);
+          const finish = (error: NetlinkError | undefined, messages: NlMessage[]): void => {
+            clearTimeout(timer);
+            if (this.pending?.seq === seq) this.pending = undefined;
+            if (error) reject(error.message.startsWith(what) ? error : new NetlinkError(`${what}: ${error.message}`, error.code));
+            else resolve(messages);
+          };
+          this.pending = { seq, messages: [], done: finish };
+          try {
+            this.sock.send(build(seq));
+          } catch (e) {
+            const err = e as Error & { code?: string };
+            finish(new NetlinkError(err.message, err.code ?? 'ENETLINK'), []);
+          }
+        }),
+    );
   }
 
   async links(): Promise<HostLink[]> {
-    let msgs;
-    try {
-      msgs = await this.serial(() => this.sock.getLinks());
-    } catch (e) {
-      throw wrapError('list links', e);
+    const out: HostLink[] = [];
+    for (const m of await this.request('list links', getLinksRequest)) {
+      const l = decodeLink(m);
+      if (l) out.push({ index: l.index, name: l.name, mac: macText(l.mac), adminUp: l.adminUp, carrier: l.carrier });
     }
-    return msgs.map((m) => {
-      const f = m.data.flags ?? {};
-      return {
-        index: m.data.index ?? 0,
-        name: m.attrs.ifname ?? '',
-        mac: macText(m.attrs.address),
-        adminUp: f.up === true,
-        carrier: f.lowerUp === true && f.running === true,
-      };
-    });
+    return out;
   }
 
   async link(name: string): Promise<HostLink | undefined> {
@@ -96,26 +145,13 @@ export class HostNetlink {
   }
 
   async addresses(index?: number): Promise<HostAddress[]> {
-    let msgs;
-    try {
-      msgs = await this.serial(() => this.sock.getAddresses());
-    } catch (e) {
-      throw wrapError('list addresses', e);
-    }
     const out: HostAddress[] = [];
-    for (const m of msgs) {
-      if (index !== undefined && m.data.index !== index) continue;
-      const family: AddressFamily | undefined =
-        m.data.family === AF_INET ? 'ipv4' : m.data.family === AF_INET6 ? 'ipv6' : undefined;
-      const raw = m.attrs.local ?? m.attrs.address;
-      if (!family || !raw) continue;
-      out.push({
-        index: m.data.index ?? 0,
-        family,
-        address: formatAddress(family, new Uint8Array(raw)),
-        prefixLength: m.data.prefixlen ?? 0,
-        label: m.attrs.label,
-      });
+    for (const m of await this.request('list addresses', getAddressesRequest)) {
+      const a = decodeAddress(m);
+      if (!a || (index !== undefined && a.index !== index) || !a.address) continue;
+      const family: AddressFamily | undefined = a.family === AF_INET && a.address.length === 4 ? 'ipv4' : a.family === AF_INET6 && a.address.length === 16 ? 'ipv6' : undefined;
+      if (!family) continue;
+      out.push({ index: a.index, family, address: formatAddress(family, a.address), prefixLength: a.prefixLength, label: a.label });
     }
     return out;
   }
@@ -130,27 +166,22 @@ export class HostNetlink {
   ): Promise<boolean> {
     const bytes = parseAddress(family, address);
     if (!bytes) throw new NetlinkError(`not an ${family} address: ${address}`, 'EINVAL');
-    const buf = Buffer.from(bytes);
-    const attrs = family === 'ipv4' ? { local: buf, address: buf, ...(label ? { label } : {}) } : { local: buf, address: buf };
     try {
-      await this.serial(() =>
-        this.sock.newAddress(
-        {
+      await this.request(`add ${address}/${prefixLength}`, (seq) =>
+        addAddressRequest(seq, {
           family: family === 'ipv4' ? AF_INET : AF_INET6,
-          prefixlen: prefixLength,
+          prefixLength,
           index,
+          address: bytes,
+          ...(family === 'ipv4' && label ? { label } : {}),
           // No duplicate address detection for a virtual IPv6 address (keepalived does the same).
-          ...(family === 'ipv6' ? { flags: { nodad: true } } : {}),
-        },
-        attrs,
-        { flags: netlink.FlagsNew.CREATE | netlink.FlagsNew.EXCL },
-        ),
+          nodad: family === 'ipv6',
+        }),
       );
       return true;
     } catch (e) {
-      const err = wrapError(`add ${address}/${prefixLength}`, e);
-      if (err.code === 'EEXIST') return false;
-      throw err;
+      if (e instanceof NetlinkError && e.code === 'EEXIST') return false;
+      throw e;
     }
   }
 
@@ -159,24 +190,17 @@ export class HostNetlink {
     const bytes = parseAddress(family, address);
     if (!bytes) throw new NetlinkError(`not an ${family} address: ${address}`, 'EINVAL');
     try {
-      await this.serial(() =>
-        this.sock.delAddress(
-          { family: family === 'ipv4' ? AF_INET : AF_INET6, prefixlen: prefixLength, index },
-          { local: Buffer.from(bytes) },
-        ),
-      );
+      await this.request(`remove ${address}/${prefixLength}`, (seq) => delAddressRequest(seq, { family: family === 'ipv4' ? AF_INET : AF_INET6, prefixLength, index, address: bytes }));
       return true;
     } catch (e) {
-      const err = wrapError(`remove ${address}/${prefixLength}`, e);
-      if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENODEV') return false;
-      throw err;
+      if (e instanceof NetlinkError && (e.code === 'EADDRNOTAVAIL' || e.code === 'ENODEV')) return false;
+      throw e;
     }
   }
 
   /**
    * Calls `cb` when the kernel announces link or address changes, or had to drop some such
-   * announcements (then everything must be re-read). Our own socket (the AF_PACKET addon) rather
-   * than the netlink package's: that one aborts the process when its buffer overflows.
+   * announcements (then everything must be re-read).
    */
   subscribe(cb: (e: NetlinkEvent) => void): void {
     if (this.events) throw new NetlinkError('already subscribed', 'EBUSY');
@@ -184,7 +208,8 @@ export class HostNetlink {
   }
 
   close(): void {
-    this.sock.socket.close();
+    this.sock.close();
+    this.pending?.done(new NetlinkError('closed', 'ECLOSED'), []);
     this.events?.close();
     this.events = undefined;
   }

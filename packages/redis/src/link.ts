@@ -3,7 +3,7 @@
 // every `reconnectMs`. Credentials are passed to ioredis only: never logged, never in argv.
 
 import { EventEmitter } from 'node:events';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { type RedisFacts, parseInfo, redisFacts } from './info.js';
 
 export interface RedisTls {
@@ -38,8 +38,15 @@ export interface RedisLinkEvents {
   down: [reason: string];
 }
 
+/**
+ * ioredis, loaded by the first link: an agent without Redis (VRRP only) never pays its memory.
+ * Shared by every link once loaded.
+ */
+let loadRedis: Promise<typeof Redis> | undefined;
+
 export class RedisLink extends EventEmitter<RedisLinkEvents> {
-  private readonly client: Redis;
+  private client: Redis | undefined;
+  private closed = false;
   private connected = false;
 
   private heartbeat: NodeJS.Timeout | undefined;
@@ -79,18 +86,23 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
           }
         : {}),
     };
-    this.client = new Redis(o);
-    this.client.on('ready', () => {
-      this.connected = true;
-      this.emit('up');
+    loadRedis ??= import('ioredis').then((m) => m.Redis);
+    void loadRedis.then((RedisClient) => {
+      if (this.closed) return;
+      const client = new RedisClient(o);
+      this.client = client;
+      client.on('ready', () => {
+        this.connected = true;
+        this.emit('up');
+      });
+      client.on('close', () => {
+        if (!this.connected) return;
+        this.connected = false;
+        this.emit('down', 'connection closed');
+      });
+      // Errors also surface on the commands that hit them; the event must be handled to not crash.
+      client.on('error', () => undefined);
     });
-    this.client.on('close', () => {
-      if (!this.connected) return;
-      this.connected = false;
-      this.emit('down', 'connection closed');
-    });
-    // Errors also surface on the commands that hit them; the event must be handled to not crash.
-    this.client.on('error', () => undefined);
     const hb = opts.heartbeatMs;
     if (hb !== undefined && hb > 0) {
       this.heartbeat = setInterval(() => {
@@ -102,7 +114,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
             // Down now: closing a connection to a silent peer waits for it to answer.
             this.connected = false;
             this.emit('down', `no answer to PING within ${hb} ms`);
-            this.client.disconnect(true);
+            this.client?.disconnect(true);
           })
           .finally(() => {
             this.pinging = false;
@@ -116,12 +128,13 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     return this.connected;
   }
 
-  private async call<T>(what: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-    if (!this.connected) throw new RedisCommandError('ERR_REDIS_DOWN', `${what}: not connected`);
+  private async call<T>(what: string, timeoutMs: number, fn: (client: Redis) => Promise<T>): Promise<T> {
+    const client = this.client;
+    if (!this.connected || client === undefined) throw new RedisCommandError('ERR_REDIS_DOWN', `${what}: not connected`);
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        fn(),
+        fn(client),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new RedisCommandError('ERR_REDIS_TIMEOUT', `${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
@@ -135,31 +148,32 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   }
 
   async ping(timeoutMs: number): Promise<void> {
-    const r = await this.call('PING', timeoutMs, () => this.client.ping());
+    const r = await this.call('PING', timeoutMs, (c) => c.ping());
     if (r !== 'PONG') throw new RedisCommandError('ERR_REDIS_REPLY', `PING answered ${r}`);
   }
 
   async facts(timeoutMs: number): Promise<RedisFacts> {
     // The default sections (server, replication, keyspace, ...), not command statistics.
-    const text = await this.call('INFO', timeoutMs, () => this.client.info());
+    const text = await this.call('INFO', timeoutMs, (c) => c.info());
     return redisFacts(parseInfo(text));
   }
 
   /** REPLICAOF host port, or REPLICAOF NO ONE when host is undefined. */
   async replicaOf(host: string | undefined, port: number | undefined, timeoutMs: number): Promise<void> {
-    await this.call(`REPLICAOF ${host ?? 'NO ONE'}`, timeoutMs, () =>
-      host === undefined ? this.client.call('REPLICAOF', 'NO', 'ONE') : this.client.call('REPLICAOF', host, String(port ?? 6379)),
+    await this.call(`REPLICAOF ${host ?? 'NO ONE'}`, timeoutMs, (c) =>
+      host === undefined ? c.call('REPLICAOF', 'NO', 'ONE') : c.call('REPLICAOF', host, String(port ?? 6379)),
     );
   }
 
   /** Any command, for the few the agent needs beyond these (CLIENT PAUSE, CONFIG SET, ...). */
   async command(timeoutMs: number, name: string, ...args: string[]): Promise<unknown> {
-    return await this.call(name, timeoutMs, () => this.client.call(name, ...args));
+    return await this.call(name, timeoutMs, (c) => c.call(name, ...args));
   }
 
   close(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.client.disconnect(false);
+    this.closed = true;
+    this.client?.disconnect(false);
     this.removeAllListeners();
   }
 }
