@@ -265,7 +265,10 @@ for (const interval of intervals) {
       ]),
     ),
     '',
-    'fault -> VIP writable on h2 (ms, each run): max(VIP up on h2, h2\'s Redis a master taking writes); for host-crash also VIP writable - MDI, from the fault and from h3\'s last advert before it',
+    [
+      'fault -> VIP writable on h2 (ms, each run): max(VIP up on h2, h2\'s Redis a master taking writes); for host-crash also VIP writable - MDI,',
+      'from the fault (taken just before the link cut, which takes a few ms) and from h3\'s last advert (the MDI runs from there)',
+    ].join('\n'),
     '',
   );
   out.push(
@@ -288,21 +291,22 @@ for (const interval of intervals) {
     ),
     '',
     [
-      'each run, ms from the fault, as h2 and the client namespace saw it: h3\'s last advert before the fault; h3\'s first priority 0 after it; h2\'s first advert;',
+      'each run, ms from the fault, as h2 and the client namespace saw it: h3\'s last advert before h2\'s first; h3\'s first priority 0 after the fault; h2\'s first advert;',
       'the VIP added on h2; h2\'s Redis a master (taking writes or refusing them: min-replicas-to-write unmet); h2\'s Redis a master taking writes;',
-      'the one Redis master (time to single master); the longest write gap, from the last acknowledgement before it to the first after',
+      'the one Redis master (time to single master); the longest write gap, from the last acknowledgement before it to the first after;',
+      'the client\'s first acknowledgement after it - VIP writable (the client\'s own part: reconnecting, or waiting for a connection to a silent host to close)',
     ].join('\n'),
     '',
   );
   const dash = (n: number): string[] => Array.from({ length: n }, () => '');
   out.push(
     table(
-      ['scenario', 'impl', 'run', 'h3 last advert', 'h3 prio 0', 'h2 advert', 'VIP up', 'Redis promoted', 'Redis writable', 'single master', 'write gap'],
+      ['scenario', 'impl', 'run', 'h3 last advert', 'h3 prio 0', 'h2 advert', 'VIP up', 'Redis promoted', 'Redis writable', 'single master', 'write gap', 'client after writable'],
       only.flatMap((s) =>
         impls.flatMap((impl) =>
           cells(interval, s, impl).map((r) => {
             const t = r.takeover;
-            if (r.failed !== undefined) return [s, impl, String(r.run), `failed: ${r.failed.slice(0, 100)}`, ...dash(7)];
+            if (r.failed !== undefined) return [s, impl, String(r.run), `failed: ${r.failed.slice(0, 100)}`, ...dash(8)];
             const g = r.longestWriteGapAtMs;
             return [
               s,
@@ -316,6 +320,7 @@ for (const interval of intervals) {
               fmt(t?.roleMasterMs, true),
               fmt(r.timeToSingleMasterMs, true),
               g ? `${fmt(g[0], true)} .. ${fmt(g[1], true)}` : '-',
+              fmt((g?.[1] ?? Number.NaN) - (t?.vipWritableMs ?? Number.NaN), true),
             ];
           }),
         ),

@@ -113,7 +113,11 @@ export interface TakeoverTimes {
   readonly roleMasterMs: number;
   /** max(vipUpMs, roleMasterMs): clients reaching the VIP can write. */
   readonly vipWritableMs: number;
-  /** The old master's last advert before the fault, seen on the takeover host (negative). */
+  /**
+   * The old master's last advert (priority above 0) before the takeover host's first, seen on the
+   * takeover host: the Master_Down_Interval runs from there. Usually negative; a few ms after the
+   * fault when an advert left before the fault's first step (a link cut takes a few ms) was done.
+   */
   readonly lastAdvertMs: number;
   /** The old master's first priority-0 advert after the fault. */
   readonly priorityZeroMs: number;
@@ -747,6 +751,7 @@ function takeoverTimes(c: RedisCluster, watch: TakeoverWatch, probe: RoleProbe, 
   const changes = probe.changes().filter((x) => x.address === address && x.atMs >= faultAtMs);
   const roleMasterMs = rel(changes.find((x) => x.role === 'master')?.atMs);
   const adverts = watch.adverts();
+  const firstAdvertAt = adverts.find((a) => a.source === address && a.atMs >= faultAtMs)?.atMs;
   return {
     host,
     priority: c.priority(host),
@@ -754,8 +759,8 @@ function takeoverTimes(c: RedisCluster, watch: TakeoverWatch, probe: RoleProbe, 
     rolePromotedMs: rel(changes.find((x) => x.role === 'master' || x.role === 'master-refusing')?.atMs),
     roleMasterMs,
     vipWritableMs: Math.max(vipUpMs, roleMasterMs),
-    lastAdvertMs: rel(adverts.filter((a) => a.source === old && a.priority > 0 && a.atMs <= faultAtMs).at(-1)?.atMs),
+    lastAdvertMs: rel(adverts.filter((a) => a.source === old && a.priority > 0 && a.atMs <= (firstAdvertAt ?? Infinity)).at(-1)?.atMs),
     priorityZeroMs: rel(adverts.find((a) => a.source === old && a.priority === 0 && a.atMs >= faultAtMs)?.atMs),
-    firstAdvertMs: rel(adverts.find((a) => a.source === address && a.atMs >= faultAtMs)?.atMs),
+    firstAdvertMs: rel(firstAdvertAt),
   };
 }
