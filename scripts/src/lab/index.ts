@@ -1,3 +1,4 @@
 export * from './lab.js';
 export * from './procs.js';
 export * from './redis-cluster.js';
+export * from './takeover-watch.js';

@@ -8,6 +8,7 @@ import { Lab } from './lab.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentProc, KeepalivedProc, REDKEEP_BIN, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from './procs.js';
+import { TakeoverWatch } from './takeover-watch.js';
 
 export const CLUSTER_VIP = '192.0.2.50';
 const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
@@ -37,6 +38,26 @@ export interface RedisClusterOptions {
    * REPLICAOF the VIP otherwise), for side-by-side measurements.
    */
   readonly impl?: 'redkeep' | 'keepalived';
+  /**
+   * The writing client's connect and command timeout in ms (default: connect 200 ms, command
+   * 500 ms).
+   */
+  readonly clientTimeoutMs?: number;
+}
+
+/** measureFailover's options: the cluster's, and what to watch besides the client. */
+export interface MeasureOptions extends RedisClusterOptions {
+  /**
+   * Watch the takeover host from its namespace (VIP address events, VRRP adverts on the wire)
+   * and report `takeover` in the measure.
+   */
+  readonly watchTakeover?: boolean;
+  /**
+   * After the fault, wait this long before the settle step starts polling the lab (default 0):
+   * its polls (`ip netns exec` every 20 ms) take CPU from the agents during the takeover. The
+   * writer, the role probe and the takeover watch measure meanwhile.
+   */
+  readonly quietMs?: number;
 }
 
 /**
@@ -59,6 +80,8 @@ export interface FailoverMeasure {
   /** Acknowledged writes missing from the final master. */
   readonly lost: readonly Ack[];
   readonly longestWriteGapMs: number;
+  /** The acknowledgements around the longest gap, ms from the fault: [last before, first after]. */
+  readonly longestWriteGapAtMs: readonly [number, number];
   /** From the fault to the first moment the takeover host (h2 unless the scenario says) is the one reachable Redis master. */
   readonly timeToSingleMasterMs: number;
   readonly faultAtMs: number;
@@ -67,6 +90,39 @@ export interface FailoverMeasure {
   readonly roleChanges: readonly string[];
   /** Windows (wall clock) in which a cut-off master could acknowledge writes the majority never saw. */
   readonly minorityWindows: readonly (readonly [number, number])[];
+  readonly impl: 'redkeep' | 'keepalived';
+  /** With `watchTakeover`: what the takeover host saw. */
+  readonly takeover?: TakeoverTimes;
+}
+
+/**
+ * The takeover as its host saw it, ms from the fault (NaN: not seen). The old master is h3, where
+ * every scenario starts.
+ */
+export interface TakeoverTimes {
+  readonly host: string;
+  readonly priority: number;
+  /** The VIP added on the takeover host's eth0 (kernel address event). */
+  readonly vipUpMs: number;
+  /** The takeover host's Redis first seen as a master, taking writes or not (role probe). */
+  readonly rolePromotedMs: number;
+  /**
+   * The takeover host's Redis first seen as a master taking writes (role probe): with
+   * min-replicas-to-write set (redkeep sets quorum - 1), once enough replicas follow it.
+   */
+  readonly roleMasterMs: number;
+  /** max(vipUpMs, roleMasterMs): clients reaching the VIP can write. */
+  readonly vipWritableMs: number;
+  /**
+   * The old master's last advert (priority above 0) before the takeover host's first, seen on the
+   * takeover host: the Master_Down_Interval runs from there. Usually negative; a few ms after the
+   * fault when an advert left before the fault's first step (a link cut takes a few ms) was done.
+   */
+  readonly lastAdvertMs: number;
+  /** The old master's first priority-0 advert after the fault. */
+  readonly priorityZeroMs: number;
+  /** The takeover host's first advert after the fault (it is master). */
+  readonly firstAdvertMs: number;
 }
 
 /** A client process writing SET w:N N through the VIP and printing every acknowledgement. */
@@ -74,8 +130,9 @@ export class Writer {
   private readonly child: ChildProcess;
   private text = '';
 
-  constructor(lab: Lab, everyMs: number) {
-    this.child = lab.spawn('client', [process.execPath, WRITER, CLUSTER_VIP, '6379', String(everyMs)]);
+  /** `timeoutMs`: the client's connect and command timeout (default: connect 200 ms, command 500 ms). */
+  constructor(lab: Lab, everyMs: number, timeoutMs?: number) {
+    this.child = lab.spawn('client', [process.execPath, WRITER, CLUSTER_VIP, '6379', String(everyMs), ...(timeoutMs === undefined ? [] : [String(timeoutMs)])]);
     this.child.stdout?.on('data', (d: Buffer) => (this.text += d.toString()));
   }
 
@@ -152,6 +209,10 @@ export class RedisCluster {
   /** The cluster's hosts (members): h1..h3 by default. */
   get hostNames(): string[] {
     return this.lab.hosts.slice(0, this.opts.hosts ?? 3).map((h) => h.name);
+  }
+
+  get impl(): 'redkeep' | 'keepalived' {
+    return this.opts.impl ?? 'redkeep';
   }
 
   /** Cuts a host off (carrier up, bridge port blocked), noting the minority window. */
@@ -249,6 +310,28 @@ export class RedisCluster {
     } else this.a(host).signal(sig);
   }
 
+  /** Whether a host's failover agent says its instance is in Fault. */
+  async agentInFault(host: string): Promise<boolean> {
+    if (this.opts.impl === 'keepalived') return /Entering FAULT STATE/.test(this.keepaliveds.find((x) => x.host === host)?.logs.text ?? '');
+    return (await this.a(host).state()) === 'fault';
+  }
+
+  /**
+   * A planned switchover from the master `host` to `to`, as each agent's users make one:
+   * `redkeep switchover --to`, or stopping keepalived (SIGTERM to its main process, as
+   * `systemctl stop` does with the Debian unit's KillMode=process: it resigns with priority 0).
+   */
+  plannedSwitchover(host: string, to: string): void {
+    if (this.opts.impl === 'keepalived') {
+      const k = this.keepaliveds.find((x) => x.host === host);
+      if (!k?.child) throw new Error(`no keepalived on ${host}`);
+      k.child.kill('SIGTERM');
+      return;
+    }
+    const r = this.switchover(host, ['--to', this.lab.host(to).address]);
+    if (r.status !== 0) throw new Error(`redkeep switchover failed (${r.status}): ${r.stderr}${r.stdout}`);
+  }
+
   /** Starts a host's failover agent again (after a kill). */
   startAgent(host: string): void {
     if (this.opts.impl === 'keepalived') this.makeKeepalived(host).start();
@@ -311,6 +394,12 @@ export class RedisCluster {
     return this.lab.exec(host, [process.execPath, REDKEEP_BIN, 'switchover', '--socket', this.a(host).socket, ...args]);
   }
 
+  /** One host's failover agent log (redkeep or keepalived), as it printed it. */
+  agentLog(host: string): string {
+    if (this.opts.impl === 'keepalived') return this.keepaliveds.find((x) => x.host === host)?.logs.text ?? '';
+    return this.agents.find((x) => x.host === host)?.logs.text ?? '';
+  }
+
   logs(): string {
     return [...this.agents.map((x) => x.logs.text), ...this.keepaliveds.map((x) => x.logs.text), ...this.redis.map((x) => x.logs.text)].join('\n');
   }
@@ -370,7 +459,7 @@ export const SCENARIOS: readonly Scenario[] = [
     crash: true,
     fault(c) {
       c.lab.cutLink('h3');
-      c.a('h3').signal('SIGKILL');
+      c.agentSignal('h3', 'SIGKILL');
       c.r('h3').kill();
     },
     async settle(c) {
@@ -388,7 +477,7 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     async settle(c) {
       await c.settled('h2', ['h1']);
-      await waitFor('h3 to be in fault', 5000, async () => (await c.a('h3').state()) === 'fault');
+      await waitFor('h3 to be in fault', 5000, () => c.agentInFault('h3'));
       return 'h2';
     },
   },
@@ -431,10 +520,15 @@ export const SCENARIOS: readonly Scenario[] = [
     description: '`redkeep switchover --to h2` on the master',
     crash: false,
     fault(c) {
-      const r = c.switchover('h3', ['--to', c.lab.host('h2').address]);
-      if (r.status !== 0) throw new Error(`redkeep switchover failed (${r.status}): ${r.stderr}${r.stdout}`);
+      // keepalived: SIGTERM of the master's keepalived (priority 0).
+      c.plannedSwitchover('h3', 'h2');
     },
-    settle: settleOn('h2', ['h1', 'h3']),
+    async settle(c) {
+      // keepalived's notify makes h3's Redis a replica of the VIP as it stops; that link comes up
+      // when Redis' replication cron retries (once a second): not waited for.
+      await c.settled('h2', c.impl === 'keepalived' ? ['h1'] : ['h1', 'h3']);
+      return 'h2';
+    },
   },
   {
     name: 'old-master-returns',
@@ -588,39 +682,55 @@ export const SCENARIOS: readonly Scenario[] = [
  */
 export async function measureFailover(
   scenario: Scenario,
-  opts: RedisClusterOptions = {},
+  opts: MeasureOptions = {},
   keep?: (c: RedisCluster, m: FailoverMeasure) => Promise<void>,
 ): Promise<FailoverMeasure> {
   const c = new RedisCluster({ ...scenario.options, ...opts });
+  const takeoverHost = scenario.takeover ?? 'h2';
   try {
     await c.start('h3');
     await c.settled('h3', ['h1', 'h2'], 15_000);
+    const watch = opts.watchTakeover === true ? new TakeoverWatch(c.lab, takeoverHost, CLUSTER_VIP) : undefined;
+    await watch?.ready();
     const probe = new RoleProbe(c.lab);
-    const writer = new Writer(c.lab, opts.writeEveryMs ?? 5);
+    const writer = new Writer(c.lab, opts.writeEveryMs ?? 5, c.opts.clientTimeoutMs);
     await waitFor('writes to be acknowledged', 5000, () => writer.acks().length > 100);
     const startMs = Date.now();
     const faultAtMs = (await scenario.fault(c)) ?? startMs;
+    if (opts.quietMs !== undefined) await sleep(Math.max(0, faultAtMs + opts.quietMs - Date.now()));
     const master = await scenario.settle(c);
     // Writes acknowledged again for a while after the cluster settled (not just after the fault).
     await writer.flowing(Date.now(), 300, 10_000);
     await sleep(100);
     const acks = await writer.stop();
     await probe.stop();
+    watch?.stop();
     await sleep(300); // the last writes replicate
     let longest = 0;
-    for (let i = 1; i < acks.length; i++) longest = Math.max(longest, (acks[i]?.atMs ?? 0) - (acks[i - 1]?.atMs ?? 0));
-    const single = probe.singleMasterAt(c.lab.host(scenario.takeover ?? 'h2').address, faultAtMs);
+    let longestAt: [number, number] = [Number.NaN, Number.NaN];
+    for (let i = 1; i < acks.length; i++) {
+      const from = acks[i - 1]?.atMs ?? 0;
+      const to = acks[i]?.atMs ?? 0;
+      if (to - from > longest) {
+        longest = to - from;
+        longestAt = [from - faultAtMs, to - faultAtMs];
+      }
+    }
+    const single = probe.singleMasterAt(c.lab.host(takeoverHost).address, faultAtMs);
     const m: FailoverMeasure = {
       scenario: scenario.name,
       advertInterval: c.advertInterval,
       acked: acks.length,
       lost: c.lostOn(master, acks),
       longestWriteGapMs: longest,
+      longestWriteGapAtMs: longestAt,
       timeToSingleMasterMs: single === undefined ? Number.NaN : Math.max(0, single - faultAtMs),
       faultAtMs,
       master,
       roleChanges: probe.changes().filter((x) => x.atMs >= faultAtMs).map((x) => `${x.atMs - faultAtMs} ${x.address} ${x.role}`),
       minorityWindows: c.minorityWindows,
+      impl: c.impl,
+      ...(watch ? { takeover: takeoverTimes(c, watch, probe, takeoverHost, faultAtMs) } : {}),
     };
     if (keep) await keep(c, m);
     return m;
@@ -630,4 +740,27 @@ export async function measureFailover(
   } finally {
     c.destroy();
   }
+}
+
+/** What the takeover host saw, ms from the fault (NaN: not seen). */
+function takeoverTimes(c: RedisCluster, watch: TakeoverWatch, probe: RoleProbe, host: string, faultAtMs: number): TakeoverTimes {
+  const address = c.lab.host(host).address;
+  const old = c.lab.host('h3').address;
+  const rel = (at: number | undefined): number => (at === undefined ? Number.NaN : at - faultAtMs);
+  const vipUpMs = rel(watch.vipUpAt(faultAtMs));
+  const changes = probe.changes().filter((x) => x.address === address && x.atMs >= faultAtMs);
+  const roleMasterMs = rel(changes.find((x) => x.role === 'master')?.atMs);
+  const adverts = watch.adverts();
+  const firstAdvertAt = adverts.find((a) => a.source === address && a.atMs >= faultAtMs)?.atMs;
+  return {
+    host,
+    priority: c.priority(host),
+    vipUpMs,
+    rolePromotedMs: rel(changes.find((x) => x.role === 'master' || x.role === 'master-refusing')?.atMs),
+    roleMasterMs,
+    vipWritableMs: Math.max(vipUpMs, roleMasterMs),
+    lastAdvertMs: rel(adverts.filter((a) => a.source === old && a.priority > 0 && a.atMs <= (firstAdvertAt ?? Infinity)).at(-1)?.atMs),
+    priorityZeroMs: rel(adverts.find((a) => a.source === old && a.priority === 0 && a.atMs >= faultAtMs)?.atMs),
+    firstAdvertMs: rel(firstAdvertAt),
+  };
 }

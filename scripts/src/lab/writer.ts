@@ -1,18 +1,20 @@
 // A client writing through the VIP every few milliseconds and recording every acknowledged
 // write, for the data-safety tests and the failover benchmark. Run in the lab's client namespace:
-//   node scripts/dist/lab/writer.js HOST PORT INTERVAL_MS
-// Prints "ack N MS" for each acknowledged SET w:N N (MS: wall clock), "err N MS" for failures.
+//   node scripts/dist/lab/writer.js HOST PORT INTERVAL_MS [TIMEOUT_MS]
+// TIMEOUT_MS, when given, is both the connect and the command timeout (default: connect 200 ms,
+// command 500 ms). Prints "ack N MS" for each acknowledged SET w:N N (MS: wall clock), "err N MS" for failures.
 
 import { Redis } from 'ioredis';
 
-const [host = '192.0.2.50', portText = '6379', intervalText = '5'] = process.argv.slice(2);
+const [host = '192.0.2.50', portText = '6379', intervalText = '5', timeoutText] = process.argv.slice(2);
+const timeoutMs = timeoutText === undefined ? undefined : Number(timeoutText);
 const client = new Redis({
   host,
   port: Number(portText),
   enableOfflineQueue: false,
   maxRetriesPerRequest: 0,
-  connectTimeout: 200,
-  commandTimeout: 500,
+  connectTimeout: timeoutMs ?? 200,
+  commandTimeout: timeoutMs ?? 500,
   retryStrategy: () => 20,
   reconnectOnError: (e) => (/READONLY/.test(e.message) ? 2 : false),
 });
