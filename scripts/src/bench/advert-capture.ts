@@ -129,6 +129,8 @@ export interface AdvertTiming {
   readonly onTime: number;
   /** Intervals longer than 1.5 × the advert interval. */
   readonly late: number;
+  /** Mean interval between consecutive adverts of a VRID (above the advert interval: a slow timer). */
+  readonly meanIntervalMs: number;
   readonly jitterP50Ms: number;
   readonly jitterP99Ms: number;
   readonly jitterMaxMs: number;
@@ -187,6 +189,7 @@ export function advertTiming(
     list.push(a.timestamp);
   }
   const jitters: number[] = [];
+  let gapSumMs = 0;
   let seen = 0;
   let onTime = 0;
   let late = 0;
@@ -208,6 +211,7 @@ export function advertTiming(
       silenceMs = Math.max(silenceMs, gapMs);
       if (prev !== undefined) {
         jitters.push(Math.abs(gapMs - intervalMs));
+        gapSumMs += gapMs;
         if (gapMs > lateMs) late++;
         else onTime++;
       } else if (gapMs <= lateMs) {
@@ -231,6 +235,7 @@ export function advertTiming(
     expected: (vrids * windowS * 1000) / intervalMs,
     onTime,
     late,
+    meanIntervalMs: jitters.length ? gapSumMs / jitters.length : NaN,
     jitterP50Ms: quantile(jitters, 0.5),
     jitterP99Ms: quantile(jitters, 0.99),
     jitterMaxMs: jitters.length ? (jitters[jitters.length - 1] ?? NaN) : NaN,

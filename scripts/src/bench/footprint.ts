@@ -192,20 +192,33 @@ class AgentRun {
     return { all, vrrp };
   }
 
+  /** How the last stop() went: its duration, and whether SIGKILL was needed. */
+  stopped: { ms: number; killed: boolean; exit: string } | undefined;
+
   /** SIGTERM, then SIGKILL to whatever of it is left after `graceMs`. Never throws. */
   async stop(graceMs = 10_000): Promise<void> {
-    if (!this.exited) this.child.kill('SIGTERM');
+    if (this.stopped) return;
+    const t0 = performance.now();
+    const wasRunning = !this.exited;
+    if (wasRunning) this.child.kill('SIGTERM');
     const end = Date.now() + graceMs;
     while (Date.now() < end && (!this.exited || this.pids().all.length > 0)) await sleep(50);
+    let killed = false;
     for (const pid of this.pids().all) {
       try {
         process.kill(pid, 'SIGKILL');
+        killed = true;
       } catch {
         // gone meanwhile
       }
     }
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (!this.exited) {
+      this.child.kill('SIGKILL');
+      killed = true;
+    }
     await exitedWithin(this.child, 2000);
+    const exit = String(this.child.exitCode ?? this.child.signalCode);
+    this.stopped = wasRunning ? { ms: performance.now() - t0, killed, exit } : undefined;
   }
 }
 
@@ -214,7 +227,9 @@ function startAgent(lab: Lab, dir: RunDir, impl: Impl, host: string, n: number, 
     const config = dir.file(`${host}.toml`, redkeepConfig(host, join(dir.path, `${host}.sock`), n, interval.text));
     const check = lab.exec(host, [process.execPath, REDKEEP_BIN, 'check-config', config]);
     if (check.status !== 0) throw new Error(`redkeep check-config ${config} failed:\n${check.stdout}${check.stderr}`);
-    const prof = cpuProfDir !== undefined && host === MASTER ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+    // Profiled, an unhandled rejection during shutdown must not end the process before the
+    // profile is written (it does at 64+ instances: the agent exits with status 7).
+    const prof = cpuProfDir !== undefined && host === MASTER ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--unhandled-rejections=warn'] : [];
     return new AgentRun(lab, impl, host, config, [process.execPath, ...prof, REDKEEP_BIN, 'run', '--config', config]);
   }
   const config = dir.file(`${host}-keepalived.conf`, keepalivedConfig(host, n, interval.ms));
@@ -286,6 +301,10 @@ interface RunResult {
   readonly machineBusyPercent: number;
   readonly cores: number;
   readonly wedged: string[];
+  /** SIGTERM to exit, per host, and whether SIGKILL was needed (undefined: it had exited already). */
+  readonly stop: Record<string, { ms: number; killed: boolean; exit: string } | undefined>;
+  /** VRIDs for which the stopping master's priority-0 advert was captured. */
+  readonly resignedVrids: number | undefined;
   readonly error: string | undefined;
   readonly logTail: string | undefined;
 }
@@ -364,6 +383,7 @@ async function runOne(impl: Impl, n: number, interval: { text: string; ms: numbe
   let dropped: number | undefined;
   let unparsed = 0;
   let machineBusyPercent = NaN;
+  let resignedVrids: number | undefined;
   let error: string | undefined;
   try {
     const t0 = performance.now();
@@ -417,13 +437,19 @@ async function runOne(impl: Impl, n: number, interval: { text: string; ms: numbe
     master = mt.result();
     backup = bt.result();
 
+    // The master stops first, still captured: on shutdown a master sends priority 0 for each of
+    // its VRIDs (RFC 5798 §6.4.3), which the client should see.
+    const stopS = Date.now() / 1000;
+    await m.stop();
     // tcpdump (TPACKET_V3) hands frames over in blocks, up to its 1 s buffer timeout late: wait
-    // for the window's last frames to reach the file before stopping it.
+    // for the last frames to reach the file before stopping it.
     await sleep(1500);
     dropped = (await capture.stop()).droppedByKernel;
     const read = capture.read();
     unparsed = read.unparsed;
-    adverts = advertTiming(read.adverts, lab.host(MASTER).address, n, interval.ms, w0S, w1S);
+    const masterAddress = lab.host(MASTER).address;
+    adverts = advertTiming(read.adverts, masterAddress, n, interval.ms, w0S, w1S);
+    resignedVrids = new Set(read.adverts.filter((a) => a.src === masterAddress && a.priority === 0 && a.timestamp >= stopS).map((a) => a.vrid)).size;
 
     // What makes a run wedged.
     if (adverts.silentVrids > 0) {
@@ -456,7 +482,8 @@ async function runOne(impl: Impl, n: number, interval: { text: string; ms: numbe
     if (left.length > 0) progress(`  left behind and killed: pids ${left.join(', ')}`);
     dir.remove();
   }
-  const noisy = wedged.length > 0 || error !== undefined;
+  const badExit = agents.some((a) => a.stopped !== undefined && (a.stopped.killed || a.stopped.exit !== '0'));
+  const noisy = wedged.length > 0 || error !== undefined || badExit;
   return {
     impl,
     instances: n,
@@ -476,8 +503,10 @@ async function runOne(impl: Impl, n: number, interval: { text: string; ms: numbe
     machineBusyPercent,
     cores: cpus().length,
     wedged,
+    stop: Object.fromEntries(agents.map((a) => [a.host, a.stopped])),
+    resignedVrids,
     error,
-    logTail: noisy ? agents.map((a) => `[${a.host}]\n${a.logs.tail(15)}`).join('\n') : undefined,
+    logTail: noisy ? agents.map((a) => `[${a.host}]\n${a.logs.tail(40)}`).join('\n') : undefined,
   };
 }
 
@@ -573,11 +602,13 @@ function printTables(results: readonly RunResult[]): void {
     out.push(`    backup: ${usage(r.backup)}`);
     if (t) {
       out.push(
-        `    adverts from h1: ${t.seen} seen / ${fmt(t.expected, 0)} expected in ${fmt(t.windowS, 2)} s (${fmt((100 * t.seen) / t.expected)} %), on time ${t.onTime}, late ${t.late}, ` +
+        `    adverts from h1: ${t.seen} seen / ${fmt(t.expected, 0)} expected in ${fmt(t.windowS, 2)} s (${fmt((100 * t.seen) / t.expected)} %), on time ${t.onTime}, late ${t.late}, mean interval ${fmt(t.meanIntervalMs, 2)} ms, ` +
           `jitter p50 ${fmt(t.jitterP50Ms, 3)} p99 ${fmt(t.jitterP99Ms, 3)} max ${fmt(t.jitterMaxMs, 3)} ms, longest silence ${fmt(t.longestSilenceMs, 1)} ms (VRID ${t.longestSilenceVrid}), ` +
           `others ${t.fromOthers}, priority 0: ${t.priorityZero}; tcpdump dropped ${r.tcpdumpDroppedByKernel ?? '?'}, unparsed ${r.tcpdumpUnparsed}`,
       );
     }
+    const stops = Object.entries(r.stop).map(([h, x]) => `${h} ${x ? `${(x.ms / 1000).toFixed(2)} s (exit ${x.exit}${x.killed ? ', SIGKILLED' : ''})` : 'had exited'}`);
+    out.push(`    SIGTERM to exit: ${stops.join(', ')}; priority-0 adverts from the stopping master for ${r.resignedVrids ?? '?'}/${r.instances} VRIDs`);
     if (r.wedged.length > 0) out.push(`    WEDGED: ${r.wedged.join('; ')}`);
     if (r.logTail !== undefined && r.logTail.trim() !== '') out.push(`    agent output (tail):\n${r.logTail.replace(/^/gm, '      ')}`);
   }
