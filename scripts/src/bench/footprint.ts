@@ -439,6 +439,7 @@ async function runOne(impl: Impl, n: number, interval: { text: string; ms: numbe
 
     // The master stops first, still captured: on shutdown a master sends priority 0 for each of
     // its VRIDs (RFC 5798 §6.4.3), which the client should see.
+    const exitedInWindow = agents.filter((a) => a.exited).map((a) => `${a.host} agent exited (${a.child.exitCode ?? a.child.signalCode})`);
     const stopS = Date.now() / 1000;
     await m.stop();
     // tcpdump (TPACKET_V3) hands frames over in blocks, up to its 1 s buffer timeout late: wait
@@ -463,7 +464,7 @@ async function runOne(impl: Impl, n: number, interval: { text: string; ms: numbe
       if (u.cpuPercent > WEDGE_CPU_PERCENT) wedged.push(`${host} agent at ${u.cpuPercent.toFixed(1)} % CPU`);
       if (u.pidsChanged) wedged.push(`${host} agent's processes changed during the window (exit or respawn)`);
     }
-    for (const a of agents) if (a.exited) wedged.push(`${a.host} agent exited (${a.child.exitCode ?? a.child.signalCode})`);
+    wedged.push(...exitedInWindow);
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   } finally {
