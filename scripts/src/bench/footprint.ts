@@ -611,7 +611,17 @@ function printTables(results: readonly RunResult[]): void {
     const stops = Object.entries(r.stop).map(([h, x]) => `${h} ${x ? `${(x.ms / 1000).toFixed(2)} s (exit ${x.exit}${x.killed ? ', SIGKILLED' : ''})` : 'had exited'}`);
     out.push(`    SIGTERM to exit: ${stops.join(', ')}; priority-0 adverts from the stopping master for ${r.resignedVrids ?? '?'}/${r.instances} VRIDs`);
     if (r.wedged.length > 0) out.push(`    WEDGED: ${r.wedged.join('; ')}`);
-    if (r.logTail !== undefined && r.logTail.trim() !== '') out.push(`    agent output (tail):\n${r.logTail.replace(/^/gm, '      ')}`);
+    if (r.logTail !== undefined && r.logTail.trim() !== '') {
+      if (r.wedged.length > 0) out.push(`    agent output (tail):\n${r.logTail.replace(/^/gm, '      ')}`);
+      else {
+        // An exit with an error only: its first error line per host (--json has the tail).
+        const firsts = r.logTail.split(/^\[(h\d+)\]$/m).slice(1);
+        for (let i = 0; i + 1 < firsts.length; i += 2) {
+          const line = /^.*Error\b.*$/m.exec(firsts[i + 1] ?? '')?.[0]?.trim();
+          if (line) out.push(`    ${firsts[i] ?? ''} output: ${line}`);
+        }
+      }
+    }
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }
