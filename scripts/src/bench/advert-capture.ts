@@ -137,7 +137,7 @@ export interface AdvertTiming {
   /** Longest time any VRID went without an advert from the master, window edges included. */
   readonly longestSilenceMs: number;
   readonly longestSilenceVrid: number;
-  /** VRIDs silent for more than 3 advert intervals at some point of the window. */
+  /** VRIDs silent for longer than `silenceLimitMs` at some point of the window. */
   readonly silentVrids: number;
   /** Adverts with priority > 0 from anyone but the master (the backup became master). */
   readonly fromOthers: number;
@@ -164,6 +164,7 @@ export function advertTiming(
   intervalMs: number,
   t0S: number,
   t1S: number,
+  silenceLimitMs: number,
 ): AdvertTiming {
   const byVrid = new Map<number, number[]>();
   for (let v = 1; v <= vrids; v++) byVrid.set(v, []);
@@ -220,7 +221,7 @@ export function advertTiming(
       prev = t;
     }
     silenceMs = Math.max(silenceMs, (t1S - Math.max(prev ?? t0S, t0S)) * 1000);
-    if (silenceMs > 3 * intervalMs) silentVrids++;
+    if (silenceMs > silenceLimitMs) silentVrids++;
     if (silenceMs > longestSilenceMs) {
       longestSilenceMs = silenceMs;
       longestSilenceVrid = vrid;

@@ -449,7 +449,7 @@ async function runOne(impl: Impl, n: number, interval: { text: string; ms: numbe
     const read = capture.read();
     unparsed = read.unparsed;
     const masterAddress = lab.host(MASTER).address;
-    adverts = advertTiming(read.adverts, masterAddress, n, interval.ms, w0S, w1S);
+    adverts = advertTiming(read.adverts, masterAddress, n, interval.ms, w0S, w1S, WEDGE_SILENCE_INTERVALS * interval.ms);
     resignedVrids = new Set(read.adverts.filter((a) => a.src === masterAddress && a.priority === 0 && a.timestamp >= stopS).map((a) => a.vrid)).size;
 
     // What makes a run wedged.
