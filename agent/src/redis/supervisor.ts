@@ -677,8 +677,9 @@ export class RedisSupervisor {
           if (this.masterWatch !== watch) return;
           if (this.policy.targetUp(watch.host, watch.port, f.runId)) {
             this.log.info("the master's Redis is back, not restarted: redis follows it again", { instance: this.instance, master: `${watch.host}:${watch.port}` });
-            void this.kick();
           }
+          // Its Redis can be read now: a new master's replicas follow it without waiting for a retry.
+          void this.kick();
         },
         () => undefined,
       );

@@ -146,6 +146,9 @@ export function describeRole(d: DesiredRole | undefined): string {
   return d.role === 'master' ? 'master' : `replica of ${d.host}:${d.port}`;
 }
 
+/** How long after a master is first found not followable yet (still promoting) it is looked at often. */
+export const FRESH_MASTER_MS = 1000;
+
 export class RolePolicy {
   private vrrpState: VrrpState = 'initialize';
   private desiredRole: DesiredRole | undefined;
@@ -155,6 +158,8 @@ export class RolePolicy {
   private ownReplId: string | undefined;
   private promoting = false;
   private waitingFor: { key: string; sinceMs: number } | undefined;
+  /** The master our Redis does not follow yet, and since when: a new one is looked at often at first. */
+  private refusing: { key: string; sinceMs: number } | undefined;
   private catchingUp = false;
   /** The followed master's run_id, read when the connection to it came up. */
   private targetRunId: string | undefined;
@@ -530,12 +535,18 @@ export class RolePolicy {
       const out: RoleStep[] = [];
       if (this.said !== k) out.push({ type: 'log', level, message: `redis does not follow ${key}: ${text}`, fields: { master: key } });
       this.said = k;
-      return [...extra, ...out, { type: 'look-again', inMs: i.target === 'unreachable' ? 20 : 100, why: text }];
+      if (this.refusing?.key !== key) this.refusing = { key, sinceMs: i.nowMs };
+      // A master elected just now is promoting its Redis (a few ms after its first advert), and
+      // its master (min-replicas-to-write) waits for ours: look often at first, then calmly.
+      const fresh = i.nowMs - this.refusing.sinceMs < FRESH_MASTER_MS;
+      const inMs = i.target === 'unreachable' ? (fresh ? 5 : 20) : fresh ? 10 : 100;
+      return [...extra, ...out, { type: 'look-again', inMs, why: text }];
     };
     if (i.target === 'unreachable') return refuse('info', 'its Redis has not been read yet', 'unread');
     const v = mayFollow(i.local, i.target, this.ownReplId, this.lineage);
     if (v.ok) {
       this.said = undefined;
+      this.refusing = undefined;
       // Look again soon: a fenced Redis is lifted (and the instance back from Fault) once in sync.
       return [
         { type: 'follow', host: d.host, port: d.port, what: why, why: v.why, lostBytes: v.lostBytes },

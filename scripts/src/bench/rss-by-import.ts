@@ -17,13 +17,10 @@ function file(rel: string): string {
   return pathToFileURL(`${root}${rel}`).href;
 }
 
+// In the order the daemon (`redkeep run`) loads them; then what only other commands or a Redis
+// link load (yargs for the CLI, ioredis with the first Redis link).
 const steps: [string, string][] = [
   ['toml', from('agent', 'toml')],
-  ['yargs', from('agent', 'yargs')],
-  ['winston', from('agent', 'winston')],
-  ['raw-socket (native)', from('packages/host', 'raw-socket')],
-  ['netlink (native)', from('packages/host', 'netlink')],
-  ['ioredis', from('packages/redis', 'ioredis')],
   ['@redkeep/vrrp', from('agent', '@redkeep/vrrp')],
   ['@redkeep/wire', from('agent', '@redkeep/wire')],
   ['@redkeep/pcap', from('agent', '@redkeep/pcap')],
@@ -31,7 +28,10 @@ const steps: [string, string][] = [
   ['@redkeep/host', from('agent', '@redkeep/host')],
   ['@redkeep/redis', from('agent', '@redkeep/redis')],
   ['@redkeep/failover', from('agent', '@redkeep/failover')],
-  ['agent dist/index.js (cli, every command)', file('agent/dist/index.js')],
+  ['agent dist/commands/run.js (the daemon)', file('agent/dist/commands/run.js')],
+  ['ioredis (the first Redis link)', from('packages/redis', 'ioredis')],
+  ['yargs (every command but run)', from('agent', 'yargs')],
+  ['agent dist/index.js (every command)', file('agent/dist/index.js')],
 ];
 
 const gc = (globalThis as { gc?: () => void }).gc;
