@@ -34,7 +34,13 @@ const timer = setInterval(() => {
       out.push(`err ${k} ${Date.now()}\n`);
       // As failover-aware clients do: a read-only or silent server means the VIP moved on.
       const msg = e instanceof Error ? e.message : '';
-      if (/READONLY|timed out/i.test(msg) && client.status === 'ready') client.disconnect(true);
+      // The socket is dropped at once (a new connection starts now), not closed politely: toward a
+      // host that went silent, ioredis' disconnect() would wait for its FIN to be answered.
+      if (/READONLY|timed out/i.test(msg) && client.status === 'ready') {
+        const stream = (client as unknown as { stream?: { destroy(): void } }).stream;
+        if (stream) stream.destroy();
+        else client.disconnect(true);
+      }
     },
   );
 }, Number(intervalText));
