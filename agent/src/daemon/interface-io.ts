@@ -41,7 +41,13 @@ export class InterfaceIo {
   private v4: VrrpSocket | undefined;
   private v6: VrrpSocket | undefined;
   private announcer: Announcer | undefined;
-  private ipId = 0;
+  /**
+   * Encoded adverts by what they say (VRID, priority, interval, source, destination): an advert
+   * repeats itself every interval, so each is encoded once. IPv4 datagrams leave the IP id 0 for
+   * the kernel to fill (it does for a raw socket that writes its own header), and the kernel
+   * computes the header checksum.
+   */
+  private readonly encoded = new Map<string, Uint8Array>();
   /** Last send failure per destination, so each is logged once per change of condition. */
   private readonly sendErrors = new Map<string, string>();
 
@@ -78,12 +84,14 @@ export class InterfaceIo {
 
   attach(sink: AdvertSink): void {
     this.sinks.push(sink);
+    this.encoded.clear();
   }
 
   /** An instance going away (reload): its adverts are no longer delivered. */
   detach(sink: AdvertSink): void {
     const i = this.sinks.indexOf(sink);
     if (i >= 0) this.sinks.splice(i, 1);
+    this.encoded.clear();
   }
 
   get attached(): number {
@@ -133,14 +141,17 @@ export class InterfaceIo {
     const dsts = unicastPeers.length > 0 ? unicastPeers : [advert.family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
     for (const dst of dsts) {
       try {
-        const msg = encodeVrrp(advert, { src, dst });
-        if (advert.family === 'ipv4') {
-          if (!this.v4) throw new Error('no ipv4 VRRP socket');
-          this.v4.send(encodeIpv4Datagram(msg, { src, dst, id: (this.ipId = (this.ipId + 1) & 0xffff) }), dst);
-        } else {
-          if (!this.v6) throw new Error('no ipv6 VRRP socket');
-          this.v6.send(msg, dst);
+        const sock = advert.family === 'ipv4' ? this.v4 : this.v6;
+        if (!sock) throw new Error(`no ${advert.family} VRRP socket`);
+        const key = `${advert.vrid} ${advert.priority} ${advert.advertIntervalCs} ${advert.addresses.length} ${src} ${dst}`;
+        let bytes = this.encoded.get(key);
+        if (bytes === undefined) {
+          const msg = encodeVrrp(advert, { src, dst });
+          bytes = advert.family === 'ipv4' ? encodeIpv4Datagram(msg, { src, dst, id: 0 }) : msg;
+          if (this.encoded.size >= 4096) this.encoded.clear();
+          this.encoded.set(key, bytes);
         }
+        sock.send(bytes, dst);
         if (this.sendErrors.size > 0 && this.sendErrors.delete(dst)) this.log.info('sending adverts works again', { interface: this.name, to: dst });
       } catch (e) {
         this.counters.sendErrors++;

@@ -40,6 +40,20 @@ export interface VrrpSocketHandlers {
   readonly onError: (error: Error) => void;
 }
 
+/** Destination addresses as bytes, parsed once (adverts go to the same few every interval). */
+function destinations<T>(parse: (text: string) => T | undefined): (dst: string) => T {
+  const known = new Map<string, T>();
+  return (dst) => {
+    let a = known.get(dst);
+    if (a === undefined) {
+      a = parse(dst);
+      if (a === undefined) throw new VrrpSocketError(`not an address: ${dst}`);
+      if (known.size < 1024) known.set(dst, a);
+    }
+    return a;
+  };
+}
+
 function permissionHint(msg: string): string {
   return /not permitted|EPERM|EACCES/i.test(msg) ? ' (a raw IP socket needs CAP_NET_RAW: run as root or with AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW)' : '';
 }
@@ -71,13 +85,10 @@ export function openVrrpSocketV4(ifname: string, ifindex: number, h: VrrpSocketH
     (datagram) => h.onPacket(datagram),
     (status) => h.onError(new VrrpSocketError(`VRRP socket read on ${ifname} failed (${status})`)),
   );
+  const to = destinations(parseIpv4);
   return {
     family: 'ipv4',
-    send: (packet, dst) => {
-      const a = parseIpv4(dst);
-      if (!a) throw new VrrpSocketError(`not an IPv4 address: ${dst}`);
-      sock.sendTo(packet, a);
-    },
+    send: (packet, dst) => sock.sendTo(packet, to(dst)),
     close: () => sock.close(),
   };
 }
@@ -117,14 +128,18 @@ export function openVrrpSocketV6(ifname: string, ifindex: number, h: VrrpSocketH
   const sock = s;
   const rxSocket = rx;
   let closed = false;
+  // Link-local destinations (ff02::12, fe80::...) are scoped to this interface.
+  const to = destinations((text) => {
+    const a = parseIpv6(text);
+    if (!a) return undefined;
+    const linkLocal = (a[0] === 0xfe && ((a[1] ?? 0) & 0xc0) === 0x80) || (a[0] === 0xff && ((a[1] ?? 0) & 0x0f) === 0x02);
+    return { a, scope: linkLocal ? ifindex : 0 };
+  });
   return {
     family: 'ipv6',
     send: (packet, dst) => {
-      const a = parseIpv6(dst);
-      if (!a) throw new VrrpSocketError(`not an IPv6 address: ${dst}`);
-      // Link-local destinations (ff02::12, fe80::...) are scoped to this interface.
-      const linkLocal = (a[0] === 0xfe && ((a[1] ?? 0) & 0xc0) === 0x80) || (a[0] === 0xff && ((a[1] ?? 0) & 0x0f) === 0x02);
-      sock.sendTo(packet, a, linkLocal ? ifindex : 0);
+      const d = to(dst);
+      sock.sendTo(packet, d.a, d.scope);
     },
     close: () => {
       if (closed) return;

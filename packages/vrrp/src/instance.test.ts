@@ -247,6 +247,23 @@ describe('master', () => {
     assert.equal(inst.counters.advertsTx, 4);
   });
 
+  it('keeps its advert rate when its timer fires a little late, and restarts the cadence after a pause', () => {
+    const { inst, at } = master();
+    let due = inst.nextDeadline() ?? assert.fail('no deadline');
+    assert.equal(due, at + 1000);
+    // Each timer fires 3 ms late: the adverts stay on the 1 s grid.
+    for (let k = 1; k <= 5; k++) {
+      assert.deepEqual(sentPriorities(inst.handle({ type: 'timeout' }, due + 3)), [100]);
+      const next = inst.nextDeadline() ?? assert.fail('no deadline');
+      assert.equal(next, at + (k + 1) * 1000);
+      due = next;
+    }
+    // Woken 2.5 s late (a pause): one advert now, the next a whole interval later.
+    const late = due + 2500;
+    assert.deepEqual(sentPriorities(inst.handle({ type: 'timeout' }, late)), [100]);
+    assert.equal(inst.nextDeadline(), late + 1000);
+  });
+
   it('sends the second GARP burst after garp delay and refreshes when configured', () => {
     const garp = { ...KEEPALIVED_GARP_DEFAULTS, delayMs: 5000, refreshMs: 60_000, refreshRepeat: 2 };
     const { inst, at } = master({ garp });

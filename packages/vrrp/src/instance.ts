@@ -513,9 +513,14 @@ export class VrrpInstance {
     }
     if (this.stateValue !== 'master') return;
     if (this.adverAtMs !== undefined && this.adverAtMs <= nowMs) {
-      // RFC 5798 §6.4.3: Adver_Timer fired.
+      // RFC 5798 §6.4.3: Adver_Timer fired. The next one is due an interval after this one was due,
+      // not after we got round to it: the caller's timer fires a little late each time, and adverts
+      // must keep their rate (backups time out on missing ones). Later than a whole interval (a
+      // pause), the cadence starts again from now.
       this.sendAdvert(this.effective, out);
-      this.adverAtMs = nowMs + this.config.advertIntervalCs * 10;
+      const intervalMs = this.config.advertIntervalCs * 10;
+      const next = this.adverAtMs + intervalMs;
+      this.adverAtMs = next > nowMs ? next : nowMs + intervalMs;
     }
     const g = this.config.garp;
     if (this.garpDelayedAtMs !== undefined && this.garpDelayedAtMs <= nowMs) {
