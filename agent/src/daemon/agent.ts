@@ -11,10 +11,8 @@ import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
 import { canonicalAddress } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
-import { startMetricsServer, stopMetricsServer } from '../metrics/server.js';
 import { GuardRunner } from '../redis/guard-runner.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
-import { runCheck } from '../tracks/exec-check.js';
 import { type Check, TrackRunner } from '../tracks/track-runner.js';
 import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
@@ -247,6 +245,8 @@ export class Agent {
 
   private async startMetrics(m: RedkeepConfig['agent']['metrics']): Promise<void> {
     if (!m) return;
+    // Loaded when configured: an agent without metrics does not carry the HTTP server.
+    const { startMetricsServer } = await import('../metrics/server.js');
     this.metrics = await startMetricsServer(m.host, m.port, () => this.status(), (e) => this.log.warn('metrics endpoint error', { error: e.message }));
     this.log.info('metrics endpoint listening', { address: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` });
   }
@@ -318,7 +318,7 @@ export class Agent {
     this.config = { ...next, agent: { ...next.agent, name: cur.agent.name, controlSocket: cur.agent.controlSocket, controlGroup: cur.agent.controlGroup } };
     if (next.agent.logLevel !== cur.agent.logLevel) this.log.level = next.agent.logLevel;
     if (!this.stopped && JSON.stringify(next.agent.metrics) !== JSON.stringify(cur.agent.metrics)) {
-      if (this.metrics) await stopMetricsServer(this.metrics);
+      if (this.metrics) await (await import('../metrics/server.js')).stopMetricsServer(this.metrics);
       this.metrics = undefined;
       try {
         await this.startMetrics(next.agent.metrics);
@@ -373,6 +373,7 @@ export class Agent {
         break;
       case 'exec':
         check = async () => {
+          const { runCheck } = await import('../tracks/exec-check.js');
           const r = await runCheck(def.command, def.timeoutMs);
           return { ok: r.ok, detail: r.outcome };
         };
@@ -548,7 +549,7 @@ export class Agent {
     for (const u of this.units) u.redis?.stop();
     await this.vips?.releaseAll();
     for (const io of this.ios.values()) io.close();
-    if (this.metrics) await stopMetricsServer(this.metrics);
+    if (this.metrics) await (await import('../metrics/server.js')).stopMetricsServer(this.metrics);
     if (this.control) await stopControlServer(this.control, this.config.agent.controlSocket);
     this.nl.close();
     this.log.info('redkeep stopped');
