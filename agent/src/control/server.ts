@@ -1,6 +1,6 @@
 // The control socket: a unix stream socket readable only by root, or by root and one group.
 
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { type ControlRequest, type ControlResponse, parseRequest } from './protocol.js';
@@ -53,7 +53,14 @@ export async function startControlServer(path: string, group: string | undefined
     if (gid === undefined) throw new ControlError(`control_group ${group} does not exist`);
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  rmSync(path, { force: true });
+  // unlink, not rmSync: rmSync lstat()s the old socket first, and Node 20's realpathSync reads the
+  // last lstat's file type as that of a cached path component (a socket ends its walk), so the
+  // next require() of a package behind a symlink (pnpm's layout) resolves it wrongly.
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
   const open = new Set<Socket>();
   const server = createServer((sock: Socket) => {
     open.add(sock);
@@ -114,5 +121,12 @@ export async function stopControlServer(server: Server, path: string): Promise<v
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const c of clients.get(server) ?? []) c.destroy();
   await closed;
-  rmSync(path, { force: true });
+  // unlink, not rmSync: rmSync lstat()s the old socket first, and Node 20's realpathSync reads the
+  // last lstat's file type as that of a cached path component (a socket ends its walk), so the
+  // next require() of a package behind a symlink (pnpm's layout) resolves it wrongly.
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }

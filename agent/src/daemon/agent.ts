@@ -12,6 +12,7 @@ import { canonicalAddress } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
+import { preloadRedisClient } from '@redkeep/redis';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
 import { type Check, TrackRunner } from '../tracks/track-runner.js';
 import { startControlServer, stopControlServer } from '../control/server.js';
@@ -126,6 +127,8 @@ export class Agent {
 
   private async startOnce(): Promise<void> {
     const c = this.config;
+    // The Redis client is loaded only by agents that use it, and then at once.
+    if (c.instances.some((i) => i.redis)) preloadRedisClient();
     // The control socket first: it refuses a second agent (which would fight this one over the
     // VIPs) and a bad control_group before anything on the host is touched.
     this.control = await startControlServer(c.agent.controlSocket, c.agent.controlGroup, (req) => this.answer(req));

@@ -3,6 +3,7 @@
 // every `reconnectMs`. Credentials are passed to ioredis only: never logged, never in argv.
 
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
 import { type RedisFacts, parseInfo, redisFacts } from './info.js';
 
@@ -38,15 +39,25 @@ export interface RedisLinkEvents {
   down: [reason: string];
 }
 
+const require = createRequire(import.meta.url);
+let redisClass: typeof Redis | undefined;
+
 /**
  * ioredis, loaded by the first link: an agent without Redis (VRRP only) never pays its memory.
- * Shared by every link once loaded.
+ * Through require (it is CommonJS), synchronously, so a link has its client from the start.
  */
-let loadRedis: Promise<typeof Redis> | undefined;
+function loadRedis(): typeof Redis {
+  redisClass ??= (require('ioredis') as typeof import('ioredis')).Redis;
+  return redisClass;
+}
+
+/** Loads the Redis client now (an agent with Redis does at start, before anything else runs). */
+export function preloadRedisClient(): void {
+  loadRedis();
+}
 
 export class RedisLink extends EventEmitter<RedisLinkEvents> {
-  private client: Redis | undefined;
-  private closed = false;
+  private readonly client: Redis;
   private connected = false;
 
   private heartbeat: NodeJS.Timeout | undefined;
@@ -86,23 +97,19 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
           }
         : {}),
     };
-    loadRedis ??= import('ioredis').then((m) => m.Redis);
-    void loadRedis.then((RedisClient) => {
-      if (this.closed) return;
-      const client = new RedisClient(o);
-      this.client = client;
-      client.on('ready', () => {
-        this.connected = true;
-        this.emit('up');
-      });
-      client.on('close', () => {
-        if (!this.connected) return;
-        this.connected = false;
-        this.emit('down', 'connection closed');
-      });
-      // Errors also surface on the commands that hit them; the event must be handled to not crash.
-      client.on('error', () => undefined);
+    const RedisClient = loadRedis();
+    this.client = new RedisClient(o);
+    this.client.on('ready', () => {
+      this.connected = true;
+      this.emit('up');
     });
+    this.client.on('close', () => {
+      if (!this.connected) return;
+      this.connected = false;
+      this.emit('down', 'connection closed');
+    });
+    // Errors also surface on the commands that hit them; the event must be handled to not crash.
+    this.client.on('error', () => undefined);
     const hb = opts.heartbeatMs;
     if (hb !== undefined && hb > 0) {
       this.heartbeat = setInterval(() => {
@@ -114,7 +121,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
             // Down now: closing a connection to a silent peer waits for it to answer.
             this.connected = false;
             this.emit('down', `no answer to PING within ${hb} ms`);
-            this.client?.disconnect(true);
+            this.client.disconnect(true);
           })
           .finally(() => {
             this.pinging = false;
@@ -130,7 +137,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
 
   private async call<T>(what: string, timeoutMs: number, fn: (client: Redis) => Promise<T>): Promise<T> {
     const client = this.client;
-    if (!this.connected || client === undefined) throw new RedisCommandError('ERR_REDIS_DOWN', `${what}: not connected`);
+    if (!this.connected) throw new RedisCommandError('ERR_REDIS_DOWN', `${what}: not connected`);
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -172,8 +179,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
 
   close(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.closed = true;
-    this.client?.disconnect(false);
+    this.client.disconnect(false);
     this.removeAllListeners();
   }
 }
