@@ -24,6 +24,34 @@ export interface RedisEndpoint {
   readonly db: number;
 }
 
+/** ioredis' options for one connection: no offline queue, no retries of a command, a fixed reconnect delay. */
+export function clientOptions(endpoint: RedisEndpoint, opts: { connectTimeoutMs: number; reconnectMs: number; name?: string }): RedisOptions {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    db: endpoint.db,
+    connectTimeout: opts.connectTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => opts.reconnectMs,
+    lazyConnect: false,
+    connectionName: opts.name ?? 'redkeep',
+    ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
+    ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+    ...(endpoint.tls
+      ? {
+          tls: {
+            ...(endpoint.tls.ca !== undefined ? { ca: endpoint.tls.ca } : {}),
+            ...(endpoint.tls.cert !== undefined ? { cert: endpoint.tls.cert } : {}),
+            ...(endpoint.tls.key !== undefined ? { key: endpoint.tls.key } : {}),
+            ...(endpoint.tls.serverName !== undefined ? { servername: endpoint.tls.serverName } : {}),
+            rejectUnauthorized: endpoint.tls.verify,
+          },
+        }
+      : {}),
+  };
+}
+
 export class RedisCommandError extends Error {
   override readonly name = 'RedisCommandError';
   readonly code: 'ERR_REDIS_TIMEOUT' | 'ERR_REDIS_DOWN' | 'ERR_REDIS_REPLY';
@@ -55,31 +83,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     opts: { connectTimeoutMs: number; reconnectMs: number; name?: string; heartbeatMs?: number },
   ) {
     super();
-    const o: RedisOptions = {
-      host: endpoint.host,
-      port: endpoint.port,
-      db: endpoint.db,
-      connectTimeout: opts.connectTimeoutMs,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => opts.reconnectMs,
-      lazyConnect: false,
-      connectionName: opts.name ?? 'redkeep',
-      ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
-      ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
-      ...(endpoint.tls
-        ? {
-            tls: {
-              ...(endpoint.tls.ca !== undefined ? { ca: endpoint.tls.ca } : {}),
-              ...(endpoint.tls.cert !== undefined ? { cert: endpoint.tls.cert } : {}),
-              ...(endpoint.tls.key !== undefined ? { key: endpoint.tls.key } : {}),
-              ...(endpoint.tls.serverName !== undefined ? { servername: endpoint.tls.serverName } : {}),
-              rejectUnauthorized: endpoint.tls.verify,
-            },
-          }
-        : {}),
-    };
-    this.client = new Redis(o);
+    this.client = new Redis(clientOptions(endpoint, opts));
     this.client.on('ready', () => {
       this.connected = true;
       this.emit('up');
