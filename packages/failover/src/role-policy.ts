@@ -356,6 +356,11 @@ export class RolePolicy {
       if (t.replOffset > local.replOffset && (!ahead || t.replOffset > ahead.facts.replOffset)) ahead = { address: m.address, facts: t };
     }
     if (ahead) {
+      // A replica serves PSYNC only while its own master link is up (NOMASTERLINK otherwise):
+      // one whose master is gone cannot hand its last bytes on; it should take over, not ours.
+      if (!ahead.facts.masterLinkUp) {
+        return { type: 'behind', host: ahead.address, why: `${ahead.address}'s Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset}) and cannot pass its last bytes on (its master link is down)` };
+      }
       return { type: 'catch-up', host: ahead.address, port: this.settings.peerPort, follow: true, fromReplica: true, why: `its Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset})`, fence: masters };
     }
     // Offsets go on across promotions: a member's Redis ahead of ours in another history (the
@@ -530,7 +535,10 @@ export class RolePolicy {
       const out: RoleStep[] = [];
       if (this.said !== k) out.push({ type: 'log', level, message: `redis does not follow ${key}: ${text}`, fields: { master: key } });
       this.said = k;
-      return [...extra, ...out, { type: 'look-again', inMs: i.target === 'unreachable' ? 20 : 100, why: text }];
+      // Not read yet, or not a master yet (a new master still promoting, tens of ms): soon. The
+      // new master takes writes only once a replica follows it (min-replicas-to-write).
+      const soon = i.target === 'unreachable' || kind === 'not-master';
+      return [...extra, ...out, { type: 'look-again', inMs: soon ? 20 : 100, why: text }];
     };
     if (i.target === 'unreachable') return refuse('info', 'its Redis has not been read yet', 'unread');
     const v = mayFollow(i.local, i.target, this.ownReplId, this.lineage);
