@@ -23,5 +23,6 @@ describe('redkeep status (human form)', () => {
     assert.match(text, /priority 90 \(base 100\), master 192\.0\.2\.12 \(priority 120\)/);
     assert.match(text, /replica of 192\.0\.2\.12:6379 \(link DOWN\)/);
     assert.match(text, /drops: bad-checksum 2, not-a-peer 5/);
+    assert.match(text, /hand-overs: designated here 1 \(took over at once 1, ignored 0\), designated a successor 0/);
   });
 });

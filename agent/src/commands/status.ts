@@ -32,6 +32,9 @@ export function formatStatus(st: AgentStatus): string[] {
       const c = i.counters;
       const drops = Object.entries(c.drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
       lines.push(`  adverts in ${c.advertsRx} out ${c.advertsTx}, transitions ${c.transitions}, GARPs sent ${c.garpsSent}, drops: ${drops}`);
+      if (c.designationsRx + c.designationsIgnored + c.designationsTx > 0) {
+        lines.push(`  hand-overs: designated here ${c.designationsRx} (took over at once ${c.designatedTakeovers}, ignored ${c.designationsIgnored}), designated a successor ${c.designationsTx}`);
+      }
     }
     if (i.tracks.length) lines.push(`  tracks: ${i.tracks.map((t) => `${t.name} ${t.ok ? 'ok' : 'FAILED'}${t.weight !== 0 ? ` (${t.weight > 0 ? '+' : ''}${t.weight})` : ''}`).join(', ')}`);
     if (i.redis) {

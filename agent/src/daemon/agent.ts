@@ -13,6 +13,7 @@ import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConf
 import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
 import { preloadRedisClient } from '@redkeep/redis';
+import { HandoverChannel } from '../redis/handover-channel.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
 import { type Check, TrackRunner } from '../tracks/track-runner.js';
 import { startControlServer, stopControlServer } from '../control/server.js';
@@ -186,6 +187,8 @@ export class Agent {
     const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
     let guard: GuardRunner | undefined;
     let runner: InstanceRunner | undefined;
+    const handover = redis && inst.redis?.manageRole ? new HandoverChannel(inst.name, inst.vrid, redis.link.endpoint, inst.redis.peerPort, this.log) : undefined;
+    if (redis && handover) redis.handover = handover;
     // The data guard needs redkeep to steer the roles (it reasons about whom our Redis follows).
     if (redis && inst.redis?.manageRole) {
       const ctx = {
@@ -197,7 +200,7 @@ export class Agent {
       };
       guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.members ?? [], inst.witnesses, inst.advertIntervalCs * 10, this.log);
     }
-    runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}) });
+    runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}), ...(handover ? { handover } : {}) });
     const r = runner;
     r.onStateChange = () => {
       guard?.kick();

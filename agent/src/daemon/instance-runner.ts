@@ -14,6 +14,7 @@ import type { InstanceSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { HookRunner, HookState } from '../hooks/hook-runner.js';
 import type { GuardRunner, GuardStatus } from '../redis/guard-runner.js';
+import type { HandoverChannel } from '../redis/handover-channel.js';
 import type { RedisStatus, RedisSupervisor } from '../redis/supervisor.js';
 import type { AdvertSink, InterfaceIo } from './interface-io.js';
 import type { VipReconciler } from './vip-reconciler.js';
@@ -31,6 +32,8 @@ export interface RunnerExtras {
   readonly redis?: RedisSupervisor;
   readonly hooks?: HookRunner;
   readonly guard?: GuardRunner;
+  /** The hand-over channel (with Redis role control): designations, notices, our VRRP state. */
+  readonly handover?: HandoverChannel;
 }
 
 const HOOK_STATE: Partial<Record<VrrpState, HookState>> = { master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', stopped: 'STOP' };
@@ -103,7 +106,21 @@ export class InstanceRunner implements AdvertSink {
     private readonly vips: VipReconciler,
     private readonly log: Logger,
     private readonly extras: RunnerExtras = {},
-  ) {}
+  ) {
+    // The core decides what a message is worth (a designation from the master it follows, naming
+    // us; a notice from the successor it designated); the channel only carries them.
+    if (extras.handover) {
+      extras.handover.onMessage = (m) => {
+        if (!this.core || this.stopping) return;
+        if (m.type === 'designate') {
+          const before = this.core.counters.designationsRx;
+          this.input({ type: 'designated', by: m.from, to: m.to });
+          if (this.core.counters.designationsRx > before) this.log.info('designated by the master: takes over at once when it leaves', { instance: this.settings.name, by: m.from });
+          else this.log.warn('designation ignored (not a backup, not naming us, or not from the master we follow)', { instance: this.settings.name, from: m.from, to: m.to, state: this.core.state });
+        } else if (m.by !== this.primary) this.input({ type: 'taken-over', by: m.by });
+      };
+    }
+  }
 
   get vrid(): number {
     return this.settings.vrid;
@@ -213,6 +230,7 @@ export class InstanceRunner implements AdvertSink {
    * router is master, saying who and how long it took.
    */
   async switchover(to: string | undefined): Promise<SwitchoverResult> {
+    const members = this.settings.members ?? this.settings.unicastPeers;
     const core = this.core;
     const s = this.settings;
     if (!core || core.state !== 'master') {
@@ -226,30 +244,39 @@ export class InstanceRunner implements AdvertSink {
     }
     this.switching = true;
     const started = performance.now();
+    let designated: string | undefined;
     try {
       let redisOutcome = 'no redis';
       const redis = this.extras.redis;
       if (redis) {
-        const h = await redis.handOver({ ...(to !== undefined ? { only: to } : {}), abortIfBehind: true, stillMaster: () => this.masterNow() });
+        const h = await redis.handOver({
+          ...(to !== undefined ? { only: to } : {}),
+          abortIfBehind: true,
+          stillMaster: () => this.masterNow(),
+          ...(this.primary !== undefined ? { designate: { vrid: s.vrid, self: this.primary, family: s.family, members } } : {}),
+        });
         if (!h.ok) throw new Error(`switchover refused: ${h.detail}`);
         redisOutcome = h.detail;
+        designated = h.designated;
       }
       if (this.core?.state !== 'master') throw new Error(`instance ${s.name} stopped being master during the hand-over; redis: ${redisOutcome}`);
       this.log.info('switchover: resigning', { instance: s.name, to: to ?? 'the highest priority backup', redis: redisOutcome });
-      this.input(to !== undefined ? { type: 'resign', to } : { type: 'resign' });
+      this.input({ type: 'resign', ...(to !== undefined ? { to } : {}), ...(designated !== undefined ? { designated } : {}) });
       const waitMs = (core.masterDownIntervalMs() + 2 * s.advertIntervalCs * 10) + 1000;
       const deadline = performance.now() + waitMs;
       while (performance.now() < deadline) {
         const m = this.core?.masterAddressSeen;
         if (this.core?.state === 'master') throw new Error(`instance ${s.name}: nobody took over within ${waitMs} ms; this host is master again`);
-        if (m !== undefined && m !== this.primary) {
+        // Done once the new master is heard and our VIPs are gone (after its notice that it holds them).
+        if (m !== undefined && m !== this.primary && (this.core?.status().vipsHeld.length ?? 0) === 0) {
           return { instance: s.name, newMaster: m, ms: Math.round(performance.now() - started), redis: redisOutcome, ...(to !== undefined && m !== to ? { note: `${to} was asked, but ${m} is master (a higher priority with preempt on)` } : {}) };
         }
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 2));
       }
       return { instance: s.name, newMaster: undefined, ms: Math.round(performance.now() - started), redis: redisOutcome, note: `no advert from a new master within ${waitMs} ms` };
     } finally {
       this.switching = false;
+      this.extras.handover?.forgetSuccessor();
     }
   }
 
@@ -293,9 +320,19 @@ export class InstanceRunner implements AdvertSink {
   async stop(): Promise<void> {
     const redis = this.extras.redis;
     if (redis && this.core?.state === 'master' && this.settings.redis?.switchoverOnStop) {
-      // Hand the data over before the VIP: no acknowledged write may be left behind.
-      const outcome = await redis.handOver();
-      this.log.info('switchover on stop', { instance: this.settings.name, outcome: outcome.detail });
+      // Hand the data over before the VIP: no acknowledged write may be left behind. A planned
+      // switchover first (its successor designated where VRRP's choice can be told, the VIPs
+      // kept until it holds them); when that is refused or nobody takes over, the data is handed
+      // over all the same (fenced even behind) and the shutdown's priority 0 goes to everyone.
+      let outcome: string;
+      try {
+        const r = await this.switchover(undefined);
+        outcome = r.newMaster !== undefined ? `${r.newMaster} is master after ${r.ms} ms; redis: ${r.redis}` : `${r.note ?? 'no new master'}; redis: ${r.redis}`;
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        outcome = this.core?.state === 'master' ? `${why}; ${(await redis.handOver()).detail}` : why;
+      }
+      this.log.info('switchover on stop', { instance: this.settings.name, outcome });
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -309,13 +346,22 @@ export class InstanceRunner implements AdvertSink {
     const core = this.core;
     if (!core || this.stopping) return;
     const before = core.state;
+    const seenBefore = core.masterAddressSeen;
     const actions = core.handle(input, performance.now());
+    // Took over from a master we followed: its Redis may still take writes (its agent may be
+    // dead), or, fenced by its hand-over, be the first replica ours needs to take writes. Looked
+    // at from now on (nothing is done to it before our Redis is master).
+    const redis = this.extras.redis;
+    if (redis && core.state === 'master' && before === 'backup' && seenBefore !== undefined && this.primary !== undefined && seenBefore !== this.primary) {
+      redis.fencePeer(seenBefore, this.primary, () => this.masterNow());
+    }
     for (const a of actions) {
       // Adverts go out at once, beside the queue: a promotion in progress (a takeover catching up
       // from the previous master) must not silence them, or the backups take over meanwhile.
       if (a.type === 'send-advert') this.sendAdvert(a);
       else this.enqueue(a);
     }
+    if (this.primary !== undefined) this.extras.handover?.setState(this.primary, core.state, core.effectivePriority);
     // After redkeep's own actions: the Redis role follows, then the user's hooks.
     const master = core.masterAddressSeen;
     if (core.state !== before || master !== this.lastMaster) {
@@ -423,6 +469,11 @@ export class InstanceRunner implements AdvertSink {
         return;
       }
       case 'remove-vips':
+        // The successor we handed over to holds the VIPs (and has announced them): the clients
+        // still connected through them here are closed first, while the addresses are ours (a
+        // FIN from an address we no longer have never leaves), so that they connect again at
+        // once, to the new holder, instead of waiting for their timeout.
+        if (a.handedOver) await this.extras.redis?.closeClients(a.addresses);
         this.vipGeneration++;
         await this.vips.want(s.name, false);
         return;
@@ -436,6 +487,8 @@ export class InstanceRunner implements AdvertSink {
           .then((n) => {
             this.garpsSent += n;
           });
+        // The first round is out: a resigned master listening on our Redis may release its VIPs.
+        if (a.burst === 'become-master' && this.primary !== undefined && this.vips.held(s.name).length > 0) await this.extras.redis?.announceHolds(s.vrid, this.primary);
         return;
       }
       case 'state-changed':

@@ -26,6 +26,8 @@ export class VipReconciler {
   private specs: readonly VipSpec[];
   private readonly wanted = new Set<string>();
   private readonly present = new Set<string>();
+  /** Interface indexes as last read (for want()'s immediate change). */
+  private readonly ifindex = new Map<string, number>();
   /** Last failure per VIP, so a failure is logged once per change of condition. */
   private readonly failing = new Map<string, string>();
   private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
@@ -63,14 +65,41 @@ export class VipReconciler {
     this.specs = [...specs, ...leftover];
   }
 
-  /** Sets whether an instance wants its VIPs, then reconciles; resolves when applied. */
-  want(instance: string, held: boolean): Promise<void> {
-    for (const v of this.specs) {
-      if (v.instance !== instance) continue;
+  /**
+   * Sets whether an instance wants its VIPs and applies that at once (on the interface as last
+   * read: a failover must not wait for a pass that re-reads every link and address); resolves
+   * when applied. A full reconciliation follows, which corrects whatever this got wrong.
+   */
+  async want(instance: string, held: boolean): Promise<void> {
+    const mine = this.specs.filter((v) => v.instance === instance);
+    for (const v of mine) {
       if (held) this.wanted.add(keyOf(v));
       else this.wanted.delete(keyOf(v));
     }
-    return this.kick();
+    let direct = true;
+    for (const v of mine) {
+      const key = keyOf(v);
+      const ifindex = this.ifindex.get(v.interface);
+      if (ifindex === undefined) {
+        direct = false;
+        continue;
+      }
+      try {
+        if (held && !this.present.has(key)) {
+          await this.nl.addAddress(ifindex, v.family, v.address, v.prefixLength, v.label);
+          this.present.add(key);
+          this.log.info('virtual address added', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
+        } else if (!held && this.present.has(key)) {
+          await this.nl.delAddress(ifindex, v.family, v.address, v.prefixLength);
+          this.present.delete(key);
+          this.log.info('virtual address removed', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
+        }
+      } catch {
+        direct = false; // the pass below retries and says why
+      }
+    }
+    if (!direct) return this.kick();
+    void this.kick();
   }
 
   /** VIPs of an instance that are on the interface right now (as last observed). */
@@ -129,6 +158,8 @@ export class VipReconciler {
     }
     this.clear('*');
     const index = new Map(links.map((l) => [l.name, l.index]));
+    this.ifindex.clear();
+    for (const [name, i] of index) this.ifindex.set(name, i);
     const on = new Set(addrs.map((a) => `${a.index}/${a.address}`));
     for (const v of this.specs) {
       const key = keyOf(v);
@@ -142,18 +173,19 @@ export class VipReconciler {
       const want = this.wanted.has(key);
       try {
         if (want && !isOn) {
-          await this.nl.addAddress(ifindex, v.family, v.address, v.prefixLength, v.label);
-          if (this.present.has(key)) {
+          // Not added: it is there already (want() added it since the read).
+          const added = await this.nl.addAddress(ifindex, v.family, v.address, v.prefixLength, v.label);
+          if (added && this.present.has(key)) {
             // We held it and it vanished: someone removed it.
             this.log.warn('virtual address was removed by someone else; put back', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
-          } else {
+          } else if (added) {
             this.log.info('virtual address added', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
           }
           this.present.add(key);
         } else if (!want && isOn) {
-          await this.nl.delAddress(ifindex, v.family, v.address, v.prefixLength);
+          const removed = await this.nl.delAddress(ifindex, v.family, v.address, v.prefixLength);
           this.present.delete(key);
-          this.log.info('virtual address removed', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
+          if (removed) this.log.info('virtual address removed', { instance: v.instance, address: `${v.address}/${v.prefixLength}`, interface: v.interface });
         } else if (isOn) this.present.add(key);
         else this.present.delete(key);
         this.clear(key);

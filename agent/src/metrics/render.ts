@@ -61,6 +61,10 @@ export function renderMetrics(st: AgentStatus): string {
       add('redkeep_instance_priority_zero_received_total', 'counter', 'Priority 0 adverts received (a master leaving).', l, c.priorityZeroRx);
       add('redkeep_instance_priority_zero_sent_total', 'counter', 'Priority 0 adverts sent.', l, c.priorityZeroTx);
       add('redkeep_instance_garps_sent_total', 'counter', 'Gratuitous ARPs and unsolicited NAs sent.', l, c.garpsSent);
+      add('redkeep_instance_designations_received_total', 'counter', 'Hand-over designations from the master followed, naming this host.', l, c.designationsRx);
+      add('redkeep_instance_designations_ignored_total', 'counter', 'Hand-over designations ignored (not a backup, not naming this host, not from the master followed, not a member).', l, c.designationsIgnored);
+      add('redkeep_instance_designated_takeovers_total', 'counter', 'Takeovers at once (no Skew_Time) on a designation and the designator\'s priority 0.', l, c.designatedTakeovers);
+      add('redkeep_instance_designations_sent_total', 'counter', 'Resigns after designating a successor.', l, c.designationsTx);
       for (const [reason, n] of Object.entries(c.drops)) {
         add('redkeep_instance_adverts_dropped_total', 'counter', 'Adverts dropped, by reason.', { ...l, reason }, n);
       }

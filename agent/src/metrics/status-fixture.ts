@@ -26,7 +26,7 @@ export const INSTANCE: RunnerStatus = {
     { name: 'track:redis-alive', weight: 0, ok: true },
     { name: 'track:redis-data', weight: -253, ok: false },
   ],
-  counters: { advertsRx: 3, advertsTx: 120, priorityZeroRx: 1, priorityZeroTx: 0, drops: { 'bad-checksum': 2, 'not-a-peer': 5 }, transitions: 4, becameMaster: 2, garpsRequested: 10, unexpectedInputs: 0, unheardStepDowns: 0, garpsSent: 10 },
+  counters: { advertsRx: 3, advertsTx: 120, priorityZeroRx: 1, priorityZeroTx: 0, drops: { 'bad-checksum': 2, 'not-a-peer': 5 }, transitions: 4, becameMaster: 2, garpsRequested: 10, unexpectedInputs: 0, unheardStepDowns: 0, designationsRx: 1, designationsIgnored: 0, designatedTakeovers: 1, designationsTx: 0, garpsSent: 10 },
   redis: {
     address: '127.0.0.1:6379',
     up: true,

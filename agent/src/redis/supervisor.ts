@@ -7,13 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CatchUpOutcome, type DesiredRole, type Lineage, type MembersNow, type PromotePlan, type ReplicationFacts, RolePolicy, type RoleStep, describeRole } from '@redkeep/failover';
-import { type RedisFacts, RedisLink } from '@redkeep/redis';
-import type { VrrpState } from '@redkeep/vrrp';
+import { type CatchUpOutcome, type DesiredRole, type Lineage, type MemberChannels, type MembersNow, type PromotePlan, type ReplicationFacts, RolePolicy, type RoleStep, describeRole, formatHandoverMessage, handoverChannel, stateChannelPattern, successorCandidates } from '@redkeep/failover';
+import { type RedisFacts, RedisLink, clientLocalAddresses } from '@redkeep/redis';
+import { type AddressFamily, type VrrpState, canonicalAddress, electedBackup } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { markSecretVariable } from '../child-env.js';
 import { ReconcileLoop } from '../daemon/reconcile-loop.js';
+import type { HandoverChannel } from './handover-channel.js';
 
 /**
  * Where a fenced Redis replicates from: nothing listens there, so its link stays down and it
@@ -30,9 +31,20 @@ export interface HandOverOptions {
   readonly abortIfBehind?: boolean;
   /** Checked right before the fence: false (the instance stopped being master meanwhile) aborts. */
   readonly stillMaster?: () => boolean;
+  /**
+   * Designate a successor once our Redis is fenced with it caught up (the hand-over channel):
+   * `only` when given, else the Backup VRRP would elect, if every other member says where it
+   * stands. Our VRRP instance's id and address, its family, and the other members.
+   */
+  readonly designate?: { readonly vrid: number; readonly self: string; readonly family: AddressFamily; readonly members: readonly string[] };
 }
 
-export type HandOverResult = { readonly ok: boolean; readonly detail: string };
+export type HandOverResult = {
+  readonly ok: boolean;
+  readonly detail: string;
+  /** The successor told to take over at once (its agent listened); undefined: VRRP alone decides (Skew_Time). */
+  readonly designated?: string;
+};
 
 export type { DesiredRole };
 
@@ -56,6 +68,10 @@ const CATCH_UP_CONNECT_MS = 100;
 const CATCH_UP_MAX_MS = 500;
 /** How long a takeover waits for our Redis to sync from a member master it did not follow yet. */
 const CATCH_UP_SYNC_MS = 1500;
+/** After a takeover, how often the previous master's Redis is looked at while our promotion is under way. */
+const PEER_AFTER_TAKEOVER_RETRY_MS = 10;
+/** ... for this long; then once a second. */
+const PEER_AFTER_TAKEOVER_SOON_MS = 3000;
 /** The master watch PINGs this often; no answer this long and the master's Redis counts as gone. */
 const MASTER_WATCH_HEARTBEAT_MS = 500;
 
@@ -130,6 +146,8 @@ export class RedisSupervisor {
   private readonly loop = new ReconcileLoop(() => this.reconcileOnce());
   private stopped = false;
   private readonly fencing = new Set<string>();
+  /** fencePeer()s waiting for our promotion: told the moment it is done. */
+  private readonly peerNudges = new Set<() => void>();
   /**
    * A connection to the master's Redis while ours replicates from it. When that connection
    * drops (its Redis died or restarted), ours is fenced at once: a restarted, empty master must
@@ -147,7 +165,11 @@ export class RedisSupervisor {
   onSafety: (ok: boolean, why: string) => void = () => undefined;
   /** The members read fresh, for a promotion (the data guard's peers); undefined: no quorum rule. */
   membersNow: () => Promise<MembersNow | undefined> = () => Promise.resolve(undefined);
+  /** The hand-over channel (with manage_role): designations, the successor's notice, our VRRP state. */
+  handover: HandoverChannel | undefined;
   private handOverQueue: Promise<void> = Promise.resolve();
+  /** promote()s waiting for REPLICAOF NO ONE (the reconciliation's 'promote' step) to be done. */
+  private readonly promotedWaiters = new Set<() => void>();
 
   constructor(
     private readonly instance: string,
@@ -254,13 +276,14 @@ export class RedisSupervisor {
     return this.policy.following();
   }
 
-  /** Runs a reconciliation now (or right after the one in progress). */
+  /** Runs a reconciliation now (or right after the one in progress); none once stopped. */
   kick(): Promise<void> {
-    return this.loop.kick();
+    return this.stopped ? Promise.resolve() : this.loop.kick();
   }
 
   private async reconcileOnce(): Promise<void> {
-    if (!this.link.isUp) return;
+    // Stopped: the connection is closing and the logger may be gone (a look-again timer, a pass queued).
+    if (this.stopped || !this.link.isUp) return;
     try {
       this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
       let steps = this.policy.reconcile({ nowMs: performance.now(), local: this.facts });
@@ -276,6 +299,7 @@ export class RedisSupervisor {
         this.lastError = undefined;
       }
     } catch (e) {
+      if (this.stopped) return;
       const msg = e instanceof Error ? e.message : String(e);
       if (msg !== this.lastError) this.log.warn('redis role control failed', { instance: this.instance, error: msg, will: 'retry' });
       this.lastError = msg;
@@ -285,12 +309,15 @@ export class RedisSupervisor {
   /** Applies one of the policy's steps to our Redis (or a target's). */
   private async apply(step: RoleStep): Promise<void> {
     switch (step.type) {
-      case 'promote':
-        await this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS);
+      case 'promote': {
+        // INFO right behind REPLICAOF on the same connection (one round trip): it sees the new history.
+        const [, after] = await Promise.all([this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS), this.link.facts(COMMAND_TIMEOUT_MS)]);
         this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
-        this.facts = await this.link.facts(COMMAND_TIMEOUT_MS);
-        this.policy.promotedTo(this.facts);
+        this.facts = after;
+        this.policy.promotedTo(after);
+        for (const w of this.promotedWaiters) w();
         return;
+      }
       case 'follow':
         await this.link.replicaOf(step.host, step.port, COMMAND_TIMEOUT_MS);
         this.policy.followed();
@@ -355,11 +382,13 @@ export class RedisSupervisor {
     if (!this.settings.manageRole) return 'master';
     let outcome: CatchUpOutcome | undefined;
     let fence: readonly string[] = [];
+    const t0 = performance.now();
     for (let round = 0; ; round++) {
       const [f, members] = await Promise.all([
         this.link.isUp ? this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
         this.membersNow().catch(() => undefined),
       ]);
+      this.log.debug('promotion: members read', { instance: this.instance, ms: Math.round(performance.now() - t0), answered: members?.answered.length ?? -1 });
       // Another router won the election during the read (its advert came meanwhile): nothing to do.
       if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
       this.policy.selfAddress = this.self();
@@ -413,7 +442,13 @@ export class RedisSupervisor {
     await Promise.all(fence.map((host) => this.fenceMember(host)));
     this.policy.promoted(outcome, opts.handedOver === true);
     this.watchMaster(undefined);
-    await this.kick();
+    // Done when our Redis is master (not when every pass the reconciliation has queued is).
+    let waiter: (() => void) | undefined;
+    const promoted = new Promise<void>((resolve) => this.promotedWaiters.add((waiter = resolve)));
+    await Promise.race([this.kick(), promoted]);
+    if (waiter) this.promotedWaiters.delete(waiter);
+    for (const nudge of this.peerNudges) nudge();
+    this.log.debug('promotion: done', { instance: this.instance, ms: Math.round(performance.now() - t0) });
     return this.facts?.role === 'master' ? 'master' : 'not-yet';
   }
 
@@ -531,40 +566,74 @@ export class RedisSupervisor {
    */
   fencePeer(peer: string, self: string, isMaster: () => boolean): void {
     if (!this.settings.manageRole || this.fencing.has(peer) || peer === self) return;
-    const link = new RedisLink(
-      { ...this.link.endpoint, host: peer, port: this.settings.peerPort },
-      { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 500, name: `redkeep-${this.instance}-fence` },
-    );
+    // The connection we watched it by, when we followed it, is ours now (no new connection to make).
+    const w = this.masterWatch;
+    const watched = w !== undefined && w.host === peer && w.port === this.settings.peerPort;
+    if (watched) this.masterWatch = undefined;
+    const link = watched
+      ? w.link
+      : new RedisLink({ ...this.link.endpoint, host: peer, port: this.settings.peerPort }, { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 500, name: `redkeep-${this.instance}-fence` });
     this.fencing.add(peer);
     let lastError: string | undefined;
+    const start = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    let busy = false;
+    const schedule = (ms: number): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void tick(), ms);
+    };
+    // Looked at once connected (the connection is made while our promotion runs), and again the
+    // moment our promotion is done (promote() nudges).
+    const nudge = (): void => {
+      if (!busy) schedule(0);
+    };
     const done = (): void => {
+      if (timer) clearTimeout(timer);
+      this.peerNudges.delete(nudge);
       link.close();
       this.fencing.delete(peer);
     };
+    // While our promotion is under way, look often (for a while): a new master takes writes only
+    // once a replica follows it (min-replicas-to-write), and after a hand-over this is the first.
+    const soon = (): number => (performance.now() - start < PEER_AFTER_TAKEOVER_SOON_MS ? PEER_AFTER_TAKEOVER_RETRY_MS : 1000);
     const tick = async (): Promise<void> => {
+      timer = undefined;
       if (this.stopped || !isMaster()) return done();
+      busy = true;
       try {
         const [f, ours] = await Promise.all([link.facts(COMMAND_TIMEOUT_MS), this.link.facts(COMMAND_TIMEOUT_MS)]);
+        if (ours.role !== 'master') {
+          // Our promotion is still under way (its catch-up may be taking the previous master's
+          // last writes): nothing is done to that Redis before ours is master.
+          schedule(soon());
+          return;
+        }
         // A master still taking writes is fenced; it follows ours only where the history rule
         // allows (never a blind REPLICAOF: that replaces its data by a full sync).
         const what = this.policy.peerAfterTakeover(f, ours);
         if (what === 'follow-us') {
           await link.replicaOf(self, this.settings.port, COMMAND_TIMEOUT_MS);
-          this.log.warn('fenced the previous master\'s Redis: it now replicates from ours', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
+          // Still a master (its agent is gone): a warning; already fenced (a hand-over, our catch-up): news.
+          this.log[f.role === 'master' ? 'warn' : 'info']('fenced the previous master\'s Redis: it now replicates from ours', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
         } else if (what === 'fence') {
           await link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
           this.log.warn('fenced the previous master\'s Redis: it may not follow ours (its history is not one ours continues)', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
         }
-        return done();
+        done();
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         if (msg !== lastError) this.log.info('cannot reach the previous master\'s Redis yet', { instance: this.instance, peer, error: msg, will: 'retry' });
         lastError = msg;
+        schedule(link.isUp ? 1000 : soon());
+      } finally {
+        busy = false;
       }
-      setTimeout(() => void tick(), 1000);
     };
-    setTimeout(() => void tick(), 200);
+    this.peerNudges.add(nudge);
+    link.once('up', nudge);
+    schedule(link.isUp ? 0 : COMMAND_TIMEOUT_MS);
   }
+
 
   /**
    * Planned hand-over (a switchover, or this master stopping with switchover_on_stop): pause
@@ -626,6 +695,17 @@ export class RedisSupervisor {
       if (opts.abortIfBehind && links.length === 0) {
         return { ok: false, detail: targets.length === 0 ? 'no replica to hand over to' : `no replica reachable to hand over to${skipped}; nothing changed` };
       }
+      // Who takes over, told before writes pause (reads of the members, a subscription on its
+      // Redis for its notice), designated once our Redis is fenced with it caught up.
+      let successor: string | undefined;
+      let notDesignated = '';
+      if (opts.designate && this.handover) {
+        const pick = opts.only !== undefined ? { to: opts.only } : await this.electedSuccessor(opts.designate, links);
+        if (pick.to === undefined) notDesignated = pick.why ?? '';
+        else if (!links.some((l) => l.endpoint.host === pick.to && l.isUp)) notDesignated = `${pick.to} is not a replica we reach`;
+        else if (!(await this.handover.watchSuccessor(pick.to, 200))) notDesignated = `cannot listen on ${pick.to}'s Redis`;
+        else successor = pick.to;
+      }
       const d = await drainAndFence(this.link, {
         timeoutMs: COMMAND_TIMEOUT_MS,
         maxWaitMs,
@@ -645,16 +725,85 @@ export class RedisSupervisor {
         beforeFence: () => this.policy.handedOver(performance.now()),
         ...(opts.stillMaster ? { mayFence: opts.stillMaster } : {}),
       });
+      if (!d.fenced) this.handover?.forgetSuccessor();
       if (!d.fenced && opts.stillMaster && !opts.stillMaster()) return { ok: false, detail: 'this instance stopped being master during the hand-over; writes resumed, nothing changed' };
       if (!d.fenced) return { ok: false, detail: `replicas did not reach offset ${d.target} within ${maxWaitMs} ms (at ${d.at}); writes resumed here, nothing changed${skipped}` };
-      return d.caughtUp
-        ? { ok: true, detail: `${links.length} replicas caught up to offset ${d.target} in ${d.ms} ms; redis fenced${skipped}` }
-        : { ok: true, detail: `replicas did not all reach offset ${d.target} within ${maxWaitMs} ms; redis fenced anyway${skipped}` };
+      let designated: string | undefined;
+      const successorLink = links.find((l) => l.endpoint.host === successor);
+      if (successor !== undefined && opts.designate && d.caughtUp && successorLink) {
+        // PUBLISH answers how many subscribers got it: none, nobody listens (VRRP alone decides).
+        const text = formatHandoverMessage({ type: 'designate', from: opts.designate.self, to: successor });
+        const receivers = await successorLink.command(200, 'PUBLISH', handoverChannel(opts.designate.vrid), text).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+        if (typeof receivers === 'number' && receivers > 0) designated = successor;
+        else notDesignated = `nobody listens on ${successor}'s Redis (${String(receivers)})`;
+      }
+      if (designated === undefined) this.handover?.forgetSuccessor();
+      const told = designated !== undefined ? `; ${designated} designated` : opts.designate && this.handover ? `; no successor designated (${notDesignated || 'replicas behind'}): VRRP decides` : '';
+      const detail = d.caughtUp
+        ? `${links.length} replicas caught up to offset ${d.target} in ${d.ms} ms; redis fenced${skipped}${told}`
+        : `replicas did not all reach offset ${d.target} within ${maxWaitMs} ms; redis fenced anyway${skipped}${told}`;
+      return designated !== undefined ? { ok: true, detail, designated } : { ok: true, detail };
     } catch (e) {
       return { ok: false, detail: `failed: ${e instanceof Error ? e.message : String(e)}` };
     } finally {
       for (const l of links) l.close();
     }
+  }
+
+  /**
+   * The Backup VRRP would elect after our priority 0, when every other member's agent says, on
+   * its own Redis, its state and effective priority (handover.ts); else why that cannot be told.
+   */
+  private async electedSuccessor(d: NonNullable<HandOverOptions['designate']>, links: readonly RedisLink[]): Promise<{ to?: string; why?: string }> {
+    const pattern = stateChannelPattern(d.vrid);
+    const read = async (address: string): Promise<MemberChannels> => {
+      const have = links.find((l) => l.endpoint.host === address && l.isUp);
+      const link = have ?? (await this.connectWithin(address, this.settings.peerPort, 'handover'));
+      if (!link) return { address, channels: undefined };
+      try {
+        const r = await link.command(CATCH_UP_CONNECT_MS, 'PUBSUB', 'CHANNELS', pattern);
+        return { address, channels: Array.isArray(r) ? r.map(String) : [] };
+      } catch {
+        return { address, channels: undefined };
+      } finally {
+        if (!have) link.close();
+      }
+    };
+    const members = await Promise.all(d.members.filter((m) => m !== d.self).map(read));
+    const c = successorCandidates(d.vrid, members);
+    if (!c.ok) return { why: c.why };
+    const to = electedBackup(d.family, c.candidates);
+    return to === undefined ? { why: 'no candidate' } : { to };
+  }
+
+  /**
+   * Our VIPs are about to go to a successor that holds them already: the clients that reached our
+   * Redis through them (CLIENT KILL LADDR, plain and pub/sub connections, not replicas, not ours)
+   * are disconnected, so they connect again at once, to the new holder, instead of waiting for
+   * their timeout on an address nobody here answers any more. (Once the address is gone, the FIN
+   * would not leave the host.) Returns how many were closed.
+   */
+  async closeClients(vips: readonly string[]): Promise<number> {
+    if (!this.settings.manageRole || !this.link.isUp || vips.length === 0) return 0;
+    try {
+      const list = await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'LIST');
+      const laddrs = clientLocalAddresses(String(list), vips, (ip) => canonicalAddress(ip) ?? ip);
+      let closed = 0;
+      for (const laddr of laddrs) {
+        for (const type of ['normal', 'pubsub']) closed += Number(await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'KILL', 'LADDR', laddr, 'TYPE', type, 'SKIPME', 'yes'));
+      }
+      if (closed > 0) this.log.info('closed the connections clients made through the VIPs: they connect again to the new holder', { instance: this.instance, clients: closed });
+      return closed;
+    } catch (e) {
+      this.log.warn('cannot close the clients connected through the VIPs', { instance: this.instance, error: e instanceof Error ? e.message : String(e) });
+      return 0;
+    }
+  }
+
+  /** A new master says, on its own Redis, that it holds the VIPs now (a resigned master listening there releases its own). */
+  async announceHolds(vrid: number, self: string): Promise<void> {
+    if (!this.settings.manageRole || !this.link.isUp) return;
+    await this.link.command(COMMAND_TIMEOUT_MS, 'PUBLISH', handoverChannel(vrid), formatHandoverMessage({ type: 'holds', by: self })).catch(() => undefined);
   }
 
   private watchMaster(m: { host: string; port: number } | undefined): void {
@@ -714,6 +863,7 @@ export class RedisSupervisor {
 
   stop(): void {
     this.stopped = true;
+    this.handover?.close();
     this.watchMaster(undefined);
     this.loop.stop();
     this.link.close();

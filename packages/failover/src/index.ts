@@ -2,3 +2,4 @@ export * from './history.js';
 export * from './data-guard.js';
 export * from './role-policy.js';
 export * from './write-gate.js';
+export * from './handover.js';

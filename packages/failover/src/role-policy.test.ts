@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReplicationFacts } from './history.js';
-import { type RoleStep, RolePolicy } from './role-policy.js';
+import { FRESH_MASTER_MS, type RoleStep, RolePolicy } from './role-policy.js';
 import { factsFixture } from './facts-fixture.js';
 
 const FENCE = { host: '127.0.0.1', port: 1 };
@@ -61,6 +61,19 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     assert.equal((p.promote(replicaOf('192.0.2.11'), fresh) as { ms: number }).ms, 150);
   });
 
+  it('with the master gone, takes the last bytes of a replica ahead of ours, or gives way to it when it cannot pass them on', () => {
+    const p = policy();
+    p.vrrp('backup', '192.0.2.11');
+    p.vrrp('master', undefined);
+    const ours = replicaOf('192.0.2.11', { masterLinkUp: false, replOffset: 1049 });
+    const members = (linkUp: boolean) => ({ answered: [{ address: '192.0.2.12', facts: replicaOf('192.0.2.11', { masterLinkUp: linkUp, replOffset: 1050 }) }], quorum: 2, maxLagBytes: 0, silent: [{ address: '192.0.2.11', silentForMs: 5000, wasMaster: true }], isolationBoundMs: 250 });
+    const served = p.promote(ours, members(true));
+    assert.ok(served.type === 'catch-up' && served.fromReplica && served.host === '192.0.2.12', 'its link to the master is up (a host cut off): it serves PSYNC');
+    // Its master's process is gone: it answers NOMASTERLINK to a SYNC; waiting for it is useless.
+    const plan = p.promote(ours, members(false));
+    assert.equal(plan.type, 'behind');
+  });
+
   it('does not promote without a quorum of members answering just now', () => {
     const p = policy();
     p.vrrp('master', undefined);
@@ -90,6 +103,21 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     assert.equal(first.filter((x) => x.type === 'log').length, 1);
     const second = p.reconcile({ nowMs: 10, local: f(), target: stranger });
     assert.equal(second.filter((x) => x.type === 'log').length, 0);
+  });
+
+  it('looks again soon at a new master whose Redis is not master yet (still promoting): it takes writes only once one follows it', () => {
+    const p = policy();
+    p.vrrp('backup', '192.0.2.12');
+    const wait = (nowMs: number, target: ReplicationFacts | 'unreachable'): number | undefined => {
+      const step = p.reconcile({ nowMs, local: fenced(), target }).find((x) => x.type === 'look-again');
+      return step?.type === 'look-again' ? step.inMs : undefined;
+    };
+    // Its first second: often (not read yet, then not promoted yet); then calmly.
+    assert.equal(wait(0, 'unreachable'), 5);
+    assert.equal(wait(3, replicaOf('192.0.2.13')), 10);
+    assert.equal(wait(FRESH_MASTER_MS - 1, replicaOf('192.0.2.13')), 10);
+    assert.equal(wait(FRESH_MASTER_MS, replicaOf('192.0.2.13')), 100);
+    assert.equal(wait(FRESH_MASTER_MS + 1, 'unreachable'), 20);
   });
 
   it('fences a stale master that our elected history succeeds, instead of following it', () => {

@@ -361,6 +361,11 @@ export class RolePolicy {
       if (t.replOffset > local.replOffset && (!ahead || t.replOffset > ahead.facts.replOffset)) ahead = { address: m.address, facts: t };
     }
     if (ahead) {
+      // A replica serves PSYNC only while its own master link is up (NOMASTERLINK otherwise):
+      // one whose master is gone cannot hand its last bytes on; it should take over, not ours.
+      if (!ahead.facts.masterLinkUp) {
+        return { type: 'behind', host: ahead.address, why: `${ahead.address}'s Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset}) and cannot pass its last bytes on (its master link is down)` };
+      }
       return { type: 'catch-up', host: ahead.address, port: this.settings.peerPort, follow: true, fromReplica: true, why: `its Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset})`, fence: masters };
     }
     // Offsets go on across promotions: a member's Redis ahead of ours in another history (the

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { RedisCommandError, RedisLink } from './link.js';
+import { RedisSubscriber } from './subscriber.js';
 
 const servers: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -117,5 +118,33 @@ describe('RedisLink on a real redis-server', () => {
     s.proc.kill('SIGCONT');
     await up;
     await l.ping(500);
+  });
+
+  it('subscribes to the channels wanted, again after the connection was killed, and forgets them when told', async () => {
+    const s = await redis();
+    const l = link(s.port);
+    await up(l);
+    const sub = new RedisSubscriber({ host: '127.0.0.1', port: s.port, db: 0 }, { connectTimeoutMs: 200, reconnectMs: 20, name: 'test-sub' });
+    try {
+      const got: string[] = [];
+      sub.on('message', (c, m) => got.push(`${c} ${m}`));
+      const subscribed = (): Promise<void> => new Promise((r) => sub.once('subscribed', () => r()));
+      let ready = subscribed();
+      await sub.want(['a', 'b']);
+      await ready;
+      assert.equal(await l.command(500, 'PUBLISH', 'a', 'one'), 1, 'one receiver');
+      assert.deepEqual(((await l.command(500, 'PUBSUB', 'CHANNELS', '*')) as string[]).sort(), ['a', 'b'], 'listed while its connection lives');
+      ready = subscribed();
+      await l.command(500, 'CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await ready;
+      assert.equal(await l.command(500, 'PUBLISH', 'b', 'two'), 1, 'subscribed again after the kill');
+      await sub.want(['b']);
+      assert.equal(await l.command(500, 'PUBLISH', 'a', 'three'), 0, 'a was dropped');
+      for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(got, ['a one', 'b two']);
+      assert.ok(sub.inSync);
+    } finally {
+      sub.close();
+    }
   });
 });

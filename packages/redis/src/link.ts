@@ -25,6 +25,34 @@ export interface RedisEndpoint {
   readonly db: number;
 }
 
+/** ioredis' options for one connection: no offline queue, no retries of a command, a fixed reconnect delay. */
+export function clientOptions(endpoint: RedisEndpoint, opts: { connectTimeoutMs: number; reconnectMs: number; name?: string }): RedisOptions {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    db: endpoint.db,
+    connectTimeout: opts.connectTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => opts.reconnectMs,
+    lazyConnect: false,
+    connectionName: opts.name ?? 'redkeep',
+    ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
+    ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+    ...(endpoint.tls
+      ? {
+          tls: {
+            ...(endpoint.tls.ca !== undefined ? { ca: endpoint.tls.ca } : {}),
+            ...(endpoint.tls.cert !== undefined ? { cert: endpoint.tls.cert } : {}),
+            ...(endpoint.tls.key !== undefined ? { key: endpoint.tls.key } : {}),
+            ...(endpoint.tls.serverName !== undefined ? { servername: endpoint.tls.serverName } : {}),
+            rejectUnauthorized: endpoint.tls.verify,
+          },
+        }
+      : {}),
+  };
+}
+
 export class RedisCommandError extends Error {
   override readonly name = 'RedisCommandError';
   readonly code: 'ERR_REDIS_TIMEOUT' | 'ERR_REDIS_DOWN' | 'ERR_REDIS_REPLY';
@@ -46,7 +74,7 @@ let redisClass: typeof Redis | undefined;
  * ioredis, loaded by the first link: an agent without Redis (VRRP only) never pays its memory.
  * Through require (it is CommonJS), synchronously, so a link has its client from the start.
  */
-function loadRedis(): typeof Redis {
+export function loadRedis(): typeof Redis {
   redisClass ??= (require('ioredis') as typeof import('ioredis')).Redis;
   return redisClass;
 }
@@ -73,32 +101,8 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     opts: { connectTimeoutMs: number; reconnectMs: number; name?: string; heartbeatMs?: number },
   ) {
     super();
-    const o: RedisOptions = {
-      host: endpoint.host,
-      port: endpoint.port,
-      db: endpoint.db,
-      connectTimeout: opts.connectTimeoutMs,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => opts.reconnectMs,
-      lazyConnect: false,
-      connectionName: opts.name ?? 'redkeep',
-      ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
-      ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
-      ...(endpoint.tls
-        ? {
-            tls: {
-              ...(endpoint.tls.ca !== undefined ? { ca: endpoint.tls.ca } : {}),
-              ...(endpoint.tls.cert !== undefined ? { cert: endpoint.tls.cert } : {}),
-              ...(endpoint.tls.key !== undefined ? { key: endpoint.tls.key } : {}),
-              ...(endpoint.tls.serverName !== undefined ? { servername: endpoint.tls.serverName } : {}),
-              rejectUnauthorized: endpoint.tls.verify,
-            },
-          }
-        : {}),
-    };
     const RedisClient = loadRedis();
-    this.client = new RedisClient(o);
+    this.client = new RedisClient(clientOptions(endpoint, opts));
     this.client.on('ready', () => {
       this.connected = true;
       this.emit('up');

@@ -546,6 +546,110 @@ describe('switchover (resign)', () => {
   });
 });
 
+describe('designated hand-over (redkeep, not in the RFC)', () => {
+  /** A backup following PEER_HIGH (priority 200) since t=1000. */
+  function following(): VrrpInstance {
+    const i = backup();
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 1000);
+    return i;
+  }
+
+  it('becomes master at once when the master that designated it sends priority 0: no Skew_Time', () => {
+    const i = following();
+    assert.deepEqual(i.handle({ type: 'designated', by: PEER_HIGH, to: LOCAL }, 1010), [], 'a designation alone changes nothing');
+    assert.equal(i.state, 'backup');
+    assert.equal(i.counters.designationsRx, 1);
+    const out = i.handle({ type: 'advert', advert: advert(0), source: PEER_HIGH }, 1020);
+    assert.equal(i.state, 'master');
+    assert.equal(i.status().lastTransition?.reason, 'designated');
+    const add = out.find((a) => a.type === 'add-vips');
+    assert.ok(add?.type === 'add-vips' && add.handedOver, 'a hand-over: the previous master left with priority 0');
+    assert.equal(i.counters.designatedTakeovers, 1);
+  });
+
+  it('takes over at once when the designation comes during the Skew_Time of its designator\'s priority 0', () => {
+    const i = following();
+    i.handle({ type: 'advert', advert: advert(0), source: PEER_HIGH }, 1500);
+    assert.equal(i.nextDeadline(), 1500 + i.skewTimeMs());
+    const out = i.handle({ type: 'designated', by: PEER_HIGH, to: LOCAL }, 1501);
+    assert.equal(i.state, 'master');
+    assert.deepEqual(types(out), ['state-changed', 'send-advert', 'add-vips', 'send-garps']);
+  });
+
+  it('ignores (and counts) a designation not from the master it follows, not naming it, from a non-member, or outside Backup; Skew_Time as usual', () => {
+    const i = following();
+    i.handle({ type: 'designated', by: PEER_LOW, to: LOCAL }, 1010);
+    i.handle({ type: 'designated', by: PEER_HIGH, to: PEER_LOW }, 1011);
+    i.handle({ type: 'designated', by: 'not-an-address', to: LOCAL }, 1012);
+    assert.equal(i.counters.designationsIgnored, 3);
+    i.handle({ type: 'advert', advert: advert(0), source: PEER_HIGH }, 1020);
+    assert.equal(i.state, 'backup');
+    assert.equal(i.nextDeadline(), 1020 + i.skewTimeMs());
+
+    const m = backup({ members: [LOCAL, PEER_LOW] });
+    m.handle({ type: 'designated', by: PEER_HIGH, to: LOCAL }, 10);
+    assert.equal(m.counters.designationsIgnored, 1, 'not a member');
+
+    const { inst, at } = master();
+    assert.deepEqual(inst.handle({ type: 'designated', by: PEER_HIGH, to: LOCAL }, at + 1), []);
+    assert.equal(inst.counters.designationsIgnored, 1, 'a master is not designated');
+    assert.equal(inst.counters.unexpectedInputs, 0, 'network data, not a caller bug');
+  });
+
+  it('does not skip Skew_Time for a designation older than Master_Down_Interval', () => {
+    const i = following();
+    i.handle({ type: 'designated', by: PEER_HIGH, to: LOCAL }, 1010);
+    for (let t = 1100; t < 1010 + i.masterDownIntervalMs() + 100; t += 100) i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, t);
+    const late = 1010 + i.masterDownIntervalMs() + 150;
+    i.handle({ type: 'advert', advert: advert(0), source: PEER_HIGH }, late);
+    assert.equal(i.state, 'backup');
+    assert.equal(i.nextDeadline(), late + i.skewTimeMs());
+  });
+
+  it('forgets the designation when another router becomes master', () => {
+    const i = backup({ priority: 100 });
+    i.handle({ type: 'advert', advert: advert(150), source: PEER_LOW }, 1000);
+    i.handle({ type: 'designated', by: PEER_LOW, to: LOCAL }, 1010);
+    i.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, 1020);
+    i.handle({ type: 'advert', advert: advert(0), source: PEER_LOW }, 1030);
+    assert.equal(i.state, 'backup');
+  });
+
+  it('the resigned master keeps its VIPs until the router it designated says it holds them', () => {
+    const { inst, at } = master();
+    const out = inst.handle({ type: 'resign', to: PEER_LOW, designated: PEER_LOW }, at + 1);
+    assert.deepEqual(sentPriorities(out), [0]);
+    assert.equal(inst.counters.designationsTx, 1);
+    assert.equal(inst.status().lastTransition?.detail, `to ${PEER_LOW}, designated ${PEER_LOW}`);
+    assert.deepEqual(types(inst.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, at + 5)), [], 'heard, but its Redis may still be promoting');
+    assert.deepEqual(inst.status().vipsHeld, ['192.0.2.50']);
+    assert.deepEqual(inst.handle({ type: 'taken-over', by: PEER_HIGH }, at + 6), [], 'someone else says so: not the successor');
+    assert.deepEqual(inst.handle({ type: 'taken-over', by: PEER_LOW }, at + 7), [{ type: 'remove-vips', addresses: ['192.0.2.50'], handedOver: true }], 'confirmed: the successor holds them');
+    assert.deepEqual(inst.handle({ type: 'taken-over', by: PEER_LOW }, at + 8), [], 'once');
+  });
+
+  it('the resigned master releases them one Master_Adver_Interval after its successor\'s first advert at the latest', () => {
+    const { inst, at } = master();
+    inst.handle({ type: 'resign', designated: PEER_LOW }, at + 1);
+    inst.handle({ type: 'advert', advert: advert(100), source: PEER_LOW }, at + 5);
+    assert.equal(inst.nextDeadline(), at + 5 + 1000);
+    assert.deepEqual(inst.handle({ type: 'timeout' }, at + 1005), [{ type: 'remove-vips', addresses: ['192.0.2.50'], handedOver: false }], 'not confirmed');
+    assert.deepEqual(inst.status().vipsHeld, []);
+  });
+
+  it('the resigned master releases them at once when another router takes over', () => {
+    const { inst, at } = master();
+    inst.handle({ type: 'resign', designated: PEER_LOW }, at + 1);
+    assert.deepEqual(types(inst.handle({ type: 'advert', advert: advert(200), source: PEER_HIGH }, at + 5)), ['remove-vips']);
+  });
+
+  it('reports a designated successor that is no usable address as a bug', () => {
+    const { inst, at } = master();
+    assert.equal(inst.handle({ type: 'resign', designated: LOCAL }, at + 1)[0]?.type, 'unexpected-input');
+    assert.equal(inst.state, 'master');
+  });
+});
+
 describe('inputs that make no sense', () => {
   it('reports and counts a second start as a bug', () => {
     const i = backup();

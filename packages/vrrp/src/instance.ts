@@ -40,6 +40,8 @@ export type TransitionReason =
   | 'track-failed'
   | 'fault-cleared'
   | 'resigned'
+  /** Not in the RFC: the master that designated us sent priority 0; no Skew_Time (see 'designated'). */
+  | 'designated'
   | 'unheard'
   | 'shutdown';
 
@@ -131,8 +133,29 @@ export type VrrpInput =
    * VIPs until it hears the new master, and then behaves as nopreempt until it is master again,
    * so the switchover sticks. It still takes over
    * when Master_Down_Timer runs out: a switchover nobody answers leaves no router without master.
+   * `designated`: the router the shell told, outside VRRP, that it is the one to take over (see
+   * the 'designated' input). Our VIPs then stay until that router says it holds them
+   * ('taken-over'), or one Master_Adver_Interval after its first advert, so that clients never
+   * find the addresses on neither host.
    */
-  | { readonly type: 'resign'; readonly to?: string; /** false: preempt stays as configured (a takeover abandoned); default true. */ readonly sticky?: boolean }
+  | {
+      readonly type: 'resign';
+      readonly to?: string;
+      /** false: preempt stays as configured (a takeover abandoned); default true. */
+      readonly sticky?: boolean;
+      readonly designated?: string;
+    }
+  /**
+   * Not in the RFC: the master `by` told this router, through a channel of its own (never a
+   * packet of VRRP's), that it hands over to `to`. A Backup named `to`, told so by the router it
+   * follows as master, becomes Master at once when that router's priority-0 advert arrives (or
+   * has arrived), instead of after Skew_Time, provided both come within one
+   * Master_Down_Interval of each other. Anything else is counted and ignored; a designation
+   * alone never changes anything.
+   */
+  | { readonly type: 'designated'; readonly by: string; readonly to: string }
+  /** Not in the RFC: the router `by`, which took over from us, holds the addresses now: a resigned master releases its own. */
+  | { readonly type: 'taken-over'; readonly by: string }
   | { readonly type: 'timeout' }
   | { readonly type: 'advert'; readonly advert: VrrpAdvert; readonly source: string }
   /** A packet for this instance that failed decoding: counted here, nothing else. */
@@ -159,7 +182,8 @@ export type VrrpAction =
   | { readonly type: 'send-advert'; readonly advert: VrrpAdvert; readonly to?: string }
   /** `handedOver`: the previous master left with priority 0 (a stop or a switchover). */
   | { readonly type: 'add-vips'; readonly addresses: readonly string[]; readonly handedOver: boolean }
-  | { readonly type: 'remove-vips'; readonly addresses: readonly string[] }
+  /** `handedOver`: the router we designated says it holds the addresses now (a 'taken-over' input). */
+  | { readonly type: 'remove-vips'; readonly addresses: readonly string[]; readonly handedOver: boolean }
   | {
       readonly type: 'send-garps';
       readonly addresses: readonly string[];
@@ -196,6 +220,14 @@ export interface InstanceCounters {
   unexpectedInputs: number;
   /** Times this master stepped down because a lower-priority master kept advertising (it does not hear us). */
   unheardStepDowns: number;
+  /** Designations from the master we follow, naming us, taken into account (see the 'designated' input). */
+  designationsRx: number;
+  /** Designations ignored: not a Backup, not naming us, not from the master we follow, or not a member. */
+  designationsIgnored: number;
+  /** Times this Backup became Master at once on a designation and its designator's priority 0, without Skew_Time. */
+  designatedTakeovers: number;
+  /** Resigns after designating a successor (the master's side). */
+  designationsTx: number;
 }
 
 export interface LastTransition {
@@ -312,6 +344,19 @@ export class VrrpInstance {
   private preemptAtMs: number | undefined;
   /** Set by a switchover: do not preempt until master again. */
   private resigned = false;
+  /**
+   * Backup side: the master we follow designated us (at `atMs`). Cleared by any transition, by
+   * a new master, and when it is older than Master_Down_Interval at the priority 0.
+   */
+  private designation: { by: string; atMs: number } | undefined;
+  /** Backup side: who sent the priority-0 advert whose Skew_Time runs (cleared by a new master's advert and by any transition). */
+  private zeroFrom: string | undefined;
+  /**
+   * Resigned master side: the router it designated. Its VIPs stay until that router says it
+   * holds them, or until `releaseAtMs` (one Master_Adver_Interval after its first advert).
+   * Cleared by any transition and when the VIPs go.
+   */
+  private handingOver: { to: string; releaseAtMs: number | undefined } | undefined;
   private readonly primaryBytes: Uint8Array;
   private readonly primaryCanonical: string;
   private readonly peers: ReadonlySet<string> | undefined;
@@ -337,6 +382,10 @@ export class VrrpInstance {
     garpsRequested: 0,
     unexpectedInputs: 0,
     unheardStepDowns: 0,
+    designationsRx: 0,
+    designationsIgnored: 0,
+    designatedTakeovers: 0,
+    designationsTx: 0,
   };
 
   constructor(config: InstanceConfig) {
@@ -380,6 +429,7 @@ export class VrrpInstance {
       this.garpDelayedAtMs,
       this.garpRefreshAtMs,
       this.garpLowerDelayedAtMs,
+      this.handingOver?.releaseAtMs,
     ];
     for (const t of armed) {
       if (t !== undefined && (min === undefined || t < min)) min = t;
@@ -408,7 +458,13 @@ export class VrrpInstance {
         this.onShutdown(nowMs, out);
         break;
       case 'resign':
-        this.onResign(input.to, input.sticky !== false, nowMs, out);
+        this.onResign(input.to, input.sticky !== false, input.designated, nowMs, out);
+        break;
+      case 'designated':
+        this.onDesignated(input.by, input.to, nowMs, out);
+        break;
+      case 'taken-over':
+        if (this.stateValue === 'backup' && this.handingOver !== undefined && this.canonical(input.by) === this.handingOver.to) this.releaseHandedOver(out, true);
         break;
       case 'timeout':
         this.onTimeout(nowMs, out);
@@ -485,26 +541,66 @@ export class VrrpInstance {
     this.transition('stopped', 'shutdown', nowMs, out);
   }
 
-  private onResign(to: string | undefined, sticky: boolean, nowMs: number, out: VrrpAction[]): void {
+  private onResign(to: string | undefined, sticky: boolean, designated: string | undefined, nowMs: number, out: VrrpAction[]): void {
     if (this.stateValue !== 'master') {
       this.unexpected('resign', `only a master can resign, this one is ${this.stateValue}`, out);
       return;
     }
+    const usable = (a: string | undefined): boolean => a !== undefined && addressFamilyOf(a) === this.config.family && a !== this.primaryCanonical;
     const target = to === undefined ? undefined : this.canonical(to);
-    if (to !== undefined && (target === undefined || addressFamilyOf(target) !== this.config.family || target === this.primaryCanonical)) {
+    if (to !== undefined && !usable(target)) {
       this.unexpected('resign', `cannot hand over to ${to}`, out);
+      return;
+    }
+    const successor = designated === undefined ? undefined : this.canonical(designated);
+    if (designated !== undefined && !usable(successor)) {
+      this.unexpected('resign', `cannot designate ${designated}`, out);
       return;
     }
     this.sendAdvert(PRIORITY_STOP, out, target);
     // The VIPs stay until the new master's first advert: clients that connect meanwhile reach a
     // host that answers (with an error, as its Redis is fenced) instead of one that drops them.
     this.resigned = sticky;
-    this.transition('backup', 'resigned', nowMs, out, target === undefined ? undefined : `to ${target}`);
+    const detail = [target !== undefined ? `to ${target}` : '', successor !== undefined ? `designated ${successor}` : ''].filter((x) => x !== '').join(', ');
+    this.transition('backup', 'resigned', nowMs, out, detail === '' ? undefined : detail);
+    if (successor !== undefined) {
+      this.counters.designationsTx++;
+      this.handingOver = { to: successor, releaseAtMs: undefined };
+    }
+  }
+
+  private onDesignated(by: string, to: string, nowMs: number, out: VrrpAction[]): void {
+    const src = this.canonical(by);
+    const named = this.canonical(to);
+    // Trust comes from configuration: only a member's designation counts, and only the one of
+    // the master we follow, naming us, while we are a Backup.
+    const member = src !== undefined && (!this.peers || this.peers.has(src)) && (!this.members || this.members.has(src));
+    if (this.stateValue !== 'backup' || !member || named !== this.primaryCanonical || src !== this.masterAddress) {
+      this.counters.designationsIgnored++;
+      return;
+    }
+    this.counters.designationsRx++;
+    this.designation = { by: src, atMs: nowMs };
+    // Its priority 0 came first: Skew_Time is running; take over now.
+    if (this.zeroFrom === src && this.masterDownAtMs !== undefined) this.takeOverDesignated(src, nowMs, out);
+  }
+
+  private takeOverDesignated(by: string, nowMs: number, out: VrrpAction[]): void {
+    this.counters.designatedTakeovers++;
+    this.transition('master', 'designated', nowMs, out, `designated by ${by}, which sent priority 0`);
+  }
+
+  /** A resigned master's VIPs go now; `confirmed`: the successor says it holds them. */
+  private releaseHandedOver(out: VrrpAction[], confirmed = false): void {
+    this.handingOver = undefined;
+    this.setVips(false, out, confirmed);
   }
 
   private onTimeout(nowMs: number, out: VrrpAction[]): void {
     // A spurious or early call finds nothing expired and does nothing.
     if (this.stateValue === 'backup') {
+      const release = this.handingOver?.releaseAtMs;
+      if (release !== undefined && release <= nowMs) this.releaseHandedOver(out);
       if (this.masterDownAtMs !== undefined && this.masterDownAtMs <= nowMs) {
         // RFC 5798 §6.4.2: Master_Down_Timer fired.
         this.transition('master', 'master-down-timer', nowMs, out);
@@ -601,11 +697,26 @@ export class VrrpInstance {
 
   /** RFC 5798 §6.4.2, keepalived's vrrp_state_backup(). */
   private backupRx(advert: VrrpAdvert, src: string, nowMs: number, out: VrrpAction[]): void {
-    // A new master after our switchover: now the VIPs go.
-    if (advert.priority !== PRIORITY_STOP) this.setVips(false, out);
+    if (advert.priority !== PRIORITY_STOP) {
+      // A new master after our switchover: now the VIPs go, unless it is the router we
+      // designated: it says when it holds them (a takeover promotes its Redis before the VIPs
+      // come up), or one Master_Adver_Interval passes.
+      const h = this.handingOver;
+      if (h !== undefined && h.to === src && (h.releaseAtMs === undefined || h.releaseAtMs > nowMs)) h.releaseAtMs ??= nowMs + this.masterAdverIntervalCs * 10;
+      else this.releaseHandedOver(out);
+      this.zeroFrom = undefined;
+      if (this.designation !== undefined && this.designation.by !== src) this.designation = undefined;
+    }
     if (advert.priority === PRIORITY_STOP) {
-      // The master is leaving: wait only Skew_Time.
+      // The master is leaving: wait only Skew_Time (RFC 5798 §6.4.2).
       this.masterPriority = 0;
+      this.zeroFrom = src;
+      // Not in the RFC: the router that designated us (redkeep's hand-over) is leaving: at once.
+      const d = this.designation;
+      if (d !== undefined && d.by === src && nowMs - d.atMs <= this.masterDownIntervalMs()) {
+        this.takeOverDesignated(src, nowMs, out);
+        return;
+      }
       this.masterDownAtMs = nowMs + this.skewTimeMs();
       return;
     }
@@ -752,6 +863,9 @@ export class VrrpInstance {
     // A resigned master's VIPs, kept until the new master is heard, go with any other change.
     if (from === 'backup' && to !== 'master') this.setVips(false, out);
     this.masterDownAtMs = undefined;
+    this.designation = undefined;
+    this.zeroFrom = undefined;
+    this.handingOver = undefined;
     this.stateValue = to;
     this.counters.transitions++;
     this.last = detail === undefined ? { atMs: nowMs, from, to, reason } : { atMs: nowMs, from, to, reason, detail };
@@ -861,7 +975,7 @@ export class VrrpInstance {
     if (this.vipsHeld === held) return;
     this.vipsHeld = held;
     const addresses = this.config.virtualAddresses;
-    out.push(held ? { type: 'add-vips', addresses, handedOver } : { type: 'remove-vips', addresses });
+    out.push(held ? { type: 'add-vips', addresses, handedOver } : { type: 'remove-vips', addresses, handedOver });
   }
 
   /** canonicalAddress() with a small bounded memo: sources repeat, and this is the hot path. */

@@ -16,7 +16,11 @@ describe('data safety with a client writing through the VIP (three hosts, real R
   for (const s of SCENARIOS) {
     it(`${s.name}: ${s.description}`, async () => {
       const m = await measureFailover(s, { advertInterval: '100ms' }, async (c, m) => {
-        if (s.name === 'switchover') assert.match(c.a('h3').logs.text, /switchover: resigning.*caught up/);
+        if (s.name === 'switchover') {
+          assert.match(c.a('h3').logs.text, /switchover: resigning.*caught up.*192\.0\.2\.12 designated/);
+          // No Skew_Time: the designated target took over the moment the priority 0 came.
+          assert.match(c.a('h2').logs.text, /backup -> master .*reason=designated/);
+        }
         if (s.name === 'agent-kill') assert.match(c.a('h2').logs.text, /took over from a live master.*caught up/);
         if (s.name === 'restart-empty') assert.match(c.a('h3').logs.text, /fenced so that no replica can sync from it/);
         if (s.name === 'isolation') assert.match(c.a('h3').logs.text, /members: no quorum/);

@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { AgentProc, Lab, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from '@redkeep/scripts/lab';
+import { AgentProc, Lab, REDKEEP_BIN, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from '@redkeep/scripts/lab';
 
 const WRITER = fileURLToPath(new URL('../../../scripts/dist/lab/writer.js', import.meta.url));
+const SUBSCRIBER = fileURLToPath(new URL('../../../scripts/dist/lab/subscriber.js', import.meta.url));
 
 const VIP = '192.0.2.50';
 const PRIORITIES: Record<string, number> = { h1: 110, h2: 120, h3: 130 };
@@ -187,11 +188,34 @@ describe('redkeep with real Redis on three hosts', () => {
     let gap = 0;
     for (let i = 1; i < acked.length; i++) gap = Math.max(gap, (acked[i]?.at ?? 0) - (acked[i - 1]?.at ?? 0));
     assert.match(a('h3').logs.text, /switchover on stop.*replicas caught up/);
+    // Without --to, the backup VRRP elects (h2, 120) was designated: no Skew_Time.
+    assert.match(a('h3').logs.text, /switchover on stop.*192\.0\.2\.12 designated/);
+    assert.match(a('h2').logs.text, /backup -> master .*reason=designated/);
     // The old master's Redis ends up following the new one.
     await waitFor('h3\'s Redis to follow h2', 5000, () => r('h3').info('replication').master_host === lab.host('h2').address);
     const how = /switchover on stop.*outcome=([^\n]*)/.exec(a('h3').logs.text)?.[1] ?? '';
     for (const l of a('h3').logs.text.split('\n').filter((x) => x.includes('replica offsets')).slice(0, 4)) process.stdout.write(`# ${l}\n`);
     process.stdout.write(`# switchover: ${acked.length} acknowledged writes, none lost, longest write gap ${gap} ms (${how})\n`);
+  });
+
+  scenario('a switchover closes the old master\'s client connections once the new master holds the VIP: a subscriber moves at once', async () => {
+    await startAll();
+    await rolesFollow('h3', ['h1', 'h2']);
+    // A pub/sub client through the VIP: idle, it would notice nothing until its keepalive.
+    const sub = lab.spawn('client', [process.execPath, SUBSCRIBER, VIP, '6379', 'news']);
+    try {
+      await waitFor('the subscriber to subscribe on h3', 5000, () => Number(r('h3').cli(['pubsub', 'numsub', 'news']).split('\n')[1] ?? 0) === 1);
+      const sw = lab.exec('h3', [process.execPath, REDKEEP_BIN, 'switchover', '--socket', a('h3').socket, '--to', lab.host('h2').address]);
+      assert.equal(sw.status, 0, sw.stderr + sw.stdout);
+      const done = Date.now();
+      await waitFor('the subscriber to be subscribed on h2, the new master', 3000, () => Number(r('h2').cli(['pubsub', 'numsub', 'news']).split('\n')[1] ?? 0) === 1, 10);
+      const movedMs = Date.now() - done;
+      await waitFor('h3 to log that it closed its clients', 2000, () => /closed the connections clients made through the VIPs.*clients=1/.test(a('h3').logs.text));
+      assert.equal(r('h3').cli(['pubsub', 'numsub', 'news']).split('\n')[1], '0', 'none left on the old master');
+      process.stdout.write(`# subscriber on the new master ${movedMs} ms after the switchover returned\n`);
+    } finally {
+      sub.kill('SIGTERM');
+    }
   });
 
   scenario('corrects role drift: a replica turned master by hand goes back to following', async () => {

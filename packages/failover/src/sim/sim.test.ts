@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { RECOVERY_BOUND_MS, RESUME_BOUND_MS, describeRun, runSchedule } from './check.js';
 import { generateSchedule } from './schedule.js';
+import { World } from './world.js';
 
 interface Job {
   readonly hosts: number;
@@ -98,6 +99,32 @@ if (!isMainThread) {
         assert.ok(s.recoveries.every((x) => x <= RECOVERY_BOUND_MS));
         assert.ok(s.resumeGapMsMax <= RESUME_BOUND_MS);
       });
+    }
+
+    for (const advertIntervalMs of [100, 1000]) {
+      for (const to of ['192.0.2.12', undefined]) {
+        it(`hands over in a few milliseconds, no Skew_Time, at ${advertIntervalMs} ms adverts, ${to !== undefined ? 'with' : 'without'} --to`, () => {
+          const w = new World({ hosts: 3, seed: 11, advertIntervalMs });
+          w.keepNotes = true;
+          w.start();
+          w.run(5000);
+          const before = w.acks.length;
+          const at = w.nowMs;
+          const old = w.hosts.find((h) => h.vipHeld);
+          assert.equal(old?.name, 'h1');
+          w.switchover({ to });
+          w.run(at + 3000);
+          const acks = w.acks.slice(before - 1);
+          let gap = 0;
+          for (let k = 1; k < acks.length; k++) gap = Math.max(gap, (acks[k]?.atMs ?? 0) - (acks[k - 1]?.atMs ?? 0));
+          const h2 = w.hosts[1];
+          assert.ok(h2?.agent?.vrrp.state === 'master' && h2.vipHeld, 'h2 (the highest priority backup, 120) took over');
+          assert.ok(w.events.some((e) => e.host === 'h2' && e.what.includes('(designated)')), 'designated: no Skew_Time');
+          assert.equal(w.hosts.filter((h) => h.vipHeld).length, 1);
+          assert.ok(gap <= 50, `longest write gap ${gap} ms`);
+          assert.ok(w.acks.slice(before).every((a) => a.host !== old.address || a.atMs <= at + 5), 'the old master acknowledges nothing after its hand-over');
+        });
+      }
     }
 
     it('replays a seed exactly', () => {

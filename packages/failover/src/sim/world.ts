@@ -8,11 +8,12 @@
 // any set, one-way loss, SIGSTOP of Redis or the agent, kill -9 of either, restarts with or
 // without data, host crashes, switchovers. A virtual clock, no timers: a seed replays a run.
 
-import { KEEPALIVED_GARP_DEFAULTS, type VrrpAction, type VrrpAdvert, VrrpInstance, type VrrpState } from '@redkeep/vrrp';
+import { KEEPALIVED_GARP_DEFAULTS, type VrrpAction, type VrrpAdvert, VrrpInstance, type VrrpState, electedBackup } from '@redkeep/vrrp';
 import { seededRandom } from '@redkeep/vrrp/sim';
 import { DataGuard, type PeerView } from '../data-guard.js';
 import { type CatchUpOutcome, RolePolicy, type RoleStep } from '../role-policy.js';
 import { originalGate, wantedGate } from '../write-gate.js';
+import { type MemberChannels, stateChannel, successorCandidates } from '../handover.js';
 import type { ReplicationFacts } from '../history.js';
 import { SimRedis } from './sim-redis.js';
 
@@ -50,9 +51,17 @@ const REPL_TICK_MS = 5;
 const REPL_ACK_MS = 1000;
 /** Redis' repl-timeout: a replication link over a dead path is noticed this late. */
 const REPL_TIMEOUT_MS = 60_000;
-const CLIENT_TIMEOUT_MS = 50;
+/** The clients' timeouts (the lab's writer): a SYN nobody answers, a command nobody answers. */
+const CLIENT_CONNECT_TIMEOUT_MS = 200;
+const CLIENT_COMMAND_TIMEOUT_MS = 500;
+/** TCP retransmits an unanswered segment after this (Linux' minimum RTO); the ARP cache may name another host by then. */
+const TCP_RTO_MS = 200;
 /** A client that got no answer this long resolves the VIP again (ARP). */
 const CLIENT_REARP_MS = 1000;
+/** After a takeover, how often the previous master's Redis is looked at while our promotion runs, and for how long (supervisor.ts). */
+const PEER_AFTER_TAKEOVER_RETRY_MS = 10;
+const PEER_AFTER_TAKEOVER_SOON_MS = 3000;
+const VRID = 51;
 
 interface Timer {
   readonly atMs: number;
@@ -148,6 +157,11 @@ class Agent {
   private redisTrack = { ok: false, run: 0 };
   private watch: { host: string; up: boolean; lastAnswerMs: number; runId: string | undefined } | undefined;
   private switching = false;
+  /** During a hand-over of ours: the successor whose Redis we listen on for its "holds" notice. */
+  watchingSuccessor: string | undefined;
+  /** Previous masters' Redis being looked at after a takeover (fencePeer), and the nudges for when our promotion is done. */
+  private readonly fencing = new Set<string>();
+  private readonly peerNudges = new Set<() => void>();
   private readonly peerSeen = new Map<string, { lastAnswerMs: number | undefined; redis: PeerView['redis']; facts: ReplicationFacts | undefined; factsAtMs: number }>();
   private guardWaiting = false;
   private reconcileScheduled = false;
@@ -162,7 +176,7 @@ class Agent {
     const members = w.hosts.map((h) => h.address);
     this.vrrp = new VrrpInstance({
       name: host.name,
-      vrid: 51,
+      vrid: VRID,
       version: 3,
       family: 'ipv4',
       priority: host.priority,
@@ -234,8 +248,11 @@ class Agent {
 
   input(i: Parameters<VrrpInstance['handle']>[0]): void {
     const before = this.vrrp.state;
+    const seenBefore = this.vrrp.masterAddressSeen;
     const accepted = this.vrrp.counters.advertsRx;
     const actions = this.vrrp.handle(i, this.w.nowMs);
+    // Took over from a master we followed: its Redis is looked at from now on (instance-runner.ts).
+    if (this.vrrp.state === 'master' && before === 'backup' && seenBefore !== undefined && seenBefore !== this.host.address) this.fencePeer(seenBefore);
     if (i.type === 'advert' && this.vrrp.counters.advertsRx > accepted && i.advert.priority > 0) this.advertSeen.set(i.source, this.w.nowMs);
     // Adverts go out at once, beside the queue: a promotion in progress must not silence them.
     for (const a of actions) {
@@ -313,10 +330,16 @@ class Agent {
         });
         return;
       case 'remove-vips':
+        // CLIENT KILL LADDR, before the addresses go (a FIN from an address given away never
+        // leaves): once the successor holds them, clients connected here connect again at once.
+        if (a.handedOver) this.w.closeClients(this.host);
         this.host.vipHeld = false;
+        this.watchingSuccessor = undefined;
         return done();
       case 'send-garps':
         if (this.vrrp.state === 'master') this.w.garps(this.host, a.count);
+        // The first round is out: a resigned master listening on our Redis may release its VIPs.
+        if (a.burst === 'become-master' && this.vrrp.state === 'master' && this.host.vipHeld) this.w.announceHolds(this.host);
         return done();
       case 'state-changed':
         this.w.note(this.host, `${a.from} -> ${a.to} (${a.reason})`);
@@ -641,6 +664,7 @@ class Agent {
       this.policy.promoted(outcome, handedOver);
       this.setWatch(undefined);
       this.reconcile();
+      for (const nudge of this.peerNudges) nudge();
       then(r.answering && r.role === 'master' ? 'master' : 'not-yet');
     };
     if (plan.type !== 'catch-up') return finish(undefined);
@@ -722,26 +746,53 @@ class Agent {
     this.later(1, synced);
   }
 
-  /** After a takeover: the previous master's Redis, if still a master (its agent died), is fenced or follows ours. */
+  /**
+   * After a takeover: the previous master's Redis, once ours is master (looked at every 10 ms
+   * while our promotion runs, and the moment it is done), is fenced if still a master (its
+   * agent died), or follows ours where the history rule allows (fenced by its hand-over).
+   */
   private fencePeer(peer: string): void {
+    if (this.fencing.has(peer) || peer === this.host.address) return;
+    this.fencing.add(peer);
+    const start = this.w.nowMs;
+    const soon = (): number => (this.w.nowMs - start < PEER_AFTER_TAKEOVER_SOON_MS ? PEER_AFTER_TAKEOVER_RETRY_MS : 1000);
+    let seq = 0;
+    const schedule = (ms: number): void => {
+      const mine = ++seq;
+      this.later(ms, () => {
+        if (mine === seq) tick();
+      });
+    };
+    const done = (): void => {
+      this.fencing.delete(peer);
+      this.peerNudges.delete(nudge);
+      seq++;
+    };
+    const nudge = (): void => schedule(0);
     const tick = (): void => {
-      if (!this.masterNow()) return;
+      if (!this.masterNow()) return done();
       const p = this.w.hostAt(peer);
       const r = this.host.redis;
-      if (p && this.w.twoWay(this.host, p) && p.redis.answering && r.answering) {
-        const what = this.policy.peerAfterTakeover(p.redis.facts(this.w.nowMs), r.facts(this.w.nowMs));
-        if (what === 'follow-us') this.w.replicaOf(p.redis, this.host.address, REDIS_PORT);
-        if (what === 'fence') this.w.replicaOf(p.redis, FENCE.host, FENCE.port);
-        if (what !== 'none') this.w.note(this.host, `previous master ${peer}: ${what}`);
-        return;
-      }
-      this.later(1000, tick);
+      if (!(p && this.w.twoWay(this.host, p) && p.redis.answering && r.answering)) return schedule(soon());
+      if (r.role !== 'master') return schedule(soon());
+      const what = this.policy.peerAfterTakeover(p.redis.facts(this.w.nowMs), r.facts(this.w.nowMs));
+      if (what === 'follow-us') this.w.replicaOf(p.redis, this.host.address, REDIS_PORT);
+      if (what === 'fence') this.w.replicaOf(p.redis, FENCE.host, FENCE.port);
+      if (what !== 'none') this.w.note(this.host, `previous master ${peer}: ${what}`);
+      done();
     };
-    this.later(200, tick);
+    this.peerNudges.add(nudge);
+    // The connection comes up (or the watch we had is reused) a moment later.
+    schedule(1);
   }
 
-  /** A planned switchover: pause writes, wait for the replicas, fence ours, resign. */
-  switchover(): void {
+  /**
+   * A planned switchover (instance-runner.ts, supervisor.ts handOver): pause writes, wait for
+   * the replicas (`to` alone when given), fence ours, designate the successor (`to`, else the
+   * Backup VRRP would elect, when every member says where it stands) if its agent listens,
+   * resign (priority 0 to `to` alone when given).
+   */
+  switchover(to?: string): void {
     if (this.vrrp.state !== 'master' || this.switching) return;
     const w = this.w;
     const r = this.host.redis;
@@ -751,13 +802,31 @@ class Agent {
     // Online replicas, and members that follow ours but are still connecting; only those the
     // agent can reach (a cut-off replica stays listed until repl-timeout; it is not waited for).
     const reachable = (h: Host | undefined): h is Host => h !== undefined && h !== this.host && w.twoWay(this.host, h) && h.redis.answering;
-    const following = w.hosts.filter((h) => h.redis.role === 'replica' && h.redis.masterHost === this.host.address).map((h) => h.address);
-    const online = [...new Set([...r.replicas.keys(), ...following])].filter((a) => reachable(w.hostAt(a)));
+    const following = to !== undefined ? [] : w.hosts.filter((h) => h.redis.role === 'replica' && h.redis.masterHost === this.host.address).map((h) => h.address);
+    const listed = [...r.replicas.keys()].filter((a) => to === undefined || a === to);
+    const online = [...new Set([...listed, ...following])].filter((a) => reachable(w.hostAt(a)));
     if (online.length === 0) {
-      w.note(this.host, 'switchover refused: no replica reachable');
+      w.note(this.host, `switchover refused: no replica reachable${to !== undefined ? ` (asked for ${to})` : ''}`);
       this.switching = false;
       return;
     }
+    // Who takes over (read before writes pause), and a subscription on its Redis for its notice.
+    let successor = to;
+    if (successor === undefined) {
+      const members: MemberChannels[] = w.hosts
+        .filter((h) => h !== this.host)
+        .map((h) => {
+          if (!(w.twoWay(this.host, h) && h.redis.answering)) return { address: h.address, channels: undefined };
+          const a = h.agent;
+          // A subscription lives while its agent's connection does (a frozen agent's too).
+          return { address: h.address, channels: a?.alive ? [stateChannel(VRID, h.address, a.vrrp.state, a.vrrp.effectivePriority)] : [] };
+        });
+      const c = successorCandidates(VRID, members);
+      successor = c.ok ? electedBackup('ipv4', c.candidates) : undefined;
+      if (!c.ok) w.note(this.host, `switchover: no successor designated (${c.why})`);
+    }
+    if (successor !== undefined && !online.includes(successor)) successor = undefined;
+    this.watchingSuccessor = successor;
     r.pauseWritesUntilMs = w.nowMs + 5000;
     const target = r.offset;
     const poll = (): void => {
@@ -770,13 +839,18 @@ class Agent {
         if (!caught || !this.masterNow()) {
           w.note(this.host, 'switchover aborted: replicas behind');
           this.switching = false;
+          this.watchingSuccessor = undefined;
           return;
         }
         this.policy.handedOver(w.nowMs);
         w.replicaOf(r, FENCE.host, FENCE.port);
-        w.note(this.host, 'switchover: fenced, resigning');
+        // PUBLISH on the successor's Redis: its agent, subscribed there, gets the designation.
+        const s = successor !== undefined ? w.hostAt(successor) : undefined;
+        const designated = s !== undefined && w.designate(this.host, s) ? s.address : undefined;
+        if (designated === undefined) this.watchingSuccessor = undefined;
+        w.note(this.host, `switchover: fenced, resigning${to !== undefined ? ` to ${to}` : ''}${designated !== undefined ? `, ${designated} designated` : ''}`);
         this.switching = false;
-        this.input({ type: 'resign' });
+        this.input({ type: 'resign', ...(to !== undefined ? { to } : {}), ...(designated !== undefined ? { designated } : {}) });
         return;
       }
       this.later(2, poll);
@@ -817,6 +891,12 @@ interface Client {
   arp: string | undefined;
   lastOkMs: number;
   lastTryMs: number;
+  /** The host its TCP connection to the VIP ended up on, if connected. */
+  conn: string | undefined;
+  /** Waiting for a timeout (a SYN or a command nobody answers) until then. */
+  blockedUntilMs: number;
+  /** Since when its connection's host no longer has the VIP, while the client's packets still go there. */
+  silentSinceMs: number | undefined;
 }
 
 export class World {
@@ -864,7 +944,7 @@ export class World {
     }
     this.clients = [];
     for (let c = 0; c < (opts.clients ?? 2); c++) {
-      this.clients.push({ index: c, arp: undefined, lastOkMs: 0, lastTryMs: 0 });
+      this.clients.push({ index: c, arp: undefined, lastOkMs: 0, lastTryMs: 0, conn: undefined, blockedUntilMs: 0, silentSinceMs: undefined });
       this.side.set(`client${c}`, 0);
     }
   }
@@ -1012,9 +1092,18 @@ export class World {
 
   // ---- clients ------------------------------------------------------------------------------
 
+  /**
+   * A client writing through the VIP over one connection, as the lab's writer does: it connects
+   * to whoever its ARP cache names for the VIP (a host without the address drops the SYN: the
+   * connect times out); on a connection whose host gave the address away, its packets go where
+   * the ARP cache says: to the new holder, which resets it, or to the old host, which drops them
+   * (TCP tries again after its RTO, until the command times out); a READONLY answer makes it
+   * connect again; no answer at all (a frozen Redis, a path lost), the command times out.
+   */
   private clientWrite(c: Client): void {
     const me = `client${c.index}`;
     const now = this.nowMs;
+    this.at(now + this.writeEveryMs, () => this.clientWrite(c));
     if (c.arp === undefined || now - c.lastOkMs > CLIENT_REARP_MS) {
       if (now - c.lastTryMs > CLIENT_REARP_MS || c.arp === undefined) {
         // Who has the VIP? Every holder that hears the broadcast answers; the last answer wins.
@@ -1023,18 +1112,82 @@ export class World {
         c.lastTryMs = now;
       }
     }
-    const h = c.arp !== undefined ? this.hostAt(c.arp) : undefined;
-    if (h && h.up && h.vipHeld && this.reaches(me, h.address)) {
-      const id = ++this.writeId;
-      const res = h.redis.write(id, now);
-      if (res === 'ok' && this.reaches(h.address, me)) {
-        const ack = { id, host: h.address, atMs: now, client: c.index };
-        this.acks.push(ack);
-        this.onAck(ack);
-        c.lastOkMs = now;
+    if (now < c.blockedUntilMs) return;
+    const holds = (h: Host | undefined): h is Host => h !== undefined && h.up && h.vipHeld;
+    if (c.conn !== undefined) {
+      const h = this.hostAt(c.conn);
+      if (!holds(h)) {
+        // The address moved: the packets reach the new holder, which resets the connection, or
+        // (the ARP cache still names the old host) nobody: TCP retries after its RTO, until the
+        // command times out.
+        const elsewhere = c.arp !== c.conn && holds(c.arp !== undefined ? this.hostAt(c.arp) : undefined) && this.reaches(me, c.arp ?? '') && this.reaches(c.arp ?? '', me);
+        c.silentSinceMs ??= now;
+        if (!elsewhere && now - c.silentSinceMs < CLIENT_COMMAND_TIMEOUT_MS) {
+          c.blockedUntilMs = Math.min(now + TCP_RTO_MS, c.silentSinceMs + CLIENT_COMMAND_TIMEOUT_MS);
+          return;
+        }
+        c.conn = undefined;
       }
     }
-    this.at(now + this.writeEveryMs, () => this.clientWrite(c));
+    c.silentSinceMs = undefined;
+    if (c.conn === undefined) {
+      const h = c.arp !== undefined ? this.hostAt(c.arp) : undefined;
+      if (!holds(h) || !this.reaches(me, h.address) || !this.reaches(h.address, me)) {
+        c.blockedUntilMs = now + CLIENT_CONNECT_TIMEOUT_MS;
+        return;
+      }
+      c.conn = h.address;
+    }
+    const h = this.hostAt(c.conn);
+    const id = ++this.writeId;
+    const res = h && this.reaches(me, h.address) ? h.redis.write(id, now) : 'down';
+    if (res === 'down' || !h || !this.reaches(h.address, me)) {
+      // No answer (a frozen Redis, a path lost either way): the command times out, then the
+      // client connects again.
+      c.conn = undefined;
+      c.blockedUntilMs = now + CLIENT_COMMAND_TIMEOUT_MS;
+      return;
+    }
+    if (res === 'ok') {
+      const ack = { id, host: h.address, atMs: now, client: c.index };
+      this.acks.push(ack);
+      this.onAck(ack);
+      c.lastOkMs = now;
+    }
+    // A failover-aware client connects again on READONLY (the VIP moved on).
+    if (res === 'readonly') c.conn = undefined;
+  }
+
+  /** CLIENT KILL LADDR on a host that gave its VIP away: its clients (those it reaches) connect again at once. */
+  closeClients(h: Host): void {
+    for (const c of this.clients) {
+      if (c.conn === h.address && this.reaches(h.address, `client${c.index}`)) {
+        c.conn = undefined;
+        c.blockedUntilMs = Math.min(c.blockedUntilMs, this.nowMs);
+      }
+    }
+  }
+
+  /**
+   * PUBLISH designate FROM TO on the successor's Redis: whether its agent got it (it listens on
+   * its own Redis while it runs; a frozen agent gets it when it wakes).
+   */
+  designate(from: Host, to: Host): boolean {
+    if (!this.twoWay(from, to) || !to.redis.answering) return false;
+    const a = to.agent;
+    if (!a?.alive) return false;
+    this.at(this.nowMs + 0.3, () => a.receive(() => a.input({ type: 'designated', by: from.address, to: to.address })));
+    return true;
+  }
+
+  /** PUBLISH holds BY on the new master's Redis: a resigned master listening there is told. */
+  announceHolds(by: Host): void {
+    if (!by.redis.answering) return;
+    for (const h of this.hosts) {
+      const a = h.agent;
+      if (h === by || !a?.alive || a.watchingSuccessor !== by.address || !this.twoWay(h, by)) continue;
+      this.at(this.nowMs + 0.3, () => a.receive(() => a.input({ type: 'taken-over', by: by.address })));
+    }
   }
 
   // ---- faults -------------------------------------------------------------------------------
@@ -1095,11 +1248,21 @@ export class World {
     this.startAgent(h, 100);
   }
 
-  /** `redkeep switchover` on the master: a frozen agent takes the command when it wakes. */
-  switchover(): void {
+  /**
+   * `redkeep switchover` on the master, with `choice.to` (undefined: without --to), else half the
+   * time with --to another host at random: a frozen agent takes the command when it wakes.
+   */
+  switchover(choice?: { readonly to: string | undefined }): void {
+    const others = (h: Host): Host[] => this.hosts.filter((x) => x !== h);
     for (const h of this.hosts) {
       const a = h.agent;
-      if (a?.alive && a.vrrp.state === 'master') a.receive(() => a.switchover());
+      if (!a?.alive || a.vrrp.state !== 'master') continue;
+      let to = choice?.to;
+      if (!choice) {
+        const pick = this.random();
+        to = pick < 0.5 ? others(h)[Math.floor(pick * 2 * others(h).length)]?.address : undefined;
+      }
+      a.receive(() => a.switchover(to));
     }
   }
 
