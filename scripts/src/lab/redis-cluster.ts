@@ -381,6 +381,18 @@ export class RedisCluster {
       const i = this.r(master).info('replication');
       return others.every((o) => Object.entries(i).some(([k, v]) => /^slave\d+$/.test(k) && v.includes(`ip=${this.lab.host(o).address},`) && /state=online/.test(v) && !/offset=0,/.test(v)));
     }, 20);
+    // redkeep's agents: every running one a backup hearing the master (one still in Fault, its
+    // quorum not yet seen, would start its down timer late and take over after the others).
+    if (this.opts.impl !== 'keepalived') {
+      for (const o of others) {
+        const agent = this.agents.find((x) => x.host === o);
+        if (!agent?.running) continue;
+        await waitFor(`${o}'s agent to be a backup of ${master}`, timeoutMs, async () => {
+          const st = (await agent.status()).instances[0];
+          return st?.state === 'backup' && st.masterAddress === this.lab.host(master).address;
+        }, 20);
+      }
+    }
   }
 
   /** Every acknowledged write missing from a host's Redis. */

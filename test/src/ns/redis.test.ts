@@ -54,6 +54,14 @@ async function rolesFollow(master: string, others: readonly string[]): Promise<v
       return i.role === 'slave' && i.master_host === lab.host(master).address && i.master_link_status === 'up';
     });
   }
+  // And their agents are backups hearing the master (an agent still in Fault, its quorum not yet
+  // seen, would start its down timer late: a fault now would see two takeovers one after the other).
+  for (const o of others) {
+    await waitFor(`${o}'s agent to be a backup`, 5000, async () => {
+      const st = (await a(o).status()).instances[0];
+      return st?.state === 'backup' && st.masterAddress === lab.host(master).address;
+    }, 20);
+  }
 }
 
 function logs(): string {
