@@ -260,8 +260,9 @@ export class InstanceRunner implements AdvertSink {
         designated = h.designated;
       }
       if (this.core?.state !== 'master') throw new Error(`instance ${s.name} stopped being master during the hand-over; redis: ${redisOutcome}`);
-      this.log.info('switchover: resigning', { instance: s.name, to: to ?? 'the highest priority backup', redis: redisOutcome });
+      // The priority 0 first, then the log line (a write to stdout): every millisecond counts here.
       this.input({ type: 'resign', ...(to !== undefined ? { to } : {}), ...(designated !== undefined ? { designated } : {}) });
+      this.log.info('switchover: resigning', { instance: s.name, to: to ?? 'the highest priority backup', redis: redisOutcome });
       const waitMs = (core.masterDownIntervalMs() + 2 * s.advertIntervalCs * 10) + 1000;
       const deadline = performance.now() + waitMs;
       while (performance.now() < deadline) {

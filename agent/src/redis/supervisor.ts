@@ -109,9 +109,19 @@ interface DrainOutcome {
  */
 async function drainAndFence(
   source: RedisLink,
-  o: { timeoutMs: number; maxWaitMs: number; offsets: () => Promise<number[]>; fenceIfBehind: boolean; beforeFence?: () => void; mayFence?: () => boolean },
+  o: {
+    timeoutMs: number;
+    maxWaitMs: number;
+    offsets: () => Promise<number[]>;
+    fenceIfBehind: boolean;
+    beforeFence?: () => void;
+    mayFence?: () => boolean;
+    /** Once fenced with the followers caught up: runs beside the unpause (a designation), awaited with it. */
+    afterFence?: () => Promise<void>;
+  },
 ): Promise<DrainOutcome> {
   const start = performance.now();
+  let after: Promise<void> | undefined;
   await source.command(o.timeoutMs, 'CLIENT', 'PAUSE', String(o.maxWaitMs + 3000), 'WRITE');
   try {
     const target = (await source.facts(o.timeoutMs)).replOffset;
@@ -131,10 +141,11 @@ async function drainAndFence(
     if (fenced) {
       o.beforeFence?.();
       await source.replicaOf(FENCE_HOST, FENCE_PORT, o.timeoutMs);
+      if (caughtUp) after = o.afterFence?.();
     }
     return { caughtUp, target, at: offsets.join(', '), ms: Math.round(performance.now() - start), fenced, taken: false };
   } finally {
-    await source.command(o.timeoutMs, 'CLIENT', 'UNPAUSE').catch(() => undefined);
+    await Promise.all([source.command(o.timeoutMs, 'CLIENT', 'UNPAUSE').catch(() => undefined), after]);
   }
 }
 
@@ -388,7 +399,6 @@ export class RedisSupervisor {
         this.link.isUp ? this.link.facts(COMMAND_TIMEOUT_MS).catch(() => undefined) : Promise.resolve(undefined),
         this.membersNow().catch(() => undefined),
       ]);
-      this.log.debug('promotion: members read', { instance: this.instance, ms: Math.round(performance.now() - t0), answered: members?.answered.length ?? -1 });
       // Another router won the election during the read (its advert came meanwhile): nothing to do.
       if (opts.stillMaster && !opts.stillMaster()) return 'not-yet';
       this.policy.selfAddress = this.self();
@@ -698,6 +708,7 @@ export class RedisSupervisor {
       // Who takes over, told before writes pause (reads of the members, a subscription on its
       // Redis for its notice), designated once our Redis is fenced with it caught up.
       let successor: string | undefined;
+      let designated: string | undefined;
       let notDesignated = '';
       if (opts.designate && this.handover) {
         const pick = opts.only !== undefined ? { to: opts.only } : await this.electedSuccessor(opts.designate, links);
@@ -706,6 +717,7 @@ export class RedisSupervisor {
         else if (!(await this.handover.watchSuccessor(pick.to, 200))) notDesignated = `cannot listen on ${pick.to}'s Redis`;
         else successor = pick.to;
       }
+      const successorLink = links.find((l) => l.endpoint.host === successor);
       const d = await drainAndFence(this.link, {
         timeoutMs: COMMAND_TIMEOUT_MS,
         maxWaitMs,
@@ -724,19 +736,19 @@ export class RedisSupervisor {
           ),
         beforeFence: () => this.policy.handedOver(performance.now()),
         ...(opts.stillMaster ? { mayFence: opts.stillMaster } : {}),
+        // Our Redis is fenced with the successor caught up: tell it (beside the unpause).
+        afterFence: async () => {
+          if (successor === undefined || !successorLink || !opts.designate) return;
+          // PUBLISH answers how many subscribers got it: none, nobody listens (VRRP alone decides).
+          const text = formatHandoverMessage({ type: 'designate', from: opts.designate.self, to: successor });
+          const receivers = await successorLink.command(200, 'PUBLISH', handoverChannel(opts.designate.vrid), text).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+          if (typeof receivers === 'number' && receivers > 0) designated = successor;
+          else notDesignated = `nobody listens on ${successor}'s Redis (${String(receivers)})`;
+        },
       });
       if (!d.fenced) this.handover?.forgetSuccessor();
       if (!d.fenced && opts.stillMaster && !opts.stillMaster()) return { ok: false, detail: 'this instance stopped being master during the hand-over; writes resumed, nothing changed' };
       if (!d.fenced) return { ok: false, detail: `replicas did not reach offset ${d.target} within ${maxWaitMs} ms (at ${d.at}); writes resumed here, nothing changed${skipped}` };
-      let designated: string | undefined;
-      const successorLink = links.find((l) => l.endpoint.host === successor);
-      if (successor !== undefined && opts.designate && d.caughtUp && successorLink) {
-        // PUBLISH answers how many subscribers got it: none, nobody listens (VRRP alone decides).
-        const text = formatHandoverMessage({ type: 'designate', from: opts.designate.self, to: successor });
-        const receivers = await successorLink.command(200, 'PUBLISH', handoverChannel(opts.designate.vrid), text).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
-        if (typeof receivers === 'number' && receivers > 0) designated = successor;
-        else notDesignated = `nobody listens on ${successor}'s Redis (${String(receivers)})`;
-      }
       if (designated === undefined) this.handover?.forgetSuccessor();
       const told = designated !== undefined ? `; ${designated} designated` : opts.designate && this.handover ? `; no successor designated (${notDesignated || 'replicas behind'}): VRRP decides` : '';
       const detail = d.caughtUp
@@ -788,10 +800,9 @@ export class RedisSupervisor {
     try {
       const list = await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'LIST');
       const laddrs = clientLocalAddresses(String(list), vips, (ip) => canonicalAddress(ip) ?? ip);
-      let closed = 0;
-      for (const laddr of laddrs) {
-        for (const type of ['normal', 'pubsub']) closed += Number(await this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'KILL', 'LADDR', laddr, 'TYPE', type, 'SKIPME', 'yes'));
-      }
+      // All at once (one round trip): the VIPs go right after.
+      const counts = await Promise.all(laddrs.flatMap((laddr) => ['normal', 'pubsub'].map((type) => this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'KILL', 'LADDR', laddr, 'TYPE', type, 'SKIPME', 'yes'))));
+      const closed = counts.reduce<number>((n, c) => n + Number(c), 0);
       if (closed > 0) this.log.info('closed the connections clients made through the VIPs: they connect again to the new holder', { instance: this.instance, clients: closed });
       return closed;
     } catch (e) {

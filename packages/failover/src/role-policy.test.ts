@@ -74,6 +74,19 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     assert.equal(plan.type, 'behind');
   });
 
+  it('after a takeover, makes the previous master\'s Redis follow ours: fenced, still master, or left following a router that held the role a moment before us', () => {
+    const p = policy();
+    p.selfAddress = '192.0.2.12';
+    const ours = f({ replId: 'bbbb', replId2: 'aaaa', secondReplOffset: 1001, replOffset: 1200 });
+    assert.equal(p.peerAfterTakeover(fenced(), ours), 'follow-us');
+    assert.equal(p.peerAfterTakeover(f(), ours), 'follow-us', 'a master of the history ours succeeds');
+    assert.equal(p.peerAfterTakeover(replicaOf('192.0.2.11', { replId: 'bbbb', replOffset: 1100 }), ours), 'follow-us', 'a replica of h1, which held the role before us');
+    assert.equal(p.peerAfterTakeover(replicaOf('192.0.2.12', { replId: 'bbbb' }), ours), 'none', 'ours already');
+    // A replica is a copy: it follows the elected master whatever its history (as its own agent would make it).
+    assert.equal(p.peerAfterTakeover(replicaOf('192.0.2.11', { replId: 'zzzz', replOffset: 5000 }), ours), 'follow-us');
+    assert.equal(p.peerAfterTakeover(f({ replId: 'zzzz', replOffset: 5000 }), ours), 'fence', 'a master ahead in another history: fenced, not followed');
+  });
+
   it('does not promote without a quorum of members answering just now', () => {
     const p = policy();
     p.vrrp('master', undefined);

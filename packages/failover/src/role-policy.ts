@@ -186,13 +186,15 @@ export class RolePolicy {
   /**
    * After a takeover, the previous master's Redis (its agent may be dead): a master still taking
    * writes is fenced, and made a replica of ours only where the history rule allows it (it would
-   * lose nothing that a majority acknowledged); a Redis already fenced follows ours on the same
-   * terms. Never a blind REPLICAOF: that full-syncs it and replaces its data.
+   * lose nothing that a majority acknowledged); a Redis already fenced, or following another
+   * member (a router that held the role a moment before us made it its replica), follows ours on
+   * the same terms. Never a blind REPLICAOF: that full-syncs it and replaces its data.
    */
   peerAfterTakeover(peer: ReplicationFacts, ours: ReplicationFacts): 'none' | 'fence' | 'follow-us' {
     const fence = this.settings.fence;
     const fenced = peer.role === 'replica' && peer.masterHost === fence.host && peer.masterPort === fence.port;
-    if (peer.role !== 'master' && !fenced) return 'none';
+    const elsewhere = peer.role === 'replica' && !fenced && this.selfAddress !== undefined && peer.masterHost !== this.selfAddress;
+    if (peer.role !== 'master' && !fenced && !elsewhere) return 'none';
     // Its history counts as an elected one: it never goes back to the history it came from.
     if (ours.role === 'master' && mayFollow(peer, ours, peer.replId, this.lineage).ok) return 'follow-us';
     return peer.role === 'master' ? 'fence' : 'none';
