@@ -12,7 +12,7 @@ import { canonicalAddress } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
-import { preloadRedisClient } from '@redkeep/redis';
+import { loadRedis } from '@redkeep/redis';
 import { HandoverChannel } from '../redis/handover-channel.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
 import { type Check, TrackRunner } from '../tracks/track-runner.js';
@@ -129,7 +129,7 @@ export class Agent {
   private async startOnce(): Promise<void> {
     const c = this.config;
     // The Redis client is loaded only by agents that use it, and then at once.
-    if (c.instances.some((i) => i.redis)) preloadRedisClient();
+    if (c.instances.some((i) => i.redis)) loadRedis();
     // The control socket first: it refuses a second agent (which would fight this one over the
     // VIPs) and a bad control_group before anything on the host is touched.
     this.control = await startControlServer(c.agent.controlSocket, c.agent.controlGroup, (req) => this.answer(req));

@@ -101,30 +101,53 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// openRouteEvents() -> fd: a netlink route socket subscribed to link and IPv4/IPv6 address
-// changes, with a large receive buffer (SO_RCVBUFFORCE when allowed).
-static napi_value OpenRouteEvents(napi_env env, napi_callback_info info) {
-  (void)info;
+// A netlink route socket bound to `groups` (0: requests only), with a receive buffer of `size`
+// bytes (SO_RCVBUFFORCE when allowed). Returns the fd, or -1 with a pending exception.
+static int open_netlink_route(napi_env env, uint32_t groups, int size, bool cap_ack) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) return throw_errno(env, "socket(AF_NETLINK)", errno);
-  int size = 4 * 1024 * 1024;
+  if (fd < 0) {
+    throw_errno(env, "socket(AF_NETLINK)", errno);
+    return -1;
+  }
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   }
+  int one = 1;
+  // Ask for errors without the whole request echoed back.
+  if (cap_ack) setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
   struct sockaddr_nl snl;
   memset(&snl, 0, sizeof snl);
   snl.nl_family = AF_NETLINK;
-  snl.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  snl.nl_groups = groups;
   if (bind(fd, (struct sockaddr *)&snl, sizeof snl) < 0) {
     int err = errno;
     close(fd);
-    return throw_errno(env, "bind(AF_NETLINK)", err);
+    throw_errno(env, "bind(AF_NETLINK)", err);
+    return -1;
   }
+  return fd;
+}
+
+static napi_value fd_value(napi_env env, int fd) {
+  if (fd < 0) return NULL;
   napi_value result;
   napi_create_int32(env, fd, &result);
   return result;
 }
 
+// openRouteEvents() -> fd: a netlink route socket subscribed to link and IPv4/IPv6 address
+// changes, with a large receive buffer.
+static napi_value OpenRouteEvents(napi_env env, napi_callback_info info) {
+  (void)info;
+  return fd_value(env, open_netlink_route(env, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, 4 * 1024 * 1024, false));
+}
+
+// openNetlinkRoute() -> fd: a netlink route socket for requests (no multicast groups). Requests
+// go to the kernel with send(); answers are read with startReading.
+static napi_value OpenNetlinkRoute(napi_env env, napi_callback_info info) {
+  (void)info;
+  return fd_value(env, open_netlink_route(env, 0, 1024 * 1024, true));
+}
 
 // openRawIp(family 4|6, protocol, ifname) -> fd: a non-blocking raw IP socket bound to one
 // interface (SO_BINDTODEVICE). Options are set with setSockOpt.
@@ -224,29 +247,6 @@ static napi_value SendTo(napi_env env, napi_callback_info info) {
   return result;
 }
 
-// openNetlinkRoute() -> fd: a netlink route socket for requests (no multicast groups). Requests
-// go to the kernel with send(); answers are read with startReading.
-static napi_value OpenNetlinkRoute(napi_env env, napi_callback_info info) {
-  (void)info;
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (fd < 0) return throw_errno(env, "socket(AF_NETLINK)", errno);
-  int size = 1024 * 1024;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  int one = 1;
-  // Ask for errors without the whole request echoed back.
-  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  struct sockaddr_nl snl;
-  memset(&snl, 0, sizeof snl);
-  snl.nl_family = AF_NETLINK;
-  if (bind(fd, (struct sockaddr *)&snl, sizeof snl) < 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, "bind(AF_NETLINK)", err);
-  }
-  napi_value result;
-  napi_create_int32(env, fd, &result);
-  return result;
-}
 
 // Reads (fd: number, bytes: Uint8Array) arguments; false (and nothing thrown yet) if they are not.
 static bool fd_and_bytes(napi_env env, napi_callback_info info, int32_t *fd, void **data, size_t *len) {

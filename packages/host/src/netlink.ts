@@ -60,7 +60,8 @@ function macText(b: Uint8Array | undefined): string | undefined {
 interface Pending {
   readonly seq: number;
   readonly messages: NlMessage[];
-  readonly done: (error: NetlinkError | undefined, messages: NlMessage[]) => void;
+  /** Ends the request: an error code (an errno name; its text is made by `request`), or the messages. */
+  readonly done: (error: { code: string; text: string } | undefined, messages: NlMessage[]) => void;
 }
 
 export class HostNetlink {
@@ -95,7 +96,7 @@ export class HostNetlink {
       if (m.type === NLMSG_ERROR) {
         const err = errorCode(m) ?? -1;
         const name = errnoName(err) ?? `errno ${err}`;
-        p.done(err === 0 ? undefined : new NetlinkError(name, name), p.messages);
+        p.done(err === 0 ? undefined : { code: name, text: name }, p.messages);
         return;
       }
       if (m.type === NLMSG_DONE) {
@@ -113,11 +114,11 @@ export class HostNetlink {
         new Promise<NlMessage[]>((resolve, reject) => {
           this.seq = (this.seq + 1) >>> 0 || 1;
           const seq = this.seq;
-          const timer = setTimeout(() => finish(new NetlinkError(`${what}: no answer from the kernel within ${REQUEST_TIMEOUT_MS} ms`, 'ETIMEDOUT'), []), REQUEST_TIMEOUT_MS);
-          const finish = (error: NetlinkError | undefined, messages: NlMessage[]): void => {
+          const timer = setTimeout(() => finish({ code: 'ETIMEDOUT', text: `no answer from the kernel within ${REQUEST_TIMEOUT_MS} ms` }, []), REQUEST_TIMEOUT_MS);
+          const finish = (error: { code: string; text: string } | undefined, messages: NlMessage[]): void => {
             clearTimeout(timer);
             if (this.pending?.seq === seq) this.pending = undefined;
-            if (error) reject(error.message.startsWith(what) ? error : new NetlinkError(`${what}: ${error.message}`, error.code));
+            if (error) reject(new NetlinkError(`${what}: ${error.text}`, error.code));
             else resolve(messages);
           };
           this.pending = { seq, messages: [], done: finish };
@@ -125,7 +126,7 @@ export class HostNetlink {
             this.sock.send(build(seq));
           } catch (e) {
             const err = e as Error & { code?: string };
-            finish(new NetlinkError(err.message, err.code ?? 'ENETLINK'), []);
+            finish({ code: err.code ?? 'ENETLINK', text: err.message }, []);
           }
         }),
     );
@@ -209,7 +210,7 @@ export class HostNetlink {
 
   close(): void {
     this.sock.close();
-    this.pending?.done(new NetlinkError('closed', 'ECLOSED'), []);
+    this.pending?.done({ code: 'ECLOSED', text: 'closed' }, []);
     this.events?.close();
     this.events = undefined;
   }

@@ -71,18 +71,15 @@ const require = createRequire(import.meta.url);
 let redisClass: typeof Redis | undefined;
 
 /**
- * ioredis, loaded by the first link: an agent without Redis (VRRP only) never pays its memory.
- * Through require (it is CommonJS), synchronously, so a link has its client from the start.
+ * ioredis, loaded by the first link (or at start by an agent with Redis): an agent without Redis
+ * (VRRP only) never pays its memory. Through require (it is CommonJS), synchronously, so a link
+ * has its client from the start.
  */
 export function loadRedis(): typeof Redis {
   redisClass ??= (require('ioredis') as typeof import('ioredis')).Redis;
   return redisClass;
 }
 
-/** Loads the Redis client now (an agent with Redis does at start, before anything else runs). */
-export function preloadRedisClient(): void {
-  loadRedis();
-}
 
 export class RedisLink extends EventEmitter<RedisLinkEvents> {
   private readonly client: Redis;
