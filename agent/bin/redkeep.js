@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The one place that ends the process.
-import { main } from '../dist/cli.js';
+// The one place that ends the process. CommonJS (see package.json here): the bundle it loads
+// (dist/redkeep.cjs, built from dist/cli.js by bundle.mjs) needs no ES module loader.
+'use strict';
+const { main } = require('../dist/redkeep.cjs');
 
 // `redkeep decode x.pcap | head` closes our stdout early: that is not an error.
 process.stdout.on('error', (err) => {

@@ -34,6 +34,8 @@ export interface AgentSettings {
   readonly logFormat: LogFormat;
   /** Prometheus endpoint (GET /metrics), off when undefined. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** Sentinel-protocol endpoint for Sentinel-aware clients, off when undefined. */
+  readonly sentinel: { readonly host: string; readonly port: number; readonly passwordFile: string | undefined } | undefined;
 }
 
 export interface GarpSettings {
@@ -116,7 +118,7 @@ export function formatIssue(i: ConfigIssue): string {
 
 export const DEFAULT_CONTROL_SOCKET = '/run/redkeep/redkeep.sock';
 
-const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address'] as const;
+const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file'] as const;
 const INSTANCE_KEYS = [
   'name',
   'interface',
@@ -522,7 +524,12 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
     logLevel: r.oneOf(a, 'agent', 'log_level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: r.oneOf(a, 'agent', 'log_format', ['text', 'json'] as const, 'text'),
     metrics: readListenAddress(r, a, 'agent', 'metrics_address'),
+    sentinel: undefined,
   };
+  const sentinelAt = readListenAddress(r, a, 'agent', 'sentinel_address');
+  const sentinelPasswordFile = r.str(a, 'agent', 'sentinel_password_file');
+  if (sentinelPasswordFile !== undefined && sentinelAt === undefined) r.issue('agent.sentinel_password_file', 'needs sentinel_address (the Sentinel endpoint it protects)');
+  if (sentinelPasswordFile !== undefined && !sentinelPasswordFile.startsWith('/')) r.issue('agent.sentinel_password_file', `must be an absolute path, got "${sentinelPasswordFile}"`);
   const tracks: TrackSettings[] = [];
   const trackRaw = root.track;
   if (trackRaw !== undefined && !Array.isArray(trackRaw)) r.issue('track', 'must be an array of tables: [[track]]');
@@ -560,8 +567,11 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
       }
       instances.push(inst);
     });
+  if (sentinelAt !== undefined && instRaw !== undefined && !instances.some((i) => i.redis?.manageRole)) {
+    r.issue('agent.sentinel_address', 'serves instances with [instance.redis] and manage_role = true (their names are the master names), and there is none');
+  }
   if (r.issues.length > 0) throw new ConfigError(r.issues);
-  return deepFreeze({ file, agent, tracks, instances });
+  return deepFreeze({ file, agent: { ...agent, sentinel: sentinelAt && { ...sentinelAt, passwordFile: sentinelPasswordFile } }, tracks, instances });
 }
 
 /** Reads, parses and validates a config file. Throws ConfigError (never anything else). */

@@ -3,6 +3,7 @@
 // sockets closed). Host state is observed through netlink events and a periodic reconcile.
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import type { Server as HttpServer } from 'node:http';
 import { type Server, isIP } from 'node:net';
@@ -19,6 +20,7 @@ import { type Check, TrackRunner } from '../tracks/track-runner.js';
 import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
+import type { SentinelEndpoint } from '../sentinel/endpoint.js';
 import { InterfaceIo } from './interface-io.js';
 import { InstanceRunner, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
@@ -99,6 +101,7 @@ export class Agent {
   /** One per running instance: its core's runner and what hangs off it. */
   private units: Unit[] = [];
   private metrics: HttpServer | undefined;
+  private sentinel: SentinelEndpoint | undefined;
   private vips: VipReconciler | undefined;
   private reloadRun: Promise<ReloadResult> | undefined;
   private stopRun: Promise<void> | undefined;
@@ -153,6 +156,7 @@ export class Agent {
     this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
     await this.refresh();
     if (!this.stopped) await this.startMetrics(c.agent.metrics);
+    if (!this.stopped) await this.startSentinel(c.agent.sentinel);
     this.log.info('redkeep started', { instances: c.instances.length, control: c.agent.controlSocket });
   }
 
@@ -249,6 +253,23 @@ export class Agent {
     this.units = this.units.filter((x) => x !== u);
   }
 
+  private async startSentinel(o: RedkeepConfig['agent']['sentinel']): Promise<void> {
+    if (!o) return;
+    let password: string | undefined;
+    if (o.passwordFile !== undefined) {
+      try {
+        password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+      } catch (e) {
+        throw new Error(`agent.sentinel_password_file: cannot read ${o.passwordFile}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    // Loaded when configured, as the metrics server is.
+    const { SentinelEndpoint } = await import('../sentinel/endpoint.js');
+    const ep = new SentinelEndpoint(o.host, o.port, password, REDKEEP_VERSION, () => this.units, this.log);
+    await ep.start();
+    this.sentinel = ep;
+  }
+
   private async startMetrics(m: RedkeepConfig['agent']['metrics']): Promise<void> {
     if (!m) return;
     // Loaded when configured: an agent without metrics does not carry the HTTP server.
@@ -330,6 +351,15 @@ export class Agent {
         await this.startMetrics(next.agent.metrics);
       } catch (e) {
         failed.push({ name: 'metrics_address', error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    if (!this.stopped && JSON.stringify(next.agent.sentinel) !== JSON.stringify(cur.agent.sentinel)) {
+      await this.sentinel?.stop();
+      this.sentinel = undefined;
+      try {
+        await this.startSentinel(next.agent.sentinel);
+      } catch (e) {
+        failed.push({ name: 'sentinel_address', error: e instanceof Error ? e.message : String(e) });
       }
     }
     if (!this.stopped) await this.refresh();
@@ -549,6 +579,8 @@ export class Agent {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.periodic) clearInterval(this.periodic);
     this.log.info('redkeep stopping');
+    // Sentinel clients ask the other agents while this one hands over.
+    await this.sentinel?.stop();
     for (const u of this.units) for (const t of u.tracks) t.stop();
     await Promise.all(this.units.map((u) => u.runner.stop()));
     await Promise.all(this.units.map((u) => u.guard?.stop()));

@@ -15,7 +15,7 @@
 //   with the other side may still have another holder's MAC for them.
 
 import { performance } from 'node:perf_hooks';
-import { DataGuard, type DataGuardVerdict, type MembersNow, REFUSE_ALL, type WriteGate, originalGate, wantedGate } from '@redkeep/failover';
+import { DataGuard, type DataGuardVerdict, type MembersNow, REFUSE_ALL, type WriteGate, REDIS_GATE_DEFAULTS, originalGate, wantedGate } from '@redkeep/failover';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
@@ -253,6 +253,26 @@ export class GuardRunner {
       if (msg !== this.lastError) this.log.warn('redis data guard cannot set min-replicas-to-write', { instance: this.instance, error: msg, will: 'retry' });
       this.lastError = msg;
     }
+  }
+
+  /** A member's Redis as last read (undefined: not a member, or not read yet). */
+  peer(address: string): ReturnType<PeerMonitor['latest']> {
+    return this.peers?.latest(address);
+  }
+
+  /** How often members are read: an answer older than a few periods is not what they have now. */
+  get period(): number {
+    return this.periodMs;
+  }
+
+  /** Members (this host included) a quorum needs, 0 when the quorum rule is off. */
+  get quorum(): number {
+    return this.guard && this.settings.guard.memberTimeoutMs > 0 ? this.quorumNeeded : 0;
+  }
+
+  /** The fresh replicas a master's Redis needs to take writes (its write gate, open), by this host's settings. */
+  get gateReplicas(): number {
+    return wantedGate({ original: this.original ?? REDIS_GATE_DEFAULTS, refuse: false, quorumNeeded: this.quorum, witnesses: this.witnesses.length }).toWrite;
   }
 
   status(): GuardStatus {

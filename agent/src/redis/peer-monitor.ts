@@ -122,6 +122,12 @@ export class PeerMonitor {
       .map((m) => ({ address: m.address, facts: m.redis === 'up' && m.factsAtMs >= start ? m.facts : undefined }));
   }
 
+  /** The latest of one member: its Redis' INFO with its time, and when its host last answered. */
+  latest(address: string): { facts: RedisFacts | undefined; factsAtMs: number; lastAnswerMs: number | undefined } | undefined {
+    const m = this.members.get(address);
+    return m ? { facts: m.facts, factsAtMs: m.factsAtMs, lastAnswerMs: m.lastAnswerMs } : undefined;
+  }
+
   get addresses(): string[] {
     return [...this.members.keys()];
   }

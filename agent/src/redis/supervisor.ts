@@ -857,6 +857,11 @@ export class RedisSupervisor {
     });
   }
 
+  /** Our Redis' INFO as last read, or undefined while it does not answer. */
+  get latestFacts(): RedisFacts | undefined {
+    return this.link.isUp ? this.facts : undefined;
+  }
+
   status(): RedisStatus {
     const f = this.facts;
     return {

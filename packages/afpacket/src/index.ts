@@ -22,7 +22,18 @@ interface Native {
   openNetlinkRoute(): number;
 }
 
-const native = createRequire(import.meta.url)('../build/Release/afpacket.node') as Native;
+/** The addon: next to this module, or through the package when this module is bundled (agent/dist/redkeep.cjs). */
+function loadNative(): Native {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('../build/Release/afpacket.node') as Native;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+  }
+  return require('@redkeep/afpacket/native') as Native;
+}
+
+const native = loadNative();
 
 export const ETH_P_ALL = 0x0003;
 export const ETH_P_ARP = 0x0806;
