@@ -87,6 +87,21 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the Sentinel endpoint: off by default, only for instances whose Redis roles redkeep manages', () => {
+    assert.equal(loadConfig(write(GOOD)).agent.sentinel, undefined);
+    const redis = '\n[instance.redis]\naddress = "127.0.0.1:6379"\n';
+    const members = GOOD.replace('[[instance]]\n', '[[instance]]\nmembers = ["192.0.2.11", "192.0.2.12"]\n');
+    const on = (text: string, extra: string): string => text.replace('[agent]\n', `[agent]\nsentinel_address = "0.0.0.0:26379"\n${extra}`);
+    assert.deepEqual(loadConfig(write(on(members + redis, ''))).agent.sentinel, { host: '0.0.0.0', port: 26379, passwordFile: undefined });
+    assert.deepEqual(loadConfig(write(on(members + redis, 'sentinel_password_file = "/etc/redkeep/sentinel.pass"\n'))).agent.sentinel?.passwordFile, '/etc/redkeep/sentinel.pass');
+    const noRole = issues(on(GOOD, ''));
+    assert.ok(noRole.issues.some((x) => x.key === 'agent.sentinel_address' && x.line === 3 && /manage_role/.test(x.message)), JSON.stringify(noRole.issues));
+    const noAddress = issues(GOOD.replace('[agent]\n', '[agent]\nsentinel_password_file = "/etc/p"\n') + redis);
+    assert.ok(noAddress.issues.some((x) => x.key === 'agent.sentinel_password_file' && /needs sentinel_address/.test(x.message)), JSON.stringify(noAddress.issues));
+    const relative = issues(on(members + redis, 'sentinel_password_file = "p"\n'));
+    assert.ok(relative.issues.some((x) => x.key === 'agent.sentinel_password_file' && /absolute/.test(x.message)));
+  });
+
   it('names file, line and key for a bad value, and says what would be accepted', () => {
     const r = issues(GOOD.replace('priority = 150', 'priority = 300'));
     assert.equal(r.issues.length, 1);
