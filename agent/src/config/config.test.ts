@@ -102,6 +102,18 @@ describe('configuration', () => {
     assert.ok(relative.issues.some((x) => x.key === 'agent.sentinel_password_file' && /absolute/.test(x.message)));
   });
 
+  it('reads a file track (keepalived track_file): a file, weight 1 by default, no rise or fall', () => {
+    const withTrack = (lines: string): string => `[[track]]\nname = "drain"\ntype = "file"\n${lines}\n${GOOD.replace('[[instance]]\n', '[[instance]]\ntracks = ["drain"]\n')}`;
+    const t = loadConfig(write(withTrack('file = "/run/redkeep/drain"'))).tracks[0];
+    assert.equal(t?.file, '/run/redkeep/drain');
+    assert.equal(t?.weight, 1);
+    assert.ok(issues(withTrack('')).issues.some((x) => x.key === 'track[0].file' && /required/.test(x.message)));
+    assert.ok(issues(withTrack('file = "drain"')).issues.some((x) => x.key === 'track[0].file' && /absolute/.test(x.message)));
+    assert.ok(issues(withTrack('file = "/d"\nfall = 2')).issues.some((x) => x.key === 'track[0].fall' && x.line === 5));
+    const exec = `[[track]]\nname = "x"\ntype = "exec"\ncommand = ["/bin/true"]\nfile = "/d"\n${GOOD}`;
+    assert.ok(issues(exec).issues.some((x) => x.key === 'track[0].file' && /only a file track/.test(x.message)));
+  });
+
   it('names file, line and key for a bad value, and says what would be accepted', () => {
     const r = issues(GOOD.replace('priority = 150', 'priority = 300'));
     assert.equal(r.issues.length, 1);

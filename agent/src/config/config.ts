@@ -439,7 +439,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
   const hooks = readHooks(r, t.hooks, `${path}.hooks`);
   for (const ref of trackRefs) {
     const def = knownTracks.find((k) => k.name === ref.name);
-    if (def && def.type !== 'exec' && redis === undefined) {
+    if (def && (def.type === 'redis-ping' || def.type === 'redis-role') && redis === undefined) {
       r.issue(`${path}.tracks`, `track "${ref.name}" (${def.type}) needs this instance's [instance.redis] section`);
     }
   }

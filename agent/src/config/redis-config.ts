@@ -3,7 +3,7 @@
 
 import { addressFamilyOf } from '@redkeep/vrrp';
 
-export type TrackType = 'redis-ping' | 'redis-role' | 'exec';
+export type TrackType = 'redis-ping' | 'redis-role' | 'exec' | 'file';
 
 export interface TrackSettings {
   readonly name: string;
@@ -16,6 +16,12 @@ export interface TrackSettings {
   readonly weight: number;
   /** exec only: argv, no shell. */
   readonly command: readonly string[];
+  /**
+   * file only (keepalived's track_file): the file holding a number, read every interval; the
+   * number times the weight (default 1) is added to the priority; with weight 0, any number but
+   * 0 means Fault. A missing file reads as 0.
+   */
+  readonly file: string | undefined;
 }
 
 export interface TrackRef {
@@ -68,11 +74,11 @@ export interface HooksSettings {
   readonly timeoutMs: number;
 }
 
-export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command'] as const;
+export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command', 'file'] as const;
 export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight', 'quorum'] as const;
 export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
 export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'timeout'] as const;
-const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec'] as const;
+const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec', 'file'] as const;
 
 type Table = Record<string, unknown>;
 
@@ -114,6 +120,11 @@ export function readTrack(r: FieldReader, t: Table, path: string): TrackSettings
   const command = argv(r, t, path, 'command');
   if (type === 'exec' && command === undefined && t.command === undefined) r.issue(`${path}.command`, 'is required for an exec track');
   if (type !== 'exec' && t.command !== undefined) r.issue(`${path}.command`, `only an exec track runs a command (this one is "${type}")`);
+  const file = r.str(t, path, 'file');
+  if (type === 'file' && file === undefined && t.file === undefined) r.issue(`${path}.file`, 'is required for a file track: the file holding a number, e.g. "/run/redkeep/drain"');
+  if (file !== undefined && !file.startsWith('/')) r.issue(`${path}.file`, `must be an absolute path, got "${file}"`);
+  if (type !== 'file' && t.file !== undefined) r.issue(`${path}.file`, `only a file track reads a file (this one is "${type}")`);
+  if (type === 'file' && (t.rise !== undefined || t.fall !== undefined)) r.issue(`${path}.${t.rise !== undefined ? 'rise' : 'fall'}`, 'a file track has no rise or fall: a new number counts at once');
   const track: TrackSettings = {
     name: name ?? '',
     type,
@@ -121,8 +132,9 @@ export function readTrack(r: FieldReader, t: Table, path: string): TrackSettings
     timeoutMs,
     rise: r.int(t, path, 'rise', 1, 100, 1) ?? 1,
     fall: r.int(t, path, 'fall', 1, 100, 1) ?? 1,
-    weight: r.int(t, path, 'weight', -253, 253, 0) ?? 0,
+    weight: r.int(t, path, 'weight', -253, 253, type === 'file' ? 1 : 0) ?? 0,
     command: command ?? [],
+    file,
   };
   return name === undefined ? undefined : track;
 }

@@ -16,7 +16,7 @@ import { GuardRunner } from '../redis/guard-runner.js';
 import { loadRedis } from '@redkeep/redis';
 import { HandoverChannel } from '../redis/handover-channel.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
-import { type Check, TrackRunner } from '../tracks/track-runner.js';
+import { type Check, TrackRunner, readTrackFile } from '../tracks/track-runner.js';
 import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
@@ -414,8 +414,11 @@ export class Agent {
           return { ok: r.ok, detail: r.outcome };
         };
         break;
+      case 'file':
+        check = () => readTrackFile(def.file ?? '');
+        break;
     }
-    const t = new TrackRunner(def, name, check, (ok) => runner.setTrack(def.name, ok), this.log);
+    const t = new TrackRunner(def, name, check, (ok, value) => runner.setTrack(def.name, ok, value), this.log);
     // A dropped connection fails a PING track at once, not at the next interval.
     if (def.type === 'redis-ping') redis?.link.on('down', (why) => t.failNow(why));
     return t;

@@ -86,6 +86,8 @@ export class InstanceRunner implements AdvertSink {
   private garpsSent = 0;
   private linkUp = true;
   private readonly trackState = new Map<string, boolean>();
+  /** Number tracks' numbers (file tracks), replayed into a new core. */
+  private readonly trackValues = new Map<string, number>();
   private stopping = false;
   private switching = false;
   /** Moves on whenever the VIPs are released: GARP bursts of an older generation stop. */
@@ -187,6 +189,7 @@ export class InstanceRunner implements AdvertSink {
     this.waitingFor = undefined;
     this.log.info('instance starting', { instance: s.name, vrid: s.vrid, priority: s.priority, source: primaryAddress });
     if (!this.linkUp) this.input({ type: 'interface', up: false });
+    for (const [name, value] of this.trackValues) this.input({ type: 'track', name, ok: true, value });
     this.input({ type: 'start' });
   }
 
@@ -205,9 +208,15 @@ export class InstanceRunner implements AdvertSink {
     if (this.core) this.input({ type: 'track', name: `${TRACK_INTERFACE_PREFIX}${name}`, ok: up });
   }
 
-  /** A health track changed ([[track]] by name). */
-  setTrack(name: string, ok: boolean): void {
+  /** A health track changed ([[track]] by name); `value`: a number track's number. */
+  setTrack(name: string, ok: boolean, value?: number): void {
     const key = `${TRACK_PREFIX}${name}`;
+    if (value !== undefined) {
+      if (this.trackValues.get(key) === value) return;
+      this.trackValues.set(key, value);
+      if (this.core) this.input({ type: 'track', name: key, ok, value });
+      return;
+    }
     if (this.trackState.get(key) === ok) return;
     this.trackState.set(key, ok);
     if (this.core) this.input({ type: 'track', name: key, ok });

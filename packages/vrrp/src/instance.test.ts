@@ -420,6 +420,24 @@ describe('tracks and fault', () => {
     assert.equal(i.effectivePriority, 1);
   });
 
+  it('number tracks (track_file): value × weight on the priority, Fault at -254 or less, and any value but 0 with weight 0', () => {
+    const i = backup({ tracks: [{ name: 'drain', weight: -1 }, { name: 'gate', weight: 0 }] });
+    assert.deepEqual(i.handle({ type: 'track', name: 'drain', ok: true, value: 30 }, 1), [{ type: 'priority-changed', from: 100, to: 70 }]);
+    assert.deepEqual(i.handle({ type: 'track', name: 'drain', ok: false, value: 30 }, 2), [], 'the same value again: nothing (ok is ignored)');
+    i.handle({ type: 'track', name: 'drain', ok: true, value: -20 }, 3);
+    assert.equal(i.effectivePriority, 120);
+    i.handle({ type: 'track', name: 'drain', ok: true, value: 254 }, 4);
+    assert.equal(i.state, 'fault');
+    assert.match(i.status().lastTransition?.detail ?? '', /track drain is 254/);
+    i.handle({ type: 'track', name: 'drain', ok: true, value: 0 }, 5);
+    assert.equal(i.state, 'backup');
+    assert.equal(i.effectivePriority, 100);
+    i.handle({ type: 'track', name: 'gate', ok: true, value: 3 }, 6);
+    assert.equal(i.state, 'fault');
+    i.handle({ type: 'track', name: 'gate', ok: true, value: 0 }, 7);
+    assert.equal(i.state, 'backup');
+  });
+
   it('keeps the address owner at 255 whatever its weighted tracks say', () => {
     const i = new VrrpInstance(config({ priority: 255, tracks: [{ name: 't', weight: -100 }] }));
     i.handle({ type: 'start' }, 0);

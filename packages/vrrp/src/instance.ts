@@ -160,7 +160,12 @@ export type VrrpInput =
   | { readonly type: 'advert'; readonly advert: VrrpAdvert; readonly source: string }
   /** A packet for this instance that failed decoding: counted here, nothing else. */
   | { readonly type: 'advert-dropped'; readonly reason: DecodeFailure }
-  | { readonly type: 'track'; readonly name: string; readonly ok: boolean }
+  /**
+   * A track's state. `value`: a number track (keepalived's track_file): value × weight is added
+   * to the priority, a result of -254 or less means Fault, and with weight 0 any value but 0
+   * means Fault; `ok` is then ignored.
+   */
+  | { readonly type: 'track'; readonly name: string; readonly ok: boolean; readonly value?: number }
   | { readonly type: 'interface'; readonly up: boolean }
   /**
    * Announce the addresses again now (not in the RFC: no packet of VRRP's own): hosts that were
@@ -252,7 +257,8 @@ export interface InstanceStatus {
   readonly masterAdverIntervalCs: number;
   readonly vipsHeld: readonly string[];
   readonly interfaceUp: boolean;
-  readonly tracks: readonly { name: string; weight: number; ok: boolean }[];
+  /** `value`: a number track's number. */
+  readonly tracks: readonly { name: string; weight: number; ok: boolean; value?: number }[];
   readonly lastTransition: LastTransition | undefined;
   readonly counters: InstanceCounters;
 }
@@ -327,6 +333,8 @@ export class VrrpInstance {
   readonly config: InstanceConfig;
   private stateValue: VrrpState = 'initialize';
   private readonly trackOk = new Map<string, boolean>();
+  /** Number tracks' values (see the 'track' input). */
+  private readonly trackValue = new Map<string, number>();
   private interfaceUp = true;
   private effective: number;
   private masterAdverIntervalCs: number;
@@ -476,7 +484,7 @@ export class VrrpInstance {
         this.drop(input.reason);
         break;
       case 'track':
-        this.onTrack(input.name, input.ok, nowMs, out);
+        this.onTrack(input.name, input.ok, input.value, nowMs, out);
         break;
       case 'interface':
         this.interfaceUp = input.up;
@@ -505,11 +513,10 @@ export class VrrpInstance {
       masterAdverIntervalCs: this.masterAdverIntervalCs,
       vipsHeld: held,
       interfaceUp: this.interfaceUp,
-      tracks: this.config.tracks.map((t) => ({
-        name: t.name,
-        weight: t.weight,
-        ok: this.trackOk.get(t.name) ?? true,
-      })),
+      tracks: this.config.tracks.map((t) => {
+        const value = this.trackValue.get(t.name);
+        return { name: t.name, weight: t.weight, ok: this.trackOk.get(t.name) ?? true, ...(value !== undefined ? { value } : {}) };
+      }),
       lastTransition: this.last,
       counters: { ...this.counters, drops: { ...this.counters.drops } },
     };
@@ -633,9 +640,18 @@ export class VrrpInstance {
     }
   }
 
-  private onTrack(name: string, ok: boolean, nowMs: number, out: VrrpAction[]): void {
+  private onTrack(name: string, ok: boolean, value: number | undefined, nowMs: number, out: VrrpAction[]): void {
     if (!this.trackOk.has(name)) {
       this.unexpected('track', `no track named ${name} on instance ${this.config.name}`, out);
+      return;
+    }
+    if (value !== undefined) {
+      const t = this.config.tracks.find((x) => x.name === name);
+      const v = Math.trunc(value);
+      if (this.trackValue.get(name) === v) return;
+      this.trackValue.set(name, v);
+      this.trackOk.set(name, t !== undefined && (t.weight === 0 ? v === 0 : v * t.weight > -254));
+      this.reevaluate(nowMs, out);
       return;
     }
     if (this.trackOk.get(name) === ok) return;
@@ -921,6 +937,11 @@ export class VrrpInstance {
     if (base === PRIORITY_OWNER) return PRIORITY_OWNER;
     let p = base;
     for (const t of this.config.tracks) {
+      const v = this.trackValue.get(t.name);
+      if (v !== undefined) {
+        p += v * t.weight;
+        continue;
+      }
       const ok = this.trackOk.get(t.name) ?? true;
       if (t.weight < 0 && !ok) p += t.weight;
       if (t.weight > 0 && ok) p += t.weight;
@@ -931,6 +952,10 @@ export class VrrpInstance {
   private faultCause(): { reason: TransitionReason; detail: string } | undefined {
     if (!this.interfaceUp) return { reason: 'interface-down', detail: 'interface down' };
     for (const t of this.config.tracks) {
+      const v = this.trackValue.get(t.name);
+      if (v !== undefined && this.trackOk.get(t.name) === false) {
+        return { reason: 'track-failed', detail: `track ${t.name} is ${v}${t.weight === 0 ? '' : ` (× weight ${t.weight})`}` };
+      }
       if (t.weight === 0 && this.trackOk.get(t.name) === false) {
         return { reason: 'track-failed', detail: `track ${t.name} failed` };
       }

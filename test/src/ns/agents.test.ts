@@ -3,7 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AgentProc, Lab, REDKEEP_BIN, RunDir, holders, sleep, waitFor } from '@redkeep/scripts/lab';
 import { skewTimeMs } from '@redkeep/vrrp';
@@ -111,6 +113,27 @@ describe('three redkeep agents on a namespace LAN', () => {
       await sleep(100);
       assert.deepEqual(holders(lab, VIP), ['h3']);
     }
+  });
+
+  scenario('a file track drains a host: its number lowers the priority at once, a bad number changes nothing, removing the file undrains', async () => {
+    const file = (h: string): string => join(dir.path, `${h}-drain`);
+    startAll((h) => ({
+      top: ['[[track]]', 'name = "drain"', 'type = "file"', `file = "${file(h)}"`, 'interval = "50ms"', 'weight = -1', ''].join('\n'),
+      extra: 'tracks = ["drain"]',
+    }));
+    await settledOn('h3');
+    writeFileSync(file('h3'), '50\n');
+    await settledOn('h2');
+    const st = (await agent('h3').status()).instances[0];
+    assert.equal(st?.effectivePriority, 80);
+    assert.deepEqual(st?.tracks.find((t) => t.name === 'track:drain'), { name: 'track:drain', weight: -1, ok: true, value: 50 });
+    writeFileSync(file('h3'), 'drain please\n');
+    await sleep(300);
+    assert.equal((await agent('h3').status()).instances[0]?.effectivePriority, 80, 'a bad number keeps the last one');
+    assert.match(agent('h3').logs.text, /track file not read: keeping its last value/);
+    rmSync(file('h3'));
+    await settledOn('h3');
+    assert.equal((await agent('h3').status()).instances[0]?.effectivePriority, 130);
   });
 
   scenario('takes over after kill -9 of the master agent, and the GARP moves the client to the new MAC', async () => {
