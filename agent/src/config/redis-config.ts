@@ -71,13 +71,15 @@ export interface HooksSettings {
   readonly fault: readonly string[] | undefined;
   readonly stop: readonly string[] | undefined;
   readonly notify: readonly string[] | undefined;
+  /** Sentinel's client-reconfig-script arguments: name role state from-ip from-port to-ip to-port. */
+  readonly clientReconfig: readonly string[] | undefined;
   readonly timeoutMs: number;
 }
 
 export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command', 'file'] as const;
 export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight', 'quorum'] as const;
 export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
-export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'timeout'] as const;
+export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'client_reconfig', 'timeout'] as const;
 const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec', 'file'] as const;
 
 type Table = Record<string, unknown>;
@@ -261,6 +263,7 @@ export function readHooks(r: FieldReader, v: unknown, path: string): HooksSettin
     fault: argv(r, v, path, 'fault'),
     stop: argv(r, v, path, 'stop'),
     notify: argv(r, v, path, 'notify'),
+    clientReconfig: argv(r, v, path, 'client_reconfig'),
     timeoutMs: r.duration(v, path, 'timeout', 30_000),
   };
 }

@@ -12,7 +12,7 @@ import {
 } from '@redkeep/vrrp';
 import type { InstanceSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
-import type { HookRunner, HookState } from '../hooks/hook-runner.js';
+import type { HookRunner, HookState, MasterEndpoint } from '../hooks/hook-runner.js';
 import type { GuardRunner, GuardStatus } from '../redis/guard-runner.js';
 import type { HandoverChannel } from '../redis/handover-channel.js';
 import type { RedisStatus, RedisSupervisor } from '../redis/supervisor.js';
@@ -99,6 +99,8 @@ export class InstanceRunner implements AdvertSink {
   /** The last master this instance followed as a backup. */
   private followedMaster: string | undefined;
   private hookState: HookState | 'INIT' = 'INIT';
+  /** The master the hooks last heard of (REDKEEP_OLD_MASTER of the next transition). */
+  private hookMaster: MasterEndpoint | undefined;
   /** Told after each state change (the agent's systemd STATUS line). */
   onStateChange: () => void = () => undefined;
 
@@ -393,16 +395,33 @@ export class InstanceRunner implements AdvertSink {
     }
     if (state !== 'master' && master !== undefined) this.followedMaster = master;
     const hs = HOOK_STATE[state];
-    if (hooks && changed && hs) {
-      void hooks.transition({
+    const oldMaster = this.hookMaster;
+    const newMaster = this.masterEndpoint(master);
+    const moved = newMaster !== undefined && oldMaster !== undefined && (newMaster.ip !== oldMaster.ip || newMaster.port !== oldMaster.port);
+    if (newMaster !== undefined) this.hookMaster = newMaster;
+    if (hooks && (changed || moved) && hs) {
+      const ctx = {
         state: hs,
         previous: this.hookState,
         priority,
         vips: this.settings.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`),
         redisAddress: redis?.address,
-      });
+        oldMaster,
+        newMaster,
+      };
+      if (changed) void hooks.transition(ctx);
+      if (moved) void hooks.masterChanged({ ...ctx, oldMaster, newMaster });
       this.hookState = hs;
     }
+  }
+
+  /**
+   * A master's Redis as hooks name it: a member's (or this host's) address with the instance's
+   * peer_port; without [instance.redis], the router's address with port 0.
+   */
+  private masterEndpoint(router: string | undefined): MasterEndpoint | undefined {
+    if (router === undefined) return undefined;
+    return { ip: router, port: this.settings.redis?.peerPort ?? 0 };
   }
 
   /**

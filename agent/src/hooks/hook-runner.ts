@@ -2,8 +2,11 @@
 // transition order: a later transition's hooks wait for the earlier ones to finish or time out.
 // argv arrays, no shell; the process group is killed on timeout; exit status and stderr are
 // logged. notify gets keepalived's arguments (INSTANCE, name, state, priority) so existing
-// keepalived notify scripts work unchanged. Only configuration and our own state reach argv:
-// nothing from a received packet.
+// keepalived notify scripts work unchanged; client_reconfig gets Sentinel's client-reconfig-script
+// arguments (name, role, state, from-ip, from-port, to-ip, to-port) so existing Sentinel scripts
+// do. Only configuration and our own state reach argv and the environment: the masters named are
+// routers the VRRP core accepted (with members or unicast_peers configured, only those), as
+// canonical IP text, and the configured peer_port.
 
 import { spawn } from 'node:child_process';
 import { childEnv } from '../child-env.js';
@@ -17,7 +20,14 @@ export interface HookSettings {
   readonly fault?: readonly string[] | undefined;
   readonly stop?: readonly string[] | undefined;
   readonly notify?: readonly string[] | undefined;
+  readonly clientReconfig?: readonly string[] | undefined;
   readonly timeoutMs: number;
+}
+
+/** A Redis master as hooks see it: an address and a port. */
+export interface MasterEndpoint {
+  readonly ip: string;
+  readonly port: number;
 }
 
 export interface HookContext {
@@ -26,6 +36,14 @@ export interface HookContext {
   readonly priority: number;
   readonly vips: readonly string[];
   readonly redisAddress: string | undefined;
+  /** The master before this transition and after it (REDKEEP_OLD_MASTER, REDKEEP_NEW_MASTER). */
+  readonly oldMaster: MasterEndpoint | undefined;
+  readonly newMaster: MasterEndpoint | undefined;
+}
+
+function hostPort(m: MasterEndpoint | undefined): string {
+  if (!m) return '';
+  return `${m.ip.includes(':') ? `[${m.ip}]` : m.ip}:${m.port}`;
 }
 
 export interface HookRun {
@@ -62,6 +80,19 @@ export class HookRunner {
     return this.chain;
   }
 
+  /**
+   * The master changed from `from` to `to` (client_reconfig, as Sentinel's client-reconfig-script:
+   * role "leader" on the host that took over, "observer" on the others; state "failover").
+   */
+  masterChanged(ctx: HookContext & { readonly oldMaster: MasterEndpoint; readonly newMaster: MasterEndpoint }): Promise<void> {
+    const script = this.settings.clientReconfig;
+    if (!script || script.length === 0) return this.chain;
+    const role = ctx.state === 'MASTER' ? 'leader' : 'observer';
+    const argv = [...script, this.instance, role, 'failover', ctx.oldMaster.ip, String(ctx.oldMaster.port), ctx.newMaster.ip, String(ctx.newMaster.port)];
+    this.chain = this.chain.then(() => this.run('client_reconfig', argv, ctx));
+    return this.chain;
+  }
+
   /** Resolves when every queued hook has finished. */
   idle(): Promise<void> {
     return this.chain;
@@ -77,6 +108,8 @@ export class HookRunner {
       REDKEEP_PRIORITY: String(ctx.priority),
       REDKEEP_VIPS: ctx.vips.join(','),
       REDKEEP_REDIS_ADDRESS: ctx.redisAddress ?? '',
+      REDKEEP_OLD_MASTER: hostPort(ctx.oldMaster),
+      REDKEEP_NEW_MASTER: hostPort(ctx.newMaster),
     });
     this.runs++;
     return new Promise((resolve) => {

@@ -7,7 +7,8 @@
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +103,7 @@ type PyView = {
 describe('Sentinel endpoint (three hosts, real Redis, real redis-sentinel, redis-py and ioredis)', () => {
   let c: RedisCluster;
   let py: string;
+  let hookDir: string;
   const ip = (h: string): string => c.lab.host(h).address;
   const view = (endpoint: string, port: number, discover?: string[]): PyView => {
     const r = c.lab.exec('client', [PYTHON, py, endpoint, String(port), NAME, ...(discover ? [discover.join(',')] : [])]);
@@ -110,13 +112,26 @@ describe('Sentinel endpoint (three hosts, real Redis, real redis-sentinel, redis
   };
 
   before(async () => {
-    c = new RedisCluster({ agentExtra: `sentinel_address = "0.0.0.0:${PORT}"` });
+    hookDir = mkdtempSync(join(tmpdir(), 'redkeep-sentinel-hooks-'));
+    const log = join(hookDir, 'hooks.log');
+    c = new RedisCluster({
+      agentExtra: `sentinel_address = "0.0.0.0:${PORT}"`,
+      // Sentinel's client-reconfig-script arguments, and the masters in every hook's environment.
+      redisExtra: [
+        '[instance.hooks]',
+        `client_reconfig = ["/bin/sh", "-c", "echo \\"reconfig $*\\" >> ${log}", "reconfig"]`,
+        `notify = ["/bin/sh", "-c", "echo \\"notify $3 old=$REDKEEP_OLD_MASTER new=$REDKEEP_NEW_MASTER\\" >> ${log}", "notify"]`,
+      ].join('\n'),
+    });
     py = join(c.dir.path, 'sentinel-view.py');
     writeFileSync(py, PY);
     await c.start('h3');
     await c.settled('h3', ['h1', 'h2'], 15_000);
   });
-  after(() => c.destroy());
+  after(() => {
+    c.destroy();
+    rmSync(hookDir, { recursive: true, force: true });
+  });
 
   it('answers as a real redis-sentinel does, field by field, from every agent', async () => {
     // Every agent names the same master.
@@ -194,6 +209,13 @@ describe('Sentinel endpoint (three hosts, real Redis, real redis-sentinel, redis
         return i >= 0 && wOut.slice(i).filter((l) => l.startsWith('ack ')).length >= 20;
       }, 50);
       await waitFor('+switch-master', 5000, () => subOut.includes(`${NAME} ${ip('h3')} 6379 ${ip('h2')} 6379`), 50);
+      // The hooks: client_reconfig as Sentinel calls it (leader on h2, observer on h1), and the
+      // old and new master in the environment of h2's MASTER notify.
+      const hooks = (): string[] => readFileSync(join(hookDir, 'hooks.log'), 'utf8').split('\n');
+      const move = `failover ${ip('h3')} 6379 ${ip('h2')} 6379`;
+      await waitFor('the client_reconfig hooks', 5000, () => hooks().includes(`reconfig ${NAME} leader ${move}`) && hooks().includes(`reconfig ${NAME} observer ${move}`), 50);
+      assert.ok(hooks().includes(`notify MASTER old=${ip('h3')}:6379 new=${ip('h2')}:6379`), hooks().join(' | '));
+      assert.equal(hooks().filter((l) => l.startsWith('reconfig ')).length, 2, hooks().join(' | '));
       await sleep(300);
       const acks = wOut.filter((l) => l.startsWith('ack ')).map((l) => l.split(' ').map(Number));
       const lastAck = Math.max(...acks.map((a) => a[1] ?? 0));
@@ -210,6 +232,16 @@ describe('Sentinel endpoint (three hosts, real Redis, real redis-sentinel, redis
       assert.deepEqual(back, [], 'no endpoint names h3 after one named h2');
       const late = answers.filter((a) => Number(a[0]) > Date.now() - 300 && a[1] !== ip('h3'));
       assert.ok(late.length > 0 && late.every((a) => a[2] === `${ip('h2')}:6379`), late.join(' | '));
+    } catch (e) {
+      const hooks = ((): string => {
+        try {
+          return readFileSync(join(hookDir, 'hooks.log'), 'utf8');
+        } catch {
+          return '(none)';
+        }
+      })();
+      process.stderr.write(`--- subscriber ---\n${subOut.join('\n')}\n--- hooks ---\n${hooks}\n--- poller (last 30) ---\n${pOut.slice(-30).join('\n')}\n--- logs ---\n${c.logs()}\n`);
+      throw e;
     } finally {
       for (const x of [sub, writer, poller]) x.kill('SIGKILL');
     }
