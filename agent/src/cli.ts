@@ -21,6 +21,12 @@ function socketOf(a: { socket?: string | undefined; config?: string | undefined 
  * Parses argv and runs one command; resolves to the exit status. Never calls process.exit: only
  * the bin entry point does.
  */
+/** How a command finds the running agent: `--socket`, or the control socket a config names. */
+const AGENT_SOCKET_OPTIONS = {
+  socket: { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` },
+  config: { alias: 'c', type: 'string', describe: 'take the control socket path from this config' },
+} as const;
+
 export async function main(argv: readonly string[], out: Output = processOutput): Promise<number> {
   const run = runArgs(argv);
   if (run !== undefined) {
@@ -77,8 +83,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       (y) =>
         y
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON' })
-          .option('socket', { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` })
-          .option('config', { alias: 'c', type: 'string', describe: 'take the control socket path from this config' }),
+          .options(AGENT_SOCKET_OPTIONS),
       async (a) => {
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
@@ -102,8 +107,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       'make the running agent read its config again (as SIGHUP): validated first, unchanged instances untouched',
       (y) =>
         y
-          .option('socket', { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` })
-          .option('config', { alias: 'c', type: 'string', describe: 'take the control socket path from this config' }),
+          .options(AGENT_SOCKET_OPTIONS),
       async (a) => {
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
@@ -117,12 +121,26 @@ export async function main(argv: readonly string[], out: Output = processOutput)
         y
           .option('to', { type: 'string', describe: 'the host to hand over to (its VRRP address or name); default: the highest priority backup' })
           .option('instance', { type: 'string', describe: 'the instance (default: the one this host is master of)' })
-          .option('socket', { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` })
-          .option('config', { alias: 'c', type: 'string', describe: 'take the control socket path from this config' }),
+          .options(AGENT_SOCKET_OPTIONS),
       async (a) => {
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
         else status = await (await import('./commands/switchover.js')).switchoverCommand({ socket, instance: a.instance, to: a.to }, out);
+      },
+    )
+    .command(
+      'maintenance <mode>',
+      'maintenance on: a master hands over first (zero-loss switchover), then this host stays backup at priority 1, across restarts, until maintenance off',
+      (y) =>
+        y
+          .positional('mode', { type: 'string', choices: ['on', 'off'], demandOption: true })
+          .option('instance', { type: 'string', describe: 'only this instance (default: every instance of this host)' })
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON' })
+          .options(AGENT_SOCKET_OPTIONS),
+      async (a) => {
+        const socket = socketOf(a, out);
+        if (socket === undefined) status = 1;
+        else status = await (await import('./commands/maintenance.js')).maintenanceCommand({ socket, on: a.mode === 'on', instance: a.instance, json: a.json }, out);
       },
     )
     .command(

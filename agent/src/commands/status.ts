@@ -22,6 +22,7 @@ export function formatStatus(st: AgentStatus): string[] {
     lines.push('');
     lines.push(`${i.name}: ${i.state.toUpperCase()}  ${i.interface} vrid ${i.vrid} VRRPv${i.version}${i.unicastPeers.length ? ' unicast' : ''}`);
     if (i.waitingFor) lines.push(`  waiting for ${i.waitingFor}`);
+    if (i.maintenance) lines.push('  MAINTENANCE: priority 1, never master while another member qualifies (redkeep maintenance off ends it)');
     lines.push(`  priority ${i.effectivePriority ?? '-'} (base ${i.basePriority}), master ${master}, adverts every ${i.advertIntervalCs * 10} ms`);
     lines.push(`  VIPs ${i.virtualAddresses.join(', ')}; held here: ${i.vipsHeld.length ? i.vipsHeld.join(', ') : 'none'}`);
     if (i.lastTransition) {
@@ -36,7 +37,7 @@ export function formatStatus(st: AgentStatus): string[] {
         lines.push(`  hand-overs: designated here ${c.designationsRx} (took over at once ${c.designatedTakeovers}, ignored ${c.designationsIgnored}), designated a successor ${c.designationsTx}`);
       }
     }
-    if (i.tracks.length) lines.push(`  tracks: ${i.tracks.map((t) => `${t.name} ${t.ok ? 'ok' : 'FAILED'}${t.weight !== 0 ? ` (${t.weight > 0 ? '+' : ''}${t.weight})` : ''}`).join(', ')}`);
+    if (i.tracks.length) lines.push(`  tracks: ${i.tracks.map((t) => `${t.name} ${t.value !== undefined ? `= ${t.value}` : t.ok ? 'ok' : 'FAILED'}${t.weight !== 0 ? ` (${t.weight > 0 ? '+' : ''}${t.weight})` : ''}`).join(', ')}`);
     if (i.redis) {
       const r = i.redis;
       const role = !r.up ? 'NOT REACHABLE' : r.role === 'replica' ? `replica of ${r.masterHost ?? '?'} (link ${r.masterLinkUp ? 'up' : 'DOWN'})` : (r.role ?? '?');

@@ -276,7 +276,7 @@ address = "127.0.0.1:6379"
     const both = issues(text.replace('members = [', 'unicast_peers = ["192.0.2.12"]\nmembers = ['));
     assert.ok(both.issues.some((x) => x.key === 'instance[0].members' && /unicast_peers already are the members/.test(x.message)), JSON.stringify(both.issues));
     const reserved = issues(`[[track]]\nname = "redis-data"\ntype = "redis-ping"\n\n${text}`);
-    assert.ok(reserved.issues.some((x) => x.key === 'track[0].name' && /redkeep's own guards/.test(x.message)), JSON.stringify(reserved.issues));
+    assert.ok(reserved.issues.some((x) => x.key === 'track[0].name' && /redkeep's own tracks/.test(x.message)), JSON.stringify(reserved.issues));
   });
 
   it('names the line of a TOML syntax error', () => {

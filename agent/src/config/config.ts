@@ -34,6 +34,8 @@ export interface AgentSettings {
   readonly logFormat: LogFormat;
   /** Prometheus endpoint (GET /metrics), off when undefined. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** Where state kept across restarts lives (maintenance). */
+  readonly stateDir: string;
   /** Sentinel-protocol endpoint for Sentinel-aware clients, off when undefined. */
   readonly sentinel: { readonly host: string; readonly port: number; readonly passwordFile: string | undefined } | undefined;
 }
@@ -118,7 +120,8 @@ export function formatIssue(i: ConfigIssue): string {
 
 export const DEFAULT_CONTROL_SOCKET = '/run/redkeep/redkeep.sock';
 
-const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file'] as const;
+export const DEFAULT_STATE_DIR = '/var/lib/redkeep';
+const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file', 'state_dir'] as const;
 const INSTANCE_KEYS = [
   'name',
   'interface',
@@ -525,8 +528,10 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
     logLevel: r.oneOf(a, 'agent', 'log_level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
     logFormat: r.oneOf(a, 'agent', 'log_format', ['text', 'json'] as const, 'text'),
     metrics: readListenAddress(r, a, 'agent', 'metrics_address'),
+    stateDir: r.str(a, 'agent', 'state_dir') ?? DEFAULT_STATE_DIR,
     sentinel: undefined,
   };
+  if (!agent.stateDir.startsWith('/')) r.issue('agent.state_dir', `must be an absolute path, got "${agent.stateDir}"`);
   const sentinelAt = readListenAddress(r, a, 'agent', 'sentinel_address');
   const sentinelPasswordFile = r.str(a, 'agent', 'sentinel_password_file');
   if (sentinelPasswordFile !== undefined && sentinelAt === undefined) r.issue('agent.sentinel_password_file', 'needs sentinel_address (the Sentinel endpoint it protects)');

@@ -6,13 +6,15 @@ export type ControlRequest =
   /** Reads the config file again: validated first, unchanged instances untouched. */
   | { readonly cmd: 'reload' }
   /** Planned switchover of a master instance here (the only one when `instance` is not given). */
-  | { readonly cmd: 'switchover'; readonly instance?: string; readonly to?: string };
+  | { readonly cmd: 'switchover'; readonly instance?: string; readonly to?: string }
+  /** Maintenance on or off for one instance, or every instance of this host when `instance` is not given. */
+  | { readonly cmd: 'maintenance'; readonly on: boolean; readonly instance?: string };
 
 export type ControlResponse =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: string };
 
-export const CONTROL_COMMANDS = ['status', 'ping', 'switchover', 'reload'] as const;
+export const CONTROL_COMMANDS = ['status', 'ping', 'switchover', 'reload', 'maintenance'] as const;
 
 function optionalString(v: Record<string, unknown>, key: string): string | undefined | { error: string } {
   const x = v[key];
@@ -38,6 +40,12 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
     if (typeof instance === 'object') return instance;
     if (typeof to === 'object') return to;
     return { cmd, ...(instance !== undefined ? { instance } : {}), ...(to !== undefined ? { to } : {}) };
+  }
+  if (cmd === 'maintenance') {
+    const instance = optionalString(o, 'instance');
+    if (typeof instance === 'object') return instance;
+    if (typeof o.on !== 'boolean') return { error: 'on must be true or false' };
+    return { cmd, on: o.on, ...(instance !== undefined ? { instance } : {}) };
   }
   return { error: `unknown command ${JSON.stringify(cmd)}; known: ${CONTROL_COMMANDS.join(', ')}` };
 }

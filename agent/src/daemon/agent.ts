@@ -22,6 +22,7 @@ import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
 import type { SentinelEndpoint } from '../sentinel/endpoint.js';
 import { InterfaceIo } from './interface-io.js';
+import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
 import { InstanceRunner, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
@@ -59,6 +60,14 @@ interface Unit {
   readonly guard: GuardRunner | undefined;
   readonly tracks: readonly TrackRunner[];
   readonly io: InterfaceIo;
+}
+
+export interface MaintenanceResult {
+  readonly instance: string;
+  readonly maintenance: boolean;
+  /** The master this host handed over to first, and how long it took. */
+  readonly handedOverTo?: string;
+  readonly ms?: number;
 }
 
 export interface ReloadResult {
@@ -102,6 +111,8 @@ export class Agent {
   private units: Unit[] = [];
   private metrics: HttpServer | undefined;
   private sentinel: SentinelEndpoint | undefined;
+  /** Instances in maintenance (the state directory's copy, read at start). */
+  private maintenance = new Set<string>();
   private vips: VipReconciler | undefined;
   private reloadRun: Promise<ReloadResult> | undefined;
   private stopRun: Promise<void> | undefined;
@@ -141,6 +152,7 @@ export class Agent {
     // stops start-up with a clear message, not half-way.
     const links = await this.nl.links();
     const passwords = this.prepare(c.instances, links);
+    this.maintenance = loadMaintenance(c.agent.stateDir);
     this.vips = new VipReconciler(this.nl, vipSpecs(c.instances), this.log);
     // A crash may have left our VIPs behind: remove them before any instance runs.
     await this.vips.kick();
@@ -206,6 +218,7 @@ export class Agent {
     }
     runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}), ...(handover ? { handover } : {}) });
     const r = runner;
+    r.maintenance = this.maintenance.has(inst.name);
     r.onStateChange = () => {
       guard?.kick();
       this.onChange();
@@ -501,7 +514,34 @@ export class Agent {
         return this.switchover(req.instance, req.to);
       case 'reload':
         return this.reload();
+      case 'maintenance':
+        return this.setMaintenance(req.on, req.instance);
     }
+  }
+
+  /** `redkeep maintenance on|off`: the named instance, else every instance here; kept in the state directory. */
+  private async setMaintenance(on: boolean, instance: string | undefined): Promise<MaintenanceResult[]> {
+    const targets = instance === undefined ? this.runners : this.runners.filter((r) => r.settings.name === instance);
+    if (targets.length === 0) throw new Error(instance === undefined ? 'no instance runs here' : `no instance named ${instance} (instances: ${this.runners.map((r) => r.settings.name).join(', ')})`);
+    const out: MaintenanceResult[] = [];
+    for (const r of targets) {
+      const name = r.settings.name;
+      const before = new Set(this.maintenance);
+      if (on) this.maintenance.add(name);
+      else this.maintenance.delete(name);
+      // Written first: an agent that dies during the hand-over comes back in maintenance.
+      saveMaintenance(this.config.agent.stateDir, this.maintenance);
+      try {
+        const handedOver = await r.setMaintenance(on);
+        out.push({ instance: name, maintenance: on, ...(handedOver?.newMaster !== undefined ? { handedOverTo: handedOver.newMaster, ms: handedOver.ms } : {}) });
+      } catch (e) {
+        this.maintenance = before;
+        saveMaintenance(this.config.agent.stateDir, this.maintenance);
+        throw e;
+      }
+    }
+    this.onChange();
+    return out;
   }
 
   /** `redkeep switchover`: the named instance, else the one instance this host is master of. */

@@ -26,6 +26,9 @@ export const REDIS_SAFETY_TRACK = 'redis-safety';
 export const REDIS_DATA_TRACK = 'redis-data';
 /** Members vote: failing while this host cannot reach a quorum of members (weight 0: Fault). */
 export const REDIS_QUORUM_TRACK = 'redis-quorum';
+/** `redkeep maintenance on`: failing while the host is in maintenance; its weight takes the priority to 1. */
+export const MAINTENANCE_TRACK = 'maintenance';
+const MAINTENANCE_WEIGHT = -253;
 
 /** Redis role control and hooks, when the instance has them. */
 export interface RunnerExtras {
@@ -62,6 +65,8 @@ export interface RunnerStatus {
     | undefined;
   readonly tracks: InstanceStatus['tracks'];
   readonly counters: (InstanceStatus['counters'] & { garpsSent: number }) | undefined;
+  /** `redkeep maintenance on`: the lowest priority until off. */
+  readonly maintenance: boolean;
   readonly redis: RedisStatus | undefined;
   /** The data guard (isolation, staleness) and the peers it watches. */
   readonly guard: GuardStatus | undefined;
@@ -99,6 +104,8 @@ export class InstanceRunner implements AdvertSink {
   /** The last master this instance followed as a backup. */
   private followedMaster: string | undefined;
   private hookState: HookState | 'INIT' = 'INIT';
+  /** In maintenance (`redkeep maintenance on`): set before start from the state directory. */
+  maintenance = false;
   /** The master the hooks last heard of (REDKEEP_OLD_MASTER of the next transition). */
   private hookMaster: MasterEndpoint | undefined;
   /** Told after each state change (the agent's systemd STATUS line). */
@@ -178,6 +185,8 @@ export class InstanceRunner implements AdvertSink {
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
         // No quorum, no master: failing until the first look at the members.
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`) ?? false }] : []),
+        // Maintenance: the lowest priority, so any other member that qualifies is elected first.
+        { name: `${TRACK_PREFIX}${MAINTENANCE_TRACK}`, weight: MAINTENANCE_WEIGHT, initiallyOk: !this.maintenance },
         // Health tracks start failed: nothing counts as healthy before a check said so.
         ...s.tracks.map((t) => ({
           name: `${TRACK_PREFIX}${t.name}`,
@@ -290,6 +299,26 @@ export class InstanceRunner implements AdvertSink {
       this.switching = false;
       this.extras.handover?.forgetSuccessor();
     }
+  }
+
+  /**
+   * Maintenance on: a master hands over first (a zero-loss switchover; refused, nothing changes,
+   * if no replica catches up), then the priority goes to 1 until off. Off: the configured
+   * priority again (with preempt, this host takes the master role back as VRRP decides).
+   */
+  async setMaintenance(on: boolean): Promise<SwitchoverResult | undefined> {
+    if (on && this.settings.priority === 255) throw new Error(`instance ${this.settings.name} has priority 255 (the address owner): it is always master and cannot be put in maintenance`);
+    let handedOver: SwitchoverResult | undefined;
+    if (on && !this.maintenance && this.core?.state === 'master') {
+      handedOver = await this.switchover(undefined);
+      if (handedOver.newMaster === undefined) throw new Error(`instance ${this.settings.name}: ${handedOver.note ?? 'no new master'}; maintenance not entered`);
+    }
+    this.maintenance = on;
+    const key = `${TRACK_PREFIX}${MAINTENANCE_TRACK}`;
+    this.trackState.set(key, !on);
+    if (this.core) this.input({ type: 'track', name: key, ok: !on });
+    this.log.info(on ? 'maintenance on: priority 1 until off' : 'maintenance off', { instance: this.settings.name, ...(handedOver ? { handedOverTo: handedOver.newMaster, ms: handedOver.ms } : {}) });
+    return handedOver;
   }
 
   /**
@@ -573,6 +602,7 @@ export class InstanceRunner implements AdvertSink {
             },
       tracks: st?.tracks ?? [],
       counters: st ? { ...st.counters, garpsSent: this.garpsSent } : undefined,
+      maintenance: this.maintenance,
       redis: this.extras.redis?.status(),
       guard: this.extras.guard?.status(),
       hooks: this.extras.hooks ? { runs: this.extras.hooks.runs, failures: this.extras.hooks.failures } : undefined,

@@ -104,6 +104,7 @@ export class AgentProc {
       '[agent]',
       `name = "${host}"`,
       `control_socket = "${this.socket}"`,
+      `state_dir = "${join(dir.path, `${host}-state`)}"`,
       'log_level = "debug"',
       opts.agentExtra ?? '',
       '',

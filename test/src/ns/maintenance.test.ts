@@ -1,0 +1,93 @@
+// Maintenance on real agents: three lab hosts with real Redis. `redkeep maintenance on` on the
+// master hands over first with no acknowledged write lost, then the host stays backup at priority
+// 1, across an agent restart, and is not elected while another member qualifies; off gives it its
+// priority back (with preempt, it takes the master role back).
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { CLUSTER_VIP, REDKEEP_BIN, RedisCluster, Writer, holders, sleep, waitFor } from '@redkeep/scripts/lab';
+
+describe('maintenance (three hosts, real Redis)', () => {
+  let c: RedisCluster;
+  const ip = (h: string): string => c.lab.host(h).address;
+  const maintenance = (host: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+    c.lab.exec(host, [process.execPath, REDKEEP_BIN, 'maintenance', ...args, '--socket', c.a(host).socket]);
+  const instance = async (host: string): Promise<{ state: string; maintenance: boolean; effectivePriority: number | undefined }> => {
+    const i = (await c.a(host).status()).instances[0];
+    assert.ok(i);
+    return i as unknown as { state: string; maintenance: boolean; effectivePriority: number | undefined };
+  };
+
+  before(async () => {
+    c = new RedisCluster();
+    await c.start('h3');
+    await c.settled('h3', ['h1', 'h2'], 15_000);
+  });
+  after(() => c.destroy());
+
+  it('on: the master hands over with no acknowledged write lost, then stays backup at priority 1', async () => {
+    const writer = new Writer(c.lab, 5);
+    await waitFor('writes to be acknowledged', 5000, () => writer.acks().length > 100);
+    const r = maintenance('h3', 'on');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`redis-write: maintenance on: priority 1 until off; handed over to ${ip('h2').replace(/\./g, '\\.')} in \\d+ ms`));
+    const at = Date.now();
+    await writer.flowing(at, 500, 10_000);
+    const acks = await writer.stop();
+    await c.settled('h2', ['h1', 'h3'], 10_000);
+    for (const h of c.hostNames) assert.deepEqual(c.lostOn(h, acks).map((x) => x.n), [], `writes lost on ${h}`);
+    const i = await instance('h3');
+    assert.equal(i.state, 'backup');
+    assert.equal(i.maintenance, true);
+    assert.equal(i.effectivePriority, 1);
+    const human = c.lab.run('h3', [process.execPath, REDKEEP_BIN, 'status', '--socket', c.a('h3').socket]);
+    assert.match(human, /MAINTENANCE: priority 1/);
+    assert.match(human, /priority 1 \(base 130\)/);
+    // Kept in the state directory.
+    const stateDir = readFileSync(c.a('h3').config, 'utf8').match(/^state_dir = "(.+)"$/m)?.[1] ?? '';
+    assert.deepEqual(JSON.parse(readFileSync(join(stateDir, 'maintenance.json'), 'utf8')), { instances: ['redis-write'] });
+  });
+
+  it('is kept across an agent restart: h3 (base priority 130) does not preempt h2 (120)', async () => {
+    c.agentSignal('h3', 'SIGTERM');
+    await waitFor('h3\'s agent to exit', 10_000, () => !c.a('h3').running, 50);
+    c.startAgent('h3');
+    await waitFor('h3 to run again', 10_000, async () => (await c.a('h3').state().catch(() => undefined)) === 'backup', 50);
+    for (let k = 0; k < 20; k++) {
+      await sleep(100);
+      assert.deepEqual(holders(c.lab, CLUSTER_VIP), ['h2']);
+    }
+    const i = await instance('h3');
+    assert.equal(i.maintenance, true);
+    assert.equal(i.effectivePriority, 1);
+  });
+
+  it('is not elected while another member qualifies: h2 crashes, h1 (110) takes over, not h3', async () => {
+    c.partition('h2');
+    c.a('h2').signal('SIGKILL');
+    c.r('h2').kill();
+    await waitFor('h1 to be master', 10_000, async () => (await c.a('h1').state()) === 'master', 50);
+    await sleep(500);
+    assert.equal(await c.a('h3').state(), 'backup');
+    // h2's killed agent left its VIP behind on its cut-off host; h3 holds none.
+    assert.ok(holders(c.lab, CLUSTER_VIP).includes('h1'));
+    assert.ok(!holders(c.lab, CLUSTER_VIP).includes('h3'));
+  });
+
+  it('off: the configured priority again; with preempt, h3 becomes master again', async () => {
+    const r = maintenance('h3', 'off', '--json');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [{ instance: 'redis-write', maintenance: false }]);
+    await waitFor('h3 to be master again', 15_000, async () => (await c.a('h3').state()) === 'master', 50);
+    const i = await instance('h3');
+    assert.equal(i.maintenance, false);
+    assert.equal(i.effectivePriority, 130);
+    // Bad requests are refused with a clear error and change nothing.
+    const bad = maintenance('h3', 'on', '--instance', 'nope');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /no instance named nope/);
+    assert.equal((await instance('h3')).maintenance, false);
+  });
+});
