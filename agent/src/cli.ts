@@ -129,6 +129,24 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       },
     )
     .command(
+      'events',
+      'the agent\'s recent events, then each new one as it happens: transitions, fences, isolation, hand-overs, hooks, maintenance',
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event' })
+          .option('follow', { type: 'boolean', default: true, describe: 'keep printing new events (--no-follow: print the recent ones and exit)' })
+          .option('limit', { type: 'number', describe: 'how many recent events to print first (default: all kept, up to 256)' })
+          .options(AGENT_SOCKET_OPTIONS),
+      async (a) => {
+        const socket = socketOf(a, out);
+        if (socket === undefined) status = 1;
+        else if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 0)) {
+          out.error('redkeep events: --limit must be a whole number, 0 or more');
+          status = 2;
+        } else status = await (await import('./commands/events.js')).eventsCommand({ socket, json: a.json, follow: a.follow, limit: a.limit }, out);
+      },
+    )
+    .command(
       'maintenance <mode>',
       'maintenance on: a master hands over first (zero-loss switchover), then this host stays backup at priority 1, across restarts, until maintenance off',
       (y) =>

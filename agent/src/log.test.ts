@@ -21,6 +21,22 @@ describe('logger', () => {
     for (const l of [...s.outs, ...s.errs]) assert.match(l, /^\d{4}-\d\d-\d\dT[\d:.]+Z (debug|info|warn|error) [diwe] agent=h1\n$/);
   });
 
+  it('hands lines with an event key to onEvent whatever the level, without the key', () => {
+    const s = sink();
+    const log = createLogger('error', 'text', { agent: 'h1' }, s);
+    const seen: unknown[] = [];
+    log.info('no tap yet', { event: 'x' });
+    log.onEvent = (e) => seen.push(e);
+    log.info('backup -> master', { event: 'transition', instance: 'redis-write', reason: 'master-down-timer' });
+    log.info('not an event', { instance: 'redis-write' });
+    log.error('cannot fence', { event: 'fence' });
+    assert.equal(seen.length, 2);
+    assert.deepEqual({ ...(seen[0] as object), at: '' }, { at: '', kind: 'transition', level: 'info', message: 'backup -> master', meta: { agent: 'h1', instance: 'redis-write', reason: 'master-down-timer' } });
+    assert.equal((seen[1] as { kind: string }).kind, 'fence');
+    assert.equal(s.outs.length, 0, 'info stays below the log level');
+    assert.match(s.errs[0] ?? '', / error cannot fence agent=h1 event=fence\n$/);
+  });
+
   it('drops lines below its level, and follows a level changed at run time', () => {
     const s = sink();
     const log = createLogger('warn', 'text', {}, s);

@@ -23,9 +23,23 @@ const processSink: LogSink = {
   err: (line) => process.stderr.write(line),
 };
 
+/**
+ * A line logged with an `event` key in its metadata (a transition, a fence, a hand-over, a hook's
+ * result...): besides the log, it goes to `redkeep events`, whatever the log level.
+ */
+export interface LoggedEvent {
+  readonly at: string;
+  readonly kind: string;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly meta: LogMeta;
+}
+
 export class Logger {
   /** The most verbose level written; a reload may change it. */
   level: LogLevel;
+  /** Told of every line whose metadata has an `event` key (see LoggedEvent). */
+  onEvent: ((e: LoggedEvent) => void) | undefined;
 
   constructor(
     level: LogLevel,
@@ -58,9 +72,16 @@ export class Logger {
   }
 
   private write(level: LogLevel, message: string, meta: LogMeta | undefined): void {
-    if (RANK[level] > RANK[this.level]) return;
+    const kind = meta?.event;
+    const tapped = typeof kind === 'string' && this.onEvent !== undefined;
+    if (RANK[level] > RANK[this.level] && !tapped) return;
     const timestamp = new Date().toISOString();
     const all = meta === undefined ? this.defaultMeta : { ...this.defaultMeta, ...meta };
+    if (tapped) {
+      const { event: _kind, ...rest } = all;
+      this.onEvent?.({ at: timestamp, kind: kind as string, level, message, meta: rest });
+      if (RANK[level] > RANK[this.level]) return;
+    }
     let line: string;
     if (this.format === 'json') {
       line = `${JSON.stringify({ ...all, level, message, timestamp }, jsonSafe)}\n`;

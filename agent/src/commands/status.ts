@@ -29,6 +29,8 @@ export function formatStatus(st: AgentStatus): string[] {
       const t = i.lastTransition;
       lines.push(`  last transition ${t.from} -> ${t.to} (${t.reason}${t.detail ? `: ${t.detail}` : ''}) ${ago(t.at)}`);
     }
+    const earlier = i.recentTransitions.slice(0, -1).reverse();
+    if (earlier.length) lines.push(`  before: ${earlier.map((t) => `${t.from} -> ${t.to} (${t.reason}${t.detail ? `: ${t.detail}` : ''}) ${ago(t.at)}`).join('; ')}`);
     if (i.counters) {
       const c = i.counters;
       const drops = Object.entries(c.drops).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';

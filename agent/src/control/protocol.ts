@@ -8,13 +8,20 @@ export type ControlRequest =
   /** Planned switchover of a master instance here (the only one when `instance` is not given). */
   | { readonly cmd: 'switchover'; readonly instance?: string; readonly to?: string }
   /** Maintenance on or off for one instance, or every instance of this host when `instance` is not given. */
-  | { readonly cmd: 'maintenance'; readonly on: boolean; readonly instance?: string };
+  | { readonly cmd: 'maintenance'; readonly on: boolean; readonly instance?: string }
+  /** The last `limit` events; with `follow`, then every new one as it happens, one line each, until the client closes. */
+  | { readonly cmd: 'events'; readonly follow: boolean; readonly limit?: number };
 
 export type ControlResponse =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: string };
 
-export const CONTROL_COMMANDS = ['status', 'ping', 'switchover', 'reload', 'maintenance'] as const;
+/** After the response to a following `events` request: one line per event. */
+export interface ControlStreamLine {
+  readonly event: unknown;
+}
+
+export const CONTROL_COMMANDS = ['status', 'ping', 'switchover', 'reload', 'maintenance', 'events'] as const;
 
 function optionalString(v: Record<string, unknown>, key: string): string | undefined | { error: string } {
   const x = v[key];
@@ -46,6 +53,12 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
     if (typeof instance === 'object') return instance;
     if (typeof o.on !== 'boolean') return { error: 'on must be true or false' };
     return { cmd, on: o.on, ...(instance !== undefined ? { instance } : {}) };
+  }
+  if (cmd === 'events') {
+    if (o.follow !== undefined && typeof o.follow !== 'boolean') return { error: 'follow must be true or false' };
+    const limit = o.limit;
+    if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > 100_000)) return { error: 'limit must be an integer 0..100000' };
+    return { cmd, follow: o.follow === true, ...(limit !== undefined ? { limit } : {}) };
   }
   return { error: `unknown command ${JSON.stringify(cmd)}; known: ${CONTROL_COMMANDS.join(', ')}` };
 }

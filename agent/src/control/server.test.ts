@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { controlRequest } from './client.js';
-import { ControlError, groupId, startControlServer, stopControlServer } from './server.js';
+import { ControlError, ControlStream, groupId, startControlServer, stopControlServer } from './server.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'redkeep-control-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -41,6 +42,50 @@ describe('control socket', () => {
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.error : '', /unknown command/);
     assert.deepEqual(await controlRequest(path, { cmd: 'ping' }), { ok: true, result: 'fine' });
+    await stopControlServer(server, path);
+  });
+
+  it('streams a ControlStream after its response until the client closes, and drops a client that does not read', async () => {
+    const path = join(tmp, 'e.sock');
+    const listeners = new Set<(e: unknown) => void>();
+    const server = await startControlServer(path, undefined, () => new ControlStream(['old'], (push) => {
+      listeners.add(push);
+      return () => listeners.delete(push);
+    }));
+    const lines: string[] = [];
+    const sock = createConnection(path);
+    sock.setEncoding('utf8');
+    let buf = '';
+    sock.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    });
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('{"cmd":"events","follow":true}\n');
+    const until = async (f: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(f());
+    };
+    await until(() => listeners.size === 1);
+    for (const l of listeners) l({ seq: 1 });
+    await until(() => lines.length === 2);
+    assert.deepEqual(lines.map((l) => JSON.parse(l)), [{ ok: true, result: ['old'] }, { event: { seq: 1 } }]);
+    sock.destroy();
+    await until(() => listeners.size === 0);
+    // A follower that never reads: dropped once a megabyte waits for it.
+    const slow = createConnection(path);
+    await new Promise((r) => slow.once('connect', r));
+    slow.write('{"cmd":"events","follow":true}\n');
+    slow.pause();
+    await until(() => listeners.size === 1);
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 64 && listeners.size === 1; i++) for (const l of listeners) l(big);
+    await until(() => listeners.size === 0);
+    slow.destroy();
     await stopControlServer(server, path);
   });
 

@@ -7,6 +7,20 @@ import { type ControlRequest, type ControlResponse, parseRequest } from './proto
 
 export type ControlHandler = (req: ControlRequest) => Promise<unknown> | unknown;
 
+/**
+ * A handler's answer that goes on: `result` is the response; then every value `subscribe` is
+ * given is written as a line `{"event": ...}` until the client closes.
+ */
+export class ControlStream {
+  constructor(
+    readonly result: unknown,
+    readonly subscribe: (push: (event: unknown) => void) => () => void,
+  ) {}
+}
+
+/** Unread bytes a client may leave on the control socket before it is dropped. */
+export const MAX_PENDING_BYTES = 1024 * 1024;
+
 export class ControlError extends Error {
   override readonly name = 'ControlError';
   readonly code = 'ERR_CONTROL_SOCKET';
@@ -68,6 +82,15 @@ export async function startControlServer(path: string, group: string | undefined
     // A client that says nothing must not hold the agent (or its shutdown) up.
     sock.setTimeout(IDLE_TIMEOUT_MS, () => sock.destroy());
     let buf = '';
+    // A client that does not read what it asked for is dropped, not buffered for.
+    const send = (text: string): void => {
+      if (sock.destroyed) return;
+      if (sock.writableLength + text.length > MAX_PENDING_BYTES) {
+        sock.destroy();
+        return;
+      }
+      sock.write(text);
+    };
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       buf += chunk;
@@ -80,10 +103,16 @@ export async function startControlServer(path: string, group: string | undefined
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         const req = parseRequest(line);
+        let stream: ControlStream | undefined;
         const reply = async (): Promise<ControlResponse> => {
           if ('error' in req) return { ok: false, error: req.error };
           try {
-            return { ok: true, result: await handler(req) };
+            const result = await handler(req);
+            if (result instanceof ControlStream) {
+              stream = result;
+              return { ok: true, result: result.result };
+            }
+            return { ok: true, result };
           } catch (e) {
             return { ok: false, error: e instanceof Error ? e.message : String(e) };
           }
@@ -92,7 +121,13 @@ export async function startControlServer(path: string, group: string | undefined
         sock.setTimeout(0);
         void reply().then((r) => {
           if (sock.destroyed) return;
-          sock.write(`${JSON.stringify(r)}\n`);
+          send(`${JSON.stringify(r)}\n`);
+          if (stream) {
+            // Followed until the client closes; a stream is not idle.
+            const stop = stream.subscribe((event) => send(`${JSON.stringify({ event })}\n`));
+            sock.once('close', stop);
+            return;
+          }
           sock.setTimeout(IDLE_TIMEOUT_MS, () => sock.destroy());
         });
       }

@@ -17,10 +17,11 @@ import { loadRedis } from '@redkeep/redis';
 import { HandoverChannel } from '../redis/handover-channel.js';
 import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
 import { type Check, TrackRunner, readTrackFile } from '../tracks/track-runner.js';
-import { startControlServer, stopControlServer } from '../control/server.js';
+import { ControlStream, startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
 import type { SentinelEndpoint } from '../sentinel/endpoint.js';
+import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
 import { InstanceRunner, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
@@ -122,10 +123,15 @@ export class Agent {
   private refreshing = false;
   private stopped = false;
 
+  /** Transitions, fences, hand-overs, hooks...: what `redkeep events` streams. */
+  readonly events = new EventLog();
+
   constructor(
     private config: RedkeepConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    log.onEvent = (e) => this.events.push(e);
+  }
 
   private get runners(): InstanceRunner[] {
     return this.units.map((u) => u.runner);
@@ -169,7 +175,7 @@ export class Agent {
     await this.refresh();
     if (!this.stopped) await this.startMetrics(c.agent.metrics);
     if (!this.stopped) await this.startSentinel(c.agent.sentinel);
-    this.log.info('redkeep started', { instances: c.instances.length, control: c.agent.controlSocket });
+    this.log.info('redkeep started', { event: 'agent', instances: c.instances.length, control: c.agent.controlSocket });
   }
 
   /**
@@ -313,7 +319,7 @@ export class Agent {
     await this.starting?.catch(() => undefined);
     const file = this.config.file;
     const refused = (error: string, needsRestart: readonly string[] = []): ReloadResult => {
-      this.log.error('reload refused: the running configuration stays', { file, error });
+      this.log.error('reload refused: the running configuration stays', { event: 'reload', file, error });
       return { ok: false, file, error, unchanged: [], restarted: [], added: [], removed: [], failed: [], needsRestart };
     };
     if (this.stopped) return refused('the agent is stopping');
@@ -387,7 +393,7 @@ export class Agent {
       failed,
       needsRestart,
     };
-    this.log.info('configuration reloaded', { unchanged: result.unchanged.join(', ') || 'none', restarted: result.restarted.join(', ') || 'none', added: result.added.join(', ') || 'none', removed: result.removed.join(', ') || 'none', failed: failed.map((f) => f.name).join(', ') || 'none' });
+    this.log.info('configuration reloaded', { event: 'reload', unchanged: result.unchanged.join(', ') || 'none', restarted: result.restarted.join(', ') || 'none', added: result.added.join(', ') || 'none', removed: result.removed.join(', ') || 'none', failed: failed.map((f) => f.name).join(', ') || 'none' });
     this.onChange();
     return result;
   }
@@ -516,6 +522,10 @@ export class Agent {
         return this.reload();
       case 'maintenance':
         return this.setMaintenance(req.on, req.instance);
+      case 'events': {
+        const recent = this.events.recent(req.limit);
+        return req.follow ? new ControlStream(recent, (push) => this.events.subscribe(push)) : recent;
+      }
     }
   }
 
@@ -621,7 +631,7 @@ export class Agent {
     await this.reloadRun?.catch(() => undefined);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.periodic) clearInterval(this.periodic);
-    this.log.info('redkeep stopping');
+    this.log.info('redkeep stopping', { event: 'agent' });
     // Sentinel clients ask the other agents while this one hands over.
     await this.sentinel?.stop();
     for (const u of this.units) for (const t of u.tracks) t.stop();

@@ -41,6 +41,17 @@ export interface RunnerExtras {
 
 const HOOK_STATE: Partial<Record<VrrpState, HookState>> = { master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', stopped: 'STOP' };
 
+/** Transitions status keeps per instance. */
+const RECENT_TRANSITIONS = 5;
+
+export interface Transition {
+  readonly at: string;
+  readonly from: VrrpState;
+  readonly to: VrrpState;
+  readonly reason: string;
+  readonly detail?: string;
+}
+
 export interface RunnerStatus {
   readonly name: string;
   readonly interface: string;
@@ -63,6 +74,8 @@ export interface RunnerStatus {
   readonly lastTransition:
     | { at: string; from: VrrpState; to: VrrpState; reason: string; detail?: string }
     | undefined;
+  /** The last few transitions with their reasons, oldest first. */
+  readonly recentTransitions: readonly Transition[];
   readonly tracks: InstanceStatus['tracks'];
   readonly counters: (InstanceStatus['counters'] & { garpsSent: number }) | undefined;
   /** `redkeep maintenance on`: the lowest priority until off. */
@@ -104,6 +117,8 @@ export class InstanceRunner implements AdvertSink {
   /** The last master this instance followed as a backup. */
   private followedMaster: string | undefined;
   private hookState: HookState | 'INIT' = 'INIT';
+  /** The last transitions, oldest first (status). */
+  private readonly transitions: Transition[] = [];
   /** In maintenance (`redkeep maintenance on`): set before start from the state directory. */
   maintenance = false;
   /** The master the hooks last heard of (REDKEEP_OLD_MASTER of the next transition). */
@@ -126,8 +141,8 @@ export class InstanceRunner implements AdvertSink {
         if (m.type === 'designate') {
           const before = this.core.counters.designationsRx;
           this.input({ type: 'designated', by: m.from, to: m.to });
-          if (this.core.counters.designationsRx > before) this.log.info('designated by the master: takes over at once when it leaves', { instance: this.settings.name, by: m.from });
-          else this.log.warn('designation ignored (not a backup, not naming us, or not from the master we follow)', { instance: this.settings.name, from: m.from, to: m.to, state: this.core.state });
+          if (this.core.counters.designationsRx > before) this.log.info('designated by the master: takes over at once when it leaves', { event: 'designation', instance: this.settings.name, by: m.from });
+          else this.log.warn('designation ignored (not a backup, not naming us, or not from the master we follow)', { event: 'designation', instance: this.settings.name, from: m.from, to: m.to, state: this.core.state });
         } else if (m.by !== this.primary) this.input({ type: 'taken-over', by: m.by });
       };
     }
@@ -282,7 +297,7 @@ export class InstanceRunner implements AdvertSink {
       if (this.core?.state !== 'master') throw new Error(`instance ${s.name} stopped being master during the hand-over; redis: ${redisOutcome}`);
       // The priority 0 first, then the log line (a write to stdout): every millisecond counts here.
       this.input({ type: 'resign', ...(to !== undefined ? { to } : {}), ...(designated !== undefined ? { designated } : {}) });
-      this.log.info('switchover: resigning', { instance: s.name, to: to ?? 'the highest priority backup', redis: redisOutcome });
+      this.log.info('switchover: resigning', { event: 'switchover', instance: s.name, to: to ?? 'the highest priority backup', redis: redisOutcome });
       const waitMs = (core.masterDownIntervalMs() + 2 * s.advertIntervalCs * 10) + 1000;
       const deadline = performance.now() + waitMs;
       while (performance.now() < deadline) {
@@ -317,7 +332,7 @@ export class InstanceRunner implements AdvertSink {
     const key = `${TRACK_PREFIX}${MAINTENANCE_TRACK}`;
     this.trackState.set(key, !on);
     if (this.core) this.input({ type: 'track', name: key, ok: !on });
-    this.log.info(on ? 'maintenance on: priority 1 until off' : 'maintenance off', { instance: this.settings.name, ...(handedOver ? { handedOverTo: handedOver.newMaster, ms: handedOver.ms } : {}) });
+    this.log.info(on ? 'maintenance on: priority 1 until off' : 'maintenance off', { event: 'maintenance', instance: this.settings.name, ...(handedOver ? { handedOverTo: handedOver.newMaster, ms: handedOver.ms } : {}) });
     return handedOver;
   }
 
@@ -346,7 +361,7 @@ export class InstanceRunner implements AdvertSink {
    */
   stepDown(why: string): void {
     if (this.core?.state !== 'master' || this.switching || this.stopping) return;
-    this.log.error('master steps down: its Redis is not the one to keep', { instance: this.settings.name, why });
+    this.log.error('master steps down: its Redis is not the one to keep', { event: 'step-down', instance: this.settings.name, why });
     this.input({ type: 'resign' });
   }
 
@@ -373,7 +388,7 @@ export class InstanceRunner implements AdvertSink {
         const why = e instanceof Error ? e.message : String(e);
         outcome = this.core?.state === 'master' ? `${why}; ${(await redis.handOver()).detail}` : why;
       }
-      this.log.info('switchover on stop', { instance: this.settings.name, outcome });
+      this.log.info('switchover on stop', { event: 'switchover', instance: this.settings.name, outcome });
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -479,7 +494,7 @@ export class InstanceRunner implements AdvertSink {
       // the role by priority alone: resign, and let the election (and its catch-up) decide.
       const lateMs = performance.now() - deadline;
       if (core.state === 'master' && lateMs > 2 * this.settings.advertIntervalCs * 10 && !this.switching) {
-        this.log.warn('woke from a pause as master: resigning instead of advertising', { instance: this.settings.name, lateMs: Math.round(lateMs) });
+        this.log.warn('woke from a pause as master: resigning instead of advertising', { event: 'pause', instance: this.settings.name, lateMs: Math.round(lateMs) });
         this.extras.guard?.kick();
         this.input({ type: 'resign' });
         return;
@@ -499,7 +514,7 @@ export class InstanceRunner implements AdvertSink {
   }
 
   private actionFailed(a: VrrpAction, e: unknown): void {
-    this.log.error('action failed', { instance: this.settings.name, action: a.type, error: e instanceof Error ? e.message : String(e) });
+    this.log.error('action failed', { event: 'error', instance: this.settings.name, action: a.type, error: e instanceof Error ? e.message : String(e) });
   }
 
   private async execute(a: VrrpAction): Promise<void> {
@@ -522,7 +537,7 @@ export class InstanceRunner implements AdvertSink {
           this.input({ type: 'resign', sticky: false });
           return;
         }
-        if (promoted !== 'master') this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { instance: s.name });
+        if (promoted !== 'master') this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { event: 'promote', instance: s.name });
         await this.vips.want(s.name, true);
         return;
       }
@@ -551,8 +566,11 @@ export class InstanceRunner implements AdvertSink {
       }
       case 'state-changed':
         this.lastTransitionWall = new Date().toISOString();
+        this.transitions.push({ at: this.lastTransitionWall, from: a.from, to: a.to, reason: a.reason, ...(a.detail !== undefined ? { detail: a.detail } : {}) });
+        if (this.transitions.length > RECENT_TRANSITIONS) this.transitions.shift();
         this.onStateChange();
         this.log.info(`${a.from} -> ${a.to}`, {
+          event: 'transition',
           instance: s.name,
           reason: a.reason,
           ...(a.detail !== undefined ? { detail: a.detail } : {}),
@@ -560,7 +578,7 @@ export class InstanceRunner implements AdvertSink {
         });
         return;
       case 'priority-changed':
-        this.log.info('effective priority changed', { instance: s.name, from: a.from, to: a.to });
+        this.log.info('effective priority changed', { event: 'priority', instance: s.name, from: a.from, to: a.to });
         return;
       case 'unexpected-input':
         this.log.error('BUG: input makes no sense in this state', { instance: s.name, input: a.input, state: a.state, message: a.message });
@@ -600,6 +618,7 @@ export class InstanceRunner implements AdvertSink {
               reason: lt.reason,
               ...(lt.detail !== undefined ? { detail: lt.detail } : {}),
             },
+      recentTransitions: [...this.transitions],
       tracks: st?.tracks ?? [],
       counters: st ? { ...st.counters, garpsSent: this.garpsSent } : undefined,
       maintenance: this.maintenance,

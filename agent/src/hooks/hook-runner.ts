@@ -121,7 +121,7 @@ export class HookRunner {
         clearTimeout(timer);
         if (!ok) this.failures++;
         this.history.push({ hook, state: ctx.state, outcome, ok });
-        const meta = { instance: this.instance, hook, state: ctx.state, outcome, ...(stderr ? { stderr: stderr.trim() } : {}) };
+        const meta = { event: 'hook', instance: this.instance, hook, state: ctx.state, outcome, ...(stderr ? { stderr: stderr.trim() } : {}) };
         if (ok) this.log.info('hook done', meta);
         else this.log.warn('hook failed', meta);
         resolve();

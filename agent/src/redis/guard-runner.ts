@@ -163,13 +163,13 @@ export class GuardRunner {
       });
       const before = this.verdict;
       if (v.ok !== before?.ok || (!v.ok && v.kind !== before.kind)) {
-        if (v.ok) this.log.info('redis data guard: ok', { instance: this.instance, why: v.why });
-        else this.log.warn(`redis data guard: ${v.kind ?? 'failing'}; priority lowered`, { instance: this.instance, why: v.why });
+        if (v.ok) this.log.info('redis data guard: ok', { event: 'data-guard', instance: this.instance, why: v.why });
+        else this.log.warn(`redis data guard: ${v.kind ?? 'failing'}; priority lowered`, { event: 'data-guard', instance: this.instance, why: v.why });
         this.onVerdict(v.ok, v.why);
       }
       if (v.quorum.ok !== before?.quorum.ok) {
-        if (v.quorum.ok) this.log.info('members: quorum reachable', { instance: this.instance, why: v.quorum.why });
-        else this.log.error('members: no quorum; this host may not be master (fault) and its Redis refuses writes', { instance: this.instance, why: v.quorum.why });
+        if (v.quorum.ok) this.log.info('members: quorum reachable', { event: 'quorum', instance: this.instance, why: v.quorum.why });
+        else this.log.error('members: no quorum; this host may not be master (fault) and its Redis refuses writes', { event: 'quorum', instance: this.instance, why: v.quorum.why });
         this.onQuorum(v.quorum.ok, v.quorum.why);
       }
       this.verdict = v;
@@ -243,8 +243,8 @@ export class GuardRunner {
       if (this.applied.toWrite !== want.toWrite || this.applied.maxLag !== want.maxLag) {
         await link.command(1000, 'CONFIG', 'SET', MIN_REPLICAS, String(want.toWrite), MAX_LAG, String(want.maxLag));
         this.applied = want;
-        if (refuse) this.log.error('redis refuses writes (min-replicas-to-write)', { instance: this.instance, why: this.verdict?.quorum.ok === false ? this.verdict.quorum.why : this.verdict?.why });
-        else if (this.refusing) this.log.info('redis accepts writes again', { instance: this.instance, [MIN_REPLICAS]: want.toWrite, [MAX_LAG]: want.maxLag });
+        if (refuse) this.log.error('redis refuses writes (min-replicas-to-write)', { event: 'write-gate', instance: this.instance, why: this.verdict?.quorum.ok === false ? this.verdict.quorum.why : this.verdict?.why });
+        else if (this.refusing) this.log.info('redis accepts writes again', { event: 'write-gate', instance: this.instance, [MIN_REPLICAS]: want.toWrite, [MAX_LAG]: want.maxLag });
       }
       this.refusing = refuse;
       if (this.lastError !== undefined) this.lastError = undefined;

@@ -270,7 +270,7 @@ export class RedisSupervisor {
    */
   supersede(by: string | undefined): void {
     if (!this.policy.supersede(by, performance.now())) return;
-    this.log.error('redis superseded: a member has a newer history; this Redis stops being master and follows it', { instance: this.instance, ...(by !== undefined ? { successor: by } : {}) });
+    this.log.error('redis superseded: a member has a newer history; this Redis stops being master and follows it', { event: 'superseded', instance: this.instance, ...(by !== undefined ? { successor: by } : {}) });
     void this.kick();
   }
 
@@ -323,7 +323,7 @@ export class RedisSupervisor {
       case 'promote': {
         // INFO right behind REPLICAOF on the same connection (one round trip): it sees the new history.
         const [, after] = await Promise.all([this.link.replicaOf(undefined, undefined, COMMAND_TIMEOUT_MS), this.link.facts(COMMAND_TIMEOUT_MS)]);
-        this.log.info('redis promoted: REPLICAOF NO ONE', { instance: this.instance });
+        this.log.info('redis promoted: REPLICAOF NO ONE', { event: 'promote', instance: this.instance });
         this.facts = after;
         this.policy.promotedTo(after);
         for (const w of this.promotedWaiters) w();
@@ -348,7 +348,7 @@ export class RedisSupervisor {
         const w = this.masterWatch;
         if (!w || w.host !== step.host || w.port !== step.port) return;
         await w.link.replicaOf(this.self() ?? this.settings.host, this.settings.port, COMMAND_TIMEOUT_MS).then(
-          () => this.log.warn(`fenced ${key}: ${step.why}; it now replicates from ours`, { instance: this.instance }),
+          () => this.log.warn(`fenced ${key}: ${step.why}; it now replicates from ours`, { event: 'fence', instance: this.instance }),
           (e: unknown) => this.log.warn(`cannot fence ${key} yet`, { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' }),
         );
         return;
@@ -356,7 +356,7 @@ export class RedisSupervisor {
       case 'read-target':
         return; // read above; a second ask in one pass waits for the next pass
       case 'resign':
-        this.log.warn(`${step.why}: not promoted again; resigning`, { instance: this.instance });
+        this.log.warn(`${step.why}: not promoted again; resigning`, { event: 'step-down', instance: this.instance });
         this.onDemoted(step.why);
         return;
       case 'safety':
@@ -375,7 +375,7 @@ export class RedisSupervisor {
     try {
       await this.link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
     } catch (e) {
-      this.log.error('cannot fence redis yet', { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' });
+      this.log.error('cannot fence redis yet', { event: 'fence', instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' });
     }
   }
 
@@ -407,14 +407,14 @@ export class RedisSupervisor {
         if (round >= 3) return 'not-yet';
         // A master cut off only just now may still take writes: wait until it must have stopped
         // (adverts go on meanwhile), then read the members again.
-        this.log.info('takeover waits', { instance: this.instance, ms: plan.ms, why: plan.why });
+        this.log.info('takeover waits', { event: 'takeover', instance: this.instance, ms: plan.ms, why: plan.why });
         await sleep(plan.ms);
         continue;
       }
       if (plan.type === 'refuse') return 'not-yet';
       if (plan.type === 'no-quorum' || plan.type === 'behind') {
         this.policy.abandoned();
-        this.log.warn('takeover abandoned: redis not promoted', { instance: this.instance, why: plan.why });
+        this.log.warn('takeover abandoned: redis not promoted', { event: 'takeover', instance: this.instance, why: plan.why });
         return 'abandon';
       }
       fence = plan.fence;
@@ -425,16 +425,16 @@ export class RedisSupervisor {
         const c = plan.fromReplica ? await this.catchUpFromReplica(plan.host, plan.port) : await this.catchUpFrom(plan.host, plan.port, plan.follow, opts.stillMaster);
         outcome = c.outcome;
         if (outcome === 'lost-election') {
-          this.log.info('takeover given up: another router won the election during the catch-up; nothing fenced', { instance: this.instance, master: `${plan.host}:${plan.port}` });
+          this.log.info('takeover given up: another router won the election during the catch-up; nothing fenced', { event: 'takeover', instance: this.instance, master: `${plan.host}:${plan.port}` });
           return 'not-yet';
         }
         if (outcome === 'behind' || outcome === 'not-synced') {
           this.policy.abandoned({ host: plan.host, port: plan.port });
           this.watchMaster(this.policy.following());
-          this.log.warn("takeover abandoned: the previous master's writes could not be taken in time; nothing fenced", { instance: this.instance, master: `${plan.host}:${plan.port}`, outcome: c.detail });
+          this.log.warn("takeover abandoned: the previous master's writes could not be taken in time; nothing fenced", { event: 'takeover', instance: this.instance, master: `${plan.host}:${plan.port}`, outcome: c.detail });
           return 'abandon';
         }
-        this.log.info('took over from a live master', { instance: this.instance, master: `${plan.host}:${plan.port}`, why: plan.why, outcome: c.detail });
+        this.log.info('took over from a live master', { event: 'takeover', instance: this.instance, master: `${plan.host}:${plan.port}`, why: plan.why, outcome: c.detail });
         if (RolePolicy.mustSettle(outcome, opts.handedOver === true) && opts.settleMs !== undefined && round < 3) {
           // Another router is taking over at the same moment: let VRRP pick one, then look again
           // (the other may have promoted meanwhile, with the data ours has not got).
@@ -510,7 +510,7 @@ export class RedisSupervisor {
     try {
       if ((await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return;
       await link.replicaOf(FENCE_HOST, FENCE_PORT, CATCH_UP_CONNECT_MS);
-      this.log.warn("fenced a member's Redis that was master too, before promoting ours", { instance: this.instance, member: `${host}:${this.settings.peerPort}` });
+      this.log.warn("fenced a member's Redis that was master too, before promoting ours", { event: 'fence', instance: this.instance, member: `${host}:${this.settings.peerPort}` });
     } catch (e) {
       this.log.warn("cannot fence a member's Redis that is master too", { instance: this.instance, member: host, error: e instanceof Error ? e.message : String(e) });
     } finally {
@@ -537,7 +537,7 @@ export class RedisSupervisor {
       if (follow) {
         this.policy.catchUpFollows();
         await this.link.replicaOf(host, port, COMMAND_TIMEOUT_MS);
-        this.log.info('takeover: redis follows the member master first, to take its data', { instance: this.instance, master: `${host}:${port}` });
+        this.log.info('takeover: redis follows the member master first, to take its data', { event: 'takeover', instance: this.instance, master: `${host}:${port}` });
         for (;;) {
           const [mine, theirs] = await Promise.all([this.link.facts(COMMAND_TIMEOUT_MS), link.facts(COMMAND_TIMEOUT_MS)]);
           if (theirs.role !== 'master') return { outcome: 'already-fenced', detail: 'fenced by someone else while ours synced from it' };
@@ -627,7 +627,7 @@ export class RedisSupervisor {
           this.log[f.role === 'master' ? 'warn' : 'info']('fenced the previous master\'s Redis: it now replicates from ours', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
         } else if (what === 'fence') {
           await link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
-          this.log.warn('fenced the previous master\'s Redis: it may not follow ours (its history is not one ours continues)', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
+          this.log.warn('fenced the previous master\'s Redis: it may not follow ours (its history is not one ours continues)', { event: 'fence', instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
         }
         done();
       } catch (e) {
@@ -803,7 +803,7 @@ export class RedisSupervisor {
       // All at once (one round trip): the VIPs go right after.
       const counts = await Promise.all(laddrs.flatMap((laddr) => ['normal', 'pubsub'].map((type) => this.link.command(COMMAND_TIMEOUT_MS, 'CLIENT', 'KILL', 'LADDR', laddr, 'TYPE', type, 'SKIPME', 'yes'))));
       const closed = counts.reduce<number>((n, c) => n + Number(c), 0);
-      if (closed > 0) this.log.info('closed the connections clients made through the VIPs: they connect again to the new holder', { instance: this.instance, clients: closed });
+      if (closed > 0) this.log.info('closed the connections clients made through the VIPs: they connect again to the new holder', { event: 'clients-closed', instance: this.instance, clients: closed });
       return closed;
     } catch (e) {
       this.log.warn('cannot close the clients connected through the VIPs', { instance: this.instance, error: e instanceof Error ? e.message : String(e) });
@@ -836,7 +836,7 @@ export class RedisSupervisor {
         (f) => {
           if (this.masterWatch !== watch) return;
           if (this.policy.targetUp(watch.host, watch.port, f.runId)) {
-            this.log.info("the master's Redis is back, not restarted: redis follows it again", { instance: this.instance, master: `${watch.host}:${watch.port}` });
+            this.log.info("the master's Redis is back, not restarted: redis follows it again", { event: 'master-watch', instance: this.instance, master: `${watch.host}:${watch.port}` });
           }
           // Its Redis can be read now: a new master's replicas follow it without waiting for a retry.
           void this.kick();
@@ -849,6 +849,7 @@ export class RedisSupervisor {
       const steps = this.policy.targetDown(watch.host, watch.port, performance.now());
       if (steps.length === 0) return;
       this.log.warn("lost the connection to the master's Redis: redis is fenced until it is back unchanged or a new master is elected", {
+        event: 'fence',
         instance: this.instance,
         master: `${watch.host}:${watch.port}`,
       });

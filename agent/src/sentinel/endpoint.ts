@@ -107,7 +107,7 @@ export class SentinelEndpoint {
       const before = this.prev.get(v.name);
       for (const e of sentinelEvents(before, v)) {
         const n = this.server?.publish(e.channel, e.message) ?? 0;
-        this.log.info('sentinel event', { instance: v.name, channel: e.channel, message: e.message, subscribers: n });
+        this.log.info('sentinel event', { event: 'sentinel', instance: v.name, channel: e.channel, message: e.message, subscribers: n });
       }
       this.prev.set(v.name, v);
     }

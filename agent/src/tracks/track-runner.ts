@@ -51,7 +51,7 @@ export class TrackRunner {
         this.lastWarning = undefined;
         if (r.value !== this.value) {
           this.value = r.value;
-          this.log.info('track value', { instance: this.instance, track: this.def.name, value: r.value, detail: r.detail });
+          this.log.info('track value', { event: 'track', instance: this.instance, track: this.def.name, value: r.value, detail: r.detail });
           this.onChange(r.ok, r.value);
         }
       } else if (this.def.type === 'file') {
@@ -74,7 +74,7 @@ export class TrackRunner {
   }
 
   private report(ok: boolean): void {
-    const meta = { instance: this.instance, track: this.def.name, detail: this.lastDetail };
+    const meta = { event: 'track', instance: this.instance, track: this.def.name, detail: this.lastDetail };
     if (ok) this.log.info('track ok', meta);
     else this.log.warn('track failed', meta);
     this.onChange(ok);

@@ -30,6 +30,11 @@ describe('maintenance (three hosts, real Redis)', () => {
   it('on: the master hands over with no acknowledged write lost, then stays backup at priority 1', async () => {
     const writer = new Writer(c.lab, 5);
     await waitFor('writes to be acknowledged', 5000, () => writer.acks().length > 100);
+    // h2's events, followed as they happen.
+    const follower = c.lab.spawn('h2', [process.execPath, REDKEEP_BIN, 'events', '--json', '--limit', '0', '--socket', c.a('h2').socket]);
+    let followed = '';
+    follower.stdout?.on('data', (d: Buffer) => (followed += d.toString()));
+    await sleep(300);
     const r = maintenance('h3', 'on');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`redis-write: maintenance on: priority 1 until off; handed over to ${ip('h2').replace(/\./g, '\\.')} in \\d+ ms`));
@@ -45,6 +50,17 @@ describe('maintenance (three hosts, real Redis)', () => {
     const human = c.lab.run('h3', [process.execPath, REDKEEP_BIN, 'status', '--socket', c.a('h3').socket]);
     assert.match(human, /MAINTENANCE: priority 1/);
     assert.match(human, /priority 1 \(base 130\)/);
+    // h2 streamed its takeover as it happened; h3's recent events tell the hand-over.
+    const streamed = followed.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; message: string; reason?: string; seq: number });
+    follower.kill('SIGTERM');
+    assert.ok(streamed.some((e) => e.kind === 'transition' && e.message === 'backup -> master'), JSON.stringify(streamed));
+    assert.ok(streamed.every((e, k) => k === 0 || e.seq > (streamed[k - 1]?.seq ?? 0)), 'in order');
+    const h3events = c.lab.run('h3', [process.execPath, REDKEEP_BIN, 'events', '--no-follow', '--socket', c.a('h3').socket]);
+    assert.match(h3events, / redis-write switchover: switchover: resigning /);
+    assert.match(h3events, / redis-write transition: master -> backup reason=resigned/);
+    assert.match(h3events, / redis-write maintenance: maintenance on: priority 1 until off handedOverTo=/);
+    assert.match(human, /last transition master -> backup \(resigned/);
+    assert.match(human, /before: backup -> master/);
     // Kept in the state directory.
     const stateDir = readFileSync(c.a('h3').config, 'utf8').match(/^state_dir = "(.+)"$/m)?.[1] ?? '';
     assert.deepEqual(JSON.parse(readFileSync(join(stateDir, 'maintenance.json'), 'utf8')), { instances: ['redis-write'] });
