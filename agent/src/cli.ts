@@ -83,11 +83,12 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       (y) =>
         y
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON' })
+          .option('cluster', { type: 'boolean', default: false, describe: "every member of this host's instances: their agents' state, priority, VIPs, maintenance, data guard, and their Redis" })
           .options(AGENT_SOCKET_OPTIONS),
       async (a) => {
         const socket = socketOf(a, out);
         if (socket === undefined) status = 1;
-        else status = await (await import('./commands/status.js')).statusCommand({ socket, json: a.json }, out);
+        else status = await (await import('./commands/status.js')).statusCommand({ socket, json: a.json, cluster: a.cluster }, out);
       },
     )
     .command(

@@ -1,3 +1,4 @@
+import { type ClusterView, formatClusterView } from '../cluster/view.js';
 import { askAgent } from '../control/client.js';
 import type { AgentStatus } from '../daemon/agent.js';
 import type { Output } from '../output.js';
@@ -5,6 +6,8 @@ import type { Output } from '../output.js';
 export interface StatusArgs {
   readonly socket: string;
   readonly json: boolean;
+  /** Every member, as this host sees them (`--cluster`). */
+  readonly cluster?: boolean;
 }
 
 function ago(iso: string | undefined): string {
@@ -62,8 +65,16 @@ export function formatStatus(st: AgentStatus): string[] {
   return lines;
 }
 
-/** `redkeep status [--json] [--socket PATH]` */
+/** `redkeep status [--cluster] [--json] [--socket PATH]` */
 export async function statusCommand(args: StatusArgs, out: Output): Promise<number> {
+  if (args.cluster) {
+    // The members' Redis are read within a second each, in parallel.
+    const view = await askAgent('status', args.socket, { cmd: 'cluster' }, out, 5000);
+    if (view === undefined) return 1;
+    if (args.json) out.print(JSON.stringify(view, null, 2));
+    else for (const l of formatClusterView(view as ClusterView)) out.print(l);
+    return 0;
+  }
   const result = await askAgent('status', args.socket, { cmd: 'status' }, out);
   if (result === undefined) return 1;
   const st = result as AgentStatus;

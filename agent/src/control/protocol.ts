@@ -2,6 +2,8 @@
 
 export type ControlRequest =
   | { readonly cmd: 'status' }
+  /** Every member of this host's instances: their agents' states and their Redis. */
+  | { readonly cmd: 'cluster' }
   | { readonly cmd: 'ping' }
   /** Reads the config file again: validated first, unchanged instances untouched. */
   | { readonly cmd: 'reload' }
@@ -21,7 +23,7 @@ export interface ControlStreamLine {
   readonly event: unknown;
 }
 
-export const CONTROL_COMMANDS = ['status', 'ping', 'switchover', 'reload', 'maintenance', 'events'] as const;
+export const CONTROL_COMMANDS = ['status', 'cluster', 'ping', 'switchover', 'reload', 'maintenance', 'events'] as const;
 
 function optionalString(v: Record<string, unknown>, key: string): string | undefined | { error: string } {
   const x = v[key];
@@ -40,7 +42,7 @@ export function parseRequest(line: string): ControlRequest | { error: string } {
   if (typeof v !== 'object' || v === null) return { error: 'request is not an object' };
   const o = v as Record<string, unknown>;
   const cmd = o.cmd;
-  if (cmd === 'status' || cmd === 'ping' || cmd === 'reload') return { cmd };
+  if (cmd === 'status' || cmd === 'cluster' || cmd === 'ping' || cmd === 'reload') return { cmd };
   if (cmd === 'switchover') {
     const instance = optionalString(o, 'instance');
     const to = optionalString(o, 'to');

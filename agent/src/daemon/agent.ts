@@ -21,6 +21,8 @@ import { ControlStream, startControlServer, stopControlServer } from '../control
 import type { ControlRequest } from '../control/protocol.js';
 import type { Logger } from '../log.js';
 import type { SentinelEndpoint } from '../sentinel/endpoint.js';
+import { type Beacon, beaconChannel, beaconPattern, parseBeacon } from '../cluster/beacon.js';
+import { type ClusterView, type MemberReading, buildClusterView } from '../cluster/view.js';
 import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
@@ -31,6 +33,13 @@ export const REDKEEP_VERSION = '0.1.0';
 /** The backstop look at links and addresses (the kernel's events trigger one at once). */
 const REFRESH_PERIOD_MS = 5000;
 const ROLE_SETTLE_MS = 3000;
+/** How often an agent with Redis role control refreshes its beacons (status --cluster). */
+const BEACON_PERIOD_MS = 1000;
+/** status --cluster: how long a member's Redis may take to list its agent's beacon. */
+const CLUSTER_READ_MS = 1000;
+/** status --cluster: a member's INFO or answer older than this (or than this many guard periods) is not current. */
+const CLUSTER_FRESH_MS = 500;
+const CLUSTER_FRESH_PERIODS = 5;
 
 export interface AgentStatus {
   readonly agent: {
@@ -59,6 +68,7 @@ interface Unit {
   readonly runner: InstanceRunner;
   readonly redis: RedisSupervisor | undefined;
   readonly guard: GuardRunner | undefined;
+  readonly handover: HandoverChannel | undefined;
   readonly tracks: readonly TrackRunner[];
   readonly io: InterfaceIo;
 }
@@ -140,6 +150,7 @@ export class Agent {
   private starting: Promise<void> | undefined;
   private refreshError: string | undefined;
   private periodic: NodeJS.Timeout | undefined;
+  private beaconTimer: NodeJS.Timeout | undefined;
 
   start(): Promise<void> {
     this.starting ??= this.startOnce();
@@ -172,6 +183,8 @@ export class Agent {
     // The kernel's events say when to look (and our event socket reports lost ones); a look every
     // few seconds whatever happens is the backstop, and reconciles the VIPs with what it saw.
     this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
+    // Beacons follow what a transition does not announce (VIPs added after it, a track's number).
+    if (this.units.some((u) => u.handover)) this.beaconTimer = setInterval(() => this.publishBeacons(), BEACON_PERIOD_MS);
     await this.refresh();
     if (!this.stopped) await this.startMetrics(c.agent.metrics);
     if (!this.stopped) await this.startSentinel(c.agent.sentinel);
@@ -228,6 +241,7 @@ export class Agent {
     r.onStateChange = () => {
       guard?.kick();
       this.onChange();
+      this.publishBeacons();
     };
     if (redis && guard) {
       const g = guard;
@@ -238,7 +252,10 @@ export class Agent {
     io.attach(r);
     if (redis) redis.onSafety = (ok) => r.setTrack(REDIS_SAFETY_TRACK, ok);
     if (guard) {
-      guard.onVerdict = (ok) => r.setTrack(REDIS_DATA_TRACK, ok);
+      guard.onVerdict = (ok) => {
+        r.setTrack(REDIS_DATA_TRACK, ok);
+        this.publishBeacons();
+      };
       guard.onQuorum = (ok) => r.setTrack(REDIS_QUORUM_TRACK, ok);
     }
     if (redis) {
@@ -250,7 +267,7 @@ export class Agent {
       const def = c.tracks.find((t) => t.name === ref.name);
       if (def) tracks.push(this.makeTrack(def, r, redis));
     }
-    const unit: Unit = { settings: inst, key: unitKey(inst, c, password), runner: r, redis, guard, tracks, io };
+    const unit: Unit = { settings: inst, key: unitKey(inst, c, password), runner: r, redis, guard, handover, tracks, io };
     this.units.push(unit);
     io.open();
     redis?.start();
@@ -522,11 +539,82 @@ export class Agent {
         return this.reload();
       case 'maintenance':
         return this.setMaintenance(req.on, req.instance);
+      case 'cluster':
+        return this.cluster();
       case 'events': {
         const recent = this.events.recent(req.limit);
         return req.follow ? new ControlStream(recent, (push) => this.events.subscribe(push)) : recent;
       }
     }
+  }
+
+  /** What this agent says of each instance to the others' `status --cluster` (on its own Redis). */
+  private publishBeacons(): void {
+    for (const u of this.units) {
+      const b = this.beaconOf(u);
+      if (b) u.handover?.setBeacon(beaconChannel(u.settings.vrid, b));
+    }
+  }
+
+  private beaconOf(u: Unit): Beacon | undefined {
+    const st = u.runner.status();
+    if (st.primaryAddress === undefined) return undefined;
+    const g = u.guard?.status();
+    return {
+      agent: this.config.agent.name,
+      address: st.primaryAddress,
+      instance: st.name,
+      state: st.state,
+      priority: st.effectivePriority ?? st.basePriority,
+      basePriority: st.basePriority,
+      maintenance: st.maintenance,
+      vipsHeld: st.vipsHeld,
+      guardOk: g?.ok,
+      writesRefused: g?.writesRefused,
+    };
+  }
+
+  /**
+   * `redkeep status --cluster`: every member of the instances here, with what its agent says of
+   * itself (its beacon on its Redis) and what its Redis says (the data guard's latest INFO).
+   */
+  private async cluster(): Promise<ClusterView> {
+    this.publishBeacons();
+    const readings: MemberReading[] = [];
+    const now = performance.now();
+    await Promise.all(
+      this.units.map(async (u) => {
+        const s = u.settings;
+        const self = u.runner.primaryAddress;
+        const port = s.redis?.peerPort ?? 0;
+        if (self !== undefined) {
+          readings.push({ instance: s.name, address: self, redisHost: self, self: true, reachable: true, beacon: this.beaconOf(u), facts: u.redis?.latestFacts, port });
+        }
+        const guard = u.guard;
+        if (!guard) {
+          // No members' Redis to read: the master as VRRP sees it.
+          const m = u.runner.status().masterAddress;
+          if (m !== undefined && m !== self) readings.push({ instance: s.name, address: m, redisHost: m, self: false, reachable: true, beacon: undefined, facts: undefined, port });
+          return;
+        }
+        const members = (s.members ?? s.unicastPeers).filter((m) => m !== self);
+        await Promise.all(
+          members.map(async (m) => {
+            const channels = await guard.peerCommand(m, CLUSTER_READ_MS, 'PUBSUB', 'CHANNELS', beaconPattern(s.vrid)).catch(() => undefined);
+            const beacon = Array.isArray(channels)
+              ? channels.map((c) => (typeof c === 'string' ? parseBeacon(s.vrid, c) : undefined)).find((b) => b !== undefined && b.address === m && b.instance === s.name)
+              : undefined;
+            const p = guard.peer(m);
+            // Members are read every guard period: a few periods without an answer is not current.
+            const freshMs = Math.max(CLUSTER_FRESH_MS, CLUSTER_FRESH_PERIODS * guard.period);
+            const fresh = p?.facts !== undefined && now - p.factsAtMs <= freshMs ? p.facts : undefined;
+            const reachable = p?.lastAnswerMs !== undefined && now - p.lastAnswerMs <= freshMs;
+            readings.push({ instance: s.name, address: m, redisHost: m, self: false, reachable, beacon, facts: fresh, port });
+          }),
+        );
+      }),
+    );
+    return buildClusterView(this.config.agent.name, new Date().toISOString(), readings);
   }
 
   /** `redkeep maintenance on|off`: the named instance, else every instance here; kept in the state directory. */
@@ -551,6 +639,7 @@ export class Agent {
       }
     }
     this.onChange();
+    this.publishBeacons();
     return out;
   }
 
@@ -631,6 +720,7 @@ export class Agent {
     await this.reloadRun?.catch(() => undefined);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.periodic) clearInterval(this.periodic);
+    if (this.beaconTimer) clearInterval(this.beaconTimer);
     this.log.info('redkeep stopping', { event: 'agent' });
     // Sentinel clients ask the other agents while this one hands over.
     await this.sentinel?.stop();

@@ -260,6 +260,11 @@ export class GuardRunner {
     return this.peers?.latest(address);
   }
 
+  /** A command to a member's Redis (status --cluster reads the agents' beacons with it). */
+  peerCommand(address: string, timeoutMs: number, name: string, ...args: string[]): Promise<unknown> {
+    return this.peers ? this.peers.command(address, timeoutMs, name, ...args) : Promise.reject(new Error('members not read yet'));
+  }
+
   /** How often members are read: an answer older than a few periods is not what they have now. */
   get period(): number {
     return this.periodMs;

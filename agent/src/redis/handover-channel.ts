@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 export class HandoverChannel {
   private readonly local: RedisSubscriber;
   private state: string | undefined;
+  private beacon: string | undefined;
   private successor: { host: string; sub: RedisSubscriber } | undefined;
   private lastError: string | undefined;
   /** A message of ours arrived: `from` says on which Redis ('local', or the successor's address). */
@@ -48,7 +49,14 @@ export class HandoverChannel {
   }
 
   private channels(): string[] {
-    return [handoverChannel(this.vrid), ...(this.state !== undefined ? [this.state] : [])];
+    return [handoverChannel(this.vrid), ...(this.state !== undefined ? [this.state] : []), ...(this.beacon !== undefined ? [this.beacon] : [])];
+  }
+
+  /** What this agent says of the instance to the others' `status --cluster` (a channel name, see cluster/beacon.ts). */
+  setBeacon(channel: string): void {
+    if (channel === this.beacon) return;
+    this.beacon = channel;
+    void this.local.want(this.channels());
   }
 
   /** Our VRRP state and effective priority, as a channel others list (PUBSUB CHANNELS) to choose a successor. */

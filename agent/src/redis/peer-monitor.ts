@@ -128,6 +128,13 @@ export class PeerMonitor {
     return m ? { facts: m.facts, factsAtMs: m.factsAtMs, lastAnswerMs: m.lastAnswerMs } : undefined;
   }
 
+  /** A command to a member's Redis over the monitor's own connection (rejects when it is not connected). */
+  command(address: string, timeoutMs: number, name: string, ...args: string[]): Promise<unknown> {
+    const m = this.members.get(address);
+    if (!m) return Promise.reject(new Error(`${address} is not a member`));
+    return m.link.command(timeoutMs, name, ...args);
+  }
+
   get addresses(): string[] {
     return [...this.members.keys()];
   }

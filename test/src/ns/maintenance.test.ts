@@ -61,6 +61,27 @@ describe('maintenance (three hosts, real Redis)', () => {
     assert.match(h3events, / redis-write maintenance: maintenance on: priority 1 until off handedOverTo=/);
     assert.match(human, /last transition master -> backup \(resigned/);
     assert.match(human, /before: backup -> master/);
+    // The cluster as h1 sees it: h2 master with the VIP, h3 in maintenance at priority 1, both replicas in sync.
+    type Cluster = { members: { name: string | null; address: string; self: boolean; reachable: boolean; instances: Record<string, { state: string; priority: number; maintenance: boolean; vipsHeld: string[] }>; redis: { role: string; offset: number; master: string | null; linkUp: boolean | null; lagBytes: number | null } | null }[] };
+    await waitFor('h1 to see h3 in maintenance', 5000, () => {
+      const v = JSON.parse(c.lab.run('h1', [process.execPath, REDKEEP_BIN, 'status', '--cluster', '--json', '--socket', c.a('h1').socket])) as Cluster;
+      return v.members.find((m) => m.name === 'h3')?.instances['redis-write']?.maintenance === true;
+    }, 100);
+    const view = JSON.parse(c.lab.run('h1', [process.execPath, REDKEEP_BIN, 'status', '--cluster', '--json', '--socket', c.a('h1').socket])) as Cluster;
+    assert.deepEqual(view.members.map((m) => [m.name, m.address, m.self, m.reachable]), [['h2', ip('h2'), false, true], ['h1', ip('h1'), true, true], ['h3', ip('h3'), false, true]]);
+    const [m2, m1, m3] = view.members;
+    assert.equal(m2?.instances['redis-write']?.state, 'master');
+    assert.equal(m2?.instances['redis-write']?.priority, 120);
+    assert.deepEqual(m2?.instances['redis-write']?.vipsHeld, [`${CLUSTER_VIP}/24`]);
+    assert.equal(m2?.redis?.role, 'master');
+    assert.deepEqual([m3?.instances['redis-write']?.state, m3?.instances['redis-write']?.priority, m3?.instances['redis-write']?.maintenance], ['backup', 1, true]);
+    for (const m of [m1, m3]) {
+      assert.equal(m?.redis?.role, 'replica');
+      assert.equal(m?.redis?.master, `${ip('h2')}:6379`);
+      assert.equal(m?.redis?.linkUp, true);
+      assert.ok((m?.redis?.lagBytes ?? -1) >= 0 && (m?.redis?.lagBytes ?? 1e9) < 100_000, `lag of ${m?.name}: ${m?.redis?.lagBytes}`);
+    }
+    assert.match(c.lab.run('h2', [process.execPath, REDKEEP_BIN, 'status', '--cluster', '--socket', c.a('h2').socket]), /h3 192\.0\.2\.13\n {2}redis-write: BACKUP priority 1 \(base 130\), data guard ok, MAINTENANCE/);
     // Kept in the state directory.
     const stateDir = readFileSync(c.a('h3').config, 'utf8').match(/^state_dir = "(.+)"$/m)?.[1] ?? '';
     assert.deepEqual(JSON.parse(readFileSync(join(stateDir, 'maintenance.json'), 'utf8')), { instances: ['redis-write'] });
@@ -87,6 +108,11 @@ describe('maintenance (three hosts, real Redis)', () => {
     await waitFor('h1 to be master', 10_000, async () => (await c.a('h1').state()) === 'master', 50);
     await sleep(500);
     assert.equal(await c.a('h3').state(), 'backup');
+    await waitFor('h1 to see h2 unreachable', 5000, () => {
+      const v = JSON.parse(c.lab.run('h1', [process.execPath, REDKEEP_BIN, 'status', '--cluster', '--json', '--socket', c.a('h1').socket])) as { members: { address: string; reachable: boolean; instances: Record<string, { state: string }> }[] };
+      const h2 = v.members.find((m) => m.address === ip('h2'));
+      return h2?.reachable === false && h2.instances['redis-write']?.state === 'unknown (unreachable)';
+    }, 100);
     // h2's killed agent left its VIP behind on its cut-off host; h3 holds none.
     assert.ok(holders(c.lab, CLUSTER_VIP).includes('h1'));
     assert.ok(!holders(c.lab, CLUSTER_VIP).includes('h3'));
