@@ -6,8 +6,9 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import toml from 'toml';
 import { importKeepalivedCommand } from '../commands/import-keepalived.js';
+import { fuzzConverter } from '../import/fuzz.js';
 import { type RedkeepConfig, loadConfig, validateConfig } from '../config/config.js';
-import type { Output } from '../output.js';
+import { captureOutput } from '../output.js';
 import { type KeepalivedConversion, KeepalivedImportError, convertKeepalived, redisPingTarget, tomlString } from './convert.js';
 
 const VECTORS = fileURLToPath(new URL('../../../test/vectors/keepalived-2.2.7', import.meta.url));
@@ -31,11 +32,7 @@ function warningAt(r: KeepalivedConversion, line: number, pattern: RegExp): void
   assert.ok(hit, `no warning on line ${line} matching ${pattern}; got:\n${r.warnings.map((w) => `${w.line}: ${w.message}`).join('\n')}`);
 }
 
-function capture(): Output & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, print: (l) => stdout.push(l), error: (l) => stderr.push(l) };
-}
+const capture = captureOutput;
 
 const REDIS_SETUP = lines(
   '! keepalived for redis-a', // 1
@@ -590,28 +587,7 @@ describe('keepalived.conf conversion', () => {
   it('gives valid TOML or a KeepalivedImportError for any input, never anything else', () => {
     const seeds = [REDIS_SETUP, ...readdirSync(VECTORS).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(join(VECTORS, f), 'utf8'))];
     const pieces = ['{', '}', '"', "'", '#', '\n', '""', ' -300', ' 0.001', ' 255', ' 2001:db8::1', 'state MASTER\n', 'version 2\n', 'nopreempt\n', 'auth_pass 123456789\n', 'label x', ' dev eth9', ' reverse', ' | grep PONG', '@a ', '\u0001'];
-    let seed = 11;
-    const rnd = (k: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % k;
-    };
-    let converted = 0;
-    for (let i = 0; i < 1500; i++) {
-      let t = seeds[rnd(seeds.length)] ?? '';
-      for (let k = 1 + rnd(5); k > 0; k--) {
-        const at = rnd(t.length + 1);
-        t = rnd(2) === 0 ? t.slice(0, at) + t.slice(at + 1 + rnd(15)) : t.slice(0, at) + (pieces[rnd(pieces.length)] ?? '') + t.slice(at);
-      }
-      let r: KeepalivedConversion;
-      try {
-        r = convertKeepalived(t, 'fuzz.conf');
-      } catch (e) {
-        assert.ok(e instanceof KeepalivedImportError, `${String(e)} for ${JSON.stringify(t)}`);
-        continue;
-      }
-      assert.doesNotThrow(() => validateConfig(toml.parse(r.toml), 'fuzz.toml', r.toml), `invalid output for ${JSON.stringify(t)}`);
-      converted++;
-    }
+    const converted = fuzzConverter({ seeds, pieces, runs: 1500, seed: 11, maxEdits: 5, convert: (t) => convertKeepalived(t, 'fuzz.conf'), refusal: (e) => e instanceof KeepalivedImportError });
     assert.ok(converted > 300, `only ${converted} mutations converted`);
   });
 });
