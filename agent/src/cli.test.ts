@@ -212,6 +212,34 @@ describe('redkeep CLI', () => {
     assert.ok(!Number.isNaN(Date.parse(err.timestamp)));
   });
 
+  it('import-sentinel converts a sentinel.conf that check-config accepts, with warnings on stderr and no password anywhere', () => {
+    const src = fileURLToPath(new URL('../../test/vectors/redis-sentinel-7.0/sentinel-192.0.2.12.conf', import.meta.url));
+    const dest = join(tmp, 'from-sentinel.toml');
+    const r = redkeep('import-sentinel', src, '--out', dest, '--interface', 'ens3', '--vip', '192.0.2.50/24', '--vrid', '60', '--priority', '150');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.match(lines[lines.length - 1] ?? '', /^redkeep import-sentinel: wrote .*from-sentinel\.toml \(\d+ warnings/);
+    for (const l of lines.slice(0, -1)) assert.ok(l.startsWith(`${src}:`) && / warning: /.test(l), l);
+    const check = redkeep('check-config', dest);
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(check.stdout, /mymaster: ens3 vrid 60 VRRPv3 priority 150 every 7500 ms/);
+    const printed = redkeep('import-sentinel', src);
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.match(printed.stdout, /^sentinel_password_file = "\/etc\/redkeep\/sentinel\.pass"$/m);
+    for (const secret of ['Fake-Redis-Pw-1', 'Fake-Sentinel-Pw-2']) {
+      assert.ok(readFileSync(src, 'utf8').includes(secret));
+      for (const t of [r.stderr, readFileSync(dest, 'utf8'), printed.stdout, printed.stderr]) assert.ok(!t.includes(secret), `${secret} leaked`);
+    }
+    // --vip may come before the file, and more than once (one per master).
+    const before = redkeep('import-sentinel', '--vip', '192.0.2.50/24', src);
+    assert.equal(before.status, 0, before.stderr);
+    assert.match(before.stdout, /^virtual_addresses = \["192\.0\.2\.50\/24"\]$/m);
+    const bad = redkeep('import-sentinel', src, '--vip', 'nope');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--vip "nope": must be an address with a prefix/);
+  });
+
   it('status explains an unreachable agent and exits 1', () => {
     const r = redkeep('status', '--socket', join(tmp, 'nobody.sock'));
     assert.equal(r.status, 1);

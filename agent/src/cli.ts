@@ -104,6 +104,24 @@ export async function main(argv: readonly string[], out: Output = processOutput)
       },
     )
     .command(
+      'import-sentinel <file>',
+      'convert a Redis Sentinel sentinel.conf into redkeep TOML (stdout, or --out); warnings as FILE:LINE: warning: on stderr',
+      (y) =>
+        y
+          .positional('file', { type: 'string', demandOption: true, describe: 'the sentinel.conf to convert' })
+          .option('out', { alias: 'o', type: 'string', describe: 'write the TOML to this file (created with mode 0600)' })
+          .option('interface', { alias: 'i', type: 'string', describe: 'the interface the VIP lives on (default: a placeholder, eth0)' })
+          .option('vip', { type: 'string', array: true, nargs: 1, describe: 'ADDR/PREFIX: the VIP clients write to, one per monitored master in file order (default: placeholders from 192.0.2.0/24)' })
+          .option('vrid', { type: 'string', describe: 'VRID 1..255 of the first master, the next ones follow (default: a placeholder, 51)' })
+          .option('priority', { type: 'string', describe: "this host's priority 1..254 (default: a placeholder, 100)" }),
+      async (a) => {
+        status = await (await import('./commands/import-sentinel.js')).importSentinelCommand(
+          { file: a.file, out: a.out, interface: a.interface, vip: a.vip, vrid: a.vrid, priority: a.priority },
+          out,
+        );
+      },
+    )
+    .command(
       'reload',
       'make the running agent read its config again (as SIGHUP): validated first, unchanged instances untouched',
       (y) =>

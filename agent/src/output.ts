@@ -8,3 +8,10 @@ export const processOutput: Output = {
   print: (line) => process.stdout.write(`${line}\n`),
   error: (line) => process.stderr.write(`${line}\n`),
 };
+
+/** An Output that keeps the lines, for tests. */
+export function captureOutput(): Output & { readonly stdout: string[]; readonly stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, print: (l) => stdout.push(l), error: (l) => stderr.push(l) };
+}

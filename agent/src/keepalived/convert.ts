@@ -8,105 +8,18 @@
 // Secrets: the auth_pass value goes into the TOML (it must), never into a warning or comment.
 
 import { type AddressFamily, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
+import { type Conversion, ConversionError, type ImportWarning, Section, WarningLog, byLine, comment, tomlArray, tomlInline, tomlString } from '../import/toml-writer.js';
 import { type KeepalivedNode, type ParseOptions, parseKeepalived, show, splitScript } from './parse.js';
 
-export interface ImportWarning {
-  readonly line: number;
-  readonly message: string;
-}
+export type { ImportWarning } from '../import/toml-writer.js';
+export { tomlString } from '../import/toml-writer.js';
 
-export interface KeepalivedConversion {
-  toml: string;
-  warnings: ImportWarning[];
-}
+export type KeepalivedConversion = Conversion;
 
 /** Nothing could be converted (no usable vrrp_instance): there is no redkeep configuration to give. */
-export class KeepalivedImportError extends Error {
+export class KeepalivedImportError extends ConversionError {
   override readonly name = 'KeepalivedImportError';
   readonly code = 'ERR_KEEPALIVED_IMPORT';
-  readonly line: number;
-  /** The warnings gathered before giving up: they say why each instance was left out. */
-  readonly warnings: readonly ImportWarning[];
-  constructor(line: number, message: string, warnings: readonly ImportWarning[]) {
-    super(message);
-    this.line = line;
-    this.warnings = warnings;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// TOML output
-
-/** Lone UTF-16 surrogates (not text; TOML cannot carry them) become U+FFFD. */
-const wellFormed = (s: string): string => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-
-/** A TOML basic string. */
-export function tomlString(s: string): string {
-  let out = '"';
-  for (const ch of wellFormed(s)) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c === 0x7f) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
-
-const tomlArray = (items: readonly string[]): string => `[${items.join(', ')}]`;
-const tomlInline = (pairs: readonly (readonly [string, string])[]): string => `{ ${pairs.map(([k, v]) => `${k} = ${v}`).join(', ')} }`;
-
-/** A comment line: one line, no control characters (TOML forbids them in comments). */
-function comment(text: string): string {
-  return `# ${wellFormed(text).replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '?')}`;
-}
-
-/** A comment with the keepalived line it is about (0: none), so that a table's comments read in file order. */
-interface Note {
-  readonly line: number;
-  readonly text: string;
-}
-
-const byLine = (notes: readonly Note[]): string[] => [...notes].sort((a, b) => a.line - b.line).map((n) => n.text);
-
-/** One TOML table being written; comments can be attached to a key before or after it is set. */
-class Section {
-  private readonly head: Note[] = [];
-  private readonly entries: { key: string; value: string; notes: Note[] }[] = [];
-  private readonly pending = new Map<string, Note[]>();
-  constructor(readonly header: string | undefined) {}
-
-  note(text: string, key?: string, line = 0): void {
-    const n: Note = { line, text: comment(text) };
-    if (key === undefined) {
-      this.head.push(n);
-      return;
-    }
-    const e = this.entries.find((x) => x.key === key);
-    if (e) e.notes.push(n);
-    else this.pending.set(key, [...(this.pending.get(key) ?? []), n]);
-  }
-
-  set(key: string, value: string): void {
-    this.entries.push({ key, value, notes: this.pending.get(key) ?? [] });
-    this.pending.delete(key);
-  }
-
-  /** Every comment, for a table that is not written. */
-  notes(): Note[] {
-    return [...this.head, ...[...this.pending.values()].flat(), ...this.entries.flatMap((e) => e.notes)];
-  }
-
-  render(): string[] {
-    const out: string[] = [];
-    if (this.header !== undefined) out.push(this.header);
-    out.push(...byLine([...this.head, ...[...this.pending.values()].flat()]));
-    for (const e of this.entries) out.push(...byLine(e.notes), `${e.key} = ${e.value}`);
-    return out;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,6 +168,8 @@ interface ScriptDef {
   fall: number | undefined;
   weight: number | undefined;
   referenced: boolean;
+  /** The vrrp_script's `user` (keepalived runs the script as that user). */
+  user: string | undefined;
 }
 
 interface InstanceDef {
@@ -272,6 +187,10 @@ interface InstanceDef {
   vrid: number | undefined;
   /** The virtual addresses written, canonical. */
   addresses: string[];
+  /** Unicast mode (unicast_peer given): the peers are the members. */
+  unicast: boolean;
+  /** The notify scripts written as hooks, with the user keepalived was told to run each as. */
+  hookScripts: { keyword: string; line: number; user: string | undefined }[];
 }
 
 const MAX_WEIGHT = 253;
@@ -279,11 +198,11 @@ const REDKEEP_GARP_DEFAULTS = { repeat: 5, delayUs: 5_000_000, refreshUs: 0, ref
 const RESERVED_TRACK_NAMES = new Set(['redis-safety', 'redis-data']);
 
 class Converter {
-  readonly warnings: ImportWarning[] = [];
-  /** Comments for the top of the file: warnings that belong to no table written. */
-  readonly topNotes: Note[] = [];
+  private readonly log = new WarningLog();
   private routerId: string | undefined;
   private routerIdLine = 0;
+  /** global_defs script_user: whom keepalived runs scripts as, unless a script names its own user. */
+  private scriptUser: string | undefined;
   private globalVersion: 2 | 3 | undefined;
   private readonly globalGarp: GarpSetting = {};
   private minGarp = false;
@@ -298,11 +217,7 @@ class Converter {
   ) {}
 
   warn(line: number, message: string, at?: Section, key?: string): void {
-    const clean = message.replace(/[\u0000-\u001f\u007f]/g, '?');
-    this.warnings.push({ line, message: clean });
-    const text = `CHECK line ${line}: ${clean}`;
-    if (at) at.note(text, key, line);
-    else this.topNotes.push({ line, text: comment(text) });
+    this.log.warn(line, message, at, key);
   }
 
   unsupported(n: KeepalivedNode, reason: string, at?: Section): void {
@@ -376,6 +291,7 @@ class Converter {
     }
     for (const n of instanceNodes) this.instance(n);
     this.resolveRedis();
+    this.advise();
     const kept = this.instances.filter((i) => !i.skip);
     if (kept.length === 0) {
       const first = this.instances[0];
@@ -388,7 +304,7 @@ class Converter {
   }
 
   private sorted(): ImportWarning[] {
-    return [...this.warnings].sort((a, b) => a.line - b.line);
+    return this.log.sorted();
   }
 
   // -- global_defs, garp_group -----------------------------------------------------------------
@@ -444,6 +360,7 @@ class Converter {
           // redkeep accepts unicast adverts from its unicast_peers only: what this turns on.
           break;
         default: {
+          if (n.keyword === 'script_user') this.scriptUser = n.args[0] ?? this.scriptUser;
           const reason = GLOBAL_UNSUPPORTED[n.keyword];
           this.warn(n.line, `${n.keyword} is not supported by redkeep: ${reason ?? `it is a keepalived daemon setting without an equivalent, left out`}`);
         }
@@ -536,6 +453,7 @@ class Converter {
       fall: undefined,
       weight: undefined,
       referenced: false,
+      user: undefined,
     };
     this.scripts.set(name, def);
     if (RESERVED_TRACK_NAMES.has(name)) {
@@ -597,6 +515,7 @@ class Converter {
           // redkeep tracks start failed until their first success: init_fail is its behaviour.
           break;
         default:
+          if (c.keyword === 'user') def.user = c.args[0] ?? def.user;
           this.warn(c.line, `${c.keyword} is not supported by redkeep: ${SCRIPT_UNSUPPORTED[c.keyword] ?? `${NOT_MAPPED} (in vrrp_script)`}`, section);
       }
     }
@@ -683,6 +602,8 @@ class Converter {
       redis: undefined,
       vrid: undefined,
       addresses: [],
+      unicast: false,
+      hookScripts: [],
     };
     this.instances.push(inst);
     if (nameRaw === undefined) this.warn(n.line, `vrrp_instance has no name: named it ${show(name)}`, section, 'name');
@@ -834,7 +755,10 @@ class Converter {
           }
           if (hooks.has(key)) this.warn(c.line, `${c.keyword} is set twice: the last one is used`, hooksSection, key);
           const argv = this.argv(raw, c.line, hooksSection, key, c.keyword);
-          if (argv !== undefined) hooks.set(key, argv);
+          if (argv !== undefined) {
+            hooks.set(key, argv);
+            inst.hookScripts = [...inst.hookScripts.filter((h) => h.keyword !== c.keyword), { keyword: c.keyword, line: c.line, user: c.args[1] }];
+          }
           break;
         }
         case 'garp_master_repeat':
@@ -1025,6 +949,7 @@ class Converter {
     }
     inst.addresses = addresses.map((v) => v.address);
     inst.vrid = vrid;
+    inst.unicast = peers.length > 0;
   }
 
   /** unicast_peer and unicast_src_ip, checked as redkeep will. */
@@ -1225,6 +1150,49 @@ class Converter {
     }
   }
 
+  // -- Advice ------------------------------------------------------------------------------------
+
+  /** Whether keepalived ran a script as root: its own user, else script_user, else root (keepalived_script if that user exists). */
+  private asRoot(user: string | undefined): string | undefined {
+    const u = user ?? this.scriptUser;
+    if (u === undefined) return 'as root (its default without script_user, unless a keepalived_script user exists)';
+    return u === 'root' || u === '0' ? 'as root' : undefined;
+  }
+
+  /**
+   * What changes for scripts and Redis when keepalived gives way to redkeep: scripts keepalived
+   * ran as root now run as the unprivileged redkeep user, and a Redis check could have the data
+   * guards that role control brings.
+   */
+  private advise(): void {
+    const unprivileged = 'redkeep runs hooks and exec tracks as the unprivileged user redkeep (systemd unit, no sudo)';
+    for (const s of this.scripts.values()) {
+      const root = this.asRoot(s.user);
+      if (s.skip || !s.referenced || s.ping !== undefined || root === undefined) continue;
+      this.warn(s.line, `vrrp_script ${show(s.name)}: keepalived ran this script ${root}; ${unprivileged}: a script that needs root must change`, s.section, 'command');
+    }
+    for (const i of this.instances) {
+      if (i.skip) continue;
+      const rootHooks = i.hookScripts.filter((h) => this.asRoot(h.user) !== undefined).sort((a, b) => a.line - b.line);
+      const first = rootHooks[0];
+      if (first !== undefined) {
+        const names = rootHooks.map((h) => h.keyword);
+        const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+        const one = names.length === 1;
+        const how = rootHooks.some((h) => h.user === undefined) ? this.asRoot(undefined) : 'as root';
+        this.warn(first.line, `${list}: keepalived ran ${one ? 'this script' : 'these scripts'} ${how}; ${unprivileged}: ${one ? 'a script that needs' : 'scripts that need'} root must change`, i.hooksSection);
+      }
+      if (i.redis === undefined) continue;
+      const ping = i.refs.map((r) => [...this.scripts.values()].find((x) => x.name === r.name)).find((x) => x?.ping === i.redis);
+      this.warn(
+        ping?.line ?? i.line,
+        `turn manage_role on to get redkeep's data guards (it is written false because keepalived never changed Redis roles)${i.unicast ? '' : '; in multicast mode, list the hosts in members too'}`,
+        i.redisSection,
+        'manage_role',
+      );
+    }
+  }
+
   // -- Output -----------------------------------------------------------------------------------
 
   private render(): string {
@@ -1234,7 +1202,7 @@ class Converter {
       '# all: read them before using this file. Check it with: redkeep check-config FILE',
     ];
     // Warnings that belong to no table written: the file's own, and those of what is left out.
-    const top = [...this.topNotes];
+    const top = [...this.log.top];
     for (const sc of this.scripts.values()) if (sc.skip) top.push(...sc.section.notes());
     for (const i of this.instances) if (i.skip) top.push(...i.section.notes(), ...i.redisSection.notes(), ...i.hooksSection.notes());
     if (top.length > 0) out.push('#', ...byLine(top));
