@@ -23,8 +23,9 @@ export function formatStatus(st: AgentStatus): string[] {
   for (const i of st.instances) {
     const master = i.state === 'master' ? 'this host' : i.masterAddress ? `${i.masterAddress} (priority ${i.masterPriority ?? '?'})` : 'unknown';
     lines.push('');
-    lines.push(`${i.name}: ${i.state.toUpperCase()}  ${i.interface} vrid ${i.vrid} VRRPv${i.version}${i.unicastPeers.length ? ' unicast' : ''}`);
+    lines.push(`${i.name}: ${i.state.toUpperCase()}  ${i.interface} vrid ${i.vrid} VRRPv${i.version}${i.unicastPeers.length ? ' unicast' : ''}${i.serve === 'read' ? ', serves reads' : ''}`);
     if (i.waitingFor) lines.push(`  waiting for ${i.waitingFor}`);
+    if (i.readServe) lines.push(`  read VIP: ${i.readServe.serving === 'none' ? 'not served here' : i.readServe.serving === 'master' ? 'the master, only while no replica qualifies' : 'this replica serves reads'}: ${i.readServe.why}`);
     if (i.maintenance) lines.push('  MAINTENANCE: priority 1, never master while another member qualifies (redkeep maintenance off ends it)');
     lines.push(`  priority ${i.effectivePriority ?? '-'} (base ${i.basePriority}), master ${master}, adverts every ${i.advertIntervalCs * 10} ms`);
     lines.push(`  VIPs ${i.virtualAddresses.join(', ')}; held here: ${i.vipsHeld.length ? i.vipsHeld.join(', ') : 'none'}`);

@@ -114,6 +114,29 @@ describe('configuration', () => {
     assert.ok(issues(exec).issues.some((x) => x.key === 'track[0].file' && /only a file track/.test(x.message)));
   });
 
+  it('reads a read instance (serve = "read"): it needs the write instance of its Redis, never steers a role, and one Redis has one write instance', () => {
+    const w = `[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\nmembers = ["192.0.2.11", "192.0.2.12"]\n\n[instance.redis]\naddress = "127.0.0.1:6379"\n`;
+    const read = (extra = ''): string => `\n[[instance]]\nname = "r"\nserve = "read"\ninterface = "eth0"\nvrid = 52\nvirtual_addresses = ["192.0.2.60/24"]\n\n[instance.redis]\naddress = "127.0.0.1:6379"\nmax_lag = 5000\n${extra}`;
+    const c = loadConfig(write(w + read()));
+    const r = c.instances[1];
+    assert.equal(r?.serve, 'read');
+    assert.equal(c.instances[0]?.serve, 'write');
+    assert.equal(r?.redis?.manageRole, false);
+    assert.equal(r?.redis?.guard.maxLagBytes, 5000);
+    assert.equal(r?.redis?.guard.memberTimeoutMs, 0);
+    const alone = issues(read().replace(/^\n/, ''));
+    assert.ok(alone.issues.some((x) => x.key === 'instance[0].serve' && /needs the write instance of its Redis/.test(x.message)), JSON.stringify(alone.issues));
+    const role = issues(w + read('manage_role = true\n'));
+    assert.ok(role.issues.some((x) => x.key === 'instance[1].redis.manage_role' && /never changes a Redis role/.test(x.message)));
+    const guard = issues(w + read('isolation_timeout = "1s"\n'));
+    assert.ok(guard.issues.some((x) => x.key === 'instance[1].redis.isolation_timeout'));
+    const two = issues(w + w.replace('name = "w"', 'name = "w2"').replace('vrid = 51', 'vrid = 53').replace('192.0.2.50', '192.0.2.70'));
+    assert.ok(two.issues.some((x) => x.key === 'instance[1].redis.address' && /one write instance per Redis/.test(x.message)), JSON.stringify(two.issues));
+    const noRedis = issues(w + read().replace('\n[instance.redis]\naddress = "127.0.0.1:6379"\nmax_lag = 5000\n', ''));
+    assert.ok(noRedis.issues.some((x) => x.key === 'instance[1].serve' && /needs \[instance\.redis\]/.test(x.message)), JSON.stringify(noRedis.issues));
+    assert.ok(issues(w.replace('[[instance]]\n', '[[instance]]\nserve = "both"\n')).issues.some((x) => x.key === 'instance[0].serve'));
+  });
+
   it('names file, line and key for a bad value, and says what would be accepted', () => {
     const r = issues(GOOD.replace('priority = 150', 'priority = 300'));
     assert.equal(r.issues.length, 1);

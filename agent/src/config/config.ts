@@ -84,6 +84,12 @@ export interface InstanceSettings {
   readonly trackInterfaces: readonly TrackInterfaceSettings[];
   /** Health tracks this instance follows, with the weight it gives each. */
   readonly tracks: readonly TrackRef[];
+  /**
+   * "write" (default): the VIP follows the Redis master. "read": the VIP is held by the best
+   * in-sync replica of the master (priority decides among them), by the master only when no
+   * replica qualifies; a read instance never changes a Redis role.
+   */
+  readonly serve: 'write' | 'read';
   /** The local Redis this instance looks after (role control, redis-* tracks). */
   readonly redis: RedisSettings | undefined;
   readonly hooks: HooksSettings | undefined;
@@ -124,6 +130,7 @@ export const DEFAULT_STATE_DIR = '/var/lib/redkeep';
 const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file', 'state_dir'] as const;
 const INSTANCE_KEYS = [
   'name',
+  'serve',
   'interface',
   'vrid',
   'priority',
@@ -438,7 +445,25 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
       });
   }
   const trackRefs = readTrackRefs(r, t.tracks, `${path}.tracks`, knownTracks);
-  const redis = readRedis(r, t.redis, `${path}.redis`, advertIntervalCs * 10);
+  const serve = r.oneOf(t, path, 'serve', ['write', 'read'] as const, 'write');
+  let redis = readRedis(r, t.redis, `${path}.redis`, advertIntervalCs * 10);
+  if (serve === 'read') {
+    if (redis === undefined) r.issue(`${path}.serve`, 'a read instance needs [instance.redis]: the Redis whose replica state places its VIP');
+    else {
+      const rt = t.redis as Table;
+      if (rt.manage_role === true) r.issue(`${path}.redis.manage_role`, 'a read instance never changes a Redis role: remove manage_role (the write instance of this Redis steers its role)');
+      for (const k of ['switchover_on_stop', 'isolation_timeout', 'max_link_down', 'guard_weight', 'quorum'] as const) {
+        if (rt[k] !== undefined) r.issue(`${path}.redis.${k}`, `applies to a write instance only (a read instance has no data guard; max_lag bounds how far behind its replica may be)`);
+      }
+      // No role control, no data guard: only max_lag is used, as the read VIP's lag bound.
+      redis = { ...redis, manageRole: false, switchoverOnStop: false, guard: { ...redis.guard, memberTimeoutMs: 0, quorum: undefined, maxLinkDownMs: 0 } };
+    }
+    for (const ref of trackRefs) {
+      const def = knownTracks.find((k) => k.name === ref.name);
+      if (def && (def.type === 'redis-ping' || def.type === 'redis-role')) r.issue(`${path}.tracks`, `track "${ref.name}" (${def.type}): a read instance follows its Redis by itself (it leaves a replica that falls behind or stops answering)`);
+    }
+    if (isTable(t.hooks) && t.hooks.client_reconfig !== undefined) r.issue(`${path}.hooks.client_reconfig`, 'the master moves with the write instance: put client_reconfig there');
+  }
   const hooks = readHooks(r, t.hooks, `${path}.hooks`);
   if (hooks?.clientReconfig !== undefined && redis === undefined) r.issue(`${path}.hooks.client_reconfig`, "names the masters' Redis (address and port): it needs this instance's [instance.redis] section");
   for (const ref of trackRefs) {
@@ -489,6 +514,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
     garp,
     trackInterfaces: tracks,
     tracks: trackRefs,
+    serve,
     redis,
     hooks,
   };
@@ -573,6 +599,20 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
       }
       instances.push(inst);
     });
+  // One Redis, one write instance: two would both steer its role. A read instance places its
+  // VIP by the write instance of its Redis (its master and the master's offset).
+  const redisKey = (i: InstanceSettings): string | undefined => (i.redis ? `${i.redis.host.includes(":") ? `[${i.redis.host}]` : i.redis.host}:${i.redis.port}` : undefined);
+  instances.forEach((inst, k) => {
+    const key = redisKey(inst);
+    if (key === undefined) return;
+    const writers = instances.filter((x) => x.serve === 'write' && redisKey(x) === key);
+    if (inst.serve === 'write' && writers.length > 1 && writers[0] !== inst) r.issue(`instance[${k}].redis.address`, `Redis ${key} has a write instance already ("${writers[0]?.name ?? ''}"): one write instance per Redis (a second VIP for reads is serve = "read")`);
+    if (inst.serve === 'read') {
+      const w = writers[0];
+      if (!w || !w.redis?.manageRole) r.issue(`instance[${k}].serve`, `a read instance needs the write instance of its Redis (${key}) in this file, with manage_role on: it follows that instance's master`);
+      else if (w.interface !== inst.interface || w.family !== inst.family) r.issue(`instance[${k}].interface`, `must be the interface and address family of the write instance "${w.name}" (${w.interface}, ${w.family}): the same members advertise both`);
+    }
+  });
   if (sentinelAt !== undefined && instRaw !== undefined && !instances.some((i) => i.redis?.manageRole)) {
     r.issue('agent.sentinel_address', 'serves instances with [instance.redis] and manage_role = true (their names are the master names), and there is none');
   }

@@ -112,7 +112,7 @@ function argv(r: FieldReader, t: Table, path: string, key: string): string[] | u
 export function readTrack(r: FieldReader, t: Table, path: string): TrackSettings | undefined {
   r.keys(t, path, TRACK_KEYS);
   const name = r.str(t, path, 'name', { required: true });
-  if (name === 'redis-safety' || name === 'redis-data' || name === 'redis-quorum' || name === 'maintenance') r.issue(`${path}.name`, `"${name}" is one of redkeep's own tracks: choose another name`);
+  if (['redis-safety', 'redis-data', 'redis-quorum', 'maintenance', 'read-in-sync', 'read-on-master'].includes(name ?? '')) r.issue(`${path}.name`, `"${name}" is one of redkeep's own tracks: choose another name`);
   const type = r.oneOf(t, path, 'type', TRACK_TYPES, 'redis-ping');
   if (t.type === undefined) r.issue(`${path}.type`, `is required: one of ${TRACK_TYPES.map((x) => `"${x}"`).join(', ')}`);
   const intervalMs = r.duration(t, path, 'interval', 1000);

@@ -9,8 +9,10 @@ import type { Server as HttpServer } from 'node:http';
 import { type Server, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
+import { readServeVerdict } from '@redkeep/failover';
 import { canonicalAddress } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
+import { guardPeriodMs } from '../config/redis-config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
 import { loadRedis } from '@redkeep/redis';
@@ -26,13 +28,15 @@ import { type ClusterView, type MemberReading, buildClusterView } from '../clust
 import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
-import { InstanceRunner, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
+import { InstanceRunner, READ_IN_SYNC_TRACK, READ_ON_MASTER_TRACK, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
 /** The backstop look at links and addresses (the kernel's events trigger one at once). */
 const REFRESH_PERIOD_MS = 5000;
 const ROLE_SETTLE_MS = 3000;
+/** A read VIP: the master's offset read within this many guard periods counts (older: not in sync). */
+const READ_MASTER_FRESH_PERIODS = 5;
 /** How often an agent with Redis role control refreshes its beacons (status --cluster). */
 const BEACON_PERIOD_MS = 1000;
 /** status --cluster: how long a member's Redis may take to list its agent's beacon. */
@@ -151,6 +155,7 @@ export class Agent {
   private refreshError: string | undefined;
   private periodic: NodeJS.Timeout | undefined;
   private beaconTimer: NodeJS.Timeout | undefined;
+  private readServeTimer: NodeJS.Timeout | undefined;
 
   start(): Promise<void> {
     this.starting ??= this.startOnce();
@@ -183,6 +188,8 @@ export class Agent {
     // The kernel's events say when to look (and our event socket reports lost ones); a look every
     // few seconds whatever happens is the backstop, and reconciles the VIPs with what it saw.
     this.periodic = setInterval(() => this.scheduleRefresh(), REFRESH_PERIOD_MS);
+    // Read VIPs follow their Redis' replica state (and the master's offset) every guard period.
+    this.startReadServe();
     // Beacons follow what a transition does not announce (VIPs added after it, a track's number).
     if (this.units.some((u) => u.handover)) this.beaconTimer = setInterval(() => this.publishBeacons(), BEACON_PERIOD_MS);
     await this.refresh();
@@ -218,7 +225,8 @@ export class Agent {
       io = new InterfaceIo(link.name, link.index, link.mac, this.log);
       this.ios.set(inst.interface, io);
     }
-    const redis = inst.redis ? new RedisSupervisor(inst.name, inst.redis, password, this.log) : undefined;
+    // A read instance has no Redis of its own to steer: it reads the write instance's (placeReadVips).
+    const redis = inst.redis && inst.serve === 'write' ? new RedisSupervisor(inst.name, inst.redis, password, this.log) : undefined;
     const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
     let guard: GuardRunner | undefined;
     let runner: InstanceRunner | undefined;
@@ -398,7 +406,10 @@ export class Agent {
         failed.push({ name: 'sentinel_address', error: e instanceof Error ? e.message : String(e) });
       }
     }
-    if (!this.stopped) await this.refresh();
+    if (!this.stopped) {
+      this.startReadServe();
+      await this.refresh();
+    }
     const result: ReloadResult = {
       ok: failed.length === 0,
       file,
@@ -544,6 +555,51 @@ export class Agent {
       case 'events': {
         const recent = this.events.recent(req.limit);
         return req.follow ? new ControlStream(recent, (push) => this.events.subscribe(push)) : recent;
+      }
+    }
+  }
+
+  /** Runs the read instances' placement every guard period of the fastest one (none: no timer). */
+  private startReadServe(): void {
+    if (this.readServeTimer) clearInterval(this.readServeTimer);
+    this.readServeTimer = undefined;
+    const reads = this.units.filter((u) => u.settings.serve === 'read');
+    if (reads.length === 0) return;
+    const period = Math.min(...reads.map((u) => guardPeriodMs(u.settings.advertIntervalCs * 10)));
+    this.readServeTimer = setInterval(() => this.placeReadVips(), period);
+    this.placeReadVips();
+  }
+
+  /**
+   * Each read instance's two tracks from its Redis as the write instance of that Redis sees it:
+   * its facts, the write master, and the master's offset (ours, or the data guard's read of it).
+   */
+  private placeReadVips(): void {
+    for (const u of this.units) {
+      if (u.settings.serve !== 'read' || !u.settings.redis) continue;
+      const rs = u.settings.redis;
+      const w = this.units.find((x) => x.settings.serve === 'write' && x.settings.redis?.host === rs.host && x.settings.redis.port === rs.port);
+      // Our Redis as the write instance's guard read it this period (a frozen Redis reads as nothing).
+      const local = w?.guard?.local;
+      const facts = local && w?.guard && performance.now() - local.atMs <= READ_MASTER_FRESH_PERIODS * w.guard.period ? local.facts : undefined;
+      const writeMaster = w !== undefined && w.runner.state === 'master' && w.runner.masterNow();
+      const seen = w?.runner.status().masterAddress;
+      const masterHost = writeMaster ? undefined : seen;
+      let masterOffset: number | undefined;
+      if (writeMaster) masterOffset = facts?.replOffset;
+      else if (w?.guard && seen !== undefined) {
+        const p = w.guard.peer(seen);
+        masterOffset = p?.facts && performance.now() - p.factsAtMs <= READ_MASTER_FRESH_PERIODS * w.guard.period ? p.facts.replOffset : undefined;
+      }
+      const v = readServeVerdict({ facts, writeMaster, masterHost, masterPort: w?.settings.redis?.peerPort ?? rs.peerPort, masterOffset, maxLagBytes: rs.guard.maxLagBytes });
+      const before = u.runner.readServe;
+      u.runner.readServe = { serving: v.serving, why: v.why };
+      u.runner.setTrack(READ_IN_SYNC_TRACK, v.serving !== 'none');
+      u.runner.setTrack(READ_ON_MASTER_TRACK, v.serving !== 'master');
+      if (before?.serving !== v.serving) {
+        const meta = { event: 'read-serve', instance: u.settings.name, serving: v.serving, why: v.why };
+        if (v.serving === 'none') this.log.warn('read VIP: this host does not serve reads', meta);
+        else this.log.info(v.serving === 'master' ? 'read VIP: the master serves reads until a replica qualifies' : 'read VIP: this replica serves reads', meta);
       }
     }
   }
@@ -721,6 +777,7 @@ export class Agent {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.periodic) clearInterval(this.periodic);
     if (this.beaconTimer) clearInterval(this.beaconTimer);
+    if (this.readServeTimer) clearInterval(this.readServeTimer);
     this.log.info('redkeep stopping', { event: 'agent' });
     // Sentinel clients ask the other agents while this one hands over.
     await this.sentinel?.stop();

@@ -26,6 +26,10 @@ export const REDIS_SAFETY_TRACK = 'redis-safety';
 export const REDIS_DATA_TRACK = 'redis-data';
 /** Members vote: failing while this host cannot reach a quorum of members (weight 0: Fault). */
 export const REDIS_QUORUM_TRACK = 'redis-quorum';
+/** serve = "read": failing while this host's Redis is neither an in-sync replica of the master nor the master (Fault). */
+export const READ_IN_SYNC_TRACK = 'read-in-sync';
+/** serve = "read": failing while this host's Redis is the master (priority 1: any qualifying replica wins). */
+export const READ_ON_MASTER_TRACK = 'read-on-master';
 /** `redkeep maintenance on`: failing while the host is in maintenance; its weight takes the priority to 1. */
 export const MAINTENANCE_TRACK = 'maintenance';
 const MAINTENANCE_WEIGHT = -253;
@@ -80,6 +84,9 @@ export interface RunnerStatus {
   readonly counters: (InstanceStatus['counters'] & { garpsSent: number }) | undefined;
   /** `redkeep maintenance on`: the lowest priority until off. */
   readonly maintenance: boolean;
+  readonly serve: 'write' | 'read';
+  /** serve = "read": whether this host's Redis serves reads, and why. */
+  readonly readServe: { readonly serving: string; readonly why: string } | undefined;
   readonly redis: RedisStatus | undefined;
   /** The data guard (isolation, staleness) and the peers it watches. */
   readonly guard: GuardStatus | undefined;
@@ -119,6 +126,8 @@ export class InstanceRunner implements AdvertSink {
   private hookState: HookState | 'INIT' = 'INIT';
   /** The last transitions, oldest first (status). */
   private readonly transitions: Transition[] = [];
+  /** serve = "read": the last verdict, for status. */
+  readServe: { readonly serving: string; readonly why: string } | undefined;
   /** In maintenance (`redkeep maintenance on`): set before start from the state directory. */
   maintenance = false;
   /** The master the hooks last heard of (REDKEEP_OLD_MASTER of the next transition). */
@@ -196,7 +205,14 @@ export class InstanceRunner implements AdvertSink {
           initiallyOk: this.trackState.get(t.name) ?? true,
         })),
         // The restart-empty guard: failing while our Redis is fenced (weight 0: Fault).
-        ...(s.redis ? [{ name: `${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`) ?? true }] : []),
+        ...(s.redis && s.serve === 'write' ? [{ name: `${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_SAFETY_TRACK}`) ?? true }] : []),
+        // A read VIP: Fault unless this host's Redis serves reads; priority 1 on the master (the fallback).
+        ...(s.serve === 'read'
+          ? [
+              { name: `${TRACK_PREFIX}${READ_IN_SYNC_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${READ_IN_SYNC_TRACK}`) ?? false },
+              { name: `${TRACK_PREFIX}${READ_ON_MASTER_TRACK}`, weight: -253, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${READ_ON_MASTER_TRACK}`) ?? true },
+            ]
+          : []),
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
         // No quorum, no master: failing until the first look at the members.
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`) ?? false }] : []),
@@ -622,6 +638,8 @@ export class InstanceRunner implements AdvertSink {
       tracks: st?.tracks ?? [],
       counters: st ? { ...st.counters, garpsSent: this.garpsSent } : undefined,
       maintenance: this.maintenance,
+      serve: s.serve,
+      readServe: this.readServe,
       redis: this.extras.redis?.status(),
       guard: this.extras.guard?.status(),
       hooks: this.extras.hooks ? { runs: this.extras.hooks.runs, failures: this.extras.hooks.failures } : undefined,

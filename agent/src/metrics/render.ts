@@ -52,6 +52,9 @@ export function renderMetrics(st: AgentStatus): string {
     add('redkeep_instance_base_priority', 'gauge', 'Configured priority.', l, i.basePriority);
     add('redkeep_instance_master_priority', 'gauge', 'Priority of the master last heard (backups).', l, i.masterPriority);
     add('redkeep_instance_vips_held', 'gauge', 'Virtual addresses this host holds for the instance.', l, i.vipsHeld.length);
+    if (i.readServe) {
+      for (const serving of ['replica', 'master', 'none']) add('redkeep_read_serving', 'gauge', 'serve = "read": 1 for how this host\'s Redis serves reads (replica, master as the fallback, none).', { ...l, serving }, i.readServe.serving === serving ? 1 : 0);
+    }
     add('redkeep_instance_maintenance', 'gauge', '1 while the instance is in maintenance here (redkeep maintenance on): priority 1.', l, i.maintenance ? 1 : 0);
     const c = i.counters;
     if (c) {

@@ -44,6 +44,8 @@ export const INSTANCE: RunnerStatus = {
   guard: { ok: false, why: 'isolated', writesRefused: true, quorum: { ok: false, reachable: 1, needed: 2, why: 'only 1 of 3 members reachable' }, peers: ['192.0.2.11'] },
   hooks: { runs: 7, failures: 1 },
   maintenance: false,
+  serve: 'write',
+  readServe: undefined,
   recentTransitions: [],
 };
 

@@ -20,6 +20,7 @@ import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
 import type { Logger } from '../log.js';
+import type { RedisFacts } from '@redkeep/redis';
 import { PeerMonitor } from './peer-monitor.js';
 import { FENCE_HOST, FENCE_PORT, type RedisSupervisor } from './supervisor.js';
 
@@ -143,6 +144,7 @@ export class GuardRunner {
       const link = this.redis.link;
       const local = link.isUp ? await link.facts(Math.max(100, this.periodMs)).catch(() => undefined) : undefined;
       if (this.stopped) return;
+      this.local = { facts: local, atMs: performance.now() };
       const state = this.ctx.state();
       const self = this.ctx.self();
       const following = this.redis.following();
@@ -254,6 +256,9 @@ export class GuardRunner {
       this.lastError = msg;
     }
   }
+
+  /** Our Redis' INFO as this guard's last look read it (undefined facts: it did not answer), and when. */
+  local: { readonly facts: RedisFacts | undefined; readonly atMs: number } | undefined;
 
   /** A member's Redis as last read (undefined: not a member, or not read yet). */
   peer(address: string): ReturnType<PeerMonitor['latest']> {

@@ -26,6 +26,11 @@ export interface RedisClusterOptions {
   readonly agentExtra?: string;
   /** More [[instance]] keys (TOML lines, before its [instance.redis]). */
   readonly instanceExtra?: string;
+  /**
+   * A second instance on every host with serve = "read" (VRID 52, this VIP), priorities as the
+   * write instance's, and more of its keys (TOML lines, e.g. its [instance.redis] max_lag).
+   */
+  readonly readVip?: { readonly vip: string; readonly redisExtra?: string };
   /** Writes every this many ms (default 5). */
   readonly writeEveryMs?: number;
   /** Lab hosts beyond the cluster hosts: not members, e.g. for a rogue VRRP speaker. */
@@ -348,10 +353,34 @@ export class RedisCluster {
       top: toml.top,
       ...(this.opts.agentExtra !== undefined ? { agentExtra: this.opts.agentExtra } : {}),
       members: this.hostNames,
-      extra: `${this.opts.instanceExtra ?? ''}\n${toml.instance}\n${this.opts.redisExtra ?? ''}`,
+      extra: `${this.opts.instanceExtra ?? ''}\n${toml.instance}\n${this.opts.redisExtra ?? ''}${this.readInstanceToml(host)}`,
     });
     this.agents = [...this.agents.filter((x) => x.host !== host), agent];
     return agent;
+  }
+
+  /** The read instance of `readVip` for one host (empty without it). */
+  private readInstanceToml(host: string): string {
+    const r = this.opts.readVip;
+    if (!r) return '';
+    const members = this.hostNames.map((h) => `"${this.lab.host(h).address}"`).join(', ');
+    return [
+      '',
+      '[[instance]]',
+      'name = "redis-read"',
+      'serve = "read"',
+      'interface = "eth0"',
+      'vrid = 52',
+      `priority = ${this.priority(host)}`,
+      `advert_interval = "${this.advertInterval}"`,
+      `virtual_addresses = ["${r.vip}/24"]`,
+      `members = [${members}]`,
+      '',
+      '[instance.redis]',
+      'address = "127.0.0.1:6379"',
+      r.redisExtra ?? '',
+      '',
+    ].join('\n');
   }
 
   /** Restarts a host's agent (after kill -9). */
