@@ -12,7 +12,8 @@ export function checkConfigCommand(file: string, out: Output): number {
         `  ${i.name}: ${i.interface} vrid ${i.vrid} VRRPv${i.version} priority ${i.priority} every ${i.advertIntervalCs * 10} ms, ${mode}, ` +
           `${i.preempt ? 'preempt' : 'nopreempt'}${i.preemptDelayMs ? ` after ${i.preemptDelayMs} ms` : ''}, ` +
           `VIPs ${i.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`).join(', ')}` +
-          `${i.authPass !== undefined ? ', PASS auth' : ''}`,
+          `${i.authPass !== undefined ? ', PASS auth' : ''}` +
+          `${i.serve === 'read' ? ', serves reads (the best in-sync replica)' : i.redis?.manageRole ? ', steers its Redis role' : ''}`,
       );
     }
     return 0;

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { RedisCluster, sleep, waitFor } from '@redkeep/scripts/lab';
+import { REDKEEP_BIN, RedisCluster, sleep, waitFor } from '@redkeep/scripts/lab';
 
 const NAME = 'redis-write';
 const PORT = 26379;
@@ -177,6 +177,17 @@ describe('Sentinel endpoint (three hosts, real Redis, real redis-sentinel, redis
       assert.deepEqual(ours.sentinels.map((s) => [s.ip, s.port, s.is_sentinel]).sort(), [[ip('h2'), PORT, true], [ip('h3'), PORT, true]]);
       assert.deepEqual(ours.discover_master, [ip('h3'), 6379]);
       assert.deepEqual(ours.discover_slaves, [[ip('h1'), 6379], [ip('h2'), 6379]]);
+      // import-sentinel turns the real Sentinel's rewritten config (known replicas and all) into a
+      // redkeep config that check-config accepts, with every host of the cluster as a member.
+      await sleep(200);
+      const imported = join(c.dir.path, 'imported.toml');
+      const im = c.lab.exec('client', [process.execPath, REDKEEP_BIN, 'import-sentinel', conf, '--out', imported, '--interface', 'eth0', '--vip', '192.0.2.50/24']);
+      assert.equal(im.status, 0, im.stderr);
+      const text = readFileSync(imported, 'utf8');
+      const members = (JSON.parse(/^members = (\[.*\])$/m.exec(text)?.[1] ?? '[]') as string[]).sort();
+      assert.deepEqual(members, ['h1', 'h2', 'h3'].map(ip).sort());
+      assert.match(text, new RegExp(`name = "${NAME}"`));
+      assert.equal(c.lab.exec('client', [process.execPath, REDKEEP_BIN, 'check-config', imported]).status, 0);
     } finally {
       real.kill('SIGKILL');
     }
