@@ -335,9 +335,9 @@ export class RedisProc {
 }
 
 /** An [instance.redis] section and a redis-ping track (weight 0) for AgentProc's `extra`. */
-export function redisInstanceToml(port = 6379, pingInterval = '100ms'): { top: string; instance: string } {
+export function redisInstanceToml(port = 6379, pingInterval = '100ms', moreTracks: readonly string[] = []): { top: string; instance: string } {
   return {
     top: ['[[track]]', 'name = "redis-alive"', 'type = "redis-ping"', `interval = "${pingInterval}"`, 'timeout = "80ms"', ''].join('\n'),
-    instance: ['tracks = ["redis-alive"]', '', '[instance.redis]', `address = "127.0.0.1:${port}"`].join('\n'),
+    instance: [`tracks = [${['redis-alive', ...moreTracks].map((t) => `"${t}"`).join(', ')}]`, '', '[instance.redis]', `address = "127.0.0.1:${port}"`].join('\n'),
   };
 }

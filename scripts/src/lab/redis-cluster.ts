@@ -22,6 +22,10 @@ export interface RedisClusterOptions {
   readonly priorities?: Readonly<Record<string, number>>;
   /** More [instance.redis] keys (TOML lines). */
   readonly redisExtra?: string;
+  /** More top-level TOML for a host (e.g. [[track]] tables), before [agent]. */
+  readonly topFor?: (host: string) => string;
+  /** More tracks the write instance follows, by name (defined by topFor). */
+  readonly tracks?: readonly string[];
   /** More [agent] keys (TOML lines). */
   readonly agentExtra?: string;
   /** More [[instance]] keys (TOML lines, before its [instance.redis]). */
@@ -345,12 +349,12 @@ export class RedisCluster {
 
   /** A new agent process for a host (same config), not started. */
   makeAgent(host: string): AgentProc {
-    const toml = redisInstanceToml();
+    const toml = redisInstanceToml(6379, '100ms', this.opts.tracks);
     const agent = new AgentProc(this.lab, host, this.dir, {
       priority: this.priority(host),
       advertInterval: this.advertInterval,
       ...(this.opts.preempt !== undefined ? { preempt: this.opts.preempt } : {}),
-      top: toml.top,
+      top: `${toml.top}\n${this.opts.topFor?.(host) ?? ''}`,
       ...(this.opts.agentExtra !== undefined ? { agentExtra: this.opts.agentExtra } : {}),
       members: this.hostNames,
       extra: `${this.opts.instanceExtra ?? ''}\n${toml.instance}\n${this.opts.redisExtra ?? ''}${this.readInstanceToml(host)}`,

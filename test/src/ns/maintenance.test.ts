@@ -4,13 +4,15 @@
 // priority back (with preempt, it takes the master role back).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLUSTER_VIP, REDKEEP_BIN, RedisCluster, Writer, holders, sleep, waitFor } from '@redkeep/scripts/lab';
 
 describe('maintenance (three hosts, real Redis)', () => {
   let c: RedisCluster;
+  let drainDir: string;
   const ip = (h: string): string => c.lab.host(h).address;
   const maintenance = (host: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } =>
     c.lab.exec(host, [process.execPath, REDKEEP_BIN, 'maintenance', ...args, '--socket', c.a(host).socket]);
@@ -21,11 +23,19 @@ describe('maintenance (three hosts, real Redis)', () => {
   };
 
   before(async () => {
-    c = new RedisCluster();
+    drainDir = mkdtempSync(join(tmpdir(), 'redkeep-drain-'));
+    c = new RedisCluster({
+      // A drain file per host (keepalived's track_file): its number lowers the priority.
+      topFor: (h) => ['[[track]]', 'name = "drain"', 'type = "file"', `file = "${join(drainDir, h)}"`, 'interval = "50ms"', 'weight = -1', ''].join('\n'),
+      tracks: ['drain'],
+    });
     await c.start('h3');
     await c.settled('h3', ['h1', 'h2'], 15_000);
   });
-  after(() => c.destroy());
+  after(() => {
+    c.destroy();
+    rmSync(drainDir, { recursive: true, force: true });
+  });
 
   it('on: the master hands over with no acknowledged write lost, then stays backup at priority 1', async () => {
     const writer = new Writer(c.lab, 5);
@@ -126,6 +136,24 @@ describe('maintenance (three hosts, real Redis)', () => {
     const i = await instance('h3');
     assert.equal(i.maintenance, false);
     assert.equal(i.effectivePriority, 130);
+    // A drain file does what tools that drain hosts expect: h3 at 130 - 100 = 30 loses to h1 (110;
+    // h2 is down since the crash above) with no acknowledged write lost, and takes the master role
+    // back once the file is gone.
+    const writer = new Writer(c.lab, 5);
+    await waitFor('writes to be acknowledged', 5000, () => writer.acks().length > 100);
+    writeFileSync(join(drainDir, 'h3'), '100\n');
+    await waitFor('h1 to be master (h3 drained)', 15_000, async () => (await c.a('h1').state()) === 'master', 50);
+    await writer.flowing(Date.now(), 500, 10_000);
+    const drained = (await c.a('h3').status()).instances[0];
+    assert.deepEqual(drained?.tracks.find((t) => t.name === 'track:drain'), { name: 'track:drain', weight: -1, ok: true, value: 100 });
+    // 130 - 100, or lower while its data guard waits for the new master.
+    assert.ok((drained?.effectivePriority ?? 255) <= 30, `h3's priority ${drained?.effectivePriority}`);
+    rmSync(join(drainDir, 'h3'));
+    await waitFor('h3 to be master again (undrained)', 15_000, async () => (await c.a('h3').state()) === 'master', 50);
+    await writer.flowing(Date.now(), 500, 10_000);
+    const acks = await writer.stop();
+    await c.settled('h3', ['h1'], 10_000, ['h2']);
+    for (const h of ['h1', 'h3']) assert.deepEqual(c.lostOn(h, acks).map((x) => x.n), [], `writes lost on ${h}`);
     // Bad requests are refused with a clear error and change nothing.
     const bad = maintenance('h3', 'on', '--instance', 'nope');
     assert.notEqual(bad.status, 0);
