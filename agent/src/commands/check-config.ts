@@ -14,6 +14,8 @@ export function checkConfigCommand(file: string, out: Output): number {
           `VIPs ${i.virtualAddresses.map((v) => `${v.address}/${v.prefixLength}`).join(', ')}` +
           `${i.authPass !== undefined ? ', PASS auth' : ''}`,
       );
+      const map = i.redis?.peerAddresses;
+      if (map !== undefined) out.print(`    members' Redis (peer_addresses): ${Object.entries(map).map(([m, at]) => `${m} at ${at}`).join(', ')}`);
     }
     return 0;
   } catch (e) {

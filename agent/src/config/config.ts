@@ -438,7 +438,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
       });
   }
   const trackRefs = readTrackRefs(r, t.tracks, `${path}.tracks`, knownTracks);
-  const redis = readRedis(r, t.redis, `${path}.redis`, advertIntervalCs * 10);
+  const redis = readRedis(r, t.redis, `${path}.redis`, advertIntervalCs * 10, { family, members, unicastSource, witnesses, virtualAddresses: vips.map((v) => v.address) });
   const hooks = readHooks(r, t.hooks, `${path}.hooks`);
   if (hooks?.clientReconfig !== undefined && redis === undefined) r.issue(`${path}.hooks.client_reconfig`, "names the masters' Redis (address and port): it needs this instance's [instance.redis] section");
   for (const ref of trackRefs) {

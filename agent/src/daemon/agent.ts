@@ -15,7 +15,7 @@ import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
 import { loadRedis } from '@redkeep/redis';
 import { HandoverChannel } from '../redis/handover-channel.js';
-import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
+import { RedisSupervisor, redisHostsOf, redisPassword } from '../redis/supervisor.js';
 import { type Check, TrackRunner, readTrackFile } from '../tracks/track-runner.js';
 import { startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
@@ -199,7 +199,7 @@ export class Agent {
       io = new InterfaceIo(link.name, link.index, link.mac, this.log);
       this.ios.set(inst.interface, io);
     }
-    const redis = inst.redis ? new RedisSupervisor(inst.name, inst.redis, password, this.log) : undefined;
+    const redis = inst.redis ? new RedisSupervisor(inst.name, inst.redis, password, this.log, redisHostsOf(inst)) : undefined;
     const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
     let guard: GuardRunner | undefined;
     let runner: InstanceRunner | undefined;

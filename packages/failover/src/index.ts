@@ -3,3 +3,4 @@ export * from './data-guard.js';
 export * from './role-policy.js';
 export * from './write-gate.js';
 export * from './handover.js';
+export * from './redis-hosts.js';
