@@ -15,6 +15,8 @@ export function checkConfigCommand(file: string, out: Output): number {
           `${i.authPass !== undefined ? ', PASS auth' : ''}` +
           `${i.serve === 'read' ? ', serves reads (the best in-sync replica)' : i.redis?.manageRole ? ', steers its Redis role' : ''}`,
       );
+      const map = i.redis?.peerAddresses;
+      if (map !== undefined) out.print(`    members' Redis (peer_addresses): ${Object.entries(map).map(([m, at]) => `${m} at ${at}`).join(', ')}`);
     }
     return 0;
   } catch (e) {

@@ -262,6 +262,84 @@ timeout = "5s"
     assert.ok(shell.issues.some((x) => x.key === 'instance[0].hooks.notify' && x.line === 27));
   });
 
+  describe('peer_addresses: the members\' Redis on another network', () => {
+    const multicast = (map: string, more = '', vip = '192.0.2.50/24', members = '"192.0.2.11", "192.0.2.12", "192.0.2.13"'): string => `[[instance]]
+name = "w"
+interface = "eth0"
+vrid = 51
+virtual_addresses = ["${vip}"]
+members = [${members}]
+${more}
+[instance.redis]
+peer_addresses = ${map}
+`;
+    const ALL = '{ "192.0.2.11" = "198.51.100.11", "192.0.2.12" = "198.51.100.12", "192.0.2.13" = "198.51.100.13" }';
+    const problems = (text: string): { key: string; line: number | undefined; message: string }[] => issues(text).issues.map((i) => ({ key: i.key, line: i.line, message: i.message }));
+
+    it('maps every member to the address its Redis is reached at, canonically; either family, a link-local one with its zone', () => {
+      const c = loadConfig(write(multicast('{ "192.0.2.11" = "198.51.100.11", "192.0.2.12" = "2001:DB8:1::C", "192.0.2.13" = "fe80::13%eth1" }')));
+      assert.deepEqual(c.instances[0]?.redis?.peerAddresses, { '192.0.2.11': '198.51.100.11', '192.0.2.12': '2001:db8:1::c', '192.0.2.13': 'fe80::13%eth1' });
+      assert.equal(loadConfig(write(multicast(ALL).replace(/peer_addresses.*\n/, ''))).instances[0]?.redis?.peerAddresses, undefined, 'not given: each at its advert address');
+      // A table of its own, one line per member.
+      const table = multicast(ALL).replace(/peer_addresses = .*\n/, '\n[instance.redis.peer_addresses]\n"192.0.2.11" = "198.51.100.11"\n"192.0.2.12" = "198.51.100.12"\n"192.0.2.13" = "198.51.100.13"\n');
+      assert.equal(loadConfig(write(table)).instances[0]?.redis?.peerAddresses?.['192.0.2.12'], '198.51.100.12');
+    });
+
+    it('takes, besides the members, this host\'s own advert address: unicast_source, or one more key in multicast', () => {
+      const unicast = multicast(ALL).replace('members = ["192.0.2.11", "192.0.2.12", "192.0.2.13"]', 'unicast_source = "192.0.2.11"\nunicast_peers = ["192.0.2.12", "192.0.2.13"]');
+      assert.equal(loadConfig(write(unicast)).instances[0]?.redis?.peerAddresses?.['192.0.2.11'], '198.51.100.11');
+      const others = multicast(ALL).replace('members = ["192.0.2.11", "192.0.2.12", "192.0.2.13"]', 'members = ["192.0.2.12", "192.0.2.13"]');
+      assert.equal(loadConfig(write(others)).instances[0]?.redis?.peerAddresses?.['192.0.2.11'], '198.51.100.11', 'members lists the others; the one more key is this host');
+      const twoMore = problems(others.replace('"192.0.2.13" = "198.51.100.13" }', '"192.0.2.13" = "198.51.100.13", "192.0.2.14" = "198.51.100.14" }'));
+      assert.deepEqual(twoMore.map((x) => x.key), ['instance[0].redis.peer_addresses["192.0.2.14"]']);
+      assert.match(twoMore[0]?.message ?? '', /is not a member \(192\.0\.2\.12, 192\.0\.2\.13\); besides the members only this host's own advert address may be listed, and 192\.0\.2\.11 is already taken for it/);
+      const notSource = problems(unicast.replace('"192.0.2.11" = "198.51.100.11"', '"192.0.2.99" = "198.51.100.11"'));
+      assert.ok(notSource.some((x) => x.key === 'instance[0].redis.peer_addresses["192.0.2.99"]' && /neither a member .* nor this host's unicast_source \(192\.0\.2\.11\)/.test(x.message)));
+      assert.ok(notSource.some((x) => x.key === 'instance[0].redis.peer_addresses' && /has no entry for 192\.0\.2\.11: when peer_addresses is given, every member \(this host's own included\) must be mapped/.test(x.message)));
+    });
+
+    it('refuses a map that leaves a member out, names one twice, or uses an address no member could be reached at, with file, line and key', () => {
+      const missing = problems(multicast('{ "192.0.2.11" = "198.51.100.11", "192.0.2.12" = "198.51.100.12" }'));
+      assert.deepEqual(missing, [{ key: 'instance[0].redis.peer_addresses', line: 9, message: 'has no entry for 192.0.2.13: when peer_addresses is given, every member (this host\'s own included) must be mapped' }]);
+      const cases: [string, RegExp][] = [
+        ['"198.51.100.12"', /198\.51\.100\.12 is already where 192\.0\.2\.12's Redis is/],
+        ['"127.0.0.1"', /must be the unicast address \(IPv4 or IPv6\) its Redis is reached at by the other members/],
+        ['"::1"', /must be the unicast address/],
+        ['"224.0.0.18"', /must be the unicast address/],
+        ['"redis-13.example"', /must be the unicast address/],
+        ['"2001:db8::13%eth1"', /only a link-local IPv6 address takes a %zone/],
+        ['"192.0.2.50"', /is a virtual address of this instance/],
+        ['13', /must be an address string, got 13/],
+      ];
+      for (const [value, message] of cases) {
+        const p = problems(multicast(ALL.replace('"198.51.100.13"', value)));
+        assert.equal(p.length, 1, `${value}: ${JSON.stringify(p)}`);
+        assert.equal(p[0]?.key, 'instance[0].redis.peer_addresses["192.0.2.13"]');
+        assert.equal(p[0]?.line, 9);
+        assert.match(p[0]?.message ?? '', message, value);
+      }
+      const v6 = problems(multicast(ALL.replace('"192.0.2.13" =', '"2001:db8::13" =')));
+      assert.ok(v6.some((x) => x.key === 'instance[0].redis.peer_addresses["2001:db8::13"]' && /must be a member's advert address \(ipv4, no zone\)/.test(x.message)));
+      const unquoted = problems(multicast('{ 192.0.2.11 = "198.51.100.11" }'));
+      assert.ok(unquoted.some((x) => /an address as a key goes in quotes, e\.g\. "192\.0\.2\.11" = "198\.51\.100\.11"/.test(x.message)), JSON.stringify(unquoted));
+      const witness = problems(multicast(ALL, 'witnesses = ["192.0.2.14"]').replace('"192.0.2.13" = "198.51.100.13"', '"192.0.2.13" = "198.51.100.13", "192.0.2.14" = "198.51.100.14"'));
+      assert.ok(witness.some((x) => /192\.0\.2\.14 is a witness/.test(x.message)));
+      const notTable = problems(multicast('"198.51.100.11"'));
+      assert.ok(notTable.some((x) => x.key === 'instance[0].redis.peer_addresses' && /must be a table such as/.test(x.message)));
+      const noMembers = problems(multicast(ALL).replace('members = ["192.0.2.11", "192.0.2.12", "192.0.2.13"]\n', '').replace('[instance.redis]', '[instance.redis]\nmanage_role = false'));
+      assert.ok(noMembers.some((x) => x.key === 'instance[0].redis.peer_addresses' && /needs members \(multicast\) or unicast_peers/.test(x.message)));
+    });
+
+    it('maps an IPv6 instance\'s link-local advert sources', () => {
+      const text = multicast('{ "fe80::b" = "2001:db8:1::b", "FE80::C" = "198.51.100.12" }', '', '2001:db8::50/64', '"fe80::b", "fe80::c"');
+      assert.deepEqual(loadConfig(write(text)).instances[0]?.redis?.peerAddresses, { 'fe80::b': '2001:db8:1::b', 'fe80::c': '198.51.100.12' });
+      const twice = problems(text.replace('"FE80::C" = "198.51.100.12"', '"FE80::B" = "198.51.100.12", "fe80::c" = "198.51.100.13"'));
+      assert.deepEqual(twice.map((x) => [x.key, x.message]), [['instance[0].redis.peer_addresses["FE80::B"]', 'fe80::b is listed twice']]);
+      const zoned = problems(text.replace('"fe80::b" =', '"fe80::b%eth0" ='));
+      assert.ok(zoned.some((x) => /must be a member's advert address \(ipv6, no zone\)/.test(x.message)));
+    });
+  });
+
   it('reads the data guard\'s bounds with their defaults, and refuses a guard weight that would raise the priority', () => {
     const text = `[[instance]]
 name = "w"

@@ -446,7 +446,7 @@ function readInstance(r: Reader, t: Table, path: string, knownTracks: readonly T
   }
   const trackRefs = readTrackRefs(r, t.tracks, `${path}.tracks`, knownTracks);
   const serve = r.oneOf(t, path, 'serve', ['write', 'read'] as const, 'write');
-  let redis = readRedis(r, t.redis, `${path}.redis`, advertIntervalCs * 10);
+  let redis = readRedis(r, t.redis, `${path}.redis`, advertIntervalCs * 10, { family, members, unicastSource, witnesses, virtualAddresses: vips.map((v) => v.address) });
   if (serve === 'read') {
     if (redis === undefined) r.issue(`${path}.serve`, 'a read instance needs [instance.redis]: the Redis whose replica state places its VIP');
     else {

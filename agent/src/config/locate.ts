@@ -6,8 +6,16 @@ export type LineMap = ReadonlyMap<string, number>;
 
 const TABLE = /^\s*\[\s*([A-Za-z0-9_.\- ]+?)\s*\]\s*(#.*)?$/;
 const ARRAY_TABLE = /^\s*\[\[\s*([A-Za-z0-9_.\- ]+?)\s*\]\]\s*(#.*)?$/;
-const KEY = /^\s*([A-Za-z0-9_-]+)\s*=/;
-const INLINE_KEY = /([A-Za-z0-9_-]+)\s*=/g;
+// A bare key, or a quoted one ("192.0.2.11" = ...: an address as a key, peer_addresses).
+const KEY = /^\s*(?:([A-Za-z0-9_-]+)|"([^"\\]*)"|'([^']*)')\s*=/;
+const INLINE_KEY = /(?:([A-Za-z0-9_-]+)|"([^"\\]*)"|'([^']*)')\s*=/g;
+
+/** The path of a key in a table: `table.key`, or `table["key"]` for a quoted one (see quotedKey in redis-config.ts). */
+function keyPath(table: string, m: RegExpMatchArray): string {
+  const bare = m[1];
+  if (bare !== undefined) return table ? `${table}.${bare}` : bare;
+  return `${table}[${JSON.stringify(m[2] ?? m[3] ?? '')}]`;
+}
 
 export function locateKeys(text: string): LineMap {
   const map = new Map<string, number>();
@@ -47,13 +55,13 @@ export function locateKeys(text: string): LineMap {
     }
     m = KEY.exec(line);
     if (m) {
-      const key = table ? `${table}.${m[1]}` : (m[1] ?? '');
+      const key = keyPath(table, m);
       map.set(key, lineNo);
       // Keys of an inline table on the same line: garp = { repeat = 5, delay = "5s" }
       const rest = line.slice((m.index ?? 0) + m[0].length);
       if (rest.includes('{')) {
         for (const k of rest.matchAll(INLINE_KEY)) {
-          const sub = `${key}.${k[1]}`;
+          const sub = keyPath(key, k);
           if (!map.has(sub)) map.set(sub, lineNo);
         }
       }

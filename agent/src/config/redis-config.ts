@@ -1,7 +1,8 @@
 // The Redis-facing parts of the configuration: [[track]], an instance's `tracks` list,
 // [instance.redis] and [instance.hooks]. Validated like the rest: file, line and key.
 
-import { addressFamilyOf } from '@redkeep/vrrp';
+import { isLinkLocal } from '@redkeep/failover';
+import { type AddressFamily, addressFamilyOf, canonicalAddress } from '@redkeep/vrrp';
 
 export type TrackType = 'redis-ping' | 'redis-role' | 'exec' | 'file';
 
@@ -43,6 +44,12 @@ export interface RedisSettings {
   readonly port: number;
   /** Port of the peers' Redis, for REPLICAOF (default: the local port). */
   readonly peerPort: number;
+  /**
+   * `peer_addresses`: each member's advert address (canonical) → the address its Redis is reached
+   * at by the others (canonical; a link-local one may carry a `%zone`). Undefined: at the advert
+   * address. Read through RedisHosts only (@redkeep/failover), never directly.
+   */
+  readonly peerAddresses: Readonly<Record<string, string>> | undefined;
   readonly username: string | undefined;
   /** Where the password is read from at start; the password itself is never in the config object. */
   readonly passwordFile: string | undefined;
@@ -77,7 +84,7 @@ export interface HooksSettings {
 }
 
 export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall', 'weight', 'command', 'file'] as const;
-export const REDIS_KEYS = ['address', 'peer_port', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight', 'quorum'] as const;
+export const REDIS_KEYS = ['address', 'peer_port', 'peer_addresses', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight', 'quorum'] as const;
 export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
 export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'client_reconfig', 'timeout'] as const;
 const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec', 'file'] as const;
@@ -193,7 +200,117 @@ export function minLinkDownMs(advertIntervalMs: number): number {
   return 3 * advertIntervalMs + 1500;
 }
 
-export function readRedis(r: FieldReader, v: unknown, path: string, advertIntervalMs: number): RedisSettings | undefined {
+/** What peer_addresses is checked against: the instance's family, members, unicast source, witnesses and VIPs. */
+export interface PeerAddressContext {
+  readonly family: AddressFamily;
+  /** Undefined: none configured (multicast without members). */
+  readonly members: readonly string[] | undefined;
+  readonly unicastSource: string | undefined;
+  readonly witnesses: readonly string[];
+  readonly virtualAddresses: readonly string[];
+}
+
+/** A path element for a key that is an address (dots and colons in it): `peer_addresses["192.0.2.11"]`. */
+export function quotedKey(path: string, key: string): string {
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
+function isLoopbackOrUnspecified(address: string): boolean {
+  return address.startsWith('127.') || address === '0.0.0.0' || address === '::' || address === '::1';
+}
+
+/**
+ * `peer_addresses = { "192.0.2.11" = "198.51.100.11", ... }`: where each member's Redis is
+ * reached by the others. Keys are advert addresses of the instance's family: every member, and
+ * besides them at most one more, this host's own (the unicast_source when set). Values are unicast
+ * addresses of either family, each used once; a link-local IPv6 one may name its interface
+ * ("fe80::11%eth1"), else it is reached through the instance's.
+ */
+function readPeerAddresses(r: FieldReader, v: unknown, path: string, ctx: PeerAddressContext): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  const example = '{ "192.0.2.11" = "198.51.100.11", "192.0.2.12" = "198.51.100.12" } (a member\'s advert address = the address its Redis is reached at)';
+  if (!isTable(v)) {
+    r.issue(path, `must be a table such as ${example}`);
+    return undefined;
+  }
+  if (ctx.members === undefined) {
+    r.issue(path, 'maps the members\' advert addresses to their Redis: it needs members (multicast) or unicast_peers');
+    return undefined;
+  }
+  const members = ctx.members;
+  const out: Record<string, string> = {};
+  const byValue = new Map<string, string>();
+  let own: string | undefined;
+  for (const [rawKey, rawValue] of Object.entries(v)) {
+    const p = quotedKey(path, rawKey);
+    if (typeof rawValue !== 'string') {
+      r.issue(p, isTable(rawValue) ? 'an address as a key goes in quotes, e.g. "192.0.2.11" = "198.51.100.11": unquoted, its dots make nested keys' : `must be an address string, got ${JSON.stringify(rawValue)}`);
+      continue;
+    }
+    const key = canonicalAddress(rawKey);
+    if (key === undefined || rawKey.includes('%') || addressFamilyOf(rawKey) !== ctx.family) {
+      r.issue(p, `must be a member's advert address (${ctx.family}, no zone), e.g. ${example}`);
+      continue;
+    }
+    if (Object.hasOwn(out, key)) {
+      r.issue(p, `${key} is listed twice`);
+      continue;
+    }
+    if (ctx.witnesses.includes(key)) {
+      r.issue(p, `${key} is a witness: it holds no Redis and is reached at the address configured in witnesses`);
+      continue;
+    }
+    if (!members.includes(key)) {
+      if (ctx.unicastSource !== undefined && key !== ctx.unicastSource) {
+        r.issue(p, `${key} is neither a member (${members.join(', ') || 'none'}) nor this host's unicast_source (${ctx.unicastSource})`);
+        continue;
+      }
+      if (own !== undefined) {
+        r.issue(p, `${key} is not a member (${members.join(', ') || 'none'}); besides the members only this host's own advert address may be listed, and ${own} is already taken for it`);
+        continue;
+      }
+      own = key;
+    }
+    const value = readRedisAddress(rawValue);
+    if (typeof value !== 'string') {
+      r.issue(p, `${value.why}, got "${rawValue}"`);
+      continue;
+    }
+    const taken = byValue.get(splitHost(value));
+    if (taken !== undefined) {
+      r.issue(p, `${value} is already where ${taken}'s Redis is: each member's Redis has an address of its own`);
+      continue;
+    }
+    if (ctx.virtualAddresses.includes(splitHost(value))) {
+      r.issue(p, `${value} is a virtual address of this instance: it moves between hosts, a member's Redis address must not`);
+      continue;
+    }
+    byValue.set(splitHost(value), key);
+    out[key] = value;
+  }
+  const missing = [...members, ...(ctx.unicastSource !== undefined ? [ctx.unicastSource] : [])].filter((m) => !Object.hasOwn(out, m) && !Object.keys(v).some((k) => canonicalAddress(k) === m));
+  for (const m of [...new Set(missing)]) r.issue(path, `has no entry for ${m}: when peer_addresses is given, every member (this host's own included) must be mapped`);
+  return out;
+}
+
+function splitHost(value: string): string {
+  const pct = value.indexOf('%');
+  return pct < 0 ? value : value.slice(0, pct);
+}
+
+/** A member's Redis address: a unicast address (canonical), a link-local IPv6 one with an optional zone. */
+function readRedisAddress(text: string): string | { why: string } {
+  const pct = text.indexOf('%');
+  const address = canonicalAddress(pct < 0 ? text : text.slice(0, pct));
+  const zone = pct < 0 ? undefined : text.slice(pct + 1);
+  const what = 'must be the unicast address (IPv4 or IPv6) its Redis is reached at by the other members, e.g. "198.51.100.11" or "fe80::11%eth1"';
+  if (address === undefined || isLoopbackOrUnspecified(address) || (addressFamilyOf(address) === 'ipv4' ? Number(address.split('.')[0]) >= 224 : address.startsWith('ff'))) return { why: what };
+  if (zone !== undefined && !isLinkLocal(address)) return { why: 'only a link-local IPv6 address takes a %zone (the interface it is reached through)' };
+  if (zone !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(zone)) return { why: 'the %zone must be an interface name' };
+  return zone === undefined ? address : `${address}%${zone}`;
+}
+
+export function readRedis(r: FieldReader, v: unknown, path: string, advertIntervalMs: number, peers: PeerAddressContext): RedisSettings | undefined {
   if (v === undefined) return undefined;
   if (!isTable(v)) {
     r.issue(path, 'must be a table: [instance.redis]');
@@ -233,6 +350,7 @@ export function readRedis(r: FieldReader, v: unknown, path: string, advertInterv
     host,
     port,
     peerPort: r.int(v, path, 'peer_port', 1, 65535, port) ?? port,
+    peerAddresses: readPeerAddresses(r, v.peer_addresses, `${path}.peer_addresses`, peers),
     username: r.str(v, path, 'username'),
     passwordFile,
     passwordEnv,

@@ -17,7 +17,7 @@ import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
 import { loadRedis } from '@redkeep/redis';
 import { HandoverChannel } from '../redis/handover-channel.js';
-import { RedisSupervisor, redisPassword } from '../redis/supervisor.js';
+import { RedisSupervisor, redisHostsOf, redisPassword } from '../redis/supervisor.js';
 import { type Check, TrackRunner, readTrackFile } from '../tracks/track-runner.js';
 import { ControlStream, startControlServer, stopControlServer } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
@@ -226,7 +226,7 @@ export class Agent {
       this.ios.set(inst.interface, io);
     }
     // A read instance has no Redis of its own to steer: it reads the write instance's (placeReadVips).
-    const redis = inst.redis && inst.serve === 'write' ? new RedisSupervisor(inst.name, inst.redis, password, this.log) : undefined;
+    const redis = inst.redis && inst.serve === 'write' ? new RedisSupervisor(inst.name, inst.redis, password, this.log, redisHostsOf(inst)) : undefined;
     const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
     let guard: GuardRunner | undefined;
     let runner: InstanceRunner | undefined;
@@ -584,7 +584,8 @@ export class Agent {
       const facts = local && w?.guard && performance.now() - local.atMs <= READ_MASTER_FRESH_PERIODS * w.guard.period ? local.facts : undefined;
       const writeMaster = w !== undefined && w.runner.state === 'master' && w.runner.masterNow();
       const seen = w?.runner.status().masterAddress;
-      const masterHost = writeMaster ? undefined : seen;
+      // Its Redis as replicas are told to follow it (peer_addresses, a link-local zone).
+      const masterHost = writeMaster || seen === undefined || !w ? undefined : redisHostsOf(w.settings).hostOf(seen);
       let masterOffset: number | undefined;
       if (writeMaster) masterOffset = facts?.replOffset;
       else if (w?.guard && seen !== undefined) {
@@ -643,14 +644,15 @@ export class Agent {
         const s = u.settings;
         const self = u.runner.primaryAddress;
         const port = s.redis?.peerPort ?? 0;
+        const hosts = redisHostsOf(s);
         if (self !== undefined) {
-          readings.push({ instance: s.name, address: self, redisHost: self, self: true, reachable: true, beacon: this.beaconOf(u), facts: u.redis?.latestFacts, port });
+          readings.push({ instance: s.name, address: self, redisHost: hosts.hostOf(self), self: true, reachable: true, beacon: this.beaconOf(u), facts: u.redis?.latestFacts, port });
         }
         const guard = u.guard;
         if (!guard) {
           // No members' Redis to read: the master as VRRP sees it.
           const m = u.runner.status().masterAddress;
-          if (m !== undefined && m !== self) readings.push({ instance: s.name, address: m, redisHost: m, self: false, reachable: true, beacon: undefined, facts: undefined, port });
+          if (m !== undefined && m !== self) readings.push({ instance: s.name, address: m, redisHost: hosts.hostOf(m), self: false, reachable: true, beacon: undefined, facts: undefined, port });
           return;
         }
         const members = (s.members ?? s.unicastPeers).filter((m) => m !== self);
@@ -665,7 +667,7 @@ export class Agent {
             const freshMs = Math.max(CLUSTER_FRESH_MS, CLUSTER_FRESH_PERIODS * guard.period);
             const fresh = p?.facts !== undefined && now - p.factsAtMs <= freshMs ? p.facts : undefined;
             const reachable = p?.lastAnswerMs !== undefined && now - p.lastAnswerMs <= freshMs;
-            readings.push({ instance: s.name, address: m, redisHost: m, self: false, reachable, beacon, facts: fresh, port });
+            readings.push({ instance: s.name, address: m, redisHost: hosts.hostOf(m), self: false, reachable, beacon, facts: fresh, port });
           }),
         );
       }),

@@ -183,6 +183,14 @@ export class InstanceRunner implements AdvertSink {
       this.waitingFor = why;
       return;
     }
+    // Members are told to follow our Redis where peer_addresses says it is: an advert source it
+    // does not list leaves them nowhere to go. Nothing runs until the file (or the address) is fixed.
+    if (this.extras.redis?.hosts.knows(primaryAddress) === false) {
+      const why = `an entry for this host's advert source ${primaryAddress} in [instance.redis] peer_addresses (where the members reach this host's Redis)`;
+      if (this.waitingFor !== why) this.log.error(`instance waits for ${why}`, { instance: this.settings.name });
+      this.waitingFor = why;
+      return;
+    }
     const s = this.settings;
     this.primary = primaryAddress;
     this.core = new VrrpInstance({
@@ -476,12 +484,14 @@ export class InstanceRunner implements AdvertSink {
   }
 
   /**
-   * A master's Redis as hooks name it: a member's (or this host's) address with the instance's
-   * peer_port; without [instance.redis], the router's address with port 0.
+   * A master's Redis as hooks name it: where the members reach it (its peer_addresses entry, or
+   * the router's address) with the instance's peer_port; without [instance.redis], the router's
+   * address with port 0.
    */
   private masterEndpoint(router: string | undefined): MasterEndpoint | undefined {
     if (router === undefined) return undefined;
-    return { ip: router, port: this.settings.redis?.peerPort ?? 0 };
+    const redis = this.extras.redis;
+    return redis ? { ip: redis.hosts.hostOf(router), port: this.settings.redis?.peerPort ?? 0 } : { ip: router, port: 0 };
   }
 
   /**

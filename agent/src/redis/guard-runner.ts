@@ -128,9 +128,9 @@ export class GuardRunner {
     const g = this.settings.guard;
     // A majority of the members (witnesses included) and this host, unless configured otherwise.
     const quorum = g.quorum ?? Math.floor((others.length + 1) / 2) + 1;
-    this.guard = new DataGuard({ memberTimeoutMs: g.memberTimeoutMs, quorum, maxLinkDownMs: g.maxLinkDownMs, maxLagBytes: g.maxLagBytes, fence: { host: FENCE_HOST, port: FENCE_PORT } });
+    this.guard = new DataGuard({ memberTimeoutMs: g.memberTimeoutMs, quorum, maxLinkDownMs: g.maxLinkDownMs, maxLagBytes: g.maxLagBytes, fence: { host: FENCE_HOST, port: FENCE_PORT }, hosts: this.redis.hosts });
     this.quorumNeeded = quorum;
-    this.peers = new PeerMonitor(this.redis.link.endpoint, this.settings.peerPort, this.instance, others, this.periodMs, Math.max(1000, g.memberTimeoutMs * 2));
+    this.peers = new PeerMonitor(this.redis.link.endpoint, this.settings.peerPort, this.redis.hosts, this.instance, others, this.periodMs, Math.max(1000, g.memberTimeoutMs * 2));
     return { peers: this.peers, guard: this.guard };
   }
 

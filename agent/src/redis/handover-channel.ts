@@ -68,7 +68,8 @@ export class HandoverChannel {
   }
 
   /**
-   * Listens on the successor's Redis until forgetSuccessor(), for its "holds" notice. Resolves
+   * Listens on the successor's Redis (`host`: where it is reached, RedisHosts.hostOf the
+   * successor) until forgetSuccessor(), for its "holds" notice. Resolves
    * whether the subscription is in place within `timeoutMs` (before we designate it: its notice
    * must not come before we listen).
    */

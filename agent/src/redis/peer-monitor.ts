@@ -1,14 +1,15 @@
 // The members' Redis, read over the network for the failover policy: each member's INFO (offsets,
 // replication history) and when its host last answered at all. Members come from the
-// configuration only (unicast_peers, or members in multicast): an address learned from an advert
-// or from someone's INFO is never read, never sent AUTH. Each member is polled on its own
-// cadence, so that one silent member never delays the look at the others; the policy reads the
-// latest answers with their age. A member whose Redis refuses the connection still answers (its
+// configuration only (unicast_peers, or members in multicast), each read where its Redis is
+// (RedisHosts: its advert address, or its peer_addresses entry; a witness at its own address):
+// an address learned from an advert or from someone's INFO is never read, never sent AUTH. Each
+// member is polled on its own cadence, so that one silent member never delays the look at the
+// others; the policy reads the latest answers with their age. A member whose Redis refuses the connection still answers (its
 // host is up); one that does not answer at all, does not.
 
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { PeerView } from '@redkeep/failover';
+import type { PeerView, RedisHosts } from '@redkeep/failover';
 import { type RedisEndpoint, type RedisFacts, RedisLink } from '@redkeep/redis';
 
 /** How a host answers on a port: accepted, refused (a RST: the host is up, nothing listens), or not at all. */
@@ -27,7 +28,10 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
 }
 
 interface Member {
+  /** The member's advert address (its identity; a witness': its address). */
   readonly address: string;
+  /** Where its Redis is reached. */
+  readonly host: string;
   link: RedisLink;
   lastAnswerMs: number | undefined;
   redis: PeerView['redis'];
@@ -43,6 +47,7 @@ export class PeerMonitor {
   constructor(
     private readonly endpoint: RedisEndpoint,
     private readonly port: number,
+    hosts: RedisHosts,
     private readonly instance: string,
     addresses: readonly string[],
     /** Time between two looks at one member. */
@@ -51,15 +56,16 @@ export class PeerMonitor {
     private readonly reconnectAfterMs: number,
   ) {
     for (const a of addresses) {
-      const m: Member = { address: a, link: this.newLink(a), lastAnswerMs: undefined, redis: 'unknown', facts: undefined, factsAtMs: 0, timer: undefined };
+      const host = hosts.hostOf(a);
+      const m: Member = { address: a, host, link: this.newLink(host), lastAnswerMs: undefined, redis: 'unknown', facts: undefined, factsAtMs: 0, timer: undefined };
       this.members.set(a, m);
       this.schedule(m, 0);
     }
   }
 
-  private newLink(address: string): RedisLink {
+  private newLink(host: string): RedisLink {
     return new RedisLink(
-      { ...this.endpoint, host: address, port: this.port },
+      { ...this.endpoint, host, port: this.port },
       { connectTimeoutMs: Math.max(200, this.periodMs * 2), reconnectMs: Math.max(100, this.periodMs), name: `redkeep-${this.instance}-peer` },
     );
   }
@@ -85,7 +91,7 @@ export class PeerMonitor {
       }
       // No INFO in time: a Redis busy with a full sync or a fork is not a host out of reach. Its
       // kernel still accepts a connection; a partitioned host does not answer at all.
-      const probe = await tcpProbe(m.address, this.port, timeoutMs);
+      const probe = await tcpProbe(m.host, this.port, timeoutMs);
       if (this.closed) return;
       if (probe !== 'silent') {
         m.lastAnswerMs = performance.now();
@@ -93,13 +99,13 @@ export class PeerMonitor {
       }
       if (m.lastAnswerMs === undefined || performance.now() - m.lastAnswerMs > this.reconnectAfterMs) {
         m.link.close();
-        m.link = this.newLink(m.address);
+        m.link = this.newLink(m.host);
       }
       return;
     }
     // No connection: a refused connection means its host is up and its Redis is down; an
     // accepted one, that its Redis is starting or our link is not up yet; silence, that it is out of reach.
-    const probe = await tcpProbe(m.address, this.port, timeoutMs);
+    const probe = await tcpProbe(m.host, this.port, timeoutMs);
     if (this.closed || probe === 'silent') return;
     m.lastAnswerMs = performance.now();
     m.redis = probe === 'refused' ? 'down' : 'unknown';

@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CatchUpOutcome, type DesiredRole, type Lineage, type MemberChannels, type MembersNow, type PromotePlan, type ReplicationFacts, RolePolicy, type RoleStep, describeRole, formatHandoverMessage, handoverChannel, stateChannelPattern, successorCandidates } from '@redkeep/failover';
+import { type CatchUpOutcome, type DesiredRole, type Lineage, type MemberChannels, type MembersNow, type PromotePlan, RedisHosts, type ReplicationFacts, RolePolicy, type RoleStep, describeRole, formatHandoverMessage, handoverChannel, sameRedisHost, stateChannelPattern, successorCandidates } from '@redkeep/failover';
 import { type RedisFacts, RedisLink, clientLocalAddresses } from '@redkeep/redis';
 import { type AddressFamily, type VrrpState, canonicalAddress, electedBackup } from '@redkeep/vrrp';
-import type { RedisSettings } from '../config/config.js';
+import type { InstanceSettings, RedisSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { markSecretVariable } from '../child-env.js';
 import { ReconcileLoop } from '../daemon/reconcile-loop.js';
@@ -74,6 +74,19 @@ const PEER_AFTER_TAKEOVER_RETRY_MS = 10;
 const PEER_AFTER_TAKEOVER_SOON_MS = 3000;
 /** The master watch PINGs this often; no answer this long and the master's Redis counts as gone. */
 const MASTER_WATCH_HEARTBEAT_MS = 500;
+
+/**
+ * Where the members' Redis of an instance are reached: `peer_addresses`, else each member's
+ * advert address; a link-local one through the instance's interface. The one mapping every
+ * connection to a member's Redis, every REPLICAOF and every "whom does it follow" goes through.
+ */
+export function redisHostsOf(inst: InstanceSettings): RedisHosts {
+  return new RedisHosts({
+    members: inst.members ?? inst.unicastPeers,
+    ...(inst.redis?.peerAddresses !== undefined ? { peerAddresses: inst.redis.peerAddresses } : {}),
+    zone: inst.interface,
+  });
+}
 
 /** Reads the Redis password from its file or environment variable (never from the config text). */
 export function redisPassword(s: RedisSettings): string | undefined {
@@ -187,11 +200,14 @@ export class RedisSupervisor {
     private readonly settings: RedisSettings,
     password: string | undefined,
     private readonly log: Logger,
+    /** Where the members' Redis are reached (redisHostsOf). */
+    readonly hosts: RedisHosts,
     private readonly periodMs = 1000,
   ) {
     this.policy = new RolePolicy({
       manageRole: settings.manageRole,
       peerPort: settings.peerPort,
+      hosts,
       fence: { host: FENCE_HOST, port: FENCE_PORT },
       catchUpWaitMs: CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS,
     });
@@ -347,7 +363,8 @@ export class RedisSupervisor {
         const key = `${step.host}:${step.port}`;
         const w = this.masterWatch;
         if (!w || w.host !== step.host || w.port !== step.port) return;
-        await w.link.replicaOf(this.self() ?? this.settings.host, this.settings.port, COMMAND_TIMEOUT_MS).then(
+        const me = this.self();
+        await w.link.replicaOf(me !== undefined ? this.hosts.hostOf(me) : this.settings.host, this.settings.port, COMMAND_TIMEOUT_MS).then(
           () => this.log.warn(`fenced ${key}: ${step.why}; it now replicates from ours`, { event: 'fence', instance: this.instance }),
           (e: unknown) => this.log.warn(`cannot fence ${key} yet`, { instance: this.instance, error: e instanceof Error ? e.message : String(e), will: 'retry' }),
         );
@@ -504,15 +521,16 @@ export class RedisSupervisor {
   }
 
   /** REPLICAOF the fence on a member's Redis that is master (bounded: CATCH_UP_CONNECT_MS to connect). */
-  private async fenceMember(host: string): Promise<void> {
+  private async fenceMember(member: string): Promise<void> {
+    const host = this.hosts.hostOf(member);
     const link = await this.connectWithin(host, this.settings.peerPort, 'fence');
     if (!link) return;
     try {
       if ((await link.facts(CATCH_UP_CONNECT_MS)).role !== 'master') return;
       await link.replicaOf(FENCE_HOST, FENCE_PORT, CATCH_UP_CONNECT_MS);
-      this.log.warn("fenced a member's Redis that was master too, before promoting ours", { event: 'fence', instance: this.instance, member: `${host}:${this.settings.peerPort}` });
+      this.log.warn("fenced a member's Redis that was master too, before promoting ours", { event: 'fence', instance: this.instance, member, redis: `${host}:${this.settings.peerPort}` });
     } catch (e) {
-      this.log.warn("cannot fence a member's Redis that is master too", { instance: this.instance, member: host, error: e instanceof Error ? e.message : String(e) });
+      this.log.warn("cannot fence a member's Redis that is master too", { instance: this.instance, member, error: e instanceof Error ? e.message : String(e) });
     } finally {
       link.close();
     }
@@ -576,13 +594,15 @@ export class RedisSupervisor {
    */
   fencePeer(peer: string, self: string, isMaster: () => boolean): void {
     if (!this.settings.manageRole || this.fencing.has(peer) || peer === self) return;
+    const host = this.hosts.hostOf(peer);
+    const redis = `${host}:${this.settings.peerPort}`;
     // The connection we watched it by, when we followed it, is ours now (no new connection to make).
     const w = this.masterWatch;
-    const watched = w !== undefined && w.host === peer && w.port === this.settings.peerPort;
+    const watched = w !== undefined && w.host === host && w.port === this.settings.peerPort;
     if (watched) this.masterWatch = undefined;
     const link = watched
       ? w.link
-      : new RedisLink({ ...this.link.endpoint, host: peer, port: this.settings.peerPort }, { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 500, name: `redkeep-${this.instance}-fence` });
+      : new RedisLink({ ...this.link.endpoint, host, port: this.settings.peerPort }, { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 500, name: `redkeep-${this.instance}-fence` });
     this.fencing.add(peer);
     let lastError: string | undefined;
     const start = performance.now();
@@ -622,17 +642,17 @@ export class RedisSupervisor {
         // allows (never a blind REPLICAOF: that replaces its data by a full sync).
         const what = this.policy.peerAfterTakeover(f, ours);
         if (what === 'follow-us') {
-          await link.replicaOf(self, this.settings.port, COMMAND_TIMEOUT_MS);
+          await link.replicaOf(this.hosts.hostOf(self), this.settings.port, COMMAND_TIMEOUT_MS);
           // Still a master (its agent is gone): a warning; already fenced (a hand-over, our catch-up): news.
-          this.log[f.role === 'master' ? 'warn' : 'info']('fenced the previous master\'s Redis: it now replicates from ours', { instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
+          this.log[f.role === 'master' ? 'warn' : 'info']('fenced the previous master\'s Redis: it now replicates from ours', { event: 'fence', instance: this.instance, peer: redis });
         } else if (what === 'fence') {
           await link.replicaOf(FENCE_HOST, FENCE_PORT, COMMAND_TIMEOUT_MS);
-          this.log.warn('fenced the previous master\'s Redis: it may not follow ours (its history is not one ours continues)', { event: 'fence', instance: this.instance, peer: `${peer}:${this.settings.peerPort}` });
+          this.log.warn('fenced the previous master\'s Redis: it may not follow ours (its history is not one ours continues)', { event: 'fence', instance: this.instance, peer: redis });
         }
         done();
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        if (msg !== lastError) this.log.info('cannot reach the previous master\'s Redis yet', { instance: this.instance, peer, error: msg, will: 'retry' });
+        if (msg !== lastError) this.log.info('cannot reach the previous master\'s Redis yet', { instance: this.instance, peer: redis, error: msg, will: 'retry' });
         lastError = msg;
         schedule(link.isUp ? 1000 : soon());
       } finally {
@@ -669,39 +689,45 @@ export class RedisSupervisor {
     const maxWaitMs = opts.maxWaitMs ?? 2000;
     if (!this.settings.manageRole) return { ok: true, detail: 'redis role control is off: nothing to hand over' };
     if (!this.link.isUp) return { ok: !opts.abortIfBehind, detail: 'redis not reachable' };
-    let links: RedisLink[] = [];
+    /** The replicas waited for, by member (advert address), each through a link to its Redis. */
+    let links: { member: string; link: RedisLink }[] = [];
     try {
       // Connect to the replicas first (not while writes are paused): their own offset is current,
-      // while the master learns it only from their acknowledgements, once a second.
+      // while the master learns it only from their acknowledgements, once a second. A replica
+      // counts as the member whose Redis address it has (trust from configuration: an address
+      // our Redis lists is never connected to for itself).
       const before = await this.link.facts(COMMAND_TIMEOUT_MS);
-      const online = before.replicas.filter((r) => r.state === 'online' && (opts.only === undefined || r.ip === opts.only));
-      if (opts.only !== undefined && online.length === 0) {
-        return { ok: false, detail: `${opts.only} is not an online replica of this Redis (replicas: ${before.replicas.map((r) => `${r.ip}:${r.port} ${r.state}`).join(', ') || 'none'})` };
+      const only = opts.only === undefined ? undefined : (canonicalAddress(opts.only) ?? opts.only);
+      const online = before.replicas.filter((r) => r.state === 'online').map((r) => ({ replica: `${r.ip}:${r.port}`, member: this.hosts.memberAt(r.ip) }));
+      const targets = online.flatMap((r) => (r.member !== undefined && (only === undefined || r.member === only) ? [r.member] : []));
+      if (only !== undefined && targets.length === 0) {
+        return { ok: false, detail: `${only} is not an online replica of this Redis (at ${this.hosts.hostOf(only)}; replicas: ${before.replicas.map((r) => `${r.ip}:${r.port} ${r.state}`).join(', ') || 'none'})` };
       }
-      const targets = online.map((r) => ({ host: r.ip, port: r.port }));
-      if (opts.only === undefined) {
+      const strangers = online.filter((r) => r.member === undefined).map((r) => r.replica);
+      if (only === undefined) {
         // A member that follows ours but is not listed yet (it is still connecting, right after a
         // takeover) may win the election too: it must catch up as well.
         const self = this.self();
         const members = await this.membersNow().catch(() => undefined);
         for (const m of members?.answered ?? []) {
-          if (m.facts?.role === 'replica' && self !== undefined && m.facts.masterHost === self && !targets.some((t) => t.host === m.address)) {
-            targets.push({ host: m.address, port: this.settings.peerPort });
-          }
+          if (m.facts?.role === 'replica' && this.hosts.isAt(m.facts.masterHost, self) && !targets.includes(m.address)) targets.push(m.address);
         }
       }
-      links = targets.map(
-        (r) => new RedisLink({ ...this.link.endpoint, host: r.host, port: r.port }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
-      );
+      links = targets.map((member) => ({
+        member,
+        link: new RedisLink({ ...this.link.endpoint, host: this.hosts.hostOf(member), port: this.settings.peerPort }, { connectTimeoutMs: 200, reconnectMs: 20, name: `redkeep-${this.instance}-handover` }),
+      }));
       const connectStart = performance.now();
-      while (links.some((l) => !l.isUp) && performance.now() - connectStart < 500) await sleep(2);
+      while (links.some((l) => !l.link.isUp) && performance.now() - connectStart < 500) await sleep(2);
       // A replica we cannot reach (cut off, its host gone: its master lists it online until
       // repl-timeout) is not waited for with writes paused. Should it win the election all the
       // same, its promotion finds our fenced Redis ahead and catches up from it first.
-      const unreachable = links.filter((l) => !l.isUp).map((l) => l.endpoint.host);
-      for (const l of links) if (!l.isUp) l.close();
-      links = links.filter((l) => l.isUp);
-      const skipped = unreachable.length > 0 ? ` (not reachable, not waited for: ${unreachable.join(', ')})` : '';
+      const unreachable = links.filter((l) => !l.link.isUp).map((l) => l.member);
+      for (const l of links) if (!l.link.isUp) l.link.close();
+      links = links.filter((l) => l.link.isUp);
+      const skipped =
+        (unreachable.length > 0 ? ` (not reachable, not waited for: ${unreachable.join(', ')})` : '') +
+        (strangers.length > 0 ? ` (replicas that are no member's Redis, not waited for: ${strangers.join(', ')})` : '');
       if (opts.abortIfBehind && links.length === 0) {
         return { ok: false, detail: targets.length === 0 ? 'no replica to hand over to' : `no replica reachable to hand over to${skipped}; nothing changed` };
       }
@@ -711,13 +737,13 @@ export class RedisSupervisor {
       let designated: string | undefined;
       let notDesignated = '';
       if (opts.designate && this.handover) {
-        const pick = opts.only !== undefined ? { to: opts.only } : await this.electedSuccessor(opts.designate, links);
+        const pick = only !== undefined ? { to: only } : await this.electedSuccessor(opts.designate, links);
         if (pick.to === undefined) notDesignated = pick.why ?? '';
-        else if (!links.some((l) => l.endpoint.host === pick.to && l.isUp)) notDesignated = `${pick.to} is not a replica we reach`;
-        else if (!(await this.handover.watchSuccessor(pick.to, 200))) notDesignated = `cannot listen on ${pick.to}'s Redis`;
+        else if (!links.some((l) => l.member === pick.to && l.link.isUp)) notDesignated = `${pick.to} is not a replica we reach`;
+        else if (!(await this.handover.watchSuccessor(this.hosts.hostOf(pick.to), 200))) notDesignated = `cannot listen on ${pick.to}'s Redis`;
         else successor = pick.to;
       }
-      const successorLink = links.find((l) => l.endpoint.host === successor);
+      const successorLink = links.find((l) => l.member === successor)?.link;
       const d = await drainAndFence(this.link, {
         timeoutMs: COMMAND_TIMEOUT_MS,
         maxWaitMs,
@@ -725,7 +751,7 @@ export class RedisSupervisor {
         // A replica counts once it streams from us in our history (during a full sync its offset is its old data's).
         offsets: () =>
           Promise.all(
-            links.map((l) =>
+            links.map(({ link: l }) =>
               l.isUp
                 ? l.facts(200).then(
                     (x) => (x.masterLinkUp && !x.syncInProgress && x.replId === before.replId ? Math.max(x.replicaOffset ?? -1, x.replOffset) : -1),
@@ -758,7 +784,7 @@ export class RedisSupervisor {
     } catch (e) {
       return { ok: false, detail: `failed: ${e instanceof Error ? e.message : String(e)}` };
     } finally {
-      for (const l of links) l.close();
+      for (const l of links) l.link.close();
     }
   }
 
@@ -766,11 +792,11 @@ export class RedisSupervisor {
    * The Backup VRRP would elect after our priority 0, when every other member's agent says, on
    * its own Redis, its state and effective priority (handover.ts); else why that cannot be told.
    */
-  private async electedSuccessor(d: NonNullable<HandOverOptions['designate']>, links: readonly RedisLink[]): Promise<{ to?: string; why?: string }> {
+  private async electedSuccessor(d: NonNullable<HandOverOptions['designate']>, links: readonly { member: string; link: RedisLink }[]): Promise<{ to?: string; why?: string }> {
     const pattern = stateChannelPattern(d.vrid);
     const read = async (address: string): Promise<MemberChannels> => {
-      const have = links.find((l) => l.endpoint.host === address && l.isUp);
-      const link = have ?? (await this.connectWithin(address, this.settings.peerPort, 'handover'));
+      const have = links.find((l) => l.member === address && l.link.isUp)?.link;
+      const link = have ?? (await this.connectWithin(this.hosts.hostOf(address), this.settings.peerPort, 'handover'));
       if (!link) return { address, channels: undefined };
       try {
         const r = await link.command(CATCH_UP_CONNECT_MS, 'PUBSUB', 'CHANNELS', pattern);
@@ -890,7 +916,7 @@ export class RedisSupervisor {
 /** The policy's wish for status, with a fence's start on the wall clock. */
 /** Our Redis streams from `host` in the same history as its Redis, not in a full sync. */
 function inSync(mine: RedisFacts, theirs: RedisFacts, host: string): boolean {
-  return mine.role === 'replica' && mine.masterHost === host && mine.masterLinkUp && !mine.syncInProgress && mine.replId === theirs.replId;
+  return mine.role === 'replica' && sameRedisHost(mine.masterHost, host) && mine.masterLinkUp && !mine.syncInProgress && mine.replId === theirs.replId;
 }
 
 function describeDesired(d: { desired: string; fencedSinceMs?: number; fenceWhy?: string }): string {

@@ -7,11 +7,12 @@
 //   - another member, while it is the VRRP master we hear, and its Redis, read by the data guard
 //     within a few periods, is master with the fresh replicas its write gate needs;
 //   - nobody otherwise (a failover under way, a fence, a partition): clients ask again.
-// A member's Redis is at its advert address and the instance's peer_port, as the agents reach it.
+// A member's Redis is where the agents reach it (RedisHosts: its peer_addresses entry, or its
+// advert address) on the instance's peer_port.
 
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { REPLICA_FRESH_S } from '@redkeep/failover';
+import { REPLICA_FRESH_S, sameRedisHost } from '@redkeep/failover';
 import type { RedisFacts } from '@redkeep/redis';
 import { canonicalAddress, masterDownIntervalMs } from '@redkeep/vrrp';
 import type { InstanceSettings } from '../config/config.js';
@@ -46,10 +47,8 @@ function canon(address: string): string {
   return canonicalAddress(address) ?? address;
 }
 
-const redisHost = canon;
-
 function replicaOf(f: RedisFacts | undefined, master: { ip: string; port: number } | undefined): boolean {
-  return f?.role === 'replica' && master !== undefined && f.masterHost !== undefined && canon(f.masterHost) === master.ip && f.masterPort === master.port;
+  return f?.role === 'replica' && master !== undefined && sameRedisHost(f.masterHost, master.ip) && f.masterPort === master.port;
 }
 
 export class SentinelEndpoint {
@@ -120,6 +119,7 @@ export class SentinelEndpoint {
     const guard = u.guard;
     if (!redis || !guard || !s.redis?.manageRole) return undefined;
     const port = s.redis.peerPort;
+    const redisHost = (member: string): string => redis.hosts.hostOf(member);
     const self = u.runner.primaryAddress;
     const members = (s.members ?? []).map(canon).filter((m) => m !== self);
     const st = u.runner.status();
@@ -161,7 +161,7 @@ export class SentinelEndpoint {
     const hosts = self !== undefined ? [self, ...members] : members;
     for (const h of hosts) {
       const ip = redisHost(h);
-      if (at && ip === at.ip) continue;
+      if (at && sameRedisHost(ip, at.ip)) continue;
       const f = h === self ? mine : peerFacts(h);
       const reachable = h === self ? redis.status().up : peerReachable(h);
       replicas.push({

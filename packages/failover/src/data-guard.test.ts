@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DataGuard, type DataGuardInput, LAG_SAMPLES, type PeerView } from './data-guard.js';
 import { type ReplicationFacts, sameHistory } from './history.js';
+import { RedisHosts } from './redis-hosts.js';
 
 const FENCE = { host: '127.0.0.1', port: 1 };
-const SETTINGS = { memberTimeoutMs: 200, quorum: 2, maxLinkDownMs: 5000, maxLagBytes: 1000, fence: FENCE };
+const SETTINGS = { memberTimeoutMs: 200, quorum: 2, maxLinkDownMs: 5000, maxLagBytes: 1000, fence: FENCE, hosts: new RedisHosts({ members: ['192.0.2.11', '192.0.2.12', '192.0.2.13'] }) };
 const M = { host: '192.0.2.13', port: 6379 };
 /** A member that answered "just now", whatever the time of the call. */
 const ANSWERED = Number.MAX_SAFE_INTEGER;
@@ -199,6 +200,23 @@ describe('stale replica guard (backup)', () => {
     assert.equal(new DataGuard(SETTINGS).evaluate(idle(0)).ok, true, 'an idle new history: in sync');
     // A master that does not list us (another address) is no reason to wait for ever.
     assert.equal(new DataGuard(SETTINGS).evaluate({ ...backup(0, replica(), [peer(M.host, true, facts())]), self: me }).ok, true);
+  });
+
+  it('with peer_addresses, compares the master followed and the replicas it lists by Redis address', () => {
+    const hosts = new RedisHosts({ members: ['192.0.2.11', '192.0.2.12', '192.0.2.13'], peerAddresses: { '192.0.2.11': '198.51.100.11', '192.0.2.12': '198.51.100.12', '192.0.2.13': '198.51.100.13' } });
+    const g = new DataGuard({ ...SETTINGS, hosts });
+    const me = '192.0.2.11';
+    const mapped = { host: '198.51.100.13', port: 6379 };
+    const masterSees = (ip: string, offset: number): PeerView => peer('192.0.2.13', true, facts({ replicas: [{ ip, port: 6379, state: 'online', offset, lagS: 0 }] }));
+    const at = (nowMs: number, local: ReplicationFacts, p: PeerView): DataGuardInput => ({ ...backup(nowMs, local, [p], mapped), self: me });
+    assert.equal(g.evaluate(at(0, replica({ masterHost: '198.51.100.13' }), masterSees('198.51.100.11', 0))).ok, false, 'listed, not acknowledged yet');
+    assert.equal(g.evaluate(at(100, replica({ masterHost: '198.51.100.13' }), masterSees('198.51.100.11', 9_990))).ok, true, 'acknowledged at our Redis address');
+    const other = new DataGuard({ ...SETTINGS, hosts });
+    assert.equal(other.evaluate(at(0, replica({ masterHost: '192.0.2.13' }), masterSees('198.51.100.11', 9_990))).ok, false, 'following the advert address is not following the master');
+    // A master whose Redis a member made its replica (at that member's Redis address) is superseded.
+    const made = new DataGuard({ ...SETTINGS, hosts }).evaluate(master(0, replica({ masterHost: '198.51.100.12' }), [peer('192.0.2.12', true, facts())]));
+    assert.equal(made.stepDown, true);
+    assert.equal(made.supersededBy, '192.0.2.12');
   });
 
   it('fails again for a new master until in sync with that one', () => {

@@ -21,6 +21,7 @@
 
 import type { VrrpState } from '@redkeep/vrrp';
 import { type Lineage, type ReplicationFacts, descendsFrom, sameHistory } from './history.js';
+import { type RedisHosts, sameRedisHost } from './redis-hosts.js';
 
 export interface DataGuardSettings {
   /** A member silent for longer than this is unreachable; 0 turns quorum and isolation off. */
@@ -33,6 +34,8 @@ export interface DataGuardSettings {
   readonly maxLagBytes: number;
   /** Where a fenced Redis replicates from (nothing listens there). */
   readonly fence: { readonly host: string; readonly port: number };
+  /** Where each member's Redis is reached: INFO names Redis addresses, the peers are members. */
+  readonly hosts: RedisHosts;
 }
 
 export interface PeerView {
@@ -49,7 +52,7 @@ export interface PeerView {
 export interface DataGuardInput {
   readonly nowMs: number;
   readonly state: VrrpState | 'waiting';
-  /** The master's Redis this host follows as a backup, if one is known. */
+  /** The master's Redis this host follows as a backup (its host as REPLICAOF takes it), if one is known. */
   readonly master: { readonly host: string; readonly port: number } | undefined;
   /** Our Redis' INFO; undefined when it did not answer. */
   readonly local: ReplicationFacts | undefined;
@@ -63,7 +66,7 @@ export interface DataGuardInput {
    * replica role seen before that is the takeover still catching up, not someone's doing.
    */
   readonly promotedByUs: boolean;
-  /** This host's own address, as the master lists its replicas. */
+  /** This host's own advert address (its Redis is where RedisHosts says, as the master lists its replicas). */
   readonly self?: string;
   /** How the histories seen descend (a successor two promotions on is still one). */
   readonly lineage?: Lineage;
@@ -209,7 +212,7 @@ export class DataGuard {
       if (!i.fencedByUs) this.superseded = { by: undefined, why: 'our Redis was fenced by a peer taking over while we were master' };
       return;
     }
-    const m = i.peers.find((p) => p.address === local.masterHost);
+    const m = i.peers.find((p) => this.settings.hosts.isAt(local.masterHost, p.address));
     if (m?.facts?.role === 'master') this.superseded = { by: m.address, why: `our Redis was made a replica of ${m.address}, a member whose Redis is master` };
   }
 
@@ -246,7 +249,8 @@ export class DataGuard {
     // The master to be in sync with: VRRP's, else a member whose Redis is master (with preempt on,
     // a higher priority backup discards a lower master's adverts and never learns it from VRRP).
     const peerMaster = i.peers.find((p) => answered(p) && p.facts?.role === 'master');
-    const m = i.master ?? (peerMaster ? { host: peerMaster.address, port: 0 } : undefined);
+    const hosts = this.settings.hosts;
+    const m = i.master ?? (peerMaster ? { host: hosts.hostOf(peerMaster.address), port: 0 } : undefined);
     if (!m) {
       const unread = i.peers.filter((p) => answered(p) && p.facts === undefined && p.redis !== 'down').map((p) => p.address);
       if (unread.length > 0 && i.nowMs - (this.startMs ?? i.nowMs) < PEERS_READ_GRACE_MS) {
@@ -262,7 +266,7 @@ export class DataGuard {
     }
     // Is the master's Redis still there? Only then can "not yet in sync with it" be fixed by
     // waiting; once it is gone, the replicas' (frozen) offsets decide who has the most data.
-    const mp = i.peers.find((p) => p.address === m.host);
+    const mp = i.peers.find((p) => hosts.isAt(m.host, p.address));
     const masterAlive: 'yes' | 'no' | 'unknown' =
       peerMaster && !i.master
         ? 'yes'
@@ -289,11 +293,11 @@ export class DataGuard {
     // Right after a full sync the master streams to a replica only once it has its first
     // acknowledgement (up to a second later): until then writes live on the master alone. Where
     // the master lists us, we are in sync only once it has that acknowledgement.
-    const listed = i.self !== undefined && mp?.facts && answered(mp) ? mp.facts.replicas.find((r) => r.ip === i.self) : undefined;
+    const listed = i.self !== undefined && mp?.facts && answered(mp) ? mp.facts.replicas.find((r) => hosts.isAt(r.ip, i.self)) : undefined;
     // A master that has streamed nothing yet (a new, idle history: offset 0 until its first
     // PING to the replicas, 10 s later) has nothing ours could lack.
     const acked = listed === undefined || (listed.state === 'online' && (listed.offset > 0 || mp?.facts?.replOffset === 0));
-    const inSync = local.role === 'replica' && local.masterHost === m.host && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp && acked;
+    const inSync = local.role === 'replica' && sameRedisHost(local.masterHost, m.host) && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp && acked;
     if (inSync) {
       this.synced = true;
       this.syncedRunId = local.runId;

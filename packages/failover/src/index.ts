@@ -4,3 +4,4 @@ export * from './role-policy.js';
 export * from './write-gate.js';
 export * from './handover.js';
 export * from './read-serve.js';
+export * from './redis-hosts.js';

@@ -3,11 +3,15 @@ import { describe, it } from 'node:test';
 import type { ReplicationFacts } from './history.js';
 import { FRESH_MASTER_MS, type RoleStep, RolePolicy } from './role-policy.js';
 import { factsFixture } from './facts-fixture.js';
+import { RedisHosts } from './redis-hosts.js';
 
 const FENCE = { host: '127.0.0.1', port: 1 };
+const MEMBERS = ['192.0.2.11', '192.0.2.12', '192.0.2.13'];
+/** A replication network: each member's Redis at 198.51.100.x. */
+const REPL = new RedisHosts({ members: MEMBERS, peerAddresses: { '192.0.2.11': '198.51.100.11', '192.0.2.12': '198.51.100.12', '192.0.2.13': '198.51.100.13' } });
 
-function policy(): RolePolicy {
-  return new RolePolicy({ manageRole: true, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700 });
+function policy(hosts = new RedisHosts({ members: MEMBERS })): RolePolicy {
+  return new RolePolicy({ manageRole: true, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700, hosts });
 }
 
 const f = factsFixture;
@@ -32,7 +36,7 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     const p = policy();
     p.vrrp('backup', '192.0.2.11');
     p.vrrp('master', undefined);
-    assert.deepEqual(p.promote(replicaOf('192.0.2.11')), { type: 'catch-up', host: '192.0.2.11', port: 6379, follow: false, why: 'our Redis replicates from it', fence: [] });
+    assert.deepEqual(p.promote(replicaOf('192.0.2.11')), { type: 'catch-up', host: '192.0.2.11', member: '192.0.2.11', port: 6379, follow: false, why: 'our Redis replicates from it', fence: [] });
     // Found fenced already by someone else: wait for VRRP to settle, unless it was handed over.
     assert.equal(p.promoted('already-fenced', false), true);
     assert.equal(p.promoted('already-fenced', true), false);
@@ -227,8 +231,54 @@ describe('role policy: what our Redis should be, one step at a time', () => {
     assert.equal(p.promotedByUs(), false);
   });
 
+  it('with peer_addresses, follows the master at its Redis address and reads INFO\'s master_host against it', () => {
+    const p = policy(REPL);
+    p.vrrp('backup', '192.0.2.11');
+    assert.deepEqual(p.desired, { role: 'replica', host: '198.51.100.11', port: 6379 });
+    assert.deepEqual(p.following(), { host: '198.51.100.11', port: 6379 });
+    assert.deepEqual(p.reconcile({ nowMs: 0, local: replicaOf('192.0.2.12') }), [{ type: 'read-target', host: '198.51.100.11', port: 6379 }]);
+    const s = p.reconcile({ nowMs: 0, local: replicaOf('192.0.2.12', { replOffset: 900 }), target: f({ replOffset: 1000 }) });
+    assert.ok(s.some((x) => x.type === 'follow' && x.host === '198.51.100.11'), 'REPLICAOF the Redis address');
+    assert.deepEqual(p.reconcile({ nowMs: 1, local: replicaOf('198.51.100.11') }), [], 'following it already');
+    assert.deepEqual(types(p.reconcile({ nowMs: 2, local: replicaOf('192.0.2.11') })), ['read-target'], 'its advert address is not where its Redis is');
+  });
+
+  it('with peer_addresses, a takeover catches up from the member its Redis follows, and trusts no address no member maps to', () => {
+    const p = policy(REPL);
+    p.vrrp('backup', '192.0.2.11');
+    p.vrrp('master', undefined);
+    const plan = p.promote(replicaOf('198.51.100.11'));
+    assert.deepEqual(plan, { type: 'catch-up', host: '198.51.100.11', member: '192.0.2.11', port: 6379, follow: false, why: 'our Redis replicates from it', fence: [] });
+    // A master_host that is no member's Redis address (someone's REPLICAOF by hand, the advert address itself) is nobody.
+    assert.deepEqual(p.promote(replicaOf('198.51.100.99')), { type: 'promote', fence: [] });
+    assert.deepEqual(p.promote(replicaOf('192.0.2.11')), { type: 'promote', fence: [] });
+    // A member master with data ours lacks: followed at its Redis address; the others fenced by member.
+    const members = { answered: [{ address: '192.0.2.12', facts: f({ replId: 'xxxx', replOffset: 7, keys: 1 }) }, { address: '192.0.2.13', facts: f({ replId: 'xxxx', replOffset: 5 }) }], quorum: 2, maxLagBytes: 0 };
+    const take = p.promote(fenced({ keys: 0, replOffset: 0, replId: 'empty' }), members);
+    assert.ok(take.type === 'catch-up' && take.follow && take.host === '198.51.100.12' && take.member === '192.0.2.12');
+    assert.deepEqual(take.type === 'catch-up' && take.fence, ['192.0.2.13']);
+  });
+
+  it('with peer_addresses, a replica of ours is one whose master_host is our Redis address', () => {
+    const p = policy(REPL);
+    p.selfAddress = '192.0.2.12';
+    const ours = f({ replId: 'bbbb', replId2: 'aaaa', secondReplOffset: 1001, replOffset: 1200 });
+    assert.equal(p.peerAfterTakeover(replicaOf('198.51.100.12', { replId: 'bbbb' }), ours), 'none', 'ours already');
+    assert.equal(p.peerAfterTakeover(replicaOf('192.0.2.12', { replId: 'bbbb', replOffset: 1100 }), ours), 'follow-us', 'our advert address is not where our Redis is');
+  });
+
+  it('follows a link-local master with the zone Redis needs, and knows it again in INFO', () => {
+    const p = policy(new RedisHosts({ members: ['fe80::b', 'fe80::c'], zone: 'eth0' }));
+    p.vrrp('backup', 'fe80::b');
+    assert.deepEqual(p.following(), { host: 'fe80::b%eth0', port: 6379 });
+    assert.deepEqual(p.reconcile({ nowMs: 0, local: replicaOf('fe80::b%eth0') }), []);
+    p.vrrp('master', undefined);
+    const plan = p.promote(replicaOf('fe80::b%eth0'));
+    assert.ok(plan.type === 'catch-up' && plan.host === 'fe80::b%eth0' && plan.member === 'fe80::b');
+  });
+
   it('does nothing with role control off', () => {
-    const p = new RolePolicy({ manageRole: false, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700 });
+    const p = new RolePolicy({ manageRole: false, peerPort: 6379, fence: FENCE, catchUpWaitMs: 700, hosts: new RedisHosts({ members: MEMBERS }) });
     assert.equal(p.vrrp('master', undefined), false);
     assert.deepEqual(p.reconcile({ nowMs: 0, local: fenced() }), []);
     assert.deepEqual(p.promote(fenced()), { type: 'promote', fence: [] });

@@ -24,7 +24,9 @@
 
 import type { VrrpState } from '@redkeep/vrrp';
 import { Lineage, type ReplicationFacts, descendsFrom, mayFollow } from './history.js';
+import { type RedisHosts, sameRedisHost } from './redis-hosts.js';
 
+/** A replica's `host` is where the master's Redis is reached (RedisHosts.hostOf its member), as REPLICAOF takes it. */
 export type DesiredRole = { readonly role: 'master' } | { readonly role: 'replica'; readonly host: string; readonly port: number };
 
 export interface RolePolicySettings {
@@ -32,6 +34,8 @@ export interface RolePolicySettings {
   readonly manageRole: boolean;
   /** The port members' Redis listen on. */
   readonly peerPort: number;
+  /** Where each member's Redis is reached, and which member an address from INFO is (configured members only). */
+  readonly hosts: RedisHosts;
   /** Where a fenced Redis replicates from (nothing listens there). */
   readonly fence: { readonly host: string; readonly port: number };
   /** How long a new master may still be catching up from ours before ours follows it anyway. */
@@ -66,7 +70,10 @@ export interface SilentMember {
 
 export type RoleLogLevel = 'info' | 'warn' | 'error';
 
-/** One step for the shell. `log` steps come with the others and are only said once per change. */
+/**
+ * One step for the shell. `log` steps come with the others and are only said once per change.
+ * A `host` and `port` are a Redis' (RedisHosts.hostOf a member's), ready for REPLICAOF or a connection.
+ */
 export type RoleStep =
   | { readonly type: 'promote'; readonly why: string }
   | { readonly type: 'follow'; readonly host: string; readonly port: number; readonly what: string; readonly why: string; readonly lostBytes: number }
@@ -113,7 +120,9 @@ export type PromotePlan =
    */
   | {
       readonly type: 'catch-up';
+      /** The Redis to take from (RedisHosts.hostOf `member`). */
       readonly host: string;
+      readonly member: string;
       readonly port: number;
       readonly follow: boolean;
       readonly why: string;
@@ -122,8 +131,9 @@ export type PromotePlan =
       readonly fromReplica?: true;
     }
   /**
-   * `fence`: members whose Redis is master too (none of them has data ours lacks): fenced right
-   * before ours is promoted, so that no two masters take writes while VRRP settles.
+   * `fence`: members (advert addresses) whose Redis is master too (none of them has data ours
+   * lacks): fenced right before ours is promoted, so that no two masters take writes while VRRP
+   * settles.
    */
   | { readonly type: 'promote'; readonly fence: readonly string[] };
 
@@ -193,7 +203,7 @@ export class RolePolicy {
   peerAfterTakeover(peer: ReplicationFacts, ours: ReplicationFacts): 'none' | 'fence' | 'follow-us' {
     const fence = this.settings.fence;
     const fenced = peer.role === 'replica' && peer.masterHost === fence.host && peer.masterPort === fence.port;
-    const elsewhere = peer.role === 'replica' && !fenced && this.selfAddress !== undefined && peer.masterHost !== this.selfAddress;
+    const elsewhere = peer.role === 'replica' && !fenced && this.selfAddress !== undefined && !this.settings.hosts.isAt(peer.masterHost, this.selfAddress);
     if (peer.role !== 'master' && !fenced && !elsewhere) return 'none';
     // Its history counts as an elected one: it never goes back to the history it came from.
     if (ours.role === 'master' && mayFollow(peer, ours, peer.replId, this.lineage).ok) return 'follow-us';
@@ -210,7 +220,7 @@ export class RolePolicy {
     if (!this.settings.manageRole) return false;
     let d: DesiredRole | undefined;
     if (state === 'master') d = { role: 'master' };
-    else if ((state === 'backup' || state === 'fault') && masterAddress !== undefined) d = { role: 'replica', host: masterAddress, port: this.settings.peerPort };
+    else if ((state === 'backup' || state === 'fault') && masterAddress !== undefined) d = { role: 'replica', host: this.settings.hosts.hostOf(masterAddress), port: this.settings.peerPort };
     else d = this.desiredRole; // no master known yet: leave the role as it is
     if (describeRole(d) === describeRole(this.desiredRole)) return false;
     this.desiredRole = d;
@@ -310,10 +320,12 @@ export class RolePolicy {
     }
     if (local === undefined) return { type: 'promote', fence: masters };
     const answered = members?.answered ?? [];
-    const sourceHost = local.role === 'replica' && local.masterLinkUp ? local.masterHost : undefined;
+    const hosts = this.settings.hosts;
+    // The member our Redis replicates from (INFO's master_host, a configured member's Redis or nobody).
+    const sourceMember = local.role === 'replica' && local.masterLinkUp ? hosts.memberAt(local.masterHost) : undefined;
     const bound = members?.isolationBoundMs ?? 0;
     for (const x of members?.silent ?? []) {
-      if (!(x.wasMaster || x.address === sourceHost) || x.silentForMs === undefined || x.silentForMs >= bound) continue;
+      if (!(x.wasMaster || x.address === sourceMember) || x.silentForMs === undefined || x.silentForMs >= bound) continue;
       return { type: 'wait', ms: Math.ceil(bound - x.silentForMs), why: `${x.address} may still be a master taking writes: silent for ${Math.round(x.silentForMs)} ms only (it stops within ${bound} ms)` };
     }
     // A member master whose data ours may take without losing any of its own (same history at or
@@ -337,8 +349,8 @@ export class RolePolicy {
       if (pool.some((o) => o !== m && descendsFrom(o.facts, m.facts, this.lineage))) continue;
       if (!best?.facts || m.facts.replOffset > best.facts.replOffset) best = m;
     }
-    const catchUp = (host: string, port: number, follow: boolean, why: string): PromotePlan => ({ type: 'catch-up', host, port, follow, why, fence: masters.filter((a) => a !== host) });
-    const source = local.role === 'replica' && local.masterLinkUp && local.masterHost !== undefined && local.masterHost !== fence.host ? local.masterHost : undefined;
+    const catchUp = (member: string, port: number, follow: boolean, why: string): PromotePlan => ({ type: 'catch-up', host: hosts.hostOf(member), member, port, follow, why, fence: masters.filter((a) => a !== member) });
+    const source = local.masterHost !== fence.host && sourceMember !== this.selfAddress ? sourceMember : undefined;
     if (source !== undefined) {
       if (best?.address === source) return catchUp(source, local.masterPort ?? this.settings.peerPort, false, 'our Redis replicates from it');
       // Ours follows the member master first when its own source is out of reach or a replica
@@ -359,7 +371,7 @@ export class RolePolicy {
     let ahead: { address: string; facts: ReplicationFacts } | undefined;
     for (const m of answered) {
       const t = m.facts;
-      if (t?.role !== 'replica' || t.masterHost === this.selfAddress || t.replId === undefined || t.replId !== local.replId) continue;
+      if (t?.role !== 'replica' || hosts.isAt(t.masterHost, this.selfAddress) || t.replId === undefined || t.replId !== local.replId) continue;
       if (t.replOffset > local.replOffset && (!ahead || t.replOffset > ahead.facts.replOffset)) ahead = { address: m.address, facts: t };
     }
     if (ahead) {
@@ -368,14 +380,14 @@ export class RolePolicy {
       if (!ahead.facts.masterLinkUp) {
         return { type: 'behind', host: ahead.address, why: `${ahead.address}'s Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset}) and cannot pass its last bytes on (its master link is down)` };
       }
-      return { type: 'catch-up', host: ahead.address, port: this.settings.peerPort, follow: true, fromReplica: true, why: `its Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset})`, fence: masters };
+      return { type: 'catch-up', host: hosts.hostOf(ahead.address), member: ahead.address, port: this.settings.peerPort, follow: true, fromReplica: true, why: `its Redis, a replica of our history, is ahead of ours (offset ${ahead.facts.replOffset}, ours ${local.replOffset})`, fence: masters };
     }
     // Offsets go on across promotions: a member's Redis ahead of ours in another history (the
     // majority's, while ours was cut off) holds writes a promotion of ours would lose. Within our
     // own history a replica a little ahead is Redis' asynchronous window (max_lag bounds it).
     for (const m of members?.answered ?? []) {
       const t = m.facts;
-      if (!t || (t.role === 'replica' && t.masterHost === this.selfAddress)) continue;
+      if (!t || (t.role === 'replica' && hosts.isAt(t.masterHost, this.selfAddress))) continue;
       // An older history (ours descends from it) ahead in offset holds a cut-off minority's writes.
       if (descendsFrom(local, t, this.lineage)) continue;
       // A successor of ours (elected while ours was cut off) is the newer history, whatever the
@@ -453,7 +465,7 @@ export class RolePolicy {
     const d = this.desiredRole;
     const fence = this.settings.fence;
     const atFence = f.role === 'replica' && f.masterHost === fence.host && f.masterPort === fence.port;
-    const follows = (t: { host: string; port: number }): boolean => f.role === 'replica' && f.masterHost === t.host && f.masterPort === t.port;
+    const follows = (t: { host: string; port: number }): boolean => f.role === 'replica' && sameRedisHost(f.masterHost, t.host) && f.masterPort === t.port;
 
     if (this.fence !== undefined) {
       // Fenced: never promote; follow an elected master once one is known, and lift the fence

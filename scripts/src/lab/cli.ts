@@ -1,5 +1,6 @@
 // The lab by hand:
-//   node scripts/dist/lab/cli.js up [--hosts 3]      build a LAN, print its id, keep it until Ctrl-C
+//   node scripts/dist/lab/cli.js up [--hosts 3] [--replication-network]
+//                                                     build a LAN (and eth1 on 198.51.100.0/24), print its id, keep it until Ctrl-C
 //   node scripts/dist/lab/cli.js cut|heal|isolate|rejoin ID HOST
 //   node scripts/dist/lab/cli.js exec ID HOST -- CMD...
 //   node scripts/dist/lab/cli.js down ID
@@ -8,16 +9,16 @@ import { Lab } from './lab.js';
 const [cmd, ...args] = process.argv.slice(2);
 
 function usage(): never {
-  console.error('usage: lab up [--hosts N] | cut|heal|isolate|rejoin ID HOST | exec ID HOST -- CMD... | down ID');
+  console.error('usage: lab up [--hosts N] [--replication-network] | cut|heal|isolate|rejoin ID HOST | exec ID HOST -- CMD... | down ID');
   process.exit(2);
 }
 
 switch (cmd) {
   case 'up': {
     const i = args.indexOf('--hosts');
-    const lab = Lab.create({ hosts: i >= 0 ? Number(args[i + 1]) : 3 });
+    const lab = Lab.create({ hosts: i >= 0 ? Number(args[i + 1]) : 3, replicationNetwork: args.includes('--replication-network') });
     console.log(`lab ${lab.id} is up (Ctrl-C removes it)`);
-    for (const h of lab.all) console.log(`  ${h.name.padEnd(7)} netns ${h.ns}  ${h.address}  ${h.address6}  ${h.mac}`);
+    for (const h of lab.all) console.log(`  ${h.name.padEnd(7)} netns ${h.ns}  ${h.address}  ${h.address6}  ${h.mac}${lab.replicationNetwork && h !== lab.client ? `  eth1 ${h.address2}` : ''}`);
     console.log(`  bridge  netns ${lab.bridgeNs}`);
     setInterval(() => undefined, 1 << 30);
     break;

@@ -1,6 +1,7 @@
 // A LAN of network namespaces for tests, benchmarks and the demo: N hosts and a client, each
-// with eth0 on a bridge that lives in a namespace of its own. Documentation addresses only
-// (192.0.2.0/24, 2001:db8::/64). Namespace names are unique per run and every namespace (and
+// with eth0 on a bridge that lives in a namespace of its own; optionally a second network for
+// the hosts alone (eth1 on a second bridge: a replication network). Documentation addresses only
+// (192.0.2.0/24, 198.51.100.0/24, 2001:db8::/64). Namespace names are unique per run and every namespace (and
 // every process started through the lab) is removed on destroy(), on exit, and on SIGINT/SIGTERM.
 
 import { type ChildProcess, type SpawnOptions, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -12,6 +13,8 @@ export const LAB_SUBNET_V4 = '192.0.2';
 export const LAB_PREFIX_V4 = 24;
 export const LAB_SUBNET_V6 = '2001:db8::';
 export const LAB_PREFIX_V6 = 64;
+/** The second network (replicationNetwork): the hosts' eth1, 198.51.100.N/24. */
+export const LAB_SUBNET2_V4 = '198.51.100';
 
 export interface LabHost {
   /** Short name: h1..hN, or "client". */
@@ -24,12 +27,21 @@ export interface LabHost {
   readonly mac: string;
   /** The bridge port (in the bridge namespace) this host is plugged into. */
   readonly port: string;
+  /** Its address on the second network (eth1), when the lab has one: 198.51.100.N, N as on eth0. */
+  readonly address2: string;
+  /** Its bridge port on the second network. */
+  readonly port2: string;
 }
 
 export interface LabOptions {
   readonly hosts: number;
   /** Add IPv6 addresses (2001:db8::N/64) as well (default true). */
   readonly ipv6?: boolean;
+  /**
+   * A second network for the hosts (not the client): eth1 on a bridge of its own, 198.51.100.N/24,
+   * e.g. for Redis replication apart from the VIP's network (default false).
+   */
+  readonly replicationNetwork?: boolean;
 }
 
 const live = new Set<Lab>();
@@ -85,14 +97,17 @@ export class Lab {
   readonly bridgeNs: string;
   readonly hosts: readonly LabHost[];
   readonly client: LabHost;
+  /** Whether the hosts have the second network (eth1, 198.51.100.N). */
+  readonly replicationNetwork: boolean;
   private readonly children = new Set<ChildProcess>();
   private destroyed = false;
 
-  private constructor(id: string, hosts: LabHost[], client: LabHost) {
+  private constructor(id: string, hosts: LabHost[], client: LabHost, replicationNetwork: boolean) {
     this.id = id;
     this.bridgeNs = `${id}-br`;
     this.hosts = hosts;
     this.client = client;
+    this.replicationNetwork = replicationNetwork;
   }
 
   /**
@@ -105,7 +120,8 @@ export class Lab {
     const hosts: LabHost[] = [];
     for (let i = 1; names.includes(`${id}-h${i}`); i++) hosts.push(labHost(id, `h${i}`, 10 + i));
     if (hosts.length === 0) throw new Error(`no lab with id ${id}`);
-    return new Lab(id, hosts, labHost(id, 'client', 100));
+    const second = spawnSync('ip', ['-n', `${id}-br`, 'link', 'show', 'br1'], { stdio: 'ignore' }).status === 0;
+    return new Lab(id, hosts, labHost(id, 'client', 100), second);
   }
 
   /** Builds the LAN. Throws (after removing what it made) if any step fails. */
@@ -114,7 +130,7 @@ export class Lab {
     for (const ns of staleLabNamespaces()) spawnSync('ip', ['netns', 'del', ns]);
     const id = `${LAB_PREFIX}${process.pid.toString(36)}p${randomBytes(3).toString('hex')}`;
     const hosts = Array.from({ length: opts.hosts }, (_, i) => labHost(id, `h${i + 1}`, 11 + i));
-    const lab = new Lab(id, hosts, labHost(id, 'client', 100));
+    const lab = new Lab(id, hosts, labHost(id, 'client', 100), opts.replicationNetwork ?? false);
     installExitHooks();
     live.add(lab);
     try {
@@ -142,11 +158,27 @@ export class Lab {
     ip(['-n', br, 'link', 'set', 'lo', 'up']);
     ip(['-n', br, 'link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
     ip(['-n', br, 'link', 'set', 'br0', 'up']);
+    if (this.replicationNetwork) {
+      ip(['-n', br, 'link', 'add', 'br1', 'type', 'bridge', 'mcast_snooping', '0']);
+      ip(['-n', br, 'link', 'set', 'br1', 'up']);
+    }
     for (const h of this.all) {
       ip(['netns', 'add', h.ns]);
       ip(['-n', h.ns, 'link', 'set', 'lo', 'up']);
       this.plug(h, ipv6);
+      if (this.replicationNetwork && h !== this.client) this.plugSecond(h);
     }
+  }
+
+  /** The host's eth1 on the second network: a veth pair to br1, 198.51.100.N/24, no IPv6. */
+  private plugSecond(h: LabHost): void {
+    const br = this.bridgeNs;
+    ip(['-n', br, 'link', 'add', h.port2, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', h.ns]);
+    ip(['-n', br, 'link', 'set', h.port2, 'master', 'br1']);
+    ip(['-n', br, 'link', 'set', h.port2, 'up']);
+    runIn(h.ns, ['sysctl', '-qw', 'net.ipv6.conf.eth1.disable_ipv6=1']);
+    ip(['-n', h.ns, 'link', 'set', 'eth1', 'up']);
+    ip(['-n', h.ns, 'addr', 'add', `${h.address2}/${LAB_PREFIX_V4}`, 'dev', 'eth1']);
   }
 
   /** The host's eth0: a veth pair to the bridge, its MAC and addresses. */
@@ -250,11 +282,29 @@ export class Lab {
     execFileSync('bridge', ['-n', this.bridgeNs, 'link', 'set', 'dev', this.host(host).port, 'state', '3']);
   }
 
+  /** The second network only: the host keeps its carrier on eth1, its bridge port there forwards nothing. */
+  isolateSecond(host: string): void {
+    if (!this.replicationNetwork) throw new Error('this lab has no second network');
+    execFileSync('bridge', ['-n', this.bridgeNs, 'link', 'set', 'dev', this.host(host).port2, 'state', '0']);
+  }
+
+  rejoinSecond(host: string): void {
+    if (!this.replicationNetwork) throw new Error('this lab has no second network');
+    execFileSync('bridge', ['-n', this.bridgeNs, 'link', 'set', 'dev', this.host(host).port2, 'state', '3']);
+  }
+
   /** Addresses on a host's eth0, e.g. ["192.0.2.11/24", "192.0.2.50/24"]. */
   addresses(host: string, family: 'inet' | 'inet6' = 'inet'): string[] {
     const out = runIn(this.host(host).ns, ['ip', '-j', '-f', family, 'addr', 'show', 'dev', 'eth0']);
     const parsed = JSON.parse(out) as { addr_info?: { local: string; prefixlen: number }[] }[];
     return (parsed[0]?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
+  }
+
+  /** The host's IPv6 link-local address on eth0 (its IPv6 VRRP advert source), if it has one. */
+  linkLocal(host: string): string | undefined {
+    const out = runIn(this.host(host).ns, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'link']);
+    const parsed = JSON.parse(out) as { addr_info?: { local?: string }[] }[];
+    return parsed[0]?.addr_info?.find((a) => a.local?.startsWith('fe80:'))?.local;
   }
 
   /** The MAC the host's neighbour table has for an address, if any (after ARP or GARP). */
@@ -293,6 +343,8 @@ function labHost(id: string, name: string, n: number): LabHost {
     // Locally administered, stable per host number: easy to read in captures.
     mac: `02:00:00:00:00:${n.toString(16).padStart(2, '0')}`,
     port: `p${name}`,
+    address2: `${LAB_SUBNET2_V4}.${n}`,
+    port2: `q${name}`,
   };
 }
 

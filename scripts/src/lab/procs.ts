@@ -53,6 +53,8 @@ export interface InstanceOptions {
    * [instance.redis] section (role control needs them), none otherwise.
    */
   readonly members?: readonly string[];
+  /** Multicast members by address, as written (e.g. IPv6 link-local advert sources); instead of `members`. */
+  readonly memberAddresses?: readonly string[];
 }
 
 /** A scratch directory for one test run's configs, sockets and logs. */
@@ -98,7 +100,7 @@ export class AgentProc {
     const vips = opts.vips ?? ['192.0.2.50/24'];
     const peers = (opts.unicastPeers ?? []).map((p) => `"${lab.host(p).address}"`);
     const memberNames = opts.members ?? (peers.length === 0 && /\[instance\.redis\]/.test(opts.extra ?? '') ? lab.hosts.map((x) => x.name) : undefined);
-    const members = memberNames?.map((m) => `"${lab.host(m).address}"`);
+    const members = opts.memberAddresses !== undefined ? opts.memberAddresses.map((m) => `"${m}"`) : memberNames?.map((m) => `"${lab.host(m).address}"`);
     const text = [
       opts.top ?? '',
       '[agent]',

@@ -11,6 +11,8 @@ import { AgentProc, KeepalivedProc, REDKEEP_BIN, RedisProc, RunDir, holders, red
 import { TakeoverWatch } from './takeover-watch.js';
 
 export const CLUSTER_VIP = '192.0.2.50';
+/** The VIP of an IPv6 cluster (`ipv6`). */
+export const CLUSTER_VIP6 = '2001:db8::50';
 const WRITER = fileURLToPath(new URL('./writer.js', import.meta.url));
 const PROBE = fileURLToPath(new URL('./role-probe.js', import.meta.url));
 
@@ -52,6 +54,18 @@ export interface RedisClusterOptions {
    * 500 ms).
    */
   readonly clientTimeoutMs?: number;
+  /**
+   * Redis replication on a network of its own: the lab's second network (eth1, 198.51.100.N), and
+   * `peer_addresses` mapping each member's advert address (192.0.2.N) to it. Redis listens on
+   * every address, so on both networks (clients reach it through the VIP on the first).
+   */
+  readonly replicationNetwork?: boolean;
+  /**
+   * IPv6 VRRP (redkeep only): the VIP is CLUSTER_VIP6, the members (advert sources) are the hosts'
+   * link-local addresses, and Redis listens on both families; the agents reach each other's Redis
+   * at the link-local addresses (with the zone, eth0).
+   */
+  readonly ipv6?: boolean;
 }
 
 /** measureFailover's options: the cluster's, and what to watch besides the client. */
@@ -139,9 +153,12 @@ export class Writer {
   private readonly child: ChildProcess;
   private text = '';
 
-  /** `timeoutMs`: the client's connect and command timeout (default: connect 200 ms, command 500 ms). */
-  constructor(lab: Lab, everyMs: number, timeoutMs?: number) {
-    this.child = lab.spawn('client', [process.execPath, WRITER, CLUSTER_VIP, '6379', String(everyMs), ...(timeoutMs === undefined ? [] : [String(timeoutMs)])]);
+  /**
+   * `timeoutMs`: the client's connect and command timeout (default: connect 200 ms, command 500
+   * ms); `vip`: the address it writes to (default CLUSTER_VIP).
+   */
+  constructor(lab: Lab, everyMs: number, timeoutMs?: number, vip = CLUSTER_VIP) {
+    this.child = lab.spawn('client', [process.execPath, WRITER, vip, '6379', String(everyMs), ...(timeoutMs === undefined ? [] : [String(timeoutMs)])]);
     this.child.stdout?.on('data', (d: Buffer) => (this.text += d.toString()));
   }
 
@@ -159,9 +176,13 @@ export class Writer {
     });
   }
 
+  /** Stops the client (once; a second call returns the same acknowledgements). */
   async stop(): Promise<Ack[]> {
-    this.child.kill('SIGTERM');
-    await new Promise((r) => this.child.once('exit', r));
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
     return this.acks();
   }
 }
@@ -206,13 +227,38 @@ export class RedisCluster {
   agents: AgentProc[] = [];
   keepaliveds: KeepalivedProc[] = [];
   readonly advertInterval: string;
+  /** The address clients write to. */
+  readonly vip: string;
+  /** With `ipv6`: the hosts' link-local addresses, read once. */
+  private readonly linkLocals = new Map<string, string>();
 
   /** Wall-clock windows in which a cut-off master could acknowledge writes that the majority never saw. */
   readonly minorityWindows: [number, number][] = [];
 
   constructor(readonly opts: RedisClusterOptions = {}) {
     this.advertInterval = opts.advertInterval ?? '100ms';
-    this.lab = Lab.create({ hosts: (opts.hosts ?? 3) + (opts.outsiders ?? 0), ipv6: false });
+    if (opts.ipv6 && opts.impl === 'keepalived') throw new Error('the IPv6 cluster runs redkeep only');
+    this.lab = Lab.create({ hosts: (opts.hosts ?? 3) + (opts.outsiders ?? 0), ipv6: opts.ipv6 ?? false, replicationNetwork: opts.replicationNetwork ?? false });
+    this.vip = opts.ipv6 ? CLUSTER_VIP6 : CLUSTER_VIP;
+  }
+
+  /** A host's VRRP advert source: its IPv4 address, or with `ipv6` its link-local address. */
+  advertAddress(host: string): string {
+    if (!this.opts.ipv6) return this.lab.host(host).address;
+    let ll = this.linkLocals.get(host);
+    if (ll === undefined) {
+      ll = this.lab.linkLocal(host);
+      if (ll === undefined) throw new Error(`${host} has no link-local address`);
+      this.linkLocals.set(host, ll);
+    }
+    return ll;
+  }
+
+  /** Where a host's Redis is reached by the others, as INFO's master_host on its replicas says it. */
+  redisAddress(host: string): string {
+    if (this.opts.ipv6) return `${this.advertAddress(host)}%eth0`;
+    const h = this.lab.host(host);
+    return this.opts.replicationNetwork ? h.address2 : h.address;
   }
 
   /** The cluster's hosts (members): h1..h3 by default. */
@@ -269,7 +315,7 @@ export class RedisCluster {
    */
   async start(first = 'h3'): Promise<this> {
     // keepalived's users start Redis as a master of its own (redkeep's: fenced, until told).
-    const extra = this.opts.impl === 'keepalived' ? ['--replicaof', 'no', 'one'] : [];
+    const extra = this.opts.impl === 'keepalived' ? ['--replicaof', 'no', 'one'] : this.opts.ipv6 ? ['--bind', '*', '-::*'] : [];
     this.redis = this.hostNames.map((h) => new RedisProc(this.lab, h, this.dir, 6379, extra).start());
     if (this.opts.impl === 'keepalived') {
       this.makeKeepalived(first).start();
@@ -337,7 +383,7 @@ export class RedisCluster {
       k.child.kill('SIGTERM');
       return;
     }
-    const r = this.switchover(host, ['--to', this.lab.host(to).address]);
+    const r = this.switchover(host, ['--to', this.advertAddress(to)]);
     if (r.status !== 0) throw new Error(`redkeep switchover failed (${r.status}): ${r.stderr}${r.stdout}`);
   }
 
@@ -356,8 +402,8 @@ export class RedisCluster {
       ...(this.opts.preempt !== undefined ? { preempt: this.opts.preempt } : {}),
       top: `${toml.top}\n${this.opts.topFor?.(host) ?? ''}`,
       ...(this.opts.agentExtra !== undefined ? { agentExtra: this.opts.agentExtra } : {}),
-      members: this.hostNames,
-      extra: `${this.opts.instanceExtra ?? ''}\n${toml.instance}\n${this.opts.redisExtra ?? ''}${this.readInstanceToml(host)}`,
+      ...(this.opts.ipv6 ? { vips: [`${CLUSTER_VIP6}/64`], memberAddresses: this.hostNames.map((h) => this.advertAddress(h)) } : { members: this.hostNames }),
+      extra: `${this.opts.instanceExtra ?? ''}\n${toml.instance}\n${this.peerAddressesToml()}${this.opts.redisExtra ?? ''}${this.readInstanceToml(host)}`,
     });
     this.agents = [...this.agents.filter((x) => x.host !== host), agent];
     return agent;
@@ -387,6 +433,12 @@ export class RedisCluster {
     ].join('\n');
   }
 
+  /** `peer_addresses` for [instance.redis] with a replication network: every member, this host included. */
+  private peerAddressesToml(): string {
+    if (!this.opts.replicationNetwork) return '';
+    return `peer_addresses = { ${this.hostNames.map((h) => `"${this.advertAddress(h)}" = "${this.redisAddress(h)}"`).join(', ')} }\n`;
+  }
+
   /** Restarts a host's agent (after kill -9). */
   restartAgent(host: string): AgentProc {
     return this.makeAgent(host).start();
@@ -397,14 +449,14 @@ export class RedisCluster {
    * replicates from it with the link up.
    */
   async settled(master: string, others: readonly string[], timeoutMs = 10_000, dead: readonly string[] = []): Promise<void> {
-    const live = (): string[] => holders(this.lab, CLUSTER_VIP).filter((h) => !dead.includes(h));
+    const live = (): string[] => holders(this.lab, this.vip).filter((h) => !dead.includes(h));
     await waitFor(`${master} to hold the VIP alone`, timeoutMs, () => live().join() === master, 20);
     await waitFor(`${master}'s Redis to be master`, timeoutMs, () => this.r(master).info('replication').role === 'master', 20);
     for (const o of others) {
       await waitFor(`${o}'s Redis to replicate from ${master}`, timeoutMs, () => {
         const i = this.r(o).info('replication');
         // keepalived's usual scripts point replicas at the VIP, redkeep at the master's address.
-        const from = [this.lab.host(master).address, ...(this.opts.impl === 'keepalived' ? [CLUSTER_VIP] : [])];
+        const from = [this.redisAddress(master), ...(this.opts.impl === 'keepalived' ? [CLUSTER_VIP] : [])];
         return i.role === 'slave' && from.includes(i.master_host ?? '') && i.master_link_status === 'up' && i.master_sync_in_progress === '0';
       }, 20);
     }
@@ -412,7 +464,8 @@ export class RedisCluster {
     // a full sync): until then writes live on the master alone. Wait until it has one from each.
     await waitFor(`${master} to have acknowledgements from ${others.join(', ')}`, timeoutMs, () => {
       const i = this.r(master).info('replication');
-      return others.every((o) => Object.entries(i).some(([k, v]) => /^slave\d+$/.test(k) && v.includes(`ip=${this.lab.host(o).address},`) && /state=online/.test(v) && !/offset=0,/.test(v)));
+      // A master lists its replicas without a zone.
+      return others.every((o) => Object.entries(i).some(([k, v]) => /^slave\d+$/.test(k) && v.includes(`ip=${this.redisAddress(o).replace(/%.*/, '')},`) && /state=online/.test(v) && !/offset=0,/.test(v)));
     }, 20);
     // redkeep's agents: every running one a backup hearing the master (one still in Fault, its
     // quorum not yet seen, would start its down timer late and take over after the others).
@@ -422,7 +475,7 @@ export class RedisCluster {
         if (!agent?.running) continue;
         await waitFor(`${o}'s agent to be a backup of ${master}`, timeoutMs, async () => {
           const st = (await agent.status()).instances[0];
-          return st?.state === 'backup' && st.masterAddress === this.lab.host(master).address;
+          return st?.state === 'backup' && st.masterAddress === this.advertAddress(master);
         }, 20);
       }
     }
@@ -504,6 +557,7 @@ export const SCENARIOS: readonly Scenario[] = [
     crash: true,
     fault(c) {
       c.lab.cutLink('h3');
+      if (c.lab.replicationNetwork) c.lab.isolateSecond('h3');
       c.agentSignal('h3', 'SIGKILL');
       c.r('h3').kill();
     },
@@ -552,7 +606,7 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     async settle(c) {
       await waitFor('h2 to take over', 5000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
-      await waitFor('h3\'s Redis to be fenced (a replica of h2)', 8000, () => c.r('h3').info('replication').master_host === c.lab.host('h2').address, 20);
+      await waitFor('h3\'s Redis to be fenced (a replica of h2)', 8000, () => c.r('h3').info('replication').master_host === c.redisAddress('h2'), 20);
       // The restarted agent removes its stale VIP before anything else. With preempt on (130)
       // it takes the VIP back later, by a normal VRRP preemption.
       c.restartAgent('h3');
@@ -678,7 +732,7 @@ export const SCENARIOS: readonly Scenario[] = [
     async fault(c) {
       c.a('h3').signal('SIGSTOP');
       await waitFor('h2 to take over', 8000, () => holders(c.lab, CLUSTER_VIP).includes('h2'), 20);
-      await waitFor('h3\'s Redis to follow h2', 8000, () => c.r('h3').info('replication').master_host === c.lab.host('h2').address, 20);
+      await waitFor('h3\'s Redis to follow h2', 8000, () => c.r('h3').info('replication').master_host === c.redisAddress('h2'), 20);
       await sleep(1000);
       c.a('h3').signal('SIGCONT');
     },
@@ -738,7 +792,7 @@ export async function measureFailover(
     const watch = opts.watchTakeover === true ? new TakeoverWatch(c.lab, takeoverHost, CLUSTER_VIP) : undefined;
     await watch?.ready();
     const probe = new RoleProbe(c.lab);
-    const writer = new Writer(c.lab, opts.writeEveryMs ?? 5, c.opts.clientTimeoutMs);
+    const writer = new Writer(c.lab, opts.writeEveryMs ?? 5, c.opts.clientTimeoutMs, c.vip);
     await waitFor('writes to be acknowledged', 5000, () => writer.acks().length > 100);
     const startMs = Date.now();
     const faultAtMs = (await scenario.fault(c)) ?? startMs;

@@ -15,6 +15,7 @@ import { type CatchUpOutcome, RolePolicy, type RoleStep } from '../role-policy.j
 import { originalGate, wantedGate } from '../write-gate.js';
 import { type MemberChannels, stateChannel, successorCandidates } from '../handover.js';
 import type { ReplicationFacts } from '../history.js';
+import { RedisHosts } from '../redis-hosts.js';
 import { SimRedis } from './sim-redis.js';
 
 export const FENCE = { host: '127.0.0.1', port: 1 } as const;
@@ -195,8 +196,10 @@ class Agent {
       ],
     });
     const others = members.filter((m) => m !== host.address);
-    this.guard = new DataGuard({ memberTimeoutMs: isolationTimeoutMs, quorum: Math.floor((others.length + 1) / 2) + 1, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024, fence: FENCE });
-    this.policy = new RolePolicy({ manageRole: true, peerPort: REDIS_PORT, fence: FENCE, catchUpWaitMs: CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS });
+    // Every simulated Redis is at its host's advert address.
+    const hosts = new RedisHosts({ members });
+    this.guard = new DataGuard({ memberTimeoutMs: isolationTimeoutMs, quorum: Math.floor((others.length + 1) / 2) + 1, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024, fence: FENCE, hosts });
+    this.policy = new RolePolicy({ manageRole: true, peerPort: REDIS_PORT, fence: FENCE, catchUpWaitMs: CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS, hosts });
     this.policy.selfAddress = host.address;
     for (const o of others) this.peerSeen.set(o, { lastAnswerMs: undefined, redis: 'unknown', facts: undefined, factsAtMs: 0 });
   }
