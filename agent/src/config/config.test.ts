@@ -78,10 +78,10 @@ describe('configuration', () => {
   it('reads the metrics address (off by default, localhost when only a port is given)', () => {
     assert.equal(loadConfig(write(GOOD)).agent.metrics, undefined);
     const withMetrics = (v: string): string => GOOD.replace('[agent]\n', `[agent]\nmetrics_address = "${v}"\n`);
-    assert.deepEqual(loadConfig(write(withMetrics(':9165'))).agent.metrics, { host: '127.0.0.1', port: 9165 });
-    assert.deepEqual(loadConfig(write(withMetrics('[::1]:9165'))).agent.metrics, { host: '::1', port: 9165 });
+    assert.deepEqual(loadConfig(write(withMetrics(':9064'))).agent.metrics, { host: '127.0.0.1', port: 9064 });
+    assert.deepEqual(loadConfig(write(withMetrics('[::1]:9064'))).agent.metrics, { host: '::1', port: 9064 });
     assert.deepEqual(loadConfig(write(withMetrics('192.0.2.11:80'))).agent.metrics, { host: '192.0.2.11', port: 80 });
-    for (const bad of ['localhost:9165', '9165', '127.0.0.1:99999']) {
+    for (const bad of ['localhost:9064', '9064', '127.0.0.1:99999']) {
       const r = issues(withMetrics(bad));
       assert.ok(r.issues.some((x) => x.key === 'agent.metrics_address' && x.line === 3), `${bad}: ${JSON.stringify(r.issues)}`);
     }

@@ -528,7 +528,7 @@ function readListenAddress(r: Reader, t: Table, path: string, key: string): { ho
   const host = m ? (m[1] ?? m[2] ?? '') || '127.0.0.1' : '';
   const port = m ? Number(m[3]) : 0;
   if (!m || addressFamilyOf(host) === undefined || port < 1 || port > 65535) {
-    r.issue(`${path}.${key}`, `must be an IP address and port such as "127.0.0.1:9165", "[::1]:9165" or ":9165" (localhost), got "${v}"`);
+    r.issue(`${path}.${key}`, `must be an IP address and port such as "127.0.0.1:9064", "[::1]:9064" or ":9064" (localhost), got "${v}"`);
     return undefined;
   }
   return { host, port };

@@ -25,6 +25,7 @@ import type { Logger } from '../log.js';
 import type { SentinelEndpoint } from '../sentinel/endpoint.js';
 import { type Beacon, beaconChannel, beaconPattern, parseBeacon } from '../cluster/beacon.js';
 import { type ClusterView, type MemberReading, buildClusterView } from '../cluster/view.js';
+import { type ProcessSample, sampleProcess } from '../metrics/process.js';
 import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
@@ -52,7 +53,10 @@ export interface AgentStatus {
     readonly pid: number;
     readonly uptimeMs: number;
     readonly config: string;
+    /** The last load of the configuration: at start (it succeeded, or there is no agent), or a reload. */
+    readonly lastReload: { readonly ok: boolean; readonly at: string };
   };
+  readonly process: ProcessSample;
   readonly interfaces: readonly {
     name: string;
     index: number;
@@ -133,6 +137,7 @@ export class Agent {
   private stopRun: Promise<void> | undefined;
   private control: Server | undefined;
   private readonly startedAt = performance.now();
+  private lastReload = { ok: true, at: new Date().toISOString() };
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing = false;
   private stopped = false;
@@ -332,9 +337,20 @@ export class Agent {
   reload(): Promise<ReloadResult> {
     if (this.stopped) return Promise.reject(new Error('the agent is stopping'));
     if (this.reloadRun) return Promise.reject(new Error('a reload is already running'));
-    const run = this.reloadOnce().finally(() => {
-      this.reloadRun = undefined;
-    });
+    const run = this.reloadOnce()
+      .then(
+        (r) => {
+          this.lastReload = { ok: r.ok, at: new Date().toISOString() };
+          return r;
+        },
+        (e: unknown) => {
+          this.lastReload = { ok: false, at: new Date().toISOString() };
+          throw e;
+        },
+      )
+      .finally(() => {
+        this.reloadRun = undefined;
+      });
     this.reloadRun = run;
     return run;
   }
@@ -746,7 +762,9 @@ export class Agent {
         pid: process.pid,
         uptimeMs: Math.round(performance.now() - this.startedAt),
         config: this.config.file,
+        lastReload: { ...this.lastReload },
       },
+      process: sampleProcess(),
       interfaces: [...this.ios.values()].map((io) => ({
         name: io.name,
         index: io.index,

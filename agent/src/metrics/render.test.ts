@@ -31,6 +31,26 @@ describe('Prometheus metrics', () => {
     assert.equal(sample(t, 'redkeep_uptime_seconds'), 12.5);
   });
 
+  it('exposes the version, the process, the last reload and when each instance last changed state', () => {
+    const t = renderMetrics(STATUS, { eventLoopLagS: 0.25 });
+    assert.equal(sample(t, 'redkeep_build_info', 'version="0.1.0"'), 1);
+    assert.equal(sample(t, 'process_cpu_seconds_total'), 1.25);
+    assert.equal(sample(t, 'process_resident_memory_bytes'), 50_331_648);
+    assert.equal(sample(t, 'process_open_fds'), 23);
+    assert.equal(sample(t, 'process_start_time_seconds'), 1_767_322_000.5);
+    assert.equal(sample(t, 'redkeep_event_loop_lag_seconds'), 0.25);
+    assert.equal(sample(t, 'redkeep_config_last_reload_successful'), 0);
+    assert.equal(sample(t, 'redkeep_config_last_reload_timestamp_seconds'), Date.UTC(2026, 0, 2, 3, 5) / 1000);
+    assert.equal(sample(t, 'redkeep_instance_last_transition_timestamp_seconds', 'vrrp_instance="redis-write"'), Date.UTC(2026, 0, 2, 3, 4, 5, 250) / 1000);
+    assert.match(t, /# TYPE process_cpu_seconds_total counter\n/);
+  });
+
+  it('leaves out the lag when the endpoint has not measured it, and the transition time before the first one', () => {
+    const t = renderMetrics({ ...STATUS, instances: [{ ...INSTANCE, lastTransition: undefined }] });
+    assert.ok(!t.includes('redkeep_event_loop_lag_seconds'));
+    assert.ok(!t.includes('redkeep_instance_last_transition_timestamp_seconds'));
+  });
+
   it('writes HELP and TYPE once per family, before its samples, and escapes label values', () => {
     const t = renderMetrics({ ...STATUS, instances: [{ ...INSTANCE, name: 'a"b\\c\nd' }] });
     const lines = t.trimEnd().split('\n');

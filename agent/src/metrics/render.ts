@@ -1,7 +1,13 @@
 // The Prometheus text exposition (format 0.0.4) of the agent's status: one pure function from
-// AgentStatus to text, so every number /metrics shows is one `redkeep status --json` shows too.
+// AgentStatus to text, so every number /metrics shows is one `redkeep status --json` shows too,
+// but for the event-loop lag, which belongs to the scrape interval (server.ts measures it).
 
 import type { AgentStatus } from '../daemon/agent.js';
+
+/** What only the endpoint knows: measured over the time since the last scrape. */
+export interface ScrapeSample {
+  readonly eventLoopLagS?: number;
+}
 
 type Labels = Readonly<Record<string, string>>;
 interface Family {
@@ -22,7 +28,12 @@ function labelText(l: Labels): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
-export function renderMetrics(st: AgentStatus): string {
+/** An ISO time in `redkeep status` as seconds since the epoch; undefined stays out. */
+function epochS(iso: string | undefined): number | undefined {
+  return iso === undefined ? undefined : Date.parse(iso) / 1000;
+}
+
+export function renderMetrics(st: AgentStatus, scrape: ScrapeSample = {}): string {
   const families = new Map<string, Family>();
   const add = (name: string, type: Family['type'], help: string, labels: Labels, value: number | undefined): void => {
     if (value === undefined || Number.isNaN(value)) return;
@@ -36,6 +47,16 @@ export function renderMetrics(st: AgentStatus): string {
 
   add('redkeep_up', 'gauge', 'The agent answers (always 1).', {}, 1);
   add('redkeep_uptime_seconds', 'gauge', 'Seconds since the agent started.', {}, st.agent.uptimeMs / 1000);
+  add('redkeep_build_info', 'gauge', 'The running redkeep (always 1), its version as a label.', { version: st.agent.version }, 1);
+  const rl = st.agent.lastReload;
+  add('redkeep_config_last_reload_successful', 'gauge', 'The last load of the configuration (start, SIGHUP, redkeep reload) took effect whole (1) or was refused or in part (0).', {}, rl.ok ? 1 : 0);
+  add('redkeep_config_last_reload_timestamp_seconds', 'gauge', 'When the configuration was last loaded (start or reload, whatever the outcome), seconds since the epoch.', {}, epochS(rl.at));
+  const p = st.process;
+  add('process_cpu_seconds_total', 'counter', 'Total user and system CPU time spent in seconds.', {}, p.cpuSeconds);
+  add('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', {}, p.residentBytes);
+  add('process_open_fds', 'gauge', 'Number of open file descriptors.', {}, p.openFds);
+  add('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.', {}, p.startTimeS);
+  add('redkeep_event_loop_lag_seconds', 'gauge', 'Longest delay of the event loop (a timer due every 0.1 s) since the last scrape.', {}, scrape.eventLoopLagS);
   for (const f of st.interfaces) {
     const l = { interface: f.name };
     add('redkeep_interface_packets_received_total', 'counter', 'VRRP packets received on the interface.', l, f.packetsRx);
@@ -51,6 +72,7 @@ export function renderMetrics(st: AgentStatus): string {
     add('redkeep_instance_priority', 'gauge', 'Effective priority (base plus track weights).', l, i.effectivePriority);
     add('redkeep_instance_base_priority', 'gauge', 'Configured priority.', l, i.basePriority);
     add('redkeep_instance_master_priority', 'gauge', 'Priority of the master last heard (backups).', l, i.masterPriority);
+    add('redkeep_instance_last_transition_timestamp_seconds', 'gauge', 'When the instance last changed state, seconds since the epoch (none yet: left out).', l, epochS(i.lastTransition?.at));
     add('redkeep_instance_vips_held', 'gauge', 'Virtual addresses this host holds for the instance.', l, i.vipsHeld.length);
     if (i.readServe) {
       for (const serving of ['replica', 'master', 'none']) add('redkeep_read_serving', 'gauge', 'serve = "read": 1 for how this host\'s Redis serves reads (replica, master as the fallback, none).', { ...l, serving }, i.readServe.serving === serving ? 1 : 0);

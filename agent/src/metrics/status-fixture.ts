@@ -21,7 +21,7 @@ export const INSTANCE: RunnerStatus = {
   unicastPeers: [],
   virtualAddresses: ['192.0.2.50/24'],
   vipsHeld: ['192.0.2.50/24'],
-  lastTransition: undefined,
+  lastTransition: { at: '2026-01-02T03:04:05.250Z', from: 'backup', to: 'master', reason: 'master-down-timer' },
   tracks: [
     { name: 'track:redis-alive', weight: 0, ok: true },
     { name: 'track:redis-data', weight: -253, ok: false },
@@ -50,8 +50,23 @@ export const INSTANCE: RunnerStatus = {
 };
 
 export const STATUS: AgentStatus = {
-  agent: { name: 'h3', version: '0.1.0', pid: 1, uptimeMs: 12_500, config: '/etc/redkeep/redkeep.toml' },
+  agent: { name: 'h3', version: '0.1.0', pid: 1, uptimeMs: 12_500, config: '/etc/redkeep/redkeep.toml', lastReload: { ok: false, at: '2026-01-02T03:05:00.000Z' } },
+  process: { cpuSeconds: 1.25, residentBytes: 50_331_648, openFds: 23, startTimeS: 1_767_322_000.5 },
   interfaces: [{ name: 'eth0', index: 2, mac: undefined, packetsRx: 200, drops: { 'unknown-vrid': 3 }, sendErrors: 0, garpsSent: 10 }],
   instances: [INSTANCE],
+};
+
+/** A backup whose Redis follows the master, serving reads: what the master above does not show. */
+export const READ_REPLICA: RunnerStatus = {
+  ...INSTANCE,
+  name: 'redis-read',
+  vrid: 52,
+  state: 'backup',
+  masterAddress: '192.0.2.11',
+  masterPriority: 150,
+  vipsHeld: [],
+  serve: 'read',
+  readServe: { serving: 'replica', why: 'in sync' },
+  redis: { ...(INSTANCE.redis as NonNullable<RunnerStatus['redis']>), role: 'replica', masterHost: '192.0.2.11', masterLinkUp: true, replicas: [], desired: 'replica' },
 };
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisCluster, waitFor } from '@redkeep/scripts/lab';
 
-function scrape(c: RedisCluster, host: string, url = 'http://127.0.0.1:9165/metrics'): { status: number | null; text: string } {
+function scrape(c: RedisCluster, host: string, url = 'http://127.0.0.1:9064/metrics'): { status: number | null; text: string } {
   const js = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(1500) }).then(async (r) => process.stdout.write(r.status + '\\n' + (await r.text())), (e) => { process.stdout.write('error ' + e.message); process.exit(3); })`;
   const r = c.lab.exec(host, [process.execPath, '-e', js]);
   return { status: r.status, text: r.stdout };
@@ -19,7 +19,7 @@ function value(text: string, series: string): number | undefined {
 describe('metrics endpoint (three hosts, real Redis)', () => {
   let c: RedisCluster;
   before(async () => {
-    c = new RedisCluster({ agentExtra: 'metrics_address = ":9165"' });
+    c = new RedisCluster({ agentExtra: 'metrics_address = ":9064"' });
     await c.start('h3');
     await c.settled('h3', ['h1', 'h2'], 15_000);
   });
@@ -54,7 +54,7 @@ describe('metrics endpoint (three hosts, real Redis)', () => {
   });
 
   it('listens on localhost only, and answers 404 off /metrics', () => {
-    assert.notEqual(scrape(c, 'client', `http://${c.lab.host('h3').address}:9165/metrics`).status, 0, 'not reachable from the LAN');
-    assert.equal(scrape(c, 'h3', 'http://127.0.0.1:9165/').text.split('\n')[0], '404');
+    assert.notEqual(scrape(c, 'client', `http://${c.lab.host('h3').address}:9064/metrics`).status, 0, 'not reachable from the LAN');
+    assert.equal(scrape(c, 'h3', 'http://127.0.0.1:9064/').text.split('\n')[0], '404');
   });
 });
