@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 # keepalived for interoperability tests, redis-server for the Redis tests, systemd for
 # `systemd-analyze verify` of the unit (nothing is started), util-linux for setpriv (the
 # non-root test), nftables for one-way packet loss (this kernel has no netem), redis-sentinel and
-# python3-redis (redis-py) to compare the Sentinel endpoint with real Sentinel and a foreign client.
-APT_PACKAGES=(iproute2 iputils-ping tcpdump keepalived redis-server redis-sentinel python3-redis systemd util-linux nftables)
+# python3-redis (redis-py) to compare the Sentinel endpoint with real Sentinel and a foreign client,
+# prometheus for its promtool (`check rules`, `test rules` on examples/prometheus; the server is
+# not started).
+APT_PACKAGES=(iproute2 iputils-ping tcpdump keepalived redis-server redis-sentinel python3-redis systemd util-linux nftables prometheus)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
