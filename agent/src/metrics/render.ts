@@ -1,7 +1,7 @@
 // The Prometheus text exposition (format 0.0.4) of the agent's status: one pure function from
 // AgentStatus to text, so every number /metrics shows is one `redkeep status --json` shows too.
 
-import type { AgentStatus } from '../daemon/agent.js';
+import type { AgentStatus } from '../status-types.js';
 
 type Labels = Readonly<Record<string, string>>;
 interface Family {

@@ -2,7 +2,7 @@
 // [agent] metrics_address is set; localhost is the default host). Read-only, no secrets.
 
 import { type Server, createServer } from 'node:http';
-import type { AgentStatus } from '../daemon/agent.js';
+import type { AgentStatus } from '../status-types.js';
 import { renderMetrics } from './render.js';
 
 export async function startMetricsServer(host: string, port: number, status: () => AgentStatus, onError: (e: Error) => void): Promise<Server> {
