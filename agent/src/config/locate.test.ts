@@ -56,6 +56,16 @@ describe('locating keys', () => {
     }
   });
 
+  it('names the key of an integer too large for a number, the line of one too large for TOML', () => {
+    const r = parseToml('[[instance]]\nname = "w"\nredis.max_lag = 9007199254740993\n');
+    assert.ok(!r.ok);
+    assert.deepEqual([r.problem.line, r.problem.key], [3, 'instance[0].redis.max_lag']);
+    assert.match(r.problem.message, /^not valid TOML: Integer 9007199254740993 cannot be represented/);
+    const huge = parseToml('[[instance]]\nname = "w"\nredis.max_lag = 99999999999999999999\n');
+    assert.ok(!huge.ok);
+    assert.equal(huge.problem.line, 3);
+  });
+
   it('names the line of a syntax error', () => {
     const r = parseToml('[agent]\nname = "a"\nlog_level = = "debug"\n');
     assert.ok(!r.ok);

@@ -109,6 +109,8 @@ class KeyWalk {
       this.define(path, line, i === parts.length - 1);
     });
     this.atOffset.set(offset, path);
+    // An integer toml cannot hold is blamed on its value's offset.
+    this.atOffset.set(value.offset, path);
     this.value(path, value);
   }
 
@@ -140,7 +142,7 @@ function tomlName(path: string): string {
   return path.replace(/\[\d+\]/g, '').replace(/\[("(?:[^"\\]|\\.)*")\]/g, (_, q: string) => `.${JSON.parse(q) as string}`).replace(/^\./, '');
 }
 
-/** The toml package's own complaint (a key or a table defined twice), told with our key path. */
+/** The toml package's own complaint (a key or a table defined twice, an integer too large), told with our key path. */
 function redefinition(walk: KeyWalk, index: LineIndex, e: { message: string; line: number; column: number }): TomlProblem {
   const at = walk.atOffset.get(index.offsetOf(e.line, e.column)) ?? '';
   // The path toml names may be a parent of the statement's: a.b = 1 after a = 2.
@@ -167,9 +169,12 @@ export function parseToml(text: string): ParsedToml {
   try {
     nodes = tomlParser.parse(text);
   } catch (e) {
-    const loc = (e as { location?: { start?: { line?: number; column?: number } } }).location?.start;
+    // A SyntaxError has location.start; some of the parser's own checks set line and column.
+    const err = e as { location?: { start?: { line?: number; column?: number } }; line?: number; column?: number };
+    const line = err.location?.start?.line ?? err.line;
+    const column = err.location?.start?.column ?? err.column;
     const msg = e instanceof Error ? e.message : String(e);
-    return { ok: false, problem: { line: loc?.line, key: '', message: `not valid TOML${loc?.column ? ` (column ${loc.column})` : ''}: ${msg}` } };
+    return { ok: false, problem: { line, key: '', message: `not valid TOML${column ? ` (column ${column})` : ''}: ${msg}` } };
   }
   const walk = new KeyWalk(index);
   walk.walk(nodes);
