@@ -1,7 +1,7 @@
 import { type ClusterView, formatClusterView } from '../cluster/view.js';
 import { askAgent } from '../control/client.js';
-import type { AgentStatus } from '../daemon/agent.js';
 import type { Output } from '../output.js';
+import type { StatusJson } from '../status-json.js';
 
 export interface StatusArgs {
   readonly socket: string;
@@ -10,7 +10,7 @@ export interface StatusArgs {
   readonly cluster?: boolean;
 }
 
-function ago(iso: string | undefined): string {
+function ago(iso: string): string {
   if (!iso) return '';
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
   if (s < 120) return `${s.toFixed(1)} s ago`;
@@ -18,7 +18,8 @@ function ago(iso: string | undefined): string {
   return `${(s / 3600).toFixed(1)} h ago`;
 }
 
-export function formatStatus(st: AgentStatus): string[] {
+/** The human form of the control socket's status answer (absent values are null there). */
+export function formatStatus(st: StatusJson): string[] {
   const lines = [`redkeep ${st.agent.version} "${st.agent.name}" pid ${st.agent.pid}, up ${(st.agent.uptimeMs / 1000).toFixed(0)} s, config ${st.agent.config}`];
   for (const i of st.instances) {
     const master = i.state === 'master' ? 'this host' : i.masterAddress ? `${i.masterAddress} (priority ${i.masterPriority ?? '?'})` : 'unknown';
@@ -43,7 +44,7 @@ export function formatStatus(st: AgentStatus): string[] {
         lines.push(`  hand-overs: designated here ${c.designationsRx} (took over at once ${c.designatedTakeovers}, ignored ${c.designationsIgnored}), designated a successor ${c.designationsTx}`);
       }
     }
-    if (i.tracks.length) lines.push(`  tracks: ${i.tracks.map((t) => `${t.name} ${t.value !== undefined ? `= ${t.value}` : t.ok ? 'ok' : 'FAILED'}${t.weight !== 0 ? ` (${t.weight > 0 ? '+' : ''}${t.weight})` : ''}`).join(', ')}`);
+    if (i.tracks.length) lines.push(`  tracks: ${i.tracks.map((t) => `${t.name} ${t.value !== null ? `= ${t.value}` : t.ok ? 'ok' : 'FAILED'}${t.weight !== 0 ? ` (${t.weight > 0 ? '+' : ''}${t.weight})` : ''}`).join(', ')}`);
     if (i.redis) {
       const r = i.redis;
       const role = !r.up ? 'NOT REACHABLE' : r.role === 'replica' ? `replica of ${r.masterHost ?? '?'} (link ${r.masterLinkUp ? 'up' : 'DOWN'})` : (r.role ?? '?');
@@ -78,7 +79,7 @@ export async function statusCommand(args: StatusArgs, out: Output): Promise<numb
   }
   const result = await askAgent('status', args.socket, { cmd: 'status' }, out);
   if (result === undefined) return 1;
-  const st = result as AgentStatus;
+  const st = result as StatusJson;
   if (args.json) out.print(JSON.stringify(st, null, 2));
   else for (const l of formatStatus(st)) out.print(l);
   return 0;

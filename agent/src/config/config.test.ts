@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, type ConfigIssue, loadConfig, parseDurationMs } from './config.js';
+import { ConfigError, type ConfigIssue, formatIssue, loadConfig, parseDurationMs } from './config.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'redkeep-config-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -162,6 +162,45 @@ describe('configuration', () => {
     assert.equal(byKey.get('instance[0].garp.delay')?.line, 14);
     assert.match(byKey.get('instance[0].garp.delay')?.message ?? '', /duration string such as "100ms"/);
     assert.equal(byKey.get('instance[1].vrid')?.line, 20);
+  });
+
+  describe('the line of every way TOML writes a key', () => {
+    const instance = (name: string, vrid: number, more = ''): string => `[[instance]]\nname = "${name}"\ninterface = "eth0"\nvrid = ${vrid}\nvirtual_addresses = ["192.0.2.${vrid}/24"]\nmembers = []\n${more}`;
+    const one = (text: string): string => {
+      const r = issues(text);
+      assert.equal(r.issues.length, 1, JSON.stringify(r.issues));
+      return (r.issues[0] ? formatIssue(r.issues[0]) : '').replace(`${r.file}:`, 'FILE:');
+    };
+
+    it('a dotted key, at the top level and in an instance', () => {
+      assert.equal(one(`agent.log_level = "loud"\n\n${instance('w', 51)}`), 'FILE:1: agent.log_level: must be one of "error", "warn", "info", "debug", got "loud"');
+      assert.match(one(instance('w', 51, 'redis.address = "127.0.0.1:6379"\nredis.max_lag = -1\n')), /^FILE:8: instance\[0\]\.redis\.max_lag: must be an integer/);
+    });
+
+    it('a quoted key', () => {
+      assert.match(one(instance('w', 51, '\n[instance.redis]\naddress = "127.0.0.1:6379"\n"max_lag" = -1\n')), /^FILE:10: instance\[0\]\.redis\.max_lag: must be an integer/);
+      const table = instance('w', 51, '\n[instance.redis]\n\n[instance.redis.peer_addresses]\n"192.0.2.11" = "198.51.100.11"\n"192.0.2.12" = 12\n').replace('members = []', 'members = ["192.0.2.11", "192.0.2.12"]');
+      assert.equal(one(table), 'FILE:12: instance[0].redis.peer_addresses["192.0.2.12"]: must be an address string, got 12');
+    });
+
+    it('an inline table in an array, also one spread over lines', () => {
+      const track = '[[track]]\nname = "a"\ntype = "exec"\ncommand = ["/bin/true"]\n\n[[track]]\nname = "b"\ntype = "exec"\ncommand = ["/bin/true"]\n\n';
+      assert.match(one(track + instance('w', 51, 'tracks = ["a", { name = "b", weight = 500 }]\n')), /^FILE:17: instance\[0\]\.tracks\[1\]\.weight: must be an integer -253\.\.253, got 500$/);
+      assert.match(one(track + instance('w', 51, 'tracks = [\n  "a",\n  { name = "b",\n    weight = 500 },\n]\n')), /^FILE:20: instance\[0\]\.tracks\[1\]\.weight: /);
+      assert.match(one(track + instance('w', 51, 'tracks = [\n  "a",\n  { name = "b", weight = 5, wieght = 1 },\n]\n')), /^FILE:19: instance\[0\]\.tracks\[1\]\.wieght: unknown key \(did you mean weight\?\)$/);
+    });
+
+    it('a key of the third [[instance]]', () => {
+      const text = `${instance('a', 51)}\n${instance('b', 52)}\n${instance('c', 53, 'priority = 0\n')}`;
+      assert.match(one(text), /^FILE:21: instance\[2\]\.priority: must be an integer 1\.\.255, got 0$/);
+    });
+
+    it('a key set twice in a table, a table written twice, an inline table with a key twice', () => {
+      assert.match(one(`${instance('a', 51)}\n${instance('b', 52, 'vrid = 53\n')}`), /^FILE:14: instance\[1\]\.vrid: is defined twice \(first on line 11\)/);
+      assert.match(one(`[agent]\nname = "a"\n\n[agent]\nlog_level = "debug"\n\n${instance('w', 51)}`), /^FILE:4: agent: is defined twice \(first on line 1\)/);
+      assert.match(one(instance('w', 51, '[instance.redis]\naddress = "127.0.0.1:6379"\n[instance.redis]\nmax_lag = 1\n')), /^FILE:9: instance\[0\]\.redis: is defined twice \(first on line 7\)/);
+      assert.match(one(instance('w', 51, 'garp = { repeat = 3, repeat = 4 }\n')), /^FILE:7: instance\[0\]\.garp\.repeat: is defined twice/);
+    });
   });
 
   it('reports every problem at once', () => {

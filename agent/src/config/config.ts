@@ -3,10 +3,9 @@
 // at once. Unknown keys are refused with a suggestion.
 
 import { readFileSync } from 'node:fs';
-import toml from 'toml';
 import { type AddressFamily, type Cidr, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
 import { MAX_SOCKET_PATH, groupId } from '../control/server.js';
-import { type LineMap, lineOf, locateKeys } from './locate.js';
+import { type LineMap, childPath, lineOf, locateKeys, parseToml } from './locate.js';
 import {
   type HooksSettings,
   type RedisSettings,
@@ -213,8 +212,7 @@ class Reader {
   keys(t: Table, path: string, allowed: readonly string[]): void {
     for (const k of Object.keys(t)) {
       if (!allowed.includes(k)) {
-        const p = path ? `${path}.${k}` : k;
-        this.issue(p, `unknown key${suggest(k, allowed)}`);
+        this.issue(childPath(path, k), `unknown key${suggest(k, allowed)}`);
       }
     }
   }
@@ -628,13 +626,7 @@ export function loadConfig(file: string): RedkeepConfig {
   } catch (e) {
     throw new ConfigError([{ file, line: undefined, key: '', message: `cannot read: ${e instanceof Error ? e.message : String(e)}` }]);
   }
-  let doc: unknown;
-  try {
-    doc = toml.parse(text);
-  } catch (e) {
-    const loc = (e as { location?: { start?: { line?: number; column?: number } } }).location?.start;
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new ConfigError([{ file, line: loc?.line, key: '', message: `not valid TOML${loc?.column ? ` (column ${loc.column})` : ''}: ${msg}` }]);
-  }
-  return validateConfig(doc, file, text);
+  const parsed = parseToml(text);
+  if (!parsed.ok) throw new ConfigError([{ file, ...parsed.problem }]);
+  return validateConfig(parsed.doc, file, text);
 }

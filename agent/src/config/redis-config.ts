@@ -3,6 +3,7 @@
 
 import { isLinkLocal } from '@redkeep/failover';
 import { type AddressFamily, addressFamilyOf, canonicalAddress } from '@redkeep/vrrp';
+import { childPath } from './locate.js';
 
 export type TrackType = 'redis-ping' | 'redis-role' | 'exec' | 'file';
 
@@ -210,11 +211,6 @@ export interface PeerAddressContext {
   readonly virtualAddresses: readonly string[];
 }
 
-/** A path element for a key that is an address (dots and colons in it): `peer_addresses["192.0.2.11"]`. */
-export function quotedKey(path: string, key: string): string {
-  return `${path}[${JSON.stringify(key)}]`;
-}
-
 function isLoopbackOrUnspecified(address: string): boolean {
   return address.startsWith('127.') || address === '0.0.0.0' || address === '::' || address === '::1';
 }
@@ -242,7 +238,7 @@ function readPeerAddresses(r: FieldReader, v: unknown, path: string, ctx: PeerAd
   const byValue = new Map<string, string>();
   let own: string | undefined;
   for (const [rawKey, rawValue] of Object.entries(v)) {
-    const p = quotedKey(path, rawKey);
+    const p = childPath(path, rawKey);
     if (typeof rawValue !== 'string') {
       r.issue(p, isTable(rawValue) ? 'an address as a key goes in quotes, e.g. "192.0.2.11" = "198.51.100.11": unquoted, its dots make nested keys' : `must be an address string, got ${JSON.stringify(rawValue)}`);
       continue;

@@ -29,7 +29,9 @@ import { type ProcessSample, sampleProcess } from '../metrics/process.js';
 import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
-import { InstanceRunner, READ_IN_SYNC_TRACK, READ_ON_MASTER_TRACK, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type RunnerStatus, type SwitchoverResult } from './instance-runner.js';
+import { InstanceRunner, READ_IN_SYNC_TRACK, READ_ON_MASTER_TRACK, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type SwitchoverResult } from './instance-runner.js';
+import type { AgentStatus, RunnerStatus } from '../status-types.js';
+import { statusJson } from '../status-json.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
 
 export const REDKEEP_VERSION = '0.1.0';
@@ -45,29 +47,6 @@ const CLUSTER_READ_MS = 1000;
 /** status --cluster: a member's INFO or answer older than this (or than this many guard periods) is not current. */
 const CLUSTER_FRESH_MS = 500;
 const CLUSTER_FRESH_PERIODS = 5;
-
-export interface AgentStatus {
-  readonly agent: {
-    readonly name: string;
-    readonly version: string;
-    readonly pid: number;
-    readonly uptimeMs: number;
-    readonly config: string;
-    /** The last load of the configuration: at start (it succeeded, or there is no agent), or a reload. */
-    readonly lastReload: { readonly ok: boolean; readonly at: string };
-  };
-  readonly process: ProcessSample;
-  readonly interfaces: readonly {
-    name: string;
-    index: number;
-    mac: string | undefined;
-    packetsRx: number;
-    drops: Record<string, number>;
-    sendErrors: number;
-    garpsSent: number;
-  }[];
-  readonly instances: readonly RunnerStatus[];
-}
 
 interface Unit {
   readonly settings: InstanceSettings;
@@ -559,7 +538,7 @@ export class Agent {
       case 'ping':
         return 'pong';
       case 'status':
-        return this.status();
+        return statusJson(this.status());
       case 'switchover':
         return this.switchover(req.instance, req.to);
       case 'reload':

@@ -18,6 +18,7 @@ import type { HandoverChannel } from '../redis/handover-channel.js';
 import type { RedisStatus, RedisSupervisor } from '../redis/supervisor.js';
 import type { AdvertSink, InterfaceIo } from './interface-io.js';
 import type { VipReconciler } from './vip-reconciler.js';
+import type { RunnerStatus, Transition } from '../status-types.js';
 
 export const TRACK_INTERFACE_PREFIX = 'interface:';
 export const TRACK_PREFIX = 'track:';
@@ -47,51 +48,6 @@ const HOOK_STATE: Partial<Record<VrrpState, HookState>> = { master: 'MASTER', ba
 
 /** Transitions status keeps per instance. */
 const RECENT_TRANSITIONS = 5;
-
-export interface Transition {
-  readonly at: string;
-  readonly from: VrrpState;
-  readonly to: VrrpState;
-  readonly reason: string;
-  readonly detail?: string;
-}
-
-export interface RunnerStatus {
-  readonly name: string;
-  readonly interface: string;
-  readonly vrid: number;
-  readonly version: 2 | 3;
-  readonly family: string;
-  readonly state: VrrpState | 'waiting';
-  /** Why the instance is not running yet, e.g. no address on its interface. */
-  readonly waitingFor: string | undefined;
-  readonly basePriority: number;
-  readonly effectivePriority: number | undefined;
-  readonly masterAddress: string | undefined;
-  readonly masterPriority: number | undefined;
-  readonly advertIntervalCs: number;
-  readonly masterAdverIntervalCs: number | undefined;
-  readonly primaryAddress: string | undefined;
-  readonly unicastPeers: readonly string[];
-  readonly virtualAddresses: readonly string[];
-  readonly vipsHeld: readonly string[];
-  readonly lastTransition:
-    | { at: string; from: VrrpState; to: VrrpState; reason: string; detail?: string }
-    | undefined;
-  /** The last few transitions with their reasons, oldest first. */
-  readonly recentTransitions: readonly Transition[];
-  readonly tracks: InstanceStatus['tracks'];
-  readonly counters: (InstanceStatus['counters'] & { garpsSent: number }) | undefined;
-  /** `redkeep maintenance on`: the lowest priority until off. */
-  readonly maintenance: boolean;
-  readonly serve: 'write' | 'read';
-  /** serve = "read": whether this host's Redis serves reads, and why. */
-  readonly readServe: { readonly serving: string; readonly why: string } | undefined;
-  readonly redis: RedisStatus | undefined;
-  /** The data guard (isolation, staleness) and the peers it watches. */
-  readonly guard: GuardStatus | undefined;
-  readonly hooks: { runs: number; failures: number } | undefined;
-}
 
 export interface SwitchoverResult {
   readonly instance: string;
@@ -592,7 +548,7 @@ export class InstanceRunner implements AdvertSink {
       }
       case 'state-changed':
         this.lastTransitionWall = new Date().toISOString();
-        this.transitions.push({ at: this.lastTransitionWall, from: a.from, to: a.to, reason: a.reason, ...(a.detail !== undefined ? { detail: a.detail } : {}) });
+        this.transitions.push({ at: this.lastTransitionWall, from: a.from, to: a.to, reason: a.reason, detail: a.detail });
         if (this.transitions.length > RECENT_TRANSITIONS) this.transitions.shift();
         this.onStateChange();
         this.log.info(`${a.from} -> ${a.to}`, {
@@ -642,10 +598,10 @@ export class InstanceRunner implements AdvertSink {
               from: lt.from,
               to: lt.to,
               reason: lt.reason,
-              ...(lt.detail !== undefined ? { detail: lt.detail } : {}),
+              detail: lt.detail,
             },
       recentTransitions: [...this.transitions],
-      tracks: st?.tracks ?? [],
+      tracks: (st?.tracks ?? []).map((t) => ({ name: t.name, weight: t.weight, ok: t.ok, value: t.value })),
       counters: st ? { ...st.counters, garpsSent: this.garpsSent } : undefined,
       maintenance: this.maintenance,
       serve: s.serve,

@@ -4,16 +4,9 @@
 
 import { readdirSync } from 'node:fs';
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { ProcessSample } from '../status-types.js';
 
-export interface ProcessSample {
-  /** User and system CPU time of every thread (`process_cpu_seconds_total`). */
-  readonly cpuSeconds: number;
-  readonly residentBytes: number;
-  /** Undefined where /proc/self/fd cannot be read. */
-  readonly openFds: number | undefined;
-  /** Wall-clock start of the process, seconds since the epoch. */
-  readonly startTimeS: number;
-}
+export type { ProcessSample };
 
 export function sampleProcess(): ProcessSample {
   const cpu = process.cpuUsage();

@@ -2,7 +2,7 @@
 // AgentStatus to text, so every number /metrics shows is one `redkeep status --json` shows too,
 // but for the event-loop lag, which belongs to the scrape interval (server.ts measures it).
 
-import type { AgentStatus } from '../daemon/agent.js';
+import type { AgentStatus } from '../status-types.js';
 
 /** What only the endpoint knows: measured over the time since the last scrape. */
 export interface ScrapeSample {

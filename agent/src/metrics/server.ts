@@ -2,7 +2,7 @@
 // [agent] metrics_address is set; localhost is the default host). Read-only, no secrets.
 
 import { type Server, createServer } from 'node:http';
-import type { AgentStatus } from '../daemon/agent.js';
+import type { AgentStatus } from '../status-types.js';
 import { EventLoopLag } from './process.js';
 import { renderMetrics } from './render.js';
 

@@ -1,7 +1,6 @@
 // A status as a busy master reports it, for the metrics and `redkeep status` tests.
 
-import type { AgentStatus } from '../daemon/agent.js';
-import type { RunnerStatus } from '../daemon/instance-runner.js';
+import type { AgentStatus, RunnerStatus } from '../status-types.js';
 
 export const INSTANCE: RunnerStatus = {
   name: 'redis-write',
@@ -21,10 +20,10 @@ export const INSTANCE: RunnerStatus = {
   unicastPeers: [],
   virtualAddresses: ['192.0.2.50/24'],
   vipsHeld: ['192.0.2.50/24'],
-  lastTransition: { at: '2026-01-02T03:04:05.250Z', from: 'backup', to: 'master', reason: 'master-down-timer' },
+  lastTransition: { at: '2026-01-02T03:04:05.250Z', from: 'backup', to: 'master', reason: 'master-down-timer', detail: undefined },
   tracks: [
-    { name: 'track:redis-alive', weight: 0, ok: true },
-    { name: 'track:redis-data', weight: -253, ok: false },
+    { name: 'track:redis-alive', weight: 0, ok: true, value: undefined },
+    { name: 'track:redis-data', weight: -253, ok: false, value: undefined },
   ],
   counters: { advertsRx: 3, advertsTx: 120, priorityZeroRx: 1, priorityZeroTx: 0, drops: { 'bad-checksum': 2, 'not-a-peer': 5 }, transitions: 4, becameMaster: 2, garpsRequested: 10, unexpectedInputs: 0, unheardStepDowns: 0, designationsRx: 1, designationsIgnored: 0, designatedTakeovers: 1, designationsTx: 0, garpsSent: 10 },
   redis: {

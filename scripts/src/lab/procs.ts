@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AgentStatus, controlRequest } from 'redkeep';
+import { type StatusJson, controlRequest } from 'redkeep';
 import type { Lab } from './lab.js';
 
 export const REDKEEP_BIN = fileURLToPath(new URL('../../../agent/bin/redkeep.js', import.meta.url));
@@ -156,10 +156,10 @@ export class AgentProc {
     ]);
   }
 
-  async status(): Promise<AgentStatus> {
+  async status(): Promise<StatusJson> {
     const r = await controlRequest(this.socket, { cmd: 'status' }, 2000);
     if (!r.ok) throw new Error(r.error);
-    return r.result as AgentStatus;
+    return r.result as StatusJson;
   }
 
   async state(): Promise<string | undefined> {
