@@ -18,6 +18,6 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     process.stderr.write(`redkeep: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(70);
+    process.exit(70); // EX_SOFTWARE, as EXIT.internal in src/exit-status.ts
   },
 );

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -19,6 +20,7 @@ import {
   parseMac,
 } from '@redkeep/wire';
 import { parsePcap, writePcap } from '@redkeep/pcap';
+import { runArgs } from './cli.js';
 
 const BIN = fileURLToPath(new URL('../bin/redkeep.js', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../test/vectors/keepalived-2.2.7', import.meta.url));
@@ -26,8 +28,25 @@ const tmp = mkdtempSync(join(tmpdir(), 'redkeep-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function redkeep(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return redkeepWith({}, ...args);
+}
+
+function redkeepWith(env: NodeJS.ProcessEnv, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** As redkeep(), without blocking this process: a control socket served here can answer meanwhile. */
+function redkeepAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 const REQUIRED_KEYS = [
@@ -170,7 +189,7 @@ describe('redkeep CLI', () => {
     assert.match(r2.stderr, /pcapng is not supported/);
   });
 
-  it('check-config prints a summary and exits 0, or every error and exits 1', () => {
+  it('check-config prints a summary and exits 0, or every error and exits 78', () => {
     const good = join(tmp, 'good.toml');
     writeFileSync(good, '[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\n');
     const ok = redkeep('check-config', good);
@@ -179,7 +198,7 @@ describe('redkeep CLI', () => {
     const bad = join(tmp, 'bad.toml');
     writeFileSync(bad, '[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 500\nvirtual_addresses = ["192.0.2.50/24"]\nprioirty = 5\n');
     const r = redkeep('check-config', bad);
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 78);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 2);
     assert.ok(lines.includes(`${bad}:4: instance[0].vrid: must be an integer 1..255, got 500`), r.stderr);
@@ -240,14 +259,114 @@ describe('redkeep CLI', () => {
     assert.match(bad.stderr, /--vip "nope": must be an address with a prefix/);
   });
 
-  it('status explains an unreachable agent and exits 1', () => {
-    const r = redkeep('status', '--socket', join(tmp, 'nobody.sock'));
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /is the agent running\?/);
+  it('status, events and switchover explain an agent that is not running and exit 3', () => {
+    const nobody = join(tmp, 'nobody.sock');
+    for (const args of [['status'], ['events', '--no-follow'], ['switchover']]) {
+      const r = redkeep(...args, '--socket', nobody);
+      assert.equal(r.status, 3, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /ENOENT \(is the agent running\?\)/);
+    }
+    // A socket file left by an agent that died: nobody listens, connections are refused.
+    const stale = join(tmp, 'stale.sock');
+    spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(stale)}, () => process.exit(0))`]);
+    assert.ok(existsSync(stale));
+    const r = redkeep('status', '--socket', stale);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /ECONNREFUSED \(is the agent running\?\)/);
   });
 
-  it('answers a usage error with exit status 2', () => {
-    assert.equal(redkeep('frobnicate').status, 2);
-    assert.equal(redkeep().status, 2);
+  it('runs no command after a usage error: error and usage on stderr, exit 2, no request to the agent', async () => {
+    const sock = join(tmp, 'usage.sock');
+    let connections = 0;
+    const server = createServer((c) => {
+      connections++;
+      c.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      const cases: [string[], RegExp, RegExp][] = [
+        [['switchover', '--instnace', 'x'], /Unknown argument: instnace/, /^usage: redkeep switchover \[--to HOST\]/m],
+        [['maintenance', 'maybe'], /Invalid values:[^]*Given: "maybe", Choices: "on", "off"/, /^usage: redkeep maintenance on\|off/m],
+        [['maintenance'], /Not enough non-option arguments/, /^usage: redkeep maintenance on\|off/m],
+        [['events', '--limit', '-1'], /--limit must be a whole number/, /^usage: redkeep events/m],
+        [['events', '--no-folow'], /Unknown argument: folow/, /^usage: redkeep events/m],
+        [['status', '--jsn'], /Unknown argument: jsn/, /^usage: redkeep status/m],
+        [['stauts'], /Unknown arguments?: .*stauts\nredkeep: Did you mean status\?/, /^usage: redkeep <command> \[options\]; commands: run, check-config, status/m],
+        [['frobnicate'], /Unknown arguments?: .*frobnicate/, /^usage: redkeep <command>/m],
+      ];
+      for (const [args, error, usage] of cases) {
+        const r = await redkeepAsync(...args, '--socket', sock);
+        assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.equal(r.stdout, '', args.join(' '));
+        assert.match(r.stderr, error);
+        assert.match(r.stderr, usage);
+        assert.ok(r.stderr.split('\n').length <= 6, `a short hint, not the whole help: ${r.stderr}`);
+      }
+      assert.equal(connections, 0, 'no request reached the control socket');
+      // The same server does see a valid command: the test would notice a request.
+      await redkeepAsync('status', '--socket', sock);
+      assert.equal(connections, 1);
+    } finally {
+      server.close();
+    }
+    const none = redkeep();
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /name a command/);
+  });
+
+  it('prints its version from package.json with --version and -V, and help with -h', () => {
+    const { version } = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) assert.deepEqual(redkeep(flag), { status: 0, stdout: `${version}\n`, stderr: '' });
+    const h = redkeep('-h');
+    assert.equal(h.status, 0);
+    assert.equal(h.stdout, redkeep('--help').stdout);
+    assert.match(h.stdout, /^Examples:$/m);
+    assert.match(h.stdout, /Exit status: 0 ok; 1 the command failed .*; 2 usage\s+error/);
+  });
+
+  it('wraps help at whole words, at $COLUMNS when not on a terminal', () => {
+    const words = (t: string): Set<string> => new Set(t.split(/\s+/));
+    const wide = redkeepWith({ COLUMNS: '200' }, '--help');
+    for (const columns of [60, 80]) {
+      const r = redkeepWith({ COLUMNS: String(columns) }, '--help');
+      assert.equal(r.status, 0);
+      const long = r.stdout.split('\n').filter((l) => l.length > columns);
+      assert.deepEqual(long, [], `lines wider than ${columns}`);
+      // Wrapping moves words between lines, never cuts one.
+      assert.deepEqual(words(r.stdout), words(wide.stdout), `COLUMNS=${columns}`);
+      assert.match(r.stdout, /VRRP\s+adverts/);
+    }
+    assert.ok(wide.stdout.split('\n').every((l) => l.length <= 100), 'at most 100 columns');
+  });
+
+  it('run and check-config read $REDKEEP_CONFIG, else /etc/redkeep/redkeep.toml, when no file is given', () => {
+    assert.deepEqual(runArgs(['run'], {}), { config: '/etc/redkeep/redkeep.toml' });
+    assert.deepEqual(runArgs(['run'], { REDKEEP_CONFIG: '/srv/r.toml' }), { config: '/srv/r.toml' });
+    assert.deepEqual(runArgs(['run', '-c', 'x.toml'], { REDKEEP_CONFIG: '/srv/r.toml' }), { config: 'x.toml' });
+    assert.deepEqual(runArgs(['run', '--config=x.toml'], {}), { config: 'x.toml' });
+    for (const args of [['run', '--help'], ['run', 'x.toml'], ['run', '--config', ''], ['status']]) assert.equal(runArgs(args, {}), undefined, args.join(' '));
+    const good = join(tmp, 'env-good.toml');
+    writeFileSync(good, '[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\n');
+    const ok = redkeepWith({ REDKEEP_CONFIG: good }, 'check-config');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /env-good\.toml: OK, 1 instance/);
+    const missing = join(tmp, 'env-missing.toml');
+    for (const args of [['check-config'], ['run']]) {
+      const r = redkeepWith({ REDKEEP_CONFIG: missing }, ...args);
+      assert.equal(r.status, 78, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, /env-missing\.toml: cannot read/);
+    }
+  });
+
+  it('run exits 78 on a configuration error', () => {
+    const bad = join(tmp, 'run-bad.toml');
+    writeFileSync(bad, '[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 500\nvirtual_addresses = ["192.0.2.50/24"]\n');
+    for (const args of [['run', '--config', bad], ['run', `--config=${bad}`], ['run', '-c', bad]]) {
+      const r = redkeep(...args);
+      assert.equal(r.status, 78, r.stderr);
+      assert.match(r.stderr, /run-bad\.toml:4: instance\[0\]\.vrid: must be an integer 1\.\.255, got 500/);
+    }
+    const status = redkeep('status', '--config', bad);
+    assert.equal(status.status, 78, 'a command that finds the socket in a bad config');
   });
 });

@@ -1,8 +1,41 @@
 // Commands are loaded when they run, and the daemon (`run`) without the CLI framework: the
 // long-running process carries only what it uses (see the README's footprint section).
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULT_CONTROL_SOCKET, loadConfig } from './config/config.js';
+import type Yargs from 'yargs/yargs';
+import { ConfigError, DEFAULT_CONFIG_FILE, DEFAULT_CONTROL_SOCKET, defaultConfigFile, loadConfig } from './config/config.js';
+import { EXIT } from './exit-status.js';
 import { type Output, processOutput } from './output.js';
+import { REDKEEP_VERSION } from './version.js';
+
+/** Each command's synopsis, for the hint after a usage error (as in the README's CLI section). */
+const SYNOPSIS = {
+  run: 'run [--config FILE]',
+  'check-config': 'check-config [FILE]',
+  status: 'status [--cluster] [--json] [--socket PATH | --config FILE]',
+  switchover: 'switchover [--to HOST] [--instance NAME] [--socket PATH | --config FILE]',
+  reload: 'reload [--socket PATH | --config FILE]',
+  maintenance: 'maintenance on|off [--instance NAME] [--json] [--socket PATH | --config FILE]',
+  events: 'events [--json] [--no-follow] [--limit N] [--socket PATH | --config FILE]',
+  'import-keepalived': 'import-keepalived FILE [--out TOML] [--config-id ID]',
+  'import-sentinel': 'import-sentinel FILE [--out TOML] [--interface IF] [--vip ADDR/PREFIX]... [--vrid N] [--priority N]',
+  watch: 'watch --interface IF [--json] [--count N]',
+  decode: 'decode FILE.pcap [--json]',
+  witness: 'witness [--listen ADDRESS:PORT] [--password-file FILE]',
+} as const;
+type CommandName = keyof typeof SYNOPSIS;
+
+const EXIT_STATUSES =
+  `Exit status: ${EXIT.ok} ok; ${EXIT.failed} the command failed (a switchover refused, ...); ${EXIT.usage} usage error (nothing was run); ` +
+  `${EXIT.notRunning} the agent is not running (its control socket is missing or refuses); ${EXIT.config} configuration error; ${EXIT.internal} internal error.`;
+
+const CONFIG_FILE_DESCRIPTION = `TOML configuration file (default: $REDKEEP_CONFIG when set, else ${DEFAULT_CONFIG_FILE})`;
+
+/** How a command finds the running agent: `--socket`, or the control socket a config names. */
+const AGENT_SOCKET_OPTIONS = {
+  socket: { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` },
+  config: { alias: 'c', type: 'string', describe: 'take the control socket path from this config' },
+} as const;
 
 /** The control socket: --socket, else the one in --config, else the default; undefined after a config error. */
 function socketOf(a: { socket?: string | undefined; config?: string | undefined }, out: Output): string | undefined {
@@ -17,25 +50,40 @@ function socketOf(a: { socket?: string | undefined; config?: string | undefined 
   }
 }
 
+/** A command that asks the running agent: 78 if the config naming its socket is bad. */
+async function withSocket(a: { socket?: string | undefined; config?: string | undefined }, out: Output, run: (socket: string) => Promise<number>): Promise<number> {
+  const socket = socketOf(a, out);
+  return socket === undefined ? EXIT.config : await run(socket);
+}
+
+/** Help text wraps at whole words: at the terminal's width, else $COLUMNS, else 80; at most 100. */
+function helpWidth(): number {
+  const columns = process.stdout.columns ?? (Number(process.env['COLUMNS']) || 80);
+  return Math.min(100, Math.max(40, columns));
+}
+
+/** "usage: ..." for the command argv names (or the command list), and where to read more. */
+function usageHint(argv: readonly string[]): string[] {
+  const name = argv.find((a): a is CommandName => Object.hasOwn(SYNOPSIS, a));
+  if (name !== undefined) return [`usage: redkeep ${SYNOPSIS[name]}`, `(redkeep ${name} --help for more)`];
+  return [`usage: redkeep <command> [options]; commands: ${Object.keys(SYNOPSIS).join(', ')}`, '(redkeep --help for more)'];
+}
+
 /**
  * Parses argv and runs one command; resolves to the exit status. Never calls process.exit: only
- * the bin entry point does.
+ * the bin entry point does. yargs only parses and validates: a handler picks the command, which
+ * runs after the whole command line was found valid, so a usage error never runs anything.
  */
-/** How a command finds the running agent: `--socket`, or the control socket a config names. */
-const AGENT_SOCKET_OPTIONS = {
-  socket: { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` },
-  config: { alias: 'c', type: 'string', describe: 'take the control socket path from this config' },
-} as const;
-
 export async function main(argv: readonly string[], out: Output = processOutput): Promise<number> {
   const run = runArgs(argv);
   if (run !== undefined) {
     const { runCommand } = await import('./commands/run.js');
     return await runCommand(run.config, out);
   }
-  const { default: yargs } = await import('yargs');
-  let status = 0;
-  let usageError: string | undefined;
+  // The CommonJS build: the ES module one wraps help text in the middle of words.
+  const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof Yargs;
+  let chosen: (() => Promise<number>) | undefined;
+  const usageErrors = new Set<string>();
   const parser = yargs([...argv])
     .scriptName('redkeep')
     .usage('$0 <command> [options]')
@@ -46,16 +94,16 @@ export async function main(argv: readonly string[], out: Output = processOutput)
         y
           .positional('file', { type: 'string', demandOption: true, describe: 'classic pcap file' })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' }),
-      async (a) => {
-        status = (await import('./commands/decode.js')).decodeCommand({ file: a.file, json: a.json }, out);
+      (a) => {
+        chosen = async () => (await import('./commands/decode.js')).decodeCommand({ file: a.file, json: a.json }, out);
       },
     )
     .command(
       'run',
       'run the agent in the foreground (SIGTERM or SIGINT stops it cleanly)',
-      (y) => y.option('config', { alias: 'c', type: 'string', demandOption: true, describe: 'TOML configuration file' }),
-      async (a) => {
-        status = await (await import('./commands/run.js')).runCommand(a.config, out);
+      (y) => y.option('config', { alias: 'c', type: 'string', default: defaultConfigFile(), describe: CONFIG_FILE_DESCRIPTION }),
+      (a) => {
+        chosen = async () => await (await import('./commands/run.js')).runCommand(a.config, out);
       },
     )
     .command(
@@ -65,16 +113,16 @@ export async function main(argv: readonly string[], out: Output = processOutput)
         y
           .option('listen', { type: 'string', default: '0.0.0.0:6379', describe: 'ADDRESS:PORT: the members\' peer_port' })
           .option('password-file', { type: 'string', describe: 'the Redis password the members send (AUTH), read from this file' }),
-      async (a) => {
-        status = await (await import('./commands/witness.js')).witnessCommand({ listen: a.listen, passwordFile: a.passwordFile }, out);
+      (a) => {
+        chosen = async () => await (await import('./commands/witness.js')).witnessCommand({ listen: a.listen, passwordFile: a.passwordFile }, out);
       },
     )
     .command(
-      'check-config <file>',
-      'validate a configuration file: a summary and exit 0, or every error (file:line: key: problem) and exit 1',
-      (y) => y.positional('file', { type: 'string', demandOption: true }),
-      async (a) => {
-        status = (await import('./commands/check-config.js')).checkConfigCommand(a.file, out);
+      'check-config [file]',
+      `validate a configuration file: a summary and exit ${EXIT.ok}, or every error (file:line: key: problem) and exit ${EXIT.config}`,
+      (y) => y.positional('file', { type: 'string', default: defaultConfigFile(), describe: CONFIG_FILE_DESCRIPTION }),
+      (a) => {
+        chosen = async () => (await import('./commands/check-config.js')).checkConfigCommand(a.file, out);
       },
     )
     .command(
@@ -85,10 +133,8 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON' })
           .option('cluster', { type: 'boolean', default: false, describe: "every member of this host's instances: their agents' state, priority, VIPs, maintenance, data guard, and their Redis" })
           .options(AGENT_SOCKET_OPTIONS),
-      async (a) => {
-        const socket = socketOf(a, out);
-        if (socket === undefined) status = 1;
-        else status = await (await import('./commands/status.js')).statusCommand({ socket, json: a.json, cluster: a.cluster }, out);
+      (a) => {
+        chosen = () => withSocket(a, out, async (socket) => await (await import('./commands/status.js')).statusCommand({ socket, json: a.json, cluster: a.cluster }, out));
       },
     )
     .command(
@@ -99,8 +145,8 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .positional('file', { type: 'string', demandOption: true, describe: 'the keepalived.conf to convert' })
           .option('out', { alias: 'o', type: 'string', describe: 'write the TOML to this file (created with mode 0600: it may hold auth_pass)' })
           .option('config-id', { type: 'string', describe: "keepalived's config id (keepalived -i): keep the @id lines meant for this host" }),
-      async (a) => {
-        status = await (await import('./commands/import-keepalived.js')).importKeepalivedCommand({ file: a.file, out: a.out, configId: a.configId }, out);
+      (a) => {
+        chosen = async () => await (await import('./commands/import-keepalived.js')).importKeepalivedCommand({ file: a.file, out: a.out, configId: a.configId }, out);
       },
     )
     .command(
@@ -114,23 +160,20 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('vip', { type: 'string', array: true, nargs: 1, describe: 'ADDR/PREFIX: the VIP clients write to, one per monitored master in file order (default: placeholders from 192.0.2.0/24)' })
           .option('vrid', { type: 'string', describe: 'VRID 1..255 of the first master, the next ones follow (default: a placeholder, 51)' })
           .option('priority', { type: 'string', describe: "this host's priority 1..254 (default: a placeholder, 100)" }),
-      async (a) => {
-        status = await (await import('./commands/import-sentinel.js')).importSentinelCommand(
-          { file: a.file, out: a.out, interface: a.interface, vip: a.vip, vrid: a.vrid, priority: a.priority },
-          out,
-        );
+      (a) => {
+        chosen = async () =>
+          await (await import('./commands/import-sentinel.js')).importSentinelCommand(
+            { file: a.file, out: a.out, interface: a.interface, vip: a.vip, vrid: a.vrid, priority: a.priority },
+            out,
+          );
       },
     )
     .command(
       'reload',
       'make the running agent read its config again (as SIGHUP): validated first, unchanged instances untouched',
-      (y) =>
-        y
-          .options(AGENT_SOCKET_OPTIONS),
-      async (a) => {
-        const socket = socketOf(a, out);
-        if (socket === undefined) status = 1;
-        else status = await (await import('./commands/reload.js')).reloadCommand({ socket }, out);
+      (y) => y.options(AGENT_SOCKET_OPTIONS),
+      (a) => {
+        chosen = () => withSocket(a, out, async (socket) => await (await import('./commands/reload.js')).reloadCommand({ socket }, out));
       },
     )
     .command(
@@ -141,10 +184,8 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('to', { type: 'string', describe: 'the host to hand over to (its VRRP address or name); default: the highest priority backup' })
           .option('instance', { type: 'string', describe: 'the instance (default: the one this host is master of)' })
           .options(AGENT_SOCKET_OPTIONS),
-      async (a) => {
-        const socket = socketOf(a, out);
-        if (socket === undefined) status = 1;
-        else status = await (await import('./commands/switchover.js')).switchoverCommand({ socket, instance: a.instance, to: a.to }, out);
+      (a) => {
+        chosen = () => withSocket(a, out, async (socket) => await (await import('./commands/switchover.js')).switchoverCommand({ socket, instance: a.instance, to: a.to }, out));
       },
     )
     .command(
@@ -155,14 +196,11 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per event' })
           .option('follow', { type: 'boolean', default: true, describe: 'keep printing new events (--no-follow: print the recent ones and exit)' })
           .option('limit', { type: 'number', describe: 'how many recent events to print first (default: all kept, up to 256)' })
-          .options(AGENT_SOCKET_OPTIONS),
-      async (a) => {
-        const socket = socketOf(a, out);
-        if (socket === undefined) status = 1;
-        else if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 0)) {
-          out.error('redkeep events: --limit must be a whole number, 0 or more');
-          status = 2;
-        } else status = await (await import('./commands/events.js')).eventsCommand({ socket, json: a.json, follow: a.follow, limit: a.limit }, out);
+          .options(AGENT_SOCKET_OPTIONS)
+          .check((a) => a.limit === undefined || (Number.isInteger(a.limit) && a.limit >= 0) || '--limit must be a whole number, 0 or more'),
+      (a) => {
+        chosen = () =>
+          withSocket(a, out, async (socket) => await (await import('./commands/events.js')).eventsCommand({ socket, json: a.json, follow: a.follow, limit: a.limit }, out));
       },
     )
     .command(
@@ -174,10 +212,9 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('instance', { type: 'string', describe: 'only this instance (default: every instance of this host)' })
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON' })
           .options(AGENT_SOCKET_OPTIONS),
-      async (a) => {
-        const socket = socketOf(a, out);
-        if (socket === undefined) status = 1;
-        else status = await (await import('./commands/maintenance.js')).maintenanceCommand({ socket, on: a.mode === 'on', instance: a.instance, json: a.json }, out);
+      (a) => {
+        chosen = () =>
+          withSocket(a, out, async (socket) => await (await import('./commands/maintenance.js')).maintenanceCommand({ socket, on: a.mode === 'on', instance: a.instance, json: a.json }, out));
       },
     )
     .command(
@@ -188,32 +225,49 @@ export async function main(argv: readonly string[], out: Output = processOutput)
           .option('interface', { alias: 'i', type: 'string', demandOption: true, describe: 'interface to listen on' })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' })
           .option('count', { type: 'number', describe: 'stop after this many frames' }),
-      async (a) => {
-        status = await (await import('./commands/watch.js')).watchCommand({ interface: a.interface, json: a.json, count: a.count }, out);
+      (a) => {
+        chosen = async () => await (await import('./commands/watch.js')).watchCommand({ interface: a.interface, json: a.json, count: a.count }, out);
       },
     )
+    .example('$0 run', `the agent, with $REDKEEP_CONFIG or ${DEFAULT_CONFIG_FILE}`)
+    .example('$0 check-config ./redkeep.toml', 'validate a file before installing it')
+    .example('$0 status --cluster', 'every member of this host\'s instances, from here')
+    .example('$0 switchover --to 192.0.2.12', 'on the master: hand over to that host without losing a write')
+    .example('$0 maintenance on', 'drain this host (a master hands over first); maintenance off ends it')
+    .example('$0 events --no-follow --limit 20', 'the last 20 events')
+    .example('$0 import-keepalived keepalived.conf', 'print a keepalived setup as redkeep TOML')
+    .epilogue(EXIT_STATUSES)
     .demandCommand(1, 'name a command')
+    .recommendCommands()
     .strict()
     .help()
-    .version(false)
+    .alias('help', 'h')
+    .version(REDKEEP_VERSION)
+    .alias('version', 'V')
+    .wrap(helpWidth())
     .exitProcess(false)
     .fail((msg, err) => {
-      usageError = msg || err?.message || 'invalid usage';
+      usageErrors.add(msg || err?.message || 'invalid usage');
     });
   await parser.parseAsync();
-  if (usageError !== undefined) {
-    out.error(`redkeep: ${usageError} (see redkeep --help)`);
-    return 2;
+  if (usageErrors.size > 0) {
+    // yargs says "Did you mean status?" before "Unknown argument: stauts".
+    const errors = [...usageErrors].sort((x, y) => Number(x.startsWith('Did you mean')) - Number(y.startsWith('Did you mean')));
+    for (const e of errors) out.error(`redkeep: ${e}`);
+    for (const line of usageHint(argv)) out.error(line);
+    return EXIT.usage;
   }
-  return status;
+  // --help and --version print and choose nothing.
+  return chosen === undefined ? EXIT.ok : await chosen();
 }
 
 /**
- * `run --config FILE` (or `-c FILE`, `--config=FILE`) and nothing else: the daemon's own
- * arguments, parsed without loading yargs. Anything else (help, a typo) is left to yargs, which
- * prints the usage or the error; its `run` command takes the same option.
+ * `run [--config FILE]` (or `-c FILE`, `--config=FILE`; default `$REDKEEP_CONFIG`, else
+ * /etc/redkeep/redkeep.toml) and nothing else: the daemon's own arguments, parsed without loading
+ * yargs. Anything else (help, a typo) is left to yargs, which prints the usage or the error; its
+ * `run` command takes the same option.
  */
-export function runArgs(argv: readonly string[]): { config: string } | undefined {
+export function runArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { config: string } | undefined {
   if (argv[0] !== 'run') return undefined;
   try {
     const { values, positionals } = parseArgs({
@@ -222,8 +276,8 @@ export function runArgs(argv: readonly string[]): { config: string } | undefined
       strict: true,
       allowPositionals: true,
     });
-    if (positionals.length > 0 || values.config === undefined || values.config === '') return undefined;
-    return { config: values.config };
+    if (positionals.length > 0 || values.config === '') return undefined;
+    return { config: values.config ?? defaultConfigFile(env) };
   } catch {
     return undefined;
   }

@@ -1,7 +1,8 @@
 import { ConfigError, loadConfig } from '../config/config.js';
+import { EXIT } from '../exit-status.js';
 import type { Output } from '../output.js';
 
-/** `redkeep check-config FILE`: 0 and a summary, or every error and 1. */
+/** `redkeep check-config [FILE]`: 0 and a summary, or every error and 78 (EX_CONFIG). */
 export function checkConfigCommand(file: string, out: Output): number {
   try {
     const c = loadConfig(file);
@@ -22,6 +23,6 @@ export function checkConfigCommand(file: string, out: Output): number {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const line of e.message.split('\n')) out.error(line);
-    return 1;
+    return EXIT.config;
   }
 }

@@ -1,6 +1,8 @@
 import { createConnection } from 'node:net';
+import { agentNotRunning, unreachable } from '../control/client.js';
 import type { ControlResponse, ControlStreamLine } from '../control/protocol.js';
 import { type AgentEvent, formatEvent } from '../daemon/events.js';
+import { EXIT } from '../exit-status.js';
 import type { Output } from '../output.js';
 
 export interface EventsArgs {
@@ -22,10 +24,10 @@ export function eventsCommand(args: EventsArgs, out: Output): Promise<number> {
     const sock = createConnection(args.socket);
     let buf = '';
     let first = true;
-    const fail = (why: string): void => {
+    const fail = (why: string, status: number = EXIT.failed): void => {
       out.error(`redkeep events: ${why}`);
       sock.destroy();
-      resolve(1);
+      resolve(status);
     };
     const timer = setTimeout(() => fail(`no answer from ${args.socket} within 3000 ms`), 3000);
     sock.setEncoding('utf8');
@@ -62,7 +64,7 @@ export function eventsCommand(args: EventsArgs, out: Output): Promise<number> {
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (first) fail(`cannot reach redkeep at ${args.socket}: ${e.code ?? e.message}${e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is the agent running?)' : ''}`);
+      if (first) fail(unreachable(args.socket, e), agentNotRunning(e) ? EXIT.notRunning : EXIT.failed);
     });
     sock.on('close', () => {
       clearTimeout(timer);

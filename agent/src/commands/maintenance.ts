@@ -11,7 +11,7 @@ export interface MaintenanceArgs {
 
 /** `redkeep maintenance on|off [--instance NAME]`: on a master, a zero-loss switchover first. */
 export async function maintenanceCommand(args: MaintenanceArgs, out: Output): Promise<number> {
-  const result = await askAgent(
+  const answer = await askAgent(
     'maintenance',
     args.socket,
     { cmd: 'maintenance', on: args.on, ...(args.instance !== undefined ? { instance: args.instance } : {}) },
@@ -19,8 +19,8 @@ export async function maintenanceCommand(args: MaintenanceArgs, out: Output): Pr
     // A master hands over first: as long as a switchover may take.
     30_000,
   );
-  if (result === undefined) return 1;
-  const rs = result as MaintenanceResult[];
+  if (!answer.ok) return answer.status;
+  const rs = answer.result as MaintenanceResult[];
   if (args.json) {
     out.print(JSON.stringify(rs, null, 2));
     return 0;

@@ -4,9 +4,9 @@ import type { Output } from '../output.js';
 
 /** `redkeep reload`: the agent reads its config file again; prints what changed, or why not. */
 export async function reloadCommand(args: { socket: string }, out: Output): Promise<number> {
-  const result = await askAgent('reload', args.socket, { cmd: 'reload' }, out, 30_000);
-  if (result === undefined) return 1;
-  const r = result as ReloadResult;
+  const answer = await askAgent('reload', args.socket, { cmd: 'reload' }, out, 30_000);
+  if (!answer.ok) return answer.status;
+  const r = answer.result as ReloadResult;
   if (!r.ok && r.failed.length === 0) {
     out.error(`redkeep reload: refused, the running configuration stays:`);
     for (const line of (r.error ?? '').split('\n')) out.error(`  ${line}`);

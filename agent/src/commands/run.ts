@@ -1,11 +1,13 @@
 import { ConfigError, loadConfig } from '../config/config.js';
 import { Agent } from '../daemon/agent.js';
 import { SystemdNotifier } from '../daemon/systemd.js';
+import { EXIT } from '../exit-status.js';
 import { createLogger, flushLogger } from '../log.js';
 import type { Output } from '../output.js';
 
 /**
- * `redkeep run --config FILE`: the foreground daemon. Resolves with the exit status once a
+ * `redkeep run [--config FILE]`: the foreground daemon. A config that cannot be read or is not
+ * valid: 78 (EX_CONFIG). Resolves with the exit status once a
  * SIGTERM or SIGINT has taken it through the one shutdown path.
  */
 export async function runCommand(file: string, out: Output): Promise<number> {
@@ -15,7 +17,7 @@ export async function runCommand(file: string, out: Output): Promise<number> {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const line of e.message.split('\n')) out.error(line);
-    return 1;
+    return EXIT.config;
   }
   const log = createLogger(config.agent.logLevel, config.agent.logFormat, { agent: config.agent.name });
   const agent = new Agent(config, log);
@@ -37,7 +39,7 @@ export async function runCommand(file: string, out: Output): Promise<number> {
     });
     process.on('uncaughtException', (e) => {
       log.error('unexpected error; stopping', { error: e.stack ?? e.message });
-      status = 70;
+      status = EXIT.internal;
       systemd.stopping();
       void agent.stop().finally(resolve);
     });

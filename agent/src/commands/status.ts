@@ -71,15 +71,15 @@ export function formatStatus(st: StatusJson): string[] {
 export async function statusCommand(args: StatusArgs, out: Output): Promise<number> {
   if (args.cluster) {
     // The members' Redis are read within a second each, in parallel.
-    const view = await askAgent('status', args.socket, { cmd: 'cluster' }, out, 5000);
-    if (view === undefined) return 1;
-    if (args.json) out.print(JSON.stringify(view, null, 2));
-    else for (const l of formatClusterView(view as ClusterView)) out.print(l);
+    const answer = await askAgent('status', args.socket, { cmd: 'cluster' }, out, 5000);
+    if (!answer.ok) return answer.status;
+    if (args.json) out.print(JSON.stringify(answer.result, null, 2));
+    else for (const l of formatClusterView(answer.result as ClusterView)) out.print(l);
     return 0;
   }
-  const result = await askAgent('status', args.socket, { cmd: 'status' }, out);
-  if (result === undefined) return 1;
-  const st = result as StatusJson;
+  const answer = await askAgent('status', args.socket, { cmd: 'status' }, out);
+  if (!answer.ok) return answer.status;
+  const st = answer.result as StatusJson;
   if (args.json) out.print(JSON.stringify(st, null, 2));
   else for (const l of formatStatus(st)) out.print(l);
   return 0;

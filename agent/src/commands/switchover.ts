@@ -10,7 +10,7 @@ export interface SwitchoverArgs {
 
 /** `redkeep switchover [--to HOST] [--instance NAME]`, run on the master's host. */
 export async function switchoverCommand(args: SwitchoverArgs, out: Output): Promise<number> {
-  const result = await askAgent(
+  const answer = await askAgent(
     'switchover',
     args.socket,
     { cmd: 'switchover', ...(args.instance !== undefined ? { instance: args.instance } : {}), ...(args.to !== undefined ? { to: args.to } : {}) },
@@ -18,8 +18,8 @@ export async function switchoverCommand(args: SwitchoverArgs, out: Output): Prom
     // The hand-over waits up to 2 s for the replicas, then up to Master_Down_Interval for the new master.
     30_000,
   );
-  if (result === undefined) return 1;
-  const r = result as SwitchoverResult;
+  if (!answer.ok) return answer.status;
+  const r = answer.result as SwitchoverResult;
   if (r.newMaster === undefined) {
     out.error(`redkeep switchover: ${r.instance}: this host resigned, but ${r.note ?? 'no new master was seen'}; redis: ${r.redis}`);
     return 1;

@@ -124,6 +124,12 @@ export function formatIssue(i: ConfigIssue): string {
 }
 
 export const DEFAULT_CONTROL_SOCKET = '/run/redkeep/redkeep.sock';
+export const DEFAULT_CONFIG_FILE = '/etc/redkeep/redkeep.toml';
+
+/** The file `run` and `check-config` read when none is given: `$REDKEEP_CONFIG`, else the default. */
+export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env['REDKEEP_CONFIG'] || DEFAULT_CONFIG_FILE;
+}
 
 export const DEFAULT_STATE_DIR = '/var/lib/redkeep';
 const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file', 'state_dir'] as const;

@@ -1,6 +1,23 @@
 import { createConnection } from 'node:net';
+import { EXIT } from '../exit-status.js';
 import type { Output } from '../output.js';
 import type { ControlRequest, ControlResponse } from './protocol.js';
+
+/** The control socket is missing or refuses connections: no agent runs there. */
+export class AgentNotRunningError extends Error {
+  override readonly name = 'AgentNotRunningError';
+  readonly code = 'ERR_AGENT_NOT_RUNNING';
+}
+
+/** Whether a connection error on the control socket means that no agent runs there. */
+export function agentNotRunning(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'ENOENT' || e.code === 'ECONNREFUSED';
+}
+
+/** The sentence for a control socket the CLI cannot connect to. */
+export function unreachable(path: string, e: NodeJS.ErrnoException): string {
+  return `cannot reach redkeep at ${path}: ${e.code ?? e.message}${agentNotRunning(e) ? ' (is the agent running?)' : ''}`;
+}
 
 /** Sends one request to the agent and resolves with its response. */
 export function controlRequest(path: string, req: ControlRequest, timeoutMs = 3000): Promise<ControlResponse> {
@@ -27,26 +44,29 @@ export function controlRequest(path: string, req: ControlRequest, timeoutMs = 30
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(`cannot reach redkeep at ${path}: ${e.code ?? e.message}${e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ' (is the agent running?)' : ''}`));
+      reject(agentNotRunning(e) ? new AgentNotRunningError(unreachable(path, e)) : new Error(unreachable(path, e)));
     });
   });
 }
 
+/** The agent's answer to a CLI command, or the exit status after saying why not. */
+export type AgentAnswer = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly status: number };
+
 /**
- * A CLI command's request to the agent: its result, or undefined after printing why not
- * ("redkeep NAME: ...") to stderr.
+ * A CLI command's request to the agent: its result, or, after printing why not ("redkeep NAME:
+ * ...") to stderr, the exit status: 3 when no agent runs there, else 1.
  */
-export async function askAgent(name: string, path: string, req: ControlRequest, out: Output, timeoutMs?: number): Promise<unknown> {
+export async function askAgent(name: string, path: string, req: ControlRequest, out: Output, timeoutMs?: number): Promise<AgentAnswer> {
   let res: ControlResponse;
   try {
     res = await controlRequest(path, req, timeoutMs);
   } catch (e) {
     out.error(`redkeep ${name}: ${e instanceof Error ? e.message : String(e)}`);
-    return undefined;
+    return { ok: false, status: e instanceof AgentNotRunningError ? EXIT.notRunning : EXIT.failed };
   }
   if (!res.ok) {
     out.error(`redkeep ${name}: ${res.error}`);
-    return undefined;
+    return { ok: false, status: EXIT.failed };
   }
-  return res.result;
+  return { ok: true, result: res.result };
 }

@@ -33,8 +33,8 @@ import { InstanceRunner, READ_IN_SYNC_TRACK, READ_ON_MASTER_TRACK, REDIS_DATA_TR
 import type { AgentStatus, RunnerStatus } from '../status-types.js';
 import { statusJson } from '../status-json.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
+import { REDKEEP_VERSION } from '../version.js';
 
-export const REDKEEP_VERSION = '0.1.0';
 /** The backstop look at links and addresses (the kernel's events trigger one at once). */
 const REFRESH_PERIOD_MS = 5000;
 const ROLE_SETTLE_MS = 3000;

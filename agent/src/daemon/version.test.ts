@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { REDKEEP_VERSION } from './agent.js';
+import { REDKEEP_VERSION } from '../version.js';
 
 describe('version', () => {
   it('is the one agent/package.json names (status, redkeep_build_info, the Sentinel endpoint)', () => {
