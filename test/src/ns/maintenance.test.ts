@@ -69,8 +69,9 @@ describe('maintenance (three hosts, real Redis)', () => {
     assert.match(h3events, / redis-write switchover: switchover: resigning /);
     assert.match(h3events, / redis-write transition: master -> backup reason=resigned/);
     assert.match(h3events, / redis-write maintenance: maintenance on: priority 1 until off handedOverTo=/);
-    assert.match(human, /last transition master -> backup \(resigned/);
-    assert.match(human, /before: backup -> master/);
+    // The hand-over among the last transitions (a loaded machine may add a quorum blip after it).
+    assert.match(human, /(last transition|before:.*) master -> backup \(resigned: designated 192\.0\.2\.12\)/);
+    assert.match(human, /before: .*backup -> master/);
     // The cluster as h1 sees it: h2 master with the VIP, h3 in maintenance at priority 1, both replicas in sync.
     type Cluster = { members: { name: string | null; address: string; self: boolean; reachable: boolean; instances: Record<string, { state: string; priority: number; maintenance: boolean; vipsHeld: string[] }>; redis: { role: string; offset: number; master: string | null; linkUp: boolean | null; lagBytes: number | null } | null }[] };
     await waitFor('h1 to see h3 in maintenance', 5000, () => {
