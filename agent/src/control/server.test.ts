@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -29,6 +30,13 @@ describe('control socket', () => {
     assert.equal(st.mode & 0o777, 0o660);
     assert.equal(st.gid, groupId(group));
     await stopControlServer(server, path);
+  });
+
+  it('resolves groups through NSS (getent), and refuses names that are not group names', () => {
+    assert.equal(groupId('root'), 0);
+    const getent = spawnSync('getent', ['group', 'daemon'], { encoding: 'utf8' });
+    if (getent.status === 0) assert.equal(groupId('daemon'), Number(getent.stdout.split(':')[2]));
+    for (const bad of ['no-such-group-here', 'a:b', '../etc', '', 'x'.repeat(65), '-n']) assert.equal(groupId(bad), undefined, bad);
   });
 
   it('refuses a group that does not exist', async () => {

@@ -1,5 +1,6 @@
 // The control socket: a unix stream socket readable only by root, or by root and one group.
 
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -26,8 +27,18 @@ export class ControlError extends Error {
   readonly code = 'ERR_CONTROL_SOCKET';
 }
 
-/** The numeric id of a group, from /etc/group. */
+/**
+ * The numeric id of a group, through NSS (`getent group`: /etc/group, LDAP, sssd... as the host
+ * resolves groups), or from /etc/group where getent is missing.
+ */
 export function groupId(name: string): number | undefined {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(name) || name.length > 64) return undefined;
+  const r = spawnSync('getent', ['group', name], { encoding: 'utf8', timeout: 5000 });
+  if (r.error === undefined) {
+    // 0: found; 2: no such group; anything else: NSS could not answer.
+    if (r.status === 2) return undefined;
+    if (r.status === 0) return gidOfLine(r.stdout.split('\n')[0] ?? '', name);
+  }
   let text: string;
   try {
     text = readFileSync('/etc/group', 'utf8');
@@ -35,10 +46,16 @@ export function groupId(name: string): number | undefined {
     return undefined;
   }
   for (const line of text.split('\n')) {
-    const [g, , gid] = line.split(':');
-    if (g === name && gid !== undefined) return Number(gid);
+    const gid = gidOfLine(line, name);
+    if (gid !== undefined) return gid;
   }
   return undefined;
+}
+
+/** The gid of a group(5) line when it names `name`. */
+function gidOfLine(line: string, name: string): number | undefined {
+  const [g, , gid] = line.split(':');
+  return g === name && gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : undefined;
 }
 
 /** The longest path a unix socket address holds (sun_path is 108 bytes with its NUL). */
