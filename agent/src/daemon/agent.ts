@@ -575,18 +575,15 @@ export class Agent {
       const rs = u.settings.redis;
       const w = this.units.find((x) => x.settings.serve === 'write' && x.settings.redis?.host === rs.host && x.settings.redis.port === rs.port);
       // Our Redis as the write instance's guard read it this period (a frozen Redis reads as nothing).
-      const local = w?.guard?.local;
-      const facts = local && w?.guard && performance.now() - local.atMs <= READ_MASTER_FRESH_PERIODS * w.guard.period ? local.facts : undefined;
+      const freshMs = w?.guard ? READ_MASTER_FRESH_PERIODS * w.guard.period : 0;
+      const facts = w?.guard?.localFacts(freshMs);
       const writeMaster = w !== undefined && w.runner.state === 'master' && w.runner.masterNow();
       const seen = w?.runner.status().masterAddress;
       // Its Redis as replicas are told to follow it (peer_addresses, a link-local zone).
       const masterHost = writeMaster || seen === undefined || !w ? undefined : redisHostsOf(w.settings).hostOf(seen);
       let masterOffset: number | undefined;
       if (writeMaster) masterOffset = facts?.replOffset;
-      else if (w?.guard && seen !== undefined) {
-        const p = w.guard.peer(seen);
-        masterOffset = p?.facts && performance.now() - p.factsAtMs <= READ_MASTER_FRESH_PERIODS * w.guard.period ? p.facts.replOffset : undefined;
-      }
+      else if (w?.guard && seen !== undefined) masterOffset = w.guard.peerFacts(seen, freshMs)?.replOffset;
       const v = readServeVerdict({ facts, writeMaster, masterHost, masterPort: w?.settings.redis?.peerPort ?? rs.peerPort, masterOffset, maxLagBytes: rs.guard.maxLagBytes });
       const before = u.runner.readServe;
       u.runner.readServe = { serving: v.serving, why: v.why };
@@ -633,7 +630,6 @@ export class Agent {
   private async cluster(): Promise<ClusterView> {
     this.publishBeacons();
     const readings: MemberReading[] = [];
-    const now = performance.now();
     await Promise.all(
       this.units.map(async (u) => {
         const s = u.settings;
@@ -657,12 +653,9 @@ export class Agent {
             const beacon = Array.isArray(channels)
               ? channels.map((c) => (typeof c === 'string' ? parseBeacon(s.vrid, c) : undefined)).find((b) => b !== undefined && b.address === m && b.instance === s.name)
               : undefined;
-            const p = guard.peer(m);
             // Members are read every guard period: a few periods without an answer is not current.
             const freshMs = Math.max(CLUSTER_FRESH_MS, CLUSTER_FRESH_PERIODS * guard.period);
-            const fresh = p?.facts !== undefined && now - p.factsAtMs <= freshMs ? p.facts : undefined;
-            const reachable = p?.lastAnswerMs !== undefined && now - p.lastAnswerMs <= freshMs;
-            readings.push({ instance: s.name, address: m, redisHost: hosts.hostOf(m), self: false, reachable, beacon, facts: fresh, port });
+            readings.push({ instance: s.name, address: m, redisHost: hosts.hostOf(m), self: false, reachable: guard.peerAnswered(m, freshMs), beacon, facts: guard.peerFacts(m, freshMs), port });
           }),
         );
       }),

@@ -258,11 +258,23 @@ export class GuardRunner {
   }
 
   /** Our Redis' INFO as this guard's last look read it (undefined facts: it did not answer), and when. */
-  local: { readonly facts: RedisFacts | undefined; readonly atMs: number } | undefined;
+  private local: { readonly facts: RedisFacts | undefined; readonly atMs: number } | undefined;
 
-  /** A member's Redis as last read (undefined: not a member, or not read yet). */
-  peer(address: string): ReturnType<PeerMonitor['latest']> {
-    return this.peers?.latest(address);
+  /** Our Redis' INFO if this guard read it within `maxAgeMs` (a frozen Redis reads as nothing). */
+  localFacts(maxAgeMs: number): RedisFacts | undefined {
+    return this.local && performance.now() - this.local.atMs <= maxAgeMs ? this.local.facts : undefined;
+  }
+
+  /** A member's Redis INFO if read within `maxAgeMs`. */
+  peerFacts(address: string, maxAgeMs: number): RedisFacts | undefined {
+    const p = this.peers?.latest(address);
+    return p?.facts !== undefined && performance.now() - p.factsAtMs <= maxAgeMs ? p.facts : undefined;
+  }
+
+  /** Whether a member's host answered (its Redis, or at least a TCP connection) within `withinMs`. */
+  peerAnswered(address: string, withinMs: number): boolean {
+    const p = this.peers?.latest(address);
+    return p?.lastAnswerMs !== undefined && performance.now() - p.lastAnswerMs <= withinMs;
   }
 
   /** A command to a member's Redis (status --cluster reads the agents' beacons with it). */

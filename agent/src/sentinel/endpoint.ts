@@ -11,7 +11,6 @@
 // advert address) on the instance's peer_port.
 
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { REPLICA_FRESH_S, sameRedisHost } from '@redkeep/failover';
 import type { RedisFacts } from '@redkeep/redis';
 import { canonicalAddress, masterDownIntervalMs } from '@redkeep/vrrp';
@@ -124,15 +123,8 @@ export class SentinelEndpoint {
     const members = (s.members ?? []).map(canon).filter((m) => m !== self);
     const st = u.runner.status();
     const fresh = FRESH_PERIODS * guard.period;
-    const now = performance.now();
-    const peerFacts = (m: string): RedisFacts | undefined => {
-      const p = guard.peer(m);
-      return p && p.facts && now - p.factsAtMs <= fresh ? p.facts : undefined;
-    };
-    const peerReachable = (m: string): boolean => {
-      const p = guard.peer(m);
-      return p?.lastAnswerMs !== undefined && now - p.lastAnswerMs <= REACHABLE_MS;
-    };
+    const peerFacts = (m: string): RedisFacts | undefined => guard.peerFacts(m, fresh);
+    const peerReachable = (m: string): boolean => guard.peerAnswered(m, REACHABLE_MS);
     const mine = redis.latestFacts;
 
     let master: MasterView['master'];
