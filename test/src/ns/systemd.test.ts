@@ -33,6 +33,11 @@ function unitSettings(text: string): Map<string, string> {
   return m;
 }
 
+/** The unit with its commands pointed at this checkout's CLI (verify checks that they exist). */
+function atCheckout(unit: string): string {
+  return unit.replace(/^(Exec\w+=)\/usr\/bin\/redkeep\b/gm, `$1${join(REPO, 'agent', 'bin', 'redkeep.js')}`);
+}
+
 describe('systemd unit', () => {
   it('has what the service needs and passes systemd-analyze verify without a warning', () => {
     const text = readFileSync(UNIT, 'utf8');
@@ -49,12 +54,12 @@ describe('systemd unit', () => {
     try {
       // verify checks that ExecStart exists: point it at this checkout's CLI.
       const copy = join(dir, 'redkeep.service');
-      writeFileSync(copy, text.replace('/usr/local/bin/redkeep', join(REPO, 'agent', 'bin', 'redkeep.js')));
+      writeFileSync(copy, atCheckout(text));
       const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stderr.trim(), '', 'no warnings');
       // The check can fail: a misspelt setting is a warning.
-      writeFileSync(copy, text.replace(/^Type=notify$/m, 'Type=notifyy').replace('/usr/local/bin/redkeep', join(REPO, 'agent', 'bin', 'redkeep.js')));
+      writeFileSync(copy, atCheckout(text.replace(/^Type=notify$/m, 'Type=notifyy')));
       assert.match(spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' }).stderr, /notifyy/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
