@@ -71,7 +71,7 @@ start)
              e2scrub_all.timer fstrim.timer man-db.timer logrotate.timer systemd-random-seed.service \
              redis-server.service redis-sentinel.service keepalived.service prometheus.service \
              prometheus-node-exporter.service etcd.service postgresql.service; do mask "$u"; done
-    exec chroot "$R" /lib/systemd/systemd --system --unit=multi-user.target' "$D" "$NAME" > "$D.log" 2>&1 < /dev/null &
+    exec chroot "$R" /lib/systemd/systemd --system --unit=multi-user.target' box "$D" "$NAME" > "$D.log" 2>&1 < /dev/null &
   for _ in $(seq 1 100); do
     p=$(cat "$D.pid.new" 2>/dev/null || true)
     [ -n "$p" ] && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = systemd ] && break
