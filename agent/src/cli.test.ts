@@ -369,4 +369,17 @@ describe('redkeep CLI', () => {
     const status = redkeep('status', '--config', bad);
     assert.equal(status.status, 78, 'a command that finds the socket in a bad config');
   });
+
+  it('commands that ask the agent take its control socket from $REDKEEP_CONFIG too', () => {
+    const file = join(tmp, 'env-socket.toml');
+    const socket = join(tmp, 'env-socket.sock');
+    writeFileSync(file, `[agent]\ncontrol_socket = "${socket}"\n[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\n`);
+    const r = redkeepWith({ REDKEEP_CONFIG: file }, 'status');
+    assert.equal(r.status, 3, r.stderr);
+    assert.ok(r.stderr.includes(socket), `names the socket of $REDKEEP_CONFIG: ${r.stderr}`);
+    // --socket wins over it.
+    const other = join(tmp, 'other.sock');
+    const s = redkeepWith({ REDKEEP_CONFIG: file }, 'status', '--socket', other);
+    assert.ok(s.stderr.includes(other) && !s.stderr.includes(socket), s.stderr);
+  });
 });

@@ -34,15 +34,19 @@ const CONFIG_FILE_DESCRIPTION = `TOML configuration file (default: $REDKEEP_CONF
 /** How a command finds the running agent: `--socket`, or the control socket a config names. */
 const AGENT_SOCKET_OPTIONS = {
   socket: { type: 'string', describe: `control socket (default: the config's, else ${DEFAULT_CONTROL_SOCKET})` },
-  config: { alias: 'c', type: 'string', describe: 'take the control socket path from this config' },
+  config: { alias: 'c', type: 'string', describe: 'take the control socket path from this config (default: $REDKEEP_CONFIG when set)' },
 } as const;
 
-/** The control socket: --socket, else the one in --config, else the default; undefined after a config error. */
+/**
+ * The control socket: --socket, else the one in --config, else the one in $REDKEEP_CONFIG (the
+ * file `run` reads when it is set), else the default; undefined after a config error.
+ */
 function socketOf(a: { socket?: string | undefined; config?: string | undefined }, out: Output): string | undefined {
   if (a.socket !== undefined) return a.socket;
-  if (a.config === undefined) return DEFAULT_CONTROL_SOCKET;
+  const file = a.config ?? (process.env['REDKEEP_CONFIG'] || undefined);
+  if (file === undefined) return DEFAULT_CONTROL_SOCKET;
   try {
-    return loadConfig(a.config).agent.controlSocket;
+    return loadConfig(file).agent.controlSocket;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     for (const line of e.message.split('\n')) out.error(line);
