@@ -181,12 +181,15 @@ describe('redkeep CLI', () => {
     const r = redkeep('decode', p);
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr, /not a pcap file/);
+    assert.match(r.stderr, /not a pcap or pcapng capture/);
+    // A pcapng whose second block's length is not a multiple of 4.
     const ng = join(tmp, 'ng.pcapng');
-    writeFileSync(ng, Buffer.from('0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c000000', 'hex'));
+    writeFileSync(ng, Buffer.from('0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c00000001000000', 'hex'));
+    writeFileSync(ng, Buffer.concat([readFileSync(ng), Buffer.from('0d000000', 'hex')]));
     const r2 = redkeep('decode', ng);
     assert.equal(r2.status, 2);
-    assert.match(r2.stderr, /pcapng is not supported/);
+    assert.equal(r2.stdout, '');
+    assert.match(r2.stderr, /ng\.pcapng: at offset 28: corrupt pcapng: an interface description with a total length of 13/);
   });
 
   it('check-config prints a summary and exits 0, or every error and exits 78', () => {
