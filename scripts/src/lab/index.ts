@@ -1,5 +1,5 @@
 export * from './lab.js';
 export * from './procs.js';
 export * from './redis-cluster.js';
-export * from './takeover-watch.js';
 export * from './scenario.js';
+export * from './takeover-watch.js';
