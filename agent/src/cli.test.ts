@@ -19,7 +19,14 @@ import {
   encodeGratuitousArp,
   parseMac,
 } from '@redkeep/wire';
-import { parsePcap, writePcap } from '@redkeep/pcap';
+import {
+  LINKTYPE_ETHERNET,
+  encodeEnhancedPacket,
+  encodeInterfaceDescription,
+  encodeSectionHeader,
+  parsePcap,
+  writePcap,
+} from '@redkeep/pcap';
 import { runArgs } from './cli.js';
 
 const BIN = fileURLToPath(new URL('../bin/redkeep.js', import.meta.url));
@@ -181,12 +188,107 @@ describe('redkeep CLI', () => {
     const r = redkeep('decode', p);
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr, /not a pcap file/);
+    assert.match(r.stderr, /not a pcap or pcapng capture/);
+    // A pcapng whose second block's length is not a multiple of 4.
     const ng = join(tmp, 'ng.pcapng');
-    writeFileSync(ng, Buffer.from('0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c000000', 'hex'));
+    writeFileSync(ng, Buffer.from('0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c00000001000000', 'hex'));
+    writeFileSync(ng, Buffer.concat([readFileSync(ng), Buffer.from('0d000000', 'hex')]));
     const r2 = redkeep('decode', ng);
     assert.equal(r2.status, 2);
-    assert.match(r2.stderr, /pcapng is not supported/);
+    assert.equal(r2.stdout, '');
+    assert.match(r2.stderr, /ng\.pcapng: at offset 28: corrupt pcapng: an interface description with a total length of 13/);
+  });
+
+  it('decodes tcpdump -i any captures (LINUX_SLL2) and pcapng files as their classic pcap', () => {
+    const dir = fileURLToPath(new URL('../../test/vectors/linux-sll2-pcapng', import.meta.url));
+    const sll2 = redkeep('decode', join(dir, 'keepalived-v3-any.pcap'));
+    assert.equal(sll2.status, 0, sll2.stderr);
+    const lines = sll2.stdout.trim().split('\n');
+    assert.equal(lines.length, 11);
+    assert.equal(lines.filter((l) => / 192\.0\.2\.11 > 224\.0\.0\.18 ttl 255 VRRPv3 vrid 55 prio 130 intvl 50cs addrs 192\.0\.2\.55 cksum ok -> ok$/.test(l)).length, 5);
+    assert.match(lines[10] ?? '', /VRRPv3 vrid 55 prio 0 /);
+    assert.equal(lines.filter((l) => / ARP request sender 192\.0\.2\.55 \(02:00:00:00:00:0b\) target 192\.0\.2\.55 gratuitous -> ok$/.test(l)).length, 5);
+    assert.equal(redkeep('decode', join(dir, 'keepalived-v3-any.pcapng')).stdout, sll2.stdout);
+    const eth = redkeep('decode', '--json', join(dir, 'v2-none-mcast-with-garp-and-shutdown.pcapng'));
+    assert.equal(eth.status, 0, eth.stderr);
+    assert.equal(eth.stdout, redkeep('decode', '--json', join(VECTORS, 'v2-none-mcast-with-garp-and-shutdown.pcap')).stdout);
+  });
+
+  it('refuses a capture of an unsupported link type naming it, and shows the other frames of a mixed one', () => {
+    const frame = encodeGratuitousArp(MAC, '192.0.2.60');
+    const wifi = join(tmp, 'wifi.pcap');
+    writeFileSync(wifi, writePcap([{ timestamp: 1_800_000_000, data: frame }], 105));
+    const r = redkeep('decode', wifi);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim(), `redkeep decode: ${wifi}: link type 105 (IEEE802_11) is not supported (1 (ETHERNET), 113 (LINUX_SLL), 276 (LINUX_SLL2) are)`);
+    const mixed = join(tmp, 'mixed.pcapng');
+    writeFileSync(
+      mixed,
+      Buffer.concat([
+        encodeSectionHeader(),
+        encodeInterfaceDescription(105),
+        encodeInterfaceDescription(LINKTYPE_ETHERNET),
+        encodeEnhancedPacket(0, 1n, frame),
+        encodeEnhancedPacket(1, 2n, frame),
+      ]),
+    );
+    const m = redkeep('decode', mixed);
+    assert.equal(m.status, 0, m.stderr);
+    assert.deepEqual(m.stdout.trim().split('\n').map((l) => l.replace(/^#\d \S+ /, '')), [
+      'malformed -> DROP unsupported link type 105',
+      'ARP request sender 192.0.2.60 (02:00:5e:00:01:33) target 192.0.2.60 gratuitous -> ok',
+    ]);
+    assert.match(m.stderr, /link type 105 \(IEEE802_11\) is not supported .*: its 1 frames are shown as malformed/);
+  });
+
+  it('watch --read decodes a pcap or pcapng from stdin or a file, VRRP and ARP only, as decode does, up to --count', () => {
+    const ng = readFileSync(fileURLToPath(new URL('../../test/vectors/linux-sll2-pcapng/v2-none-mcast-with-garp-and-shutdown.pcapng', import.meta.url)));
+    const decoded = redkeep('decode', join(VECTORS, 'v2-none-mcast-with-garp-and-shutdown.pcap')).stdout;
+    const fromStdin = spawnSync(process.execPath, [BIN, 'watch', '--read', '-'], { input: ng, encoding: 'utf8' });
+    assert.equal(fromStdin.status, 0, fromStdin.stderr);
+    assert.equal(fromStdin.stdout, decoded);
+    const counted = spawnSync(process.execPath, [BIN, 'watch', '-r', '-', '--count', '3', '--json'], { input: ng, encoding: 'utf8' });
+    assert.equal(counted.status, 0, counted.stderr);
+    assert.deepEqual(counted.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { frame: number }).frame), [1, 2, 3]);
+    // A frame that is neither VRRP nor ARP (LLDP here) is left out, as the live socket filter does.
+    const lldp = encodeEthernet(parseMac('01:80:c2:00:00:0e') ?? MAC, MAC, 0x88cc, new Uint8Array(46));
+    const withLldp = writeCapture('lldp.pcap', [lldp, encodeGratuitousArp(MAC, '192.0.2.60')]);
+    const w = redkeep('watch', '--read', withLldp);
+    assert.equal(w.status, 0, w.stderr);
+    assert.match(w.stdout, /^#1 \S+ ARP request sender 192\.0\.2\.60 .* -> ok\n$/);
+  });
+
+  it('watch --read prints each frame as soon as its block has arrived, however the stream is cut', async () => {
+    const ng = readFileSync(fileURLToPath(new URL('../../test/vectors/linux-sll2-pcapng/keepalived-v3-any.pcapng', import.meta.url)));
+    const child = spawn(process.execPath, [BIN, 'watch', '--read', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The section header, the interface and the first packet block but 3 bytes, then the rest of it.
+    const firstEnd = 0x6c + 0x14 + 0x54;
+    child.stdin.write(ng.subarray(0, firstEnd - 3));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(stdout, '');
+    child.stdin.write(ng.subarray(firstEnd - 3, firstEnd));
+    for (let i = 0; i < 300 && stdout === ''; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(stdout, /^#1 \S+ 192\.0\.2\.11 > 224\.0\.0\.18 ttl 255 VRRPv3 vrid 55 prio 130 .* -> ok\n$/);
+    child.stdin.end(ng.subarray(firstEnd));
+    assert.equal(await exited, 0);
+    assert.equal(stdout.trim().split('\n').length, 11);
+  });
+
+  it('watch refuses --interface with --read, and neither (exit 2); a corrupt stream stops it with the offset (exit 1)', () => {
+    const both = redkeep('watch', '--interface', 'eth0', '--read', '-');
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /mutually exclusive/);
+    const neither = redkeep('watch');
+    assert.equal(neither.status, 2);
+    assert.match(neither.stderr, /name --interface IF or --read FILE/);
+    const bad = Buffer.concat([encodeSectionHeader(), encodeInterfaceDescription(LINKTYPE_ETHERNET), Buffer.from('0600000011000000', 'hex')]);
+    const r = spawnSync(process.execPath, [BIN, 'watch', '--read', '-'], { input: bad, encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^redkeep watch: stdin: at offset 48: corrupt pcapng: an enhanced packet block with a total length of 17/);
   });
 
   it('check-config prints a summary and exits 0, or every error and exits 78', () => {

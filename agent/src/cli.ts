@@ -19,8 +19,8 @@ const SYNOPSIS = {
   events: 'events [--json] [--no-follow] [--limit N] [--socket PATH | --config FILE]',
   'import-keepalived': 'import-keepalived FILE [--out TOML] [--config-id ID]',
   'import-sentinel': 'import-sentinel FILE [--out TOML] [--interface IF] [--vip ADDR/PREFIX]... [--vrid N] [--priority N]',
-  watch: 'watch --interface IF [--json] [--count N]',
-  decode: 'decode FILE.pcap [--json]',
+  watch: 'watch (--interface IF | --read FILE) [--json] [--count N]',
+  decode: 'decode FILE [--json]',
   witness: 'witness [--listen ADDRESS:PORT] [--password-file FILE]',
 } as const;
 type CommandName = keyof typeof SYNOPSIS;
@@ -93,10 +93,10 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     .usage('$0 <command> [options]')
     .command(
       'decode <file>',
-      'decode every frame of a pcap capture: VRRP adverts (v2, v3, IPv4, IPv6) and ARP',
+      'decode every frame of a capture: VRRP adverts (v2, v3, IPv4, IPv6) and ARP',
       (y) =>
         y
-          .positional('file', { type: 'string', demandOption: true, describe: 'classic pcap file' })
+          .positional('file', { type: 'string', demandOption: true, describe: 'pcap or pcapng file, of Ethernet or Linux cooked (tcpdump -i any) frames' })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' }),
       (a) => {
         chosen = async () => (await import('./commands/decode.js')).decodeCommand({ file: a.file, json: a.json }, out);
@@ -223,14 +223,18 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     )
     .command(
       'watch',
-      'decode VRRP adverts and ARP live on an interface, in the format of decode',
+      'decode VRRP adverts and ARP live on an interface, or from a capture as it arrives, in the format of decode',
       (y) =>
         y
-          .option('interface', { alias: 'i', type: 'string', demandOption: true, describe: 'interface to listen on' })
+          .option('interface', { alias: 'i', type: 'string', describe: 'interface to listen on' })
+          .option('read', { alias: 'r', type: 'string', requiresArg: true, describe: 'pcap or pcapng capture to read as it is written; - for stdin (tcpdump -U -w -)' })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per frame' })
-          .option('count', { type: 'number', describe: 'stop after this many frames' }),
+          .option('count', { type: 'number', describe: 'stop after this many frames' })
+          .conflicts('interface', 'read')
+          .check((a) => a.interface !== undefined || a.read !== undefined || 'name --interface IF or --read FILE'),
       (a) => {
-        chosen = async () => await (await import('./commands/watch.js')).watchCommand({ interface: a.interface, json: a.json, count: a.count }, out);
+        const source = a.read !== undefined ? { read: a.read } : { interface: a.interface ?? '' };
+        chosen = async () => await (await import('./commands/watch.js')).watchCommand({ source, json: a.json, count: a.count }, out);
       },
     )
     .example('$0 run', `the agent, with $REDKEEP_CONFIG or ${DEFAULT_CONFIG_FILE}`)
@@ -239,6 +243,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     .example('$0 switchover --to 192.0.2.12', 'on the master: hand over to that host without losing a write')
     .example('$0 maintenance on', 'drain this host (a master hands over first); maintenance off ends it')
     .example('$0 events --no-follow --limit 20', 'the last 20 events')
+    .example("tcpdump -i any -U -w - 'vrrp or arp' | $0 watch --read -", 'decode a live capture as tcpdump writes it')
     .example('$0 import-keepalived keepalived.conf', 'print a keepalived setup as redkeep TOML')
     .epilogue(EXIT_STATUSES)
     .demandCommand(1, 'name a command')

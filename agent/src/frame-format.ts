@@ -1,6 +1,12 @@
-// One line (or one JSON object) per captured frame: shared by `redkeep decode` and, later, `watch`.
+// One line (or one JSON object) per captured frame: shared by `redkeep decode` and `watch`.
 
-import type { FrameSummary } from '@redkeep/wire';
+import { linkTypeName } from '@redkeep/pcap';
+import { type FrameSummary, SUPPORTED_LINK_TYPES } from '@redkeep/wire';
+
+/** Why frames of a capture's interface are not decoded, naming its link type and those that are. */
+export function unsupportedLinkTypeText(linkType: number): string {
+  return `link type ${linkTypeName(linkType)} is not supported (${SUPPORTED_LINK_TYPES.map(linkTypeName).join(', ')} are)`;
+}
 
 /** The stable JSON shape of a frame; keys are part of the CLI's contract. */
 export interface FrameJson {

@@ -17,7 +17,7 @@ describe('frames of the keepalived captures', () => {
       parsed.file.records.forEach((rec, i) => {
         const want = c.frames[i];
         assert.ok(want);
-        const got = dissectFrame(parsed.file.linkType, rec.data);
+        const got = dissectFrame(rec.linkType, rec.data);
         assert.equal(got.kind, want.kind, `frame ${i + 1}`);
         if (got.kind === 'vrrp') {
           assert.equal(got.link.srcMac, want.srcMac);

@@ -1,20 +1,35 @@
-// Classic libpcap files (not pcapng): read and write. Parsing never throws.
+// Capture files, classic libpcap or pcapng, read whole; and classic pcap written. Parsing never
+// throws: a corrupt file is refused with the offset of the fault.
+
+import { type CaptureFormat, type CaptureInterface, CaptureReader, type PcapRecord } from './capture-reader.js';
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_LINUX_SLL2 = 276;
 
-export interface PcapRecord {
-  /** Capture time as seconds since the epoch, with sub-second precision. */
-  readonly timestamp: number;
-  /** Length of the packet on the wire (may exceed data.length if the capture was cut). */
-  readonly originalLength: number;
-  readonly data: Uint8Array;
+/** tcpdump.org's names of the link types a VRRP host may meet, for messages. */
+const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'NULL'],
+  [LINKTYPE_ETHERNET, 'ETHERNET'],
+  [101, 'RAW'],
+  [105, 'IEEE802_11'],
+  [LINKTYPE_LINUX_SLL, 'LINUX_SLL'],
+  [127, 'IEEE802_11_RADIOTAP'],
+  [228, 'IPV4'],
+  [229, 'IPV6'],
+  [LINKTYPE_LINUX_SLL2, 'LINUX_SLL2'],
+]);
+
+/** "276 (LINUX_SLL2)", or the number alone when it has no name here. */
+export function linkTypeName(linkType: number): string {
+  const name = LINKTYPE_NAMES.get(linkType);
+  return name === undefined ? String(linkType) : `${linkType} (${name})`;
 }
 
 export interface PcapFile {
-  readonly linkType: number;
-  readonly snapLength: number;
-  readonly nanosecond: boolean;
+  readonly format: CaptureFormat;
+  /** Every interface the capture describes; classic pcap has one. */
+  readonly interfaces: readonly CaptureInterface[];
   readonly records: readonly PcapRecord[];
   /** Set when the file ends inside a record; the records before it are still returned. */
   readonly truncated: boolean;
@@ -22,62 +37,25 @@ export interface PcapFile {
 
 export type PcapParseResult =
   | { readonly ok: true; readonly file: PcapFile }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly reason: string; readonly offset: number };
+
+/** Reads a whole classic pcap or pcapng file. */
+export function parsePcap(bytes: Uint8Array): PcapParseResult {
+  const reader = new CaptureReader();
+  const records = reader.push(bytes);
+  const end = reader.end();
+  const format = reader.format;
+  if (end.error) return { ok: false, reason: captureErrorText(end.error), offset: end.error.offset };
+  if (format === undefined) return { ok: false, reason: 'not a pcap or pcapng capture', offset: 0 };
+  return { ok: true, file: { format, interfaces: reader.interfaces, records, truncated: end.truncated } };
+}
+
+/** "at offset N: reason", except for the header of the stream, which has no offset worth naming. */
+export function captureErrorText(e: { readonly offset: number; readonly reason: string }): string {
+  return e.offset === 0 ? e.reason : `at offset ${e.offset}: ${e.reason}`;
+}
 
 const MAGIC_US = 0xa1b2c3d4;
-const MAGIC_NS = 0xa1b23c4d;
-const PCAPNG_SHB = 0x0a0d0d0a;
-
-export function parsePcap(bytes: Uint8Array): PcapParseResult {
-  if (bytes.length < 24) {
-    return { ok: false, reason: `not a pcap file: ${bytes.length} bytes is shorter than a pcap header` };
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const be = view.getUint32(0, false);
-  const le = view.getUint32(0, true);
-  let little: boolean;
-  let nanosecond: boolean;
-  if (le === MAGIC_US || le === MAGIC_NS) {
-    little = true;
-    nanosecond = le === MAGIC_NS;
-  } else if (be === MAGIC_US || be === MAGIC_NS) {
-    little = false;
-    nanosecond = be === MAGIC_NS;
-  } else if (be === PCAPNG_SHB) {
-    return {
-      ok: false,
-      reason: 'pcapng is not supported: save as classic pcap (tcpdump -w, or editcap -F pcap)',
-    };
-  } else {
-    return { ok: false, reason: `not a pcap file: unknown magic 0x${be.toString(16).padStart(8, '0')}` };
-  }
-  const snapLength = view.getUint32(16, little);
-  const linkType = view.getUint32(20, little) & 0x0fffffff;
-  const records: PcapRecord[] = [];
-  let off = 24;
-  let truncated = false;
-  while (off < bytes.length) {
-    if (off + 16 > bytes.length) {
-      truncated = true;
-      break;
-    }
-    const sec = view.getUint32(off, little);
-    const frac = view.getUint32(off + 4, little);
-    const inclLen = view.getUint32(off + 8, little);
-    const originalLength = view.getUint32(off + 12, little);
-    if (off + 16 + inclLen > bytes.length) {
-      truncated = true;
-      break;
-    }
-    records.push({
-      timestamp: sec + frac / (nanosecond ? 1e9 : 1e6),
-      originalLength,
-      data: bytes.subarray(off + 16, off + 16 + inclLen),
-    });
-    off += 16 + inclLen;
-  }
-  return { ok: true, file: { linkType, snapLength, nanosecond, records, truncated } };
-}
 
 /** Writes a microsecond-resolution, little-endian classic pcap file. */
 export function writePcap(

@@ -1,4 +1,4 @@
-// Ethernet II (with optional 802.1Q tags), Linux cooked captures, and ARP (RFC 826).
+// Ethernet II (with optional 802.1Q tags), Linux cooked captures (v1 and v2), and ARP (RFC 826).
 
 import { formatIpv4, parseIpv4 } from '@redkeep/vrrp';
 
@@ -54,17 +54,29 @@ export function parseEthernet(frame: Uint8Array): LinkParseResult {
 
 /** Linux "cooked" capture header (tcpdump -i any), LINKTYPE_LINUX_SLL. */
 export function parseLinuxSll(frame: Uint8Array): LinkParseResult {
+  // Packet type (2), ARPHRD_ type (2), address length (2), address (8), protocol type (2).
   if (frame.length < 16) return { ok: false, reason: 'truncated-link-header' };
   const addrLen = ((frame[4] ?? 0) << 8) | (frame[5] ?? 0);
+  return cooked(frame, addrLen, 6, ((frame[14] ?? 0) << 8) | (frame[15] ?? 0), 16);
+}
+
+/**
+ * Linux "cooked" capture header, version 2 (tcpdump -i any since libpcap 1.10, e.g. Debian 12),
+ * LINKTYPE_LINUX_SLL2 (tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html): protocol type (2),
+ * reserved (2), interface index (4), ARPHRD_ type (2), packet type (1), address length (1),
+ * address (8), all in network byte order.
+ */
+export function parseLinuxSll2(frame: Uint8Array): LinkParseResult {
+  if (frame.length < 20) return { ok: false, reason: 'truncated-link-header' };
+  return cooked(frame, frame[11] ?? 0, 12, ((frame[0] ?? 0) << 8) | (frame[1] ?? 0), 20);
+}
+
+/** A cooked header records the sender's address only (up to 8 bytes): a MAC when it has 6. */
+function cooked(frame: Uint8Array, addrLen: number, addrOffset: number, etherType: number, headerBytes: number): LinkParseResult {
   return {
     ok: true,
-    link: {
-      dstMac: undefined,
-      srcMac: addrLen === 6 ? formatMac(frame, 6) : undefined,
-      etherType: ((frame[14] ?? 0) << 8) | (frame[15] ?? 0),
-      vlan: undefined,
-    },
-    payload: frame.subarray(16),
+    link: { dstMac: undefined, srcMac: addrLen === 6 ? formatMac(frame, addrOffset) : undefined, etherType, vlan: undefined },
+    payload: frame.subarray(headerBytes),
   };
 }
 

@@ -15,9 +15,24 @@ import {
   type LinkHeader,
   decodeArp,
   parseEthernet,
+  type LinkParseResult,
   parseLinuxSll,
+  parseLinuxSll2,
 } from './ethernet.js';
-import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL } from '@redkeep/pcap';
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from '@redkeep/pcap';
+
+const LINK_PARSERS: ReadonlyMap<number, (frame: Uint8Array) => LinkParseResult> = new Map([
+  [LINKTYPE_ETHERNET, parseEthernet],
+  [LINKTYPE_LINUX_SLL, parseLinuxSll],
+  [LINKTYPE_LINUX_SLL2, parseLinuxSll2],
+]);
+
+/** The link types dissectFrame reads: Ethernet and Linux cooked captures, v1 and v2. */
+export const SUPPORTED_LINK_TYPES: readonly number[] = [...LINK_PARSERS.keys()];
+
+export function isSupportedLinkType(linkType: number): boolean {
+  return LINK_PARSERS.has(linkType);
+}
 
 export type FrameSummary =
   | { readonly kind: 'vrrp'; readonly link: LinkHeader; readonly result: DecodeResult }
@@ -37,10 +52,9 @@ export function dissectFrame(
   data: Uint8Array,
   opts: DecodeOptions = {},
 ): FrameSummary {
-  let parsed;
-  if (linkType === LINKTYPE_ETHERNET) parsed = parseEthernet(data);
-  else if (linkType === LINKTYPE_LINUX_SLL) parsed = parseLinuxSll(data);
-  else return { kind: 'malformed', link: undefined, reason: `unsupported link type ${linkType}` };
+  const parse = LINK_PARSERS.get(linkType);
+  if (!parse) return { kind: 'malformed', link: undefined, reason: `unsupported link type ${linkType}` };
+  const parsed = parse(data);
   if (!parsed.ok) return { kind: 'malformed', link: undefined, reason: parsed.reason };
   const { link, payload } = parsed;
   switch (link.etherType) {

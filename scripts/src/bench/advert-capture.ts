@@ -87,11 +87,13 @@ export class AdvertCapture {
   read(): { adverts: CapturedAdvert[]; unparsed: number } {
     const parsed = parsePcap(readFileSync(this.file));
     if (!parsed.ok) throw new Error(`${this.file}: ${parsed.reason}`);
-    if (parsed.file.linkType !== LINKTYPE_ETHERNET) throw new Error(`${this.file}: link type ${parsed.file.linkType}, expected Ethernet`);
+    const other = parsed.file.interfaces.find((i) => i.linkType !== LINKTYPE_ETHERNET);
+    if (other) throw new Error(`${this.file}: link type ${other.linkType}, expected Ethernet`);
     const adverts: CapturedAdvert[] = [];
     let unparsed = 0;
     for (const rec of parsed.file.records) {
-      const a = advertOf(rec.data, rec.timestamp);
+      // tcpdump writes classic pcap: every packet has its time.
+      const a = advertOf(rec.data, rec.timestamp ?? Number.NaN);
       if (a) adverts.push(a);
       else unparsed++;
     }

@@ -6,8 +6,8 @@ import { type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AgentProc, Lab, REDKEEP_BIN, RunDir, holders, sleep, waitFor } from '@redkeep/scripts/lab';
+import { afterEach, beforeEach, describe } from 'node:test';
+import { AgentProc, Lab, REDKEEP_BIN, RunDir, holders, scenarioWithLogs, sleep, waitFor } from '@redkeep/scripts/lab';
 import { skewTimeMs } from '@redkeep/vrrp';
 
 const VIP = '192.0.2.50';
@@ -57,14 +57,7 @@ function dumpLogs(): string {
 
 /** A test that prints every agent's log when it fails. */
 function scenario(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      process.stderr.write(`--- agent logs for "${name}" ---\n${dumpLogs()}\n`);
-      throw e;
-    }
-  });
+  scenarioWithLogs(name, dumpLogs, fn, 'agent logs');
 }
 
 describe('three redkeep agents on a namespace LAN', () => {

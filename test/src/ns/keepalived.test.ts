@@ -4,13 +4,14 @@
 // the same way on both sides, and there are never two masters once settled.
 
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe } from 'node:test';
 import {
   AgentProc,
   type InstanceOptions,
   KeepalivedProc,
   Lab,
   RunDir,
+  scenarioWithLogs,
   holders,
   sleep,
   waitFor,
@@ -83,14 +84,7 @@ async function takeoverMs(host: string, timeoutMs: number): Promise<number> {
 }
 
 function scenario(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      process.stderr.write(`--- logs for "${name}" ---\n${logs.map((l) => l()).join('\n')}\n`);
-      throw e;
-    }
-  });
+  scenarioWithLogs(name, () => logs.map((l) => l()).join('\n'), fn);
 }
 
 for (const mode of MODES) {

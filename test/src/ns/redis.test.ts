@@ -2,9 +2,9 @@
 // the VRRP state, a Redis crash on the master fails over, role drift is corrected.
 
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { AgentProc, Lab, REDKEEP_BIN, RedisProc, RunDir, holders, redisInstanceToml, sleep, waitFor } from '@redkeep/scripts/lab';
+import { AgentProc, Lab, REDKEEP_BIN, RedisProc, RunDir, holders, redisInstanceToml, scenarioWithLogs, sleep, waitFor } from '@redkeep/scripts/lab';
 
 const WRITER = fileURLToPath(new URL('../../../scripts/dist/lab/writer.js', import.meta.url));
 const SUBSCRIBER = fileURLToPath(new URL('../../../scripts/dist/lab/subscriber.js', import.meta.url));
@@ -69,14 +69,7 @@ function logs(): string {
 }
 
 function scenario(name: string, fn: () => Promise<void>): void {
-  it(name, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      process.stderr.write(`--- logs for "${name}" ---\n${logs()}\n`);
-      throw e;
-    }
-  });
+  scenarioWithLogs(name, logs, fn);
 }
 
 describe('redkeep with real Redis on three hosts', () => {
