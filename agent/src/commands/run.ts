@@ -27,12 +27,20 @@ export async function runCommand(file: string, out: Output): Promise<number> {
   const agent = new Agent(config, log);
   const systemd = new SystemdNotifier(log);
   agent.onChange = () => systemd.status(agent.summary());
+  agent.onReload = (phase) => (phase === 'start' ? systemd.reloading() : systemd.reloaded(agent.summary()));
   let status = 0;
   const stopped = new Promise<void>((resolve) => {
+    // The one shutdown path; systemd is told, and given more time while the hand-over runs.
+    const shutdown = (): void => {
+      systemd.stopping();
+      void agent.stop().finally(() => {
+        systemd.stopped();
+        resolve();
+      });
+    };
     const onSignal = (sig: NodeJS.Signals): void => {
       log.info(`${sig} received`);
-      systemd.stopping();
-      void agent.stop().finally(resolve);
+      shutdown();
     };
     // A second signal during the shutdown joins it (agent.stop() is one shutdown, whoever asks).
     process.on('SIGTERM', onSignal);
@@ -44,8 +52,7 @@ export async function runCommand(file: string, out: Output): Promise<number> {
     process.on('uncaughtException', (e) => {
       log.error('unexpected error; stopping', { error: e.stack ?? e.message });
       status = EXIT.internal;
-      systemd.stopping();
-      void agent.stop().finally(resolve);
+      shutdown();
     });
   });
   try {
