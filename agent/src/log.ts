@@ -160,6 +160,7 @@ export function createLogger(level: LogLevel, format: LogFormat, defaultMeta: Lo
 
 /** Resolves once everything logged so far has been written (lines are written synchronously). */
 export async function flushLogger(_logger: Logger): Promise<void> {
-  // stdout and stderr to a file, pipe or terminal are synchronous on Linux: nothing is pending.
+  // stdout and stderr to a file, pipe or terminal are synchronous on Linux, and so are datagrams
+  // to the journal: nothing is pending.
   await new Promise<void>((resolve) => setImmediate(resolve));
 }
