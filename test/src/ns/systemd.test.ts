@@ -34,6 +34,11 @@ function unitSettings(text: string): Map<string, string> {
   return m;
 }
 
+/** The unit with its commands pointed at this checkout's CLI (verify checks that they exist). */
+function atCheckout(unit: string): string {
+  return unit.replace(/^(Exec\w+=)\/usr\/bin\/redkeep\b/gm, `$1${join(REPO, 'agent', 'bin', 'redkeep.js')}`);
+}
+
 describe('systemd unit', () => {
   it('has what the service needs and passes systemd-analyze verify without a warning', () => {
     const text = readFileSync(UNIT, 'utf8');
@@ -52,13 +57,12 @@ describe('systemd unit', () => {
     try {
       // verify checks that ExecStart and ExecReload exist: point them at this checkout's CLI.
       const copy = join(dir, 'redkeep.service');
-      const here = (t: string): string => t.replaceAll(/\/usr\/(?:local\/)?bin\/redkeep\b/g, join(REPO, 'agent', 'bin', 'redkeep.js'));
-      writeFileSync(copy, here(text));
+      writeFileSync(copy, atCheckout(text));
       const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stderr.trim(), '', 'no warnings');
       // The check can fail: a misspelt setting is a warning.
-      writeFileSync(copy, here(text.replace(/^Type=notify$/m, 'Type=notifyy')));
+      writeFileSync(copy, atCheckout(text.replace(/^Type=notify$/m, 'Type=notifyy')));
       assert.match(spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' }).stderr, /notifyy/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
