@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -359,6 +359,31 @@ describe('redkeep CLI', () => {
     const bad = redkeep('import-sentinel', src, '--vip', 'nope');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--vip "nope": must be an address with a prefix/);
+  });
+
+  it('run under journald writes lines with their syslog priority and no timestamp when no journal socket takes them', { skip: existsSync('/run/systemd/journal/socket') && 'a journal listens on this host' }, () => {
+    const cfg = join(tmp, 'journal.toml');
+    writeFileSync(cfg, `[agent]\ncontrol_socket = "${join(tmp, 'journal.sock')}"\n[[instance]]\nname = "w"\ninterface = "nope0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\n`);
+    // The stream journald would hold: a file here, named by JOURNAL_STREAM as systemd names it.
+    const file = join(tmp, 'journal.stream');
+    const fd = openSync(file, 'w');
+    try {
+      const st = fstatSync(fd);
+      const r = spawnSync(process.execPath, [BIN, 'run', '--config', cfg], { stdio: ['ignore', fd, fd], env: { ...process.env, JOURNAL_STREAM: `${st.dev}:${st.ino}` } });
+      assert.equal(r.status, 1);
+    } finally {
+      closeSync(fd);
+    }
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    assert.match(lines[0] ?? '', /^<4>the journal socket refused a line \(ENOENT\)/);
+    assert.ok(lines.some((l) => /^<3>cannot start agent=\S+ error=instance w: interface nope0 does not exist$/.test(l)), lines.join('\n'));
+    assert.ok(lines.every((l) => /^<[3-7]>/.test(l)), 'every line with its priority, none with a timestamp');
+  });
+
+  it('reload talks to the default control socket when given no option (ExecReload=redkeep reload)', { skip: existsSync('/run/redkeep/redkeep.sock') && 'an agent may run on this host' }, () => {
+    const r = redkeep('reload');
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /^redkeep reload: cannot reach redkeep at \/run\/redkeep\/redkeep\.sock: ENOENT/);
   });
 
   it('status, events and switchover explain an agent that is not running and exit 3', () => {

@@ -2,6 +2,8 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { Agent } from '../daemon/agent.js';
 import { SystemdNotifier } from '../daemon/systemd.js';
 import { EXIT } from '../exit-status.js';
+import { sendUnixDatagram } from '@redkeep/afpacket';
+import { JOURNAL_SOCKET, underJournald } from '../journal.js';
 import { createLogger, flushLogger } from '../log.js';
 import type { Output } from '../output.js';
 
@@ -19,16 +21,26 @@ export async function runCommand(file: string, out: Output): Promise<number> {
     for (const line of e.message.split('\n')) out.error(line);
     return EXIT.config;
   }
-  const log = createLogger(config.agent.logLevel, config.agent.logFormat, { agent: config.agent.name });
+  // Under journald, entries with fields through its native socket rather than lines on the stream.
+  const journal = underJournald() ? { send: (entry: Uint8Array) => sendUnixDatagram(JOURNAL_SOCKET, entry) } : undefined;
+  const log = createLogger(config.agent.logLevel, config.agent.logFormat, { agent: config.agent.name }, undefined, journal);
   const agent = new Agent(config, log);
   const systemd = new SystemdNotifier(log);
   agent.onChange = () => systemd.status(agent.summary());
+  agent.onReload = (phase) => (phase === 'start' ? systemd.reloading() : systemd.reloaded(agent.summary()));
   let status = 0;
   const stopped = new Promise<void>((resolve) => {
+    // The one shutdown path; systemd is told, and given more time while the hand-over runs.
+    const shutdown = (): void => {
+      systemd.stopping();
+      void agent.stop().finally(() => {
+        systemd.stopped();
+        resolve();
+      });
+    };
     const onSignal = (sig: NodeJS.Signals): void => {
       log.info(`${sig} received`);
-      systemd.stopping();
-      void agent.stop().finally(resolve);
+      shutdown();
     };
     // A second signal during the shutdown joins it (agent.stop() is one shutdown, whoever asks).
     process.on('SIGTERM', onSignal);
@@ -40,8 +52,7 @@ export async function runCommand(file: string, out: Output): Promise<number> {
     process.on('uncaughtException', (e) => {
       log.error('unexpected error; stopping', { error: e.stack ?? e.message });
       status = EXIT.internal;
-      systemd.stopping();
-      void agent.stop().finally(resolve);
+      shutdown();
     });
   });
   try {

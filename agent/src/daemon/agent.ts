@@ -316,6 +316,7 @@ export class Agent {
   reload(): Promise<ReloadResult> {
     if (this.stopped) return Promise.reject(new Error('the agent is stopping'));
     if (this.reloadRun) return Promise.reject(new Error('a reload is already running'));
+    this.onReload('start');
     const run = this.reloadOnce()
       .then(
         (r) => {
@@ -329,6 +330,7 @@ export class Agent {
       )
       .finally(() => {
         this.reloadRun = undefined;
+        this.onReload('end');
       });
     this.reloadRun = run;
     return run;
@@ -719,6 +721,9 @@ export class Agent {
 
   /** Told whenever an instance changes state (systemd STATUS). */
   onChange: () => void = () => undefined;
+
+  /** Told when a reload begins and when it ends, whatever its outcome (systemd RELOADING, READY). */
+  onReload: (phase: 'start' | 'end') => void = () => undefined;
 
   /** One line for systemd's STATUS: "MASTER on redis-write", or one such part per instance. */
   summary(): string {

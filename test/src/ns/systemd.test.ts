@@ -1,6 +1,7 @@
 // redkeep as a systemd service: the unit in examples/ passes `systemd-analyze verify` without a
-// warning; the agent speaks sd_notify (READY, STATUS, WATCHDOG, STOPPING) to a notify socket the
-// test creates; and it works as a non-root user holding only CAP_NET_ADMIN and CAP_NET_RAW.
+// warning; the agent speaks sd_notify (READY, STATUS, WATCHDOG, RELOADING, STOPPING and
+// EXTEND_TIMEOUT_USEC) to a notify socket the test creates; and it works as a non-root user
+// holding only CAP_NET_ADMIN and CAP_NET_RAW.
 // No systemd runs here: the notify socket and the privileges are set up by hand.
 
 import assert from 'node:assert/strict';
@@ -45,6 +46,8 @@ describe('systemd unit', () => {
     assert.equal(u.get('Type'), 'notify');
     assert.match(u.get('WatchdogSec') ?? '', /^\d+s$/);
     assert.equal(u.get('Restart'), 'on-failure');
+    // A refused reload fails `systemctl reload` (the CLI exits non-zero), the agent keeps running.
+    assert.match(u.get('ExecReload') ?? '', /\/redkeep reload$/);
     assert.equal(u.get('User'), 'redkeep');
     assert.equal(u.get('AmbientCapabilities'), 'CAP_NET_ADMIN CAP_NET_RAW');
     assert.equal(u.get('CapabilityBoundingSet'), 'CAP_NET_ADMIN CAP_NET_RAW');
@@ -52,7 +55,7 @@ describe('systemd unit', () => {
     assert.equal(u.get('ProtectSystem'), 'strict');
     const dir = mkdtempSync(join(tmpdir(), 'redkeep-unit-'));
     try {
-      // verify checks that ExecStart exists: point it at this checkout's CLI.
+      // verify checks that ExecStart and ExecReload exist: point them at this checkout's CLI.
       const copy = join(dir, 'redkeep.service');
       writeFileSync(copy, atCheckout(text));
       const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
@@ -84,7 +87,7 @@ describe('the agent under systemd (one lab host, no systemd running)', () => {
     dir.remove();
   });
 
-  it('sends READY, STATUS, WATCHDOG every half WatchdogSec, and STOPPING to the notify socket', async () => {
+  it('sends READY, STATUS, WATCHDOG every half WatchdogSec, RELOADING around a reload, and STOPPING to the notify socket', async () => {
     const socket = join(dir.path, 'notify.sock');
     const messages: { atMs: number; text: string }[] = [];
     const rx = UnixDatagramReceiver.bind(socket, (d) => messages.push({ atMs: Date.now(), text: d.toString() }));
@@ -97,9 +100,20 @@ describe('the agent under systemd (one lab host, no systemd running)', () => {
       const pings = messages.filter((m) => m.text === 'WATCHDOG=1' && m.atMs >= readyAt);
       // 200 ms apart (half of 400 ms): about five in 1.1 s.
       assert.ok(pings.length >= 4 && pings.length <= 7, `${pings.length} watchdog pings in 1.1 s`);
+      // A reload (SIGHUP, as `redkeep reload` would): RELOADING=1 with the monotonic clock, then READY=1.
+      const beforeReload = messages.length;
+      const hupAtUsec = process.hrtime.bigint() / 1000n;
+      agent.signal('SIGHUP');
+      await waitFor('READY=1 after the reload', 8000, () => messages.slice(beforeReload).some((m) => m.text.startsWith('READY=1\n')));
+      const reloading = messages.slice(beforeReload).find((m) => m.text.startsWith('RELOADING=1\n'));
+      assert.ok(reloading, messages.slice(beforeReload).map((m) => m.text).join(' | '));
+      const usec = BigInt(/^MONOTONIC_USEC=(\d+)$/m.exec(reloading.text)?.[1] ?? '0');
+      assert.ok(usec >= hupAtUsec && usec <= process.hrtime.bigint() / 1000n, `MONOTONIC_USEC=${usec} is CLOCK_MONOTONIC`);
+      assert.match(messages.slice(beforeReload).find((m) => m.text.startsWith('READY=1\n'))?.text ?? '', /^STATUS=MASTER on redis-write$/m);
       agent.signal('SIGTERM');
       assert.equal(await agent.exited(), 0);
       assert.ok(messages.some((m) => m.text.split('\n').includes('STOPPING=1')), messages.map((m) => m.text).join(' | '));
+      assert.match(messages.find((m) => m.text.split('\n').includes('STOPPING=1'))?.text ?? '', /^EXTEND_TIMEOUT_USEC=\d+$/m, 'more time asked for as the shutdown begins');
       const stoppingAt = messages.findIndex((m) => m.text.split('\n').includes('STOPPING=1'));
       assert.deepEqual(messages.slice(stoppingAt + 1).filter((m) => /WATCHDOG|READY/.test(m.text)), [], 'no watchdog ping or READY after STOPPING');
     } finally {
