@@ -67,7 +67,7 @@ describe('reload (two hosts)', () => {
       writeFileSync(h1.config, base + SECOND(100));
       const r = await reload();
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /unchanged redis-write; restarted none; added second; removed none/);
+      assert.match(r.stdout, /unchanged redis-write; updated in place none; restarted none; added second; removed none/);
       await waitFor('the new instance to be master with its VIP', 8000, () => holders(lab, VIP_B).includes('h1'));
       addedAt = Date.now();
       await sleep(300);
