@@ -174,7 +174,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     )
     .command(
       'reload',
-      'make the running agent read its config again (as SIGHUP): validated first, unchanged instances untouched',
+      'make the running agent read its config again (as SIGHUP): validated first, unchanged instances untouched, new hooks and track checks applied in place',
       (y) => y.options(AGENT_SOCKET_OPTIONS),
       (a) => {
         chosen = () => withSocket(a, out, async (socket) => await (await import('./commands/reload.js')).reloadCommand({ socket }, out));

@@ -60,7 +60,8 @@ export class Logger {
 
   constructor(
     level: LogLevel,
-    private readonly format: LogFormat,
+    /** text or json; a reload may change it. */
+    public format: LogFormat,
     private readonly defaultMeta: LogMeta = {},
     private readonly sink: LogSink = processSink,
     private readonly journal?: JournalTarget,

@@ -13,7 +13,8 @@ export async function reloadCommand(args: { socket: string }, out: Output): Prom
     return 1;
   }
   const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'none');
-  out.print(`reloaded ${r.file}: unchanged ${list(r.unchanged)}; restarted ${list(r.restarted)}; added ${list(r.added)}; removed ${list(r.removed)}`);
+  // An agent from before in-place updates has no `updated`: every instance it changed restarted.
+  out.print(`reloaded ${r.file}: unchanged ${list(r.unchanged)}; updated in place ${list(r.updated ?? [])}; restarted ${list(r.restarted)}; added ${list(r.added)}; removed ${list(r.removed)}`);
   if (r.needsRestart.length) out.print(`note: [agent] ${r.needsRestart.join(', ')} change only when the agent restarts`);
   for (const f of r.failed) out.error(`redkeep reload: ${f.name} could not start: ${f.error}`);
   return r.failed.length ? 1 : 0;

@@ -2,7 +2,6 @@
 // (stale VIPs removed first); stop() is the one shutdown path (priority 0, VIPs released,
 // sockets closed). Host state is observed through netlink events and a periodic reconcile.
 
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import type { Server as HttpServer } from 'node:http';
@@ -29,6 +28,7 @@ import { type ProcessSample, sampleProcess } from '../metrics/process.js';
 import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
+import { type UnitKeys, unitChange, unitKeys } from './reload-plan.js';
 import { InstanceRunner, READ_IN_SYNC_TRACK, READ_ON_MASTER_TRACK, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type SwitchoverResult } from './instance-runner.js';
 import type { AgentStatus, RunnerStatus } from '../status-types.js';
 import { statusJson } from '../status-json.js';
@@ -50,9 +50,11 @@ const CLUSTER_FRESH_PERIODS = 5;
 
 interface Unit {
   readonly settings: InstanceSettings;
-  /** The instance's settings and the [[track]] definitions it uses: equal keys mean unchanged. */
-  readonly key: string;
+  /** The instance's settings and the [[track]] definitions it uses, split as a reload applies them. */
+  readonly keys: UnitKeys;
   readonly runner: InstanceRunner;
+  /** Its hooks (none configured: runs nothing until a reload adds some). */
+  readonly hooks: HookRunner;
   readonly redis: RedisSupervisor | undefined;
   readonly guard: GuardRunner | undefined;
   readonly handover: HandoverChannel | undefined;
@@ -73,6 +75,8 @@ export interface ReloadResult {
   readonly file: string;
   readonly error?: string;
   readonly unchanged: readonly string[];
+  /** Instances whose hooks or track checks changed: applied in place, no state change. */
+  readonly updated: readonly string[];
   readonly restarted: readonly string[];
   readonly added: readonly string[];
   readonly removed: readonly string[];
@@ -83,11 +87,6 @@ export interface ReloadResult {
 }
 
 const AGENT_KEY_NAMES = { name: 'name', controlSocket: 'control_socket', controlGroup: 'control_group' } as const;
-
-function unitKey(inst: InstanceSettings, c: RedkeepConfig, password: string | undefined): string {
-  const secret = password === undefined ? undefined : createHash('sha256').update(password).digest('hex');
-  return JSON.stringify({ inst, tracks: inst.tracks.map((ref) => c.tracks.find((t) => t.name === ref.name)), secret });
-}
 
 function vipSpecs(instances: readonly InstanceSettings[]): VipSpec[] {
   return instances.flatMap((i) =>
@@ -211,7 +210,7 @@ export class Agent {
     }
     // A read instance has no Redis of its own to steer: it reads the write instance's (placeReadVips).
     const redis = inst.redis && inst.serve === 'write' ? new RedisSupervisor(inst.name, inst.redis, password, this.log, redisHostsOf(inst)) : undefined;
-    const hooks = inst.hooks ? new HookRunner(inst.name, inst.hooks, this.log) : undefined;
+    const hooks = new HookRunner(inst.name, inst.hooks, this.log);
     let guard: GuardRunner | undefined;
     let runner: InstanceRunner | undefined;
     const handover = redis && inst.redis?.manageRole ? new HandoverChannel(inst.name, inst.vrid, redis.link.endpoint, inst.redis.peerPort, this.log) : undefined;
@@ -227,7 +226,7 @@ export class Agent {
       };
       guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.members ?? [], inst.witnesses, inst.advertIntervalCs * 10, this.log);
     }
-    runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}), ...(handover ? { handover } : {}) });
+    runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), hooks, ...(guard ? { guard } : {}), ...(handover ? { handover } : {}) });
     const r = runner;
     r.maintenance = this.maintenance.has(inst.name);
     r.onStateChange = () => {
@@ -259,12 +258,28 @@ export class Agent {
       const def = c.tracks.find((t) => t.name === ref.name);
       if (def) tracks.push(this.makeTrack(def, r, redis));
     }
-    const unit: Unit = { settings: inst, key: unitKey(inst, c, password), runner: r, redis, guard, handover, tracks, io };
+    const unit: Unit = { settings: inst, keys: unitKeys(inst, c.tracks, password), runner: r, hooks, redis, guard, handover, tracks, io };
     this.units.push(unit);
     io.open();
     redis?.start();
     guard?.start();
     for (const t of tracks) t.start();
+  }
+
+  /**
+   * A reload's in-place part (reload-plan.ts): new hooks, and new checks for its tracks from their
+   * next run; the core, its state, the VIPs and the tracks' states stay.
+   */
+  private updateUnit(u: Unit, inst: InstanceSettings, c: RedkeepConfig, keys: UnitKeys): void {
+    u.runner.updateSettings(inst);
+    u.hooks.update(inst.hooks);
+    for (const t of u.tracks) {
+      const def = c.tracks.find((d) => d.name === t.def.name);
+      if (def) t.update(def);
+    }
+    const next: Unit = { ...u, settings: inst, keys };
+    this.units = this.units.map((x) => (x === u ? next : x));
+    this.log.info('instance updated in place: its state stays', { instance: inst.name, state: u.runner.state });
   }
 
   /** The instance's shutdown path (priority 0 if master, VIPs released), then everything of it closed. */
@@ -309,9 +324,11 @@ export class Agent {
   /**
    * SIGHUP and `redkeep reload`: the file is read and validated first (a bad one is refused and
    * the running configuration stays); instances whose settings (and tracks) did not change are
-   * not touched, a master stays master with its VIPs; removed instances stop by their shutdown
-   * path, changed ones stop and start again, new ones start. Agent settings that only a restart
-   * can change (name, control socket and group) are kept and reported.
+   * not touched, a master stays master with its VIPs; those where only hooks or track checks
+   * changed take them in place, with no state change (reload-plan.ts says which settings those
+   * are); removed instances stop by their shutdown path, other changed ones stop and start again,
+   * new ones start. Log level and format apply at once; agent settings that only a restart can
+   * change (name, control socket and group) are kept and reported.
    */
   reload(): Promise<ReloadResult> {
     if (this.stopped) return Promise.reject(new Error('the agent is stopping'));
@@ -342,7 +359,7 @@ export class Agent {
     const file = this.config.file;
     const refused = (error: string, needsRestart: readonly string[] = []): ReloadResult => {
       this.log.error('reload refused: the running configuration stays', { event: 'reload', file, error });
-      return { ok: false, file, error, unchanged: [], restarted: [], added: [], removed: [], failed: [], needsRestart };
+      return { ok: false, file, error, unchanged: [], updated: [], restarted: [], added: [], removed: [], failed: [], needsRestart };
     };
     if (this.stopped) return refused('the agent is stopping');
     let next: RedkeepConfig;
@@ -364,11 +381,17 @@ export class Agent {
     }
     if (this.stopped) return refused('the agent is stopping');
     const byName = new Map(this.units.map((u) => [u.settings.name, u]));
-    const plan = next.instances.map((inst) => ({ inst, key: unitKey(inst, next, passwords.get(inst.name)), old: byName.get(inst.name) }));
-    const keep = plan.filter((p) => p.old?.key === p.key);
-    const start = plan.filter((p) => p.old?.key !== p.key);
+    const plan = next.instances.map((inst) => {
+      const keys = unitKeys(inst, next.tracks, passwords.get(inst.name));
+      const old = byName.get(inst.name);
+      return { inst, keys, old, change: unitChange(old?.keys, keys) };
+    });
+    const keep = plan.filter((p) => p.change === 'unchanged' || p.change === 'updated');
+    const update = plan.filter((p) => p.change === 'updated');
+    const start = plan.filter((p) => p.change === 'restarted' || p.change === 'added');
     const stop = this.units.filter((u) => !keep.some((k) => k.old === u));
     for (const u of stop) await this.stopUnit(u);
+    for (const p of update) if (p.old) this.updateUnit(p.old, p.inst, next, p.keys);
     this.vips?.setSpecs(vipSpecs(next.instances));
     const failed: { name: string; error: string }[] = [];
     if (!this.stopped) {
@@ -385,6 +408,7 @@ export class Agent {
     }
     this.config = { ...next, agent: { ...next.agent, name: cur.agent.name, controlSocket: cur.agent.controlSocket, controlGroup: cur.agent.controlGroup } };
     if (next.agent.logLevel !== cur.agent.logLevel) this.log.level = next.agent.logLevel;
+    if (next.agent.logFormat !== cur.agent.logFormat) this.log.format = next.agent.logFormat;
     if (!this.stopped && JSON.stringify(next.agent.metrics) !== JSON.stringify(cur.agent.metrics)) {
       if (this.metrics) await (await import('../metrics/server.js')).stopMetricsServer(this.metrics);
       this.metrics = undefined;
@@ -411,14 +435,15 @@ export class Agent {
       ok: failed.length === 0,
       file,
       ...(failed.length ? { error: failed.map((f) => `${f.name}: ${f.error}`).join('; ') } : {}),
-      unchanged: keep.map((p) => p.inst.name),
+      unchanged: keep.filter((p) => p.change === 'unchanged').map((p) => p.inst.name),
+      updated: update.map((p) => p.inst.name),
       restarted: start.filter((p) => p.old !== undefined && !failed.some((f) => f.name === p.inst.name)).map((p) => p.inst.name),
       added: start.filter((p) => p.old === undefined && !failed.some((f) => f.name === p.inst.name)).map((p) => p.inst.name),
       removed: stop.filter((u) => !next.instances.some((i) => i.name === u.settings.name)).map((u) => u.settings.name),
       failed,
       needsRestart,
     };
-    this.log.info('configuration reloaded', { event: 'reload', unchanged: result.unchanged.join(', ') || 'none', restarted: result.restarted.join(', ') || 'none', added: result.added.join(', ') || 'none', removed: result.removed.join(', ') || 'none', failed: failed.map((f) => f.name).join(', ') || 'none' });
+    this.log.info('configuration reloaded', { event: 'reload', unchanged: result.unchanged.join(', ') || 'none', updated: result.updated.join(', ') || 'none', restarted: result.restarted.join(', ') || 'none', added: result.added.join(', ') || 'none', removed: result.removed.join(', ') || 'none', failed: failed.map((f) => f.name).join(', ') || 'none' });
     this.onChange();
     return result;
   }
@@ -430,17 +455,17 @@ export class Agent {
     let settledAt = performance.now();
     switch (def.type) {
       case 'redis-ping':
-        check = async () => {
+        check = async (d) => {
           if (!redis) return { ok: false, detail: 'no redis configured' };
-          await redis.link.ping(def.timeoutMs);
+          await redis.link.ping(d.timeoutMs);
           return { ok: true, detail: 'PONG' };
         };
         break;
       case 'redis-role':
         // The role must match the VRRP state once role control has had time to settle it.
-        check = async () => {
+        check = async (d) => {
           if (!redis) return { ok: false, detail: 'no redis configured' };
-          const facts = await redis.link.facts(def.timeoutMs);
+          const facts = await redis.link.facts(d.timeoutMs);
           const state = runner.state;
           if (state !== lastState) {
             lastState = state;
@@ -452,14 +477,14 @@ export class Agent {
         };
         break;
       case 'exec':
-        check = async () => {
+        check = async (d) => {
           const { runCheck } = await import('../tracks/exec-check.js');
-          const r = await runCheck(def.command, def.timeoutMs);
+          const r = await runCheck(d.command, d.timeoutMs);
           return { ok: r.ok, detail: r.outcome };
         };
         break;
       case 'file':
-        check = () => readTrackFile(def.file ?? '');
+        check = (d) => readTrackFile(d.file ?? '');
         break;
     }
     const t = new TrackRunner(def, name, check, (ok, value) => runner.setTrack(def.name, ok, value), this.log);

@@ -91,13 +91,16 @@ export class InstanceRunner implements AdvertSink {
   /** Told after each state change (the agent's systemd STATUS line). */
   onStateChange: () => void = () => undefined;
 
+  private current: InstanceSettings;
+
   constructor(
-    readonly settings: InstanceSettings,
+    settings: InstanceSettings,
     private readonly io: InterfaceIo,
     private readonly vips: VipReconciler,
     private readonly log: Logger,
     private readonly extras: RunnerExtras = {},
   ) {
+    this.current = settings;
     // The core decides what a message is worth (a designation from the master it follows, naming
     // us; a notice from the successor it designated); the channel only carries them.
     if (extras.handover) {
@@ -111,6 +114,18 @@ export class InstanceRunner implements AdvertSink {
         } else if (m.by !== this.primary) this.input({ type: 'taken-over', by: m.by });
       };
     }
+  }
+
+  get settings(): InstanceSettings {
+    return this.current;
+  }
+
+  /**
+   * A reload's in-place part (see reload-plan.ts): the settings the core was built from are the
+   * same, only those read as they are used (the hooks) differ. The core and its state stay.
+   */
+  updateSettings(next: InstanceSettings): void {
+    this.current = next;
   }
 
   get vrid(): number {
@@ -608,7 +623,7 @@ export class InstanceRunner implements AdvertSink {
       readServe: this.readServe,
       redis: this.extras.redis?.status(),
       guard: this.extras.guard?.status(),
-      hooks: this.extras.hooks ? { runs: this.extras.hooks.runs, failures: this.extras.hooks.failures } : undefined,
+      hooks: this.extras.hooks?.configured ? { runs: this.extras.hooks.runs, failures: this.extras.hooks.failures } : undefined,
     };
   }
 }

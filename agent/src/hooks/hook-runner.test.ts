@@ -82,4 +82,21 @@ describe('hooks', () => {
     await new Promise((r) => setTimeout(r, 700));
     assert.throws(() => readFileSync(marker), 'the background child died with its group');
   });
+
+  it('run the hooks a reload gave from the next transition on; those queued before run as queued', async () => {
+    const out = join(tmp, 'reloaded.txt');
+    const echo = (what: string): string[] => ['sh', '-c', `sleep 0.1; echo ${what} $3 >> ${out}`, 'x'];
+    const ctx = (state: 'MASTER' | 'BACKUP') => ({ state, previous: 'INIT' as const, priority: 100, vips: [], redisAddress: undefined, oldMaster: undefined, newMaster: undefined });
+    const h = new HookRunner('i', undefined, log);
+    assert.equal(h.configured, false);
+    await h.transition(ctx('BACKUP'));
+    assert.equal(h.runs, 0, 'no hooks, nothing runs');
+    h.update({ notify: echo('old'), timeoutMs: 2000 });
+    const queued = h.transition(ctx('MASTER'));
+    h.update({ notify: echo('new'), timeoutMs: 2000 });
+    assert.equal(h.configured, true);
+    await queued;
+    await h.transition(ctx('BACKUP'));
+    assert.equal(readFileSync(out, 'utf8'), 'old MASTER\nnew BACKUP\n');
+  });
 });

@@ -61,21 +61,37 @@ export class HookRunner {
   failures = 0;
   readonly history: HookRun[] = [];
 
+  /** `settings` undefined: no hooks (until a reload gives some, see update). */
   constructor(
     private readonly instance: string,
-    private readonly settings: HookSettings,
+    private settings: HookSettings | undefined,
     private readonly log: Logger,
   ) {}
 
+  /** Whether any hook is configured. */
+  get configured(): boolean {
+    return this.settings !== undefined;
+  }
+
+  /**
+   * A reload changed the hooks: transitions from now on run the new ones. Hooks already queued
+   * run as they were queued (with the timeout they were queued with).
+   */
+  update(settings: HookSettings | undefined): void {
+    this.settings = settings;
+  }
+
   /** Queues the hooks of one transition; resolves when they (and all before them) are done. */
   transition(ctx: HookContext): Promise<void> {
-    const specific = { MASTER: this.settings.master, BACKUP: this.settings.backup, FAULT: this.settings.fault, STOP: this.settings.stop }[ctx.state];
+    const s = this.settings;
+    if (!s) return this.chain;
+    const specific = { MASTER: s.master, BACKUP: s.backup, FAULT: s.fault, STOP: s.stop }[ctx.state];
     const jobs: [string, readonly string[]][] = [];
     if (specific && specific.length > 0) jobs.push([ctx.state.toLowerCase(), specific]);
-    const notify = this.settings.notify;
+    const notify = s.notify;
     if (notify && notify.length > 0) jobs.push(['notify', [...notify, 'INSTANCE', this.instance, ctx.state, String(ctx.priority)]]);
     for (const [name, argv] of jobs) {
-      this.chain = this.chain.then(() => this.run(name, argv, ctx));
+      this.chain = this.chain.then(() => this.run(name, argv, ctx, s.timeoutMs));
     }
     return this.chain;
   }
@@ -85,11 +101,12 @@ export class HookRunner {
    * role "leader" on the host that took over, "observer" on the others; state "failover").
    */
   masterChanged(ctx: HookContext & { readonly oldMaster: MasterEndpoint; readonly newMaster: MasterEndpoint }): Promise<void> {
-    const script = this.settings.clientReconfig;
-    if (!script || script.length === 0) return this.chain;
+    const s = this.settings;
+    const script = s?.clientReconfig;
+    if (!s || !script || script.length === 0) return this.chain;
     const role = ctx.state === 'MASTER' ? 'leader' : 'observer';
     const argv = [...script, this.instance, role, 'failover', ctx.oldMaster.ip, String(ctx.oldMaster.port), ctx.newMaster.ip, String(ctx.newMaster.port)];
-    this.chain = this.chain.then(() => this.run('client_reconfig', argv, ctx));
+    this.chain = this.chain.then(() => this.run('client_reconfig', argv, ctx, s.timeoutMs));
     return this.chain;
   }
 
@@ -98,7 +115,7 @@ export class HookRunner {
     return this.chain;
   }
 
-  private run(hook: string, argv: readonly string[], ctx: HookContext): Promise<void> {
+  private run(hook: string, argv: readonly string[], ctx: HookContext, timeoutMs: number): Promise<void> {
     const [cmd, ...args] = argv;
     if (!cmd) return Promise.resolve();
     const env = childEnv({
@@ -138,8 +155,8 @@ export class HookRunner {
             // gone
           }
         }
-        finish(false, `timeout after ${this.settings.timeoutMs} ms, process group killed`);
-      }, this.settings.timeoutMs);
+        finish(false, `timeout after ${timeoutMs} ms, process group killed`);
+      }, timeoutMs);
       child.once('error', (e: NodeJS.ErrnoException) => finish(false, `cannot start: ${e.code ?? e.message}`));
       child.once('close', (code, signal) => finish(code === 0, code !== null ? `exit ${code}` : `signal ${signal ?? '?'}`));
     });

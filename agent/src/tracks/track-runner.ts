@@ -7,24 +7,35 @@ import type { TrackSettings } from '../config/config.js';
 import type { Logger } from '../log.js';
 
 /** A check's outcome; `value`: a number track's number (counts at once, no rise or fall). */
-export type Check = () => Promise<{ ok: boolean; detail: string; value?: number }>;
+export type Check = (def: TrackSettings) => Promise<{ ok: boolean; detail: string; value?: number }>;
 
 export class TrackRunner {
-  private readonly rf: RiseFall;
+  private rf: RiseFall;
+  private current: TrackSettings;
   private value: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** A check is out (its result not in yet). */
+  private running = false;
+  /** Moves on when a reload changes how the track is checked: a run out meanwhile does not count. */
+  private generation = 0;
   lastDetail = 'not run yet';
   private lastWarning: string | undefined;
 
   constructor(
-    readonly def: TrackSettings,
+    def: TrackSettings,
     private readonly instance: string,
     private readonly check: Check,
     private readonly onChange: (ok: boolean, value?: number) => void,
     private readonly log: Logger,
   ) {
+    this.current = def;
     this.rf = new RiseFall(def.rise, def.fall, 'failed');
+  }
+
+  /** How the track is checked now (a reload may change it, see update). */
+  get def(): TrackSettings {
+    return this.current;
   }
 
   get ok(): boolean {
@@ -37,34 +48,64 @@ export class TrackRunner {
   }
 
   start(): void {
-    const tick = async (): Promise<void> => {
-      if (this.stopped) return;
-      let r: { ok: boolean; detail: string; value?: number };
-      try {
-        r = await this.check();
-      } catch (e) {
-        r = { ok: false, detail: e instanceof Error ? e.message : String(e) };
+    void this.tick();
+  }
+
+  /**
+   * A reload changed how the track is checked (command, file, interval, timeout, rise, fall; never
+   * its name, type or weight, which restart the instance): its state and number stay, and the new
+   * check runs next, at once. A run of the old check still out finishes (an exec one within its
+   * timeout) and is not counted.
+   */
+  update(def: TrackSettings): void {
+    if (def.name !== this.current.name || def.type !== this.current.type) throw new Error(`track ${this.current.name}: a reload cannot change its name or type in place`);
+    if (JSON.stringify(def) === JSON.stringify(this.current)) return;
+    if (def.rise !== this.current.rise || def.fall !== this.current.fall) this.rf = new RiseFall(def.rise, def.fall, this.rf.state);
+    this.current = def;
+    this.generation++;
+    this.log.info('track updated in place: the new check runs next', { instance: this.instance, track: def.name, state: this.rf.state });
+    if (this.running || this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    this.timer = undefined;
+    const generation = this.generation;
+    const def = this.current;
+    this.running = true;
+    let r: { ok: boolean; detail: string; value?: number };
+    try {
+      r = await this.check(def);
+    } catch (e) {
+      r = { ok: false, detail: e instanceof Error ? e.message : String(e) };
+    }
+    this.running = false;
+    if (this.stopped) return;
+    // Changed by a reload while this run was out: the new check runs now, this result is dropped.
+    if (generation !== this.generation) {
+      void this.tick();
+      return;
+    }
+    this.lastDetail = r.detail;
+    if (r.value !== undefined) {
+      this.lastWarning = undefined;
+      if (r.value !== this.value) {
+        this.value = r.value;
+        this.log.info('track value', { event: 'track', instance: this.instance, track: def.name, value: r.value, detail: r.detail });
+        this.onChange(r.ok, r.value);
       }
-      if (this.stopped) return;
-      this.lastDetail = r.detail;
-      if (r.value !== undefined) {
-        this.lastWarning = undefined;
-        if (r.value !== this.value) {
-          this.value = r.value;
-          this.log.info('track value', { event: 'track', instance: this.instance, track: this.def.name, value: r.value, detail: r.detail });
-          this.onChange(r.ok, r.value);
-        }
-      } else if (this.def.type === 'file') {
-        // Unreadable or not a number: the last number stands (bad input changes nothing).
-        if (r.detail !== this.lastWarning) this.log.warn('track file not read: keeping its last value', { instance: this.instance, track: this.def.name, value: this.value ?? null, detail: r.detail });
-        this.lastWarning = r.detail;
-      } else {
-        const changed = this.rf.record(r.ok);
-        if (changed) this.report(changed === 'ok');
-      }
-      this.timer = setTimeout(() => void tick(), this.def.intervalMs);
-    };
-    void tick();
+    } else if (def.type === 'file') {
+      // Unreadable or not a number: the last number stands (bad input changes nothing).
+      if (r.detail !== this.lastWarning) this.log.warn('track file not read: keeping its last value', { instance: this.instance, track: def.name, value: this.value ?? null, detail: r.detail });
+      this.lastWarning = r.detail;
+    } else {
+      const changed = this.rf.record(r.ok);
+      if (changed) this.report(changed === 'ok');
+    }
+    this.timer = setTimeout(() => void this.tick(), def.intervalMs);
   }
 
   /** A failure that counts at once (the connection dropped), whatever `fall` says. */
