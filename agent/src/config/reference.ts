@@ -83,7 +83,7 @@ one (status says so).`,
   },
   {
     table: 'instance.garp',
-    heading: 'garp',
+    heading: '[[instance]] garp',
     summary: `an instance's gratuitous ARP / unsolicited NA bursts, keepalived's defaults: \`garp = { repeat = 5, delay = "5s" }\``,
     keys: [
       { key: 'repeat', type: 'integer', default: '5', meaning: 'packets in the burst sent on becoming master (0..1000); redkeep sends one more such burst when a master finds members back in reach (a partition healed)' },
@@ -96,7 +96,7 @@ one (status says so).`,
   },
   {
     table: 'instance.track_interfaces',
-    heading: 'track_interfaces',
+    heading: '[[instance]] track_interfaces[]',
     summary: `an entry of an instance's \`track_interfaces\``,
     keys: [
       { key: 'name', type: 'string', default: 'required', meaning: 'the interface' },
@@ -105,7 +105,7 @@ one (status says so).`,
   },
   {
     table: 'instance.tracks',
-    heading: 'tracks',
+    heading: '[[instance]] tracks[]',
     summary: `an entry of an instance's \`tracks\`: a track name, or a table`,
     keys: [
       { key: 'name', type: 'string', default: 'required', meaning: `a \`[[track]]\` name` },
@@ -136,7 +136,7 @@ one (status says so).`,
   },
   {
     table: 'instance.redis.tls',
-    heading: 'tls',
+    heading: '[instance.redis] tls',
     summary: `TLS settings of \`[instance.redis]\`: \`tls = { ca_file = "/etc/redis/ca.pem" }\``,
     keys: [
       { key: 'ca_file', type: 'path', default: 'the system\'s CAs', meaning: 'CA certificates to verify the Redis servers with' },

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ACCEPTED_KEYS } from 'redkeep';
+import { parseHelp } from './help.js';
 import { COMMANDS, bashCompletion, cliOutput, commandHelp, redkeepManPage, redkeepTomlManPage } from './pages.js';
 import { README_BEGIN, README_END, withConfigReference } from './readme.js';
 
@@ -39,6 +40,21 @@ describe('generated documentation', () => {
     }
     for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'COMMANDS', 'EXIT STATUS', 'FILES', 'ENVIRONMENT', 'SEE ALSO']) assert.match(text, new RegExp(`^${section}$`, 'm'));
     for (const s of ['78', 'REDKEEP_CONFIG', '/etc/redkeep/redkeep.toml', '/run/redkeep/redkeep.sock', '/var/lib/redkeep']) assert.ok(text.includes(s), s);
+  });
+
+  it('reads the help back the same whatever width it was wrapped at', async () => {
+    const columns = process.env['COLUMNS'];
+    try {
+      for (const args of [['--help'], ...COMMANDS.filter((c) => c !== 'completion').map((c) => [c, '--help'])]) {
+        process.env['COLUMNS'] = '60';
+        const narrow = parseHelp(await cliOutput(args));
+        process.env['COLUMNS'] = '100';
+        assert.deepEqual(narrow, parseHelp(await cliOutput(args)), args.join(' '));
+      }
+    } finally {
+      if (columns === undefined) delete process.env['COLUMNS'];
+      else process.env['COLUMNS'] = columns;
+    }
   });
 
   it('renders redkeep.toml(5) without warnings, with every section and key', () => {
