@@ -71,9 +71,9 @@ export async function redkeepManPage(): Promise<string> {
   const top = parseHelp(await cliOutput(['--help']));
   const lines: string[] = [...roffHeader('redkeep', 8, VERSION, 'System Administration')];
   lines.push('.SH NAME', 'redkeep \\- Redis failover agent: a keepalived\\-compatible VRRP router that moves the write VIP and sets the Redis roles');
-  lines.push('.SH SYNOPSIS', '.ad l');
+  lines.push('.SH SYNOPSIS');
   for (const name of COMMANDS) lines.push(synopsisLine(name), '.br');
-  lines.push('\\fBredkeep\\fR \\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR', '.ad');
+  lines.push('\\fBredkeep\\fR \\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR');
   lines.push('.SH DESCRIPTION');
   lines.push(
     ...roffBlocks(`redkeep runs one agent per Redis host. Each agent takes part in a VRRP election (RFC 3768 v2, RFC 5798 v3) that keepalived routers can join, adds and removes the virtual addresses (VIPs) itself, promotes its Redis before its write VIP comes up and makes the other hosts' Redis replicas of it, and runs notify hooks.
