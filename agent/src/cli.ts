@@ -4,12 +4,12 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import type Yargs from 'yargs/yargs';
 import { ConfigError, DEFAULT_CONFIG_FILE, DEFAULT_CONTROL_SOCKET, defaultConfigFile, loadConfig } from './config/config.js';
-import { EXIT } from './exit-status.js';
+import { EXIT, EXIT_MEANINGS } from './exit-status.js';
 import { type Output, processOutput } from './output.js';
 import { REDKEEP_VERSION } from './version.js';
 
-/** Each command's synopsis, for the hint after a usage error (as in the README's CLI section). */
-const SYNOPSIS = {
+/** Each command's synopsis: the hint after a usage error, and redkeep(8)'s SYNOPSIS. */
+export const SYNOPSIS = {
   run: 'run [--config FILE]',
   'check-config': 'check-config [FILE]',
   status: 'status [--cluster] [--json] [--socket PATH | --config FILE]',
@@ -22,12 +22,11 @@ const SYNOPSIS = {
   watch: 'watch (--interface IF | --read FILE) [--json] [--count N]',
   decode: 'decode FILE [--json]',
   witness: 'witness [--listen ADDRESS:PORT] [--password-file FILE]',
+  completion: 'completion',
 } as const;
 type CommandName = keyof typeof SYNOPSIS;
 
-const EXIT_STATUSES =
-  `Exit status: ${EXIT.ok} ok; ${EXIT.failed} the command failed (a switchover refused, ...); ${EXIT.usage} usage error (nothing was run); ` +
-  `${EXIT.notRunning} the agent is not running (its control socket is missing or refuses); ${EXIT.config} configuration error; ${EXIT.internal} internal error.`;
+const EXIT_STATUSES = `Exit status: ${EXIT_MEANINGS.map((e) => `${e.status} ${e.brief}`).join('; ')}.`;
 
 const CONFIG_FILE_DESCRIPTION = `TOML configuration file (default: $REDKEEP_CONFIG when set, else ${DEFAULT_CONFIG_FILE})`;
 
@@ -245,6 +244,7 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     .example('$0 events --no-follow --limit 20', 'the last 20 events')
     .example("tcpdump -i any -U -w - 'vrrp or arp' | $0 watch --read -", 'decode a live capture as tcpdump writes it')
     .example('$0 import-keepalived keepalived.conf', 'print a keepalived setup as redkeep TOML')
+    .completion('completion', 'print the bash completion script (source it from a shell profile, or install it in bash-completion\'s directory)')
     .epilogue(EXIT_STATUSES)
     .demandCommand(1, 'name a command')
     .recommendCommands()
@@ -258,7 +258,11 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     .fail((msg, err) => {
       usageErrors.add(msg || err?.message || 'invalid usage');
     });
-  await parser.parseAsync();
+  // Help, version and completions come back here instead of going to the console, so they
+  // reach `out` like everything else (redkeep(8) is made from the help this way).
+  await parser.parseAsync([...argv], {}, (_err, _args, output) => {
+    if (output) out.print(output);
+  });
   if (usageErrors.size > 0) {
     // yargs says "Did you mean status?" before "Unknown argument: stauts".
     const errors = [...usageErrors].sort((x, y) => Number(x.startsWith('Did you mean')) - Number(y.startsWith('Did you mean')));

@@ -12,7 +12,7 @@ import { reloadCommand } from './reload.js';
 const tmp = mkdtempSync(join(tmpdir(), 'redkeep-reload-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const RELOADED: ReloadResult = { ok: true, file: '/etc/redkeep/redkeep.toml', unchanged: ['w'], restarted: [], added: ['r'], removed: [], failed: [], needsRestart: [] };
+const RELOADED: ReloadResult = { ok: true, file: '/etc/redkeep/redkeep.toml', unchanged: ['w'], updated: [], restarted: [], added: ['r'], removed: [], failed: [], needsRestart: [] };
 
 /** `redkeep reload` against a control socket that answers `answer` (systemd's ExecReload runs it). */
 async function reloadAgainst(answer: () => unknown): Promise<{ status: number; stdout: string[]; stderr: string[] }> {
@@ -30,7 +30,7 @@ describe('redkeep reload', () => {
   it('exits 0 and says what changed when the agent runs the new configuration', async () => {
     const r = await reloadAgainst(() => RELOADED);
     assert.equal(r.status, 0);
-    assert.deepEqual(r.stdout, ['reloaded /etc/redkeep/redkeep.toml: unchanged w; restarted none; added r; removed none']);
+    assert.deepEqual(r.stdout, ['reloaded /etc/redkeep/redkeep.toml: unchanged w; updated in place none; restarted none; added r; removed none']);
   });
 
   it('exits non-zero and says why when the agent refuses a bad configuration and keeps its own', async () => {

@@ -11,6 +11,11 @@ import {
   type RedisSettings,
   type TrackRef,
   type TrackSettings,
+  HOOK_KEYS,
+  REDIS_KEYS,
+  TLS_KEYS,
+  TRACK_KEYS,
+  TRACK_REF_KEYS,
   guardPeriodMs,
   minLinkDownMs,
   readHooks,
@@ -159,6 +164,24 @@ const INSTANCE_KEYS = [
 const GARP_KEYS = ['repeat', 'delay', 'refresh', 'refresh_repeat', 'lower_prio_repeat', 'interval'] as const;
 const TRACK_IF_KEYS = ['name', 'weight'] as const;
 const TOP_KEYS = ['agent', 'track', 'instance'] as const;
+
+/**
+ * The keys each table accepts, by its path ('' is the file's top level; `instance.redis` is every
+ * [[instance]]'s redis table). redkeep.toml(5) and the README document exactly these (reference.ts).
+ */
+export const ACCEPTED_KEYS = {
+  '': TOP_KEYS,
+  agent: AGENT_KEYS,
+  instance: INSTANCE_KEYS,
+  'instance.garp': GARP_KEYS,
+  'instance.track_interfaces': TRACK_IF_KEYS,
+  'instance.tracks': TRACK_REF_KEYS,
+  'instance.redis': REDIS_KEYS,
+  'instance.redis.tls': TLS_KEYS,
+  'instance.hooks': HOOK_KEYS,
+  track: TRACK_KEYS,
+} as const satisfies Record<string, readonly string[]>;
+export type ConfigTable = keyof typeof ACCEPTED_KEYS;
 
 /** Parses "100ms", "1s", "1.5s", "2m", "1h" into milliseconds. */
 export function parseDurationMs(text: string): number | undefined {

@@ -88,6 +88,8 @@ export const TRACK_KEYS = ['name', 'type', 'interval', 'timeout', 'rise', 'fall'
 export const REDIS_KEYS = ['address', 'peer_port', 'peer_addresses', 'username', 'password_file', 'password_env', 'tls', 'db', 'manage_role', 'switchover_on_stop', 'isolation_timeout', 'max_link_down', 'max_lag', 'guard_weight', 'quorum'] as const;
 export const TLS_KEYS = ['ca_file', 'cert_file', 'key_file', 'server_name', 'verify'] as const;
 export const HOOK_KEYS = ['master', 'backup', 'fault', 'stop', 'notify', 'client_reconfig', 'timeout'] as const;
+/** An entry of an instance's `tracks` written as a table. */
+export const TRACK_REF_KEYS = ['name', 'weight'] as const;
 const TRACK_TYPES = ['redis-ping', 'redis-role', 'exec', 'file'] as const;
 
 type Table = Record<string, unknown>;
@@ -163,7 +165,7 @@ export function readTrackRefs(r: FieldReader, v: unknown, path: string, known: r
     let weight: number | undefined;
     if (typeof e === 'string') name = e;
     else if (isTable(e)) {
-      r.keys(e, p, ['name', 'weight']);
+      r.keys(e, p, TRACK_REF_KEYS);
       name = r.str(e, p, 'name', { required: true });
       if (e.weight !== undefined) weight = r.int(e, p, 'weight', -253, 253, 0);
     } else {
