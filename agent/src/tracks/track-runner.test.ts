@@ -103,3 +103,30 @@ describe('a track updated by a reload', () => {
     assert.equal(calls.length, 1);
   });
 });
+
+describe('a track that fails from the start', () => {
+  it('says so once, as a warning, after `fall` failures, without a state change', async () => {
+    const lines: string[] = [];
+    const warnLog = new Logger('warn', 'text', {}, { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const calls: ((r: Result) => void)[] = [];
+    const changes: boolean[] = [];
+    const t = new TrackRunner({ ...DEF, fall: 2, intervalMs: 1 }, 'redis-write', () => new Promise<Result>((resolve) => calls.push(resolve)), (ok) => changes.push(ok), warnLog);
+    t.start();
+    calls[0]?.({ ok: false, detail: 'exit 1' });
+    await waitForCalls(calls, 2);
+    assert.deepEqual(lines, [], 'one failure of two: nothing yet');
+    calls[1]?.({ ok: false, detail: 'exit 1' });
+    await waitForCalls(calls, 3);
+    calls[2]?.({ ok: false, detail: 'exit 1' });
+    await waitForCalls(calls, 4);
+    t.stop();
+    assert.equal(lines.filter((l) => / warn track failed /.test(l)).length, 1, lines.join(''));
+    assert.match(lines[0] ?? '', /track=app detail=exit 1 since=start/);
+    assert.deepEqual(changes, [], 'it was failed from the start: no change');
+  });
+});
+
+async function waitForCalls(calls: readonly unknown[], n: number): Promise<void> {
+  for (let i = 0; i < 200 && calls.length < n; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(calls.length, n);
+}

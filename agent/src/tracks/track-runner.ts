@@ -21,6 +21,12 @@ export class TrackRunner {
   private generation = 0;
   lastDetail = 'not run yet';
   private lastWarning: string | undefined;
+  /**
+   * A track starts failed, so one that never passes changes no state: its `fall` first failures
+   * are still said once (a warning), or `journalctl -p warning` would never show it.
+   */
+  private said = false;
+  private failsFromStart = 0;
 
   constructor(
     def: TrackSettings,
@@ -104,6 +110,10 @@ export class TrackRunner {
     } else {
       const changed = this.rf.record(r.ok);
       if (changed) this.report(changed === 'ok');
+      else if (!this.said && !r.ok && ++this.failsFromStart >= def.fall) {
+        this.said = true;
+        this.log.warn('track failed', { event: 'track', instance: this.instance, track: def.name, detail: r.detail, since: 'start' });
+      }
     }
     this.timer = setTimeout(() => void this.tick(), def.intervalMs);
   }
@@ -115,6 +125,7 @@ export class TrackRunner {
   }
 
   private report(ok: boolean): void {
+    this.said = true;
     const meta = { event: 'track', instance: this.instance, track: this.def.name, detail: this.lastDetail };
     if (ok) this.log.info('track ok', meta);
     else this.log.warn('track failed', meta);
