@@ -1,12 +1,18 @@
+import { underJournald } from './journal.js';
+
 /** Where commands write: injected so tests can capture it; the entry point binds the process. */
 export interface Output {
   print(line: string): void;
   error(line: string): void;
 }
 
+let errorPrefix: string | undefined;
+
 export const processOutput: Output = {
   print: (line) => process.stdout.write(`${line}\n`),
-  error: (line) => process.stderr.write(`${line}\n`),
+  // Run by systemd with the output to the journal (ExecReload's `redkeep reload`), an error line
+  // carries its syslog priority, as journald reads a `<N>` prefix: `journalctl -p err` shows it.
+  error: (line) => process.stderr.write(`${(errorPrefix ??= underJournald() ? '<3>' : '')}${line}\n`),
 };
 
 /** An Output that keeps the lines, for tests. */
