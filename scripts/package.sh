@@ -33,6 +33,13 @@ ARCH=$(dpkg --print-architecture)
 if [ "$ARCH" != amd64 ]; then echo "package.sh: builds amd64 packages only (this is $ARCH)" >&2; exit 1; fi
 NODE_BIN=$(node -p 'process.execPath')
 NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
+# The runtime is copied as it is: it must not need a shared libnode or anything a plain Debian 12
+# host lacks (its C and C++ runtime are the package's Depends).
+if ldd "$NODE_BIN" | grep -Eq 'libnode|not found'; then
+  echo "package.sh: $NODE_BIN needs libraries a host may not have (a shared libnode?):" >&2
+  ldd "$NODE_BIN" >&2
+  exit 1
+fi
 if [ "$NODE_MAJOR" -lt 20 ]; then echo "package.sh: needs Node.js 20 or later to bundle (found $(node -v))" >&2; exit 1; fi
 
 # The build: bash scripts/setup.sh does it on a fresh machine.

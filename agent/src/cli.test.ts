@@ -307,6 +307,24 @@ describe('redkeep CLI', () => {
     assert.ok(lines.includes(`${bad}:6: instance[0].prioirty: unknown key (did you mean priority?)`), r.stderr);
   });
 
+  it('check-config --files refuses password and TLS files that cannot be read, naming the key, never the content', () => {
+    const pass = join(tmp, 'redis.pass');
+    writeFileSync(pass, 'very-secret\n');
+    const missing = join(tmp, 'missing.crt');
+    const file = join(tmp, 'files.toml');
+    writeFileSync(
+      file,
+      `[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 51\nvirtual_addresses = ["192.0.2.50/24"]\nmembers = []\n[instance.redis]\naddress = "127.0.0.1:6379"\npassword_file = "${pass}"\ntls = { ca_file = "${missing}" }\n`,
+    );
+    assert.equal(redkeep('check-config', file).status, 0, 'without --files the files are not opened');
+    const r = redkeep('check-config', file, '--files');
+    assert.equal(r.status, 78);
+    assert.equal(r.stderr.trim(), `${file}: instance[0].redis.tls.ca_file: cannot read ${missing}`);
+    assert.doesNotMatch(r.stdout + r.stderr, /very-secret/);
+    writeFileSync(missing, 'not a certificate, but readable\n');
+    assert.equal(redkeep('check-config', file, '--files').status, 0);
+  });
+
   it('accepts every example configuration', () => {
     const dir = fileURLToPath(new URL('../../examples', import.meta.url));
     const files = readdirSync(dir).filter((f) => f.endsWith('.toml'));

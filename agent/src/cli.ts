@@ -11,7 +11,7 @@ import { REDKEEP_VERSION } from './version.js';
 /** Each command's synopsis: the hint after a usage error, and redkeep(8)'s SYNOPSIS. */
 export const SYNOPSIS = {
   run: 'run [--config FILE]',
-  'check-config': 'check-config [FILE]',
+  'check-config': 'check-config [FILE] [--files]',
   status: 'status [--cluster] [--json] [--socket PATH | --config FILE]',
   switchover: 'switchover [--to HOST] [--instance NAME] [--socket PATH | --config FILE]',
   reload: 'reload [--socket PATH | --config FILE]',
@@ -123,9 +123,14 @@ export async function main(argv: readonly string[], out: Output = processOutput)
     .command(
       'check-config [file]',
       `validate a configuration file: a summary and exit ${EXIT.ok}, or every error (file:line: key: problem) and exit ${EXIT.config}`,
-      (y) => y.positional('file', { type: 'string', default: defaultConfigFile(), describe: CONFIG_FILE_DESCRIPTION }),
+      (y) =>
+        y.positional('file', { type: 'string', default: defaultConfigFile(), describe: CONFIG_FILE_DESCRIPTION }).option('files', {
+          type: 'boolean',
+          default: false,
+          describe: 'also check that the password and TLS files it names can be read, as the agent reads them at start (run it as the service user: runuser -u redkeep -- redkeep check-config --files)',
+        }),
       (a) => {
-        chosen = async () => (await import('./commands/check-config.js')).checkConfigCommand(a.file, out);
+        chosen = async () => (await import('./commands/check-config.js')).checkConfigCommand(a.file, out, { files: a.files });
       },
     )
     .command(

@@ -39,7 +39,7 @@ export function frameToJson(index: number, timestamp: number | undefined, f: Fra
   const base: FrameJson = {
     frame: index,
     timestamp: timestamp ?? null,
-    time: timestamp === undefined ? null : new Date(timestamp * 1000).toISOString(),
+    time: isoTime(timestamp),
     kind: f.kind,
     srcMac: f.link?.srcMac ?? null,
     dstMac: f.link?.dstMac ?? null,
@@ -102,9 +102,21 @@ export function frameToJson(index: number, timestamp: number | undefined, f: Fra
   }
 }
 
+/** The most a Date can hold: a capture may claim any 64-bit time. */
+const MAX_DATE_SECONDS = 8.64e12;
+
+function representable(timestamp: number | null | undefined): timestamp is number {
+  return typeof timestamp === 'number' && Number.isFinite(timestamp) && Math.abs(timestamp) <= MAX_DATE_SECONDS;
+}
+
+/** ISO time of a capture timestamp, or null when there is none or no date can hold it. */
+function isoTime(timestamp: number | undefined): string | null {
+  return representable(timestamp) ? new Date(timestamp * 1000).toISOString() : null;
+}
+
 /** HH:MM:SS.ffffff in UTC, as tcpdump prints it (tcpdump uses local time). */
 function timeOfDay(timestamp: number | null): string {
-  if (timestamp === null) return '-';
+  if (!representable(timestamp)) return '-';
   const whole = Math.floor(timestamp);
   const micros = Math.round((timestamp - whole) * 1e6);
   const hms = new Date(whole * 1000).toISOString().slice(11, 19);

@@ -1,11 +1,19 @@
-import { ConfigError, loadConfig } from '../config/config.js';
+import { accessSync, constants } from 'node:fs';
+import { ConfigError, type RedkeepConfig, loadConfig } from '../config/config.js';
 import { EXIT } from '../exit-status.js';
 import type { Output } from '../output.js';
 
 /** `redkeep check-config [FILE]`: 0 and a summary, or every error and 78 (EX_CONFIG). */
-export function checkConfigCommand(file: string, out: Output): number {
+export function checkConfigCommand(file: string, out: Output, opts: { files?: boolean } = {}): number {
   try {
     const c = loadConfig(file);
+    // --files: the agent reads these at start; whoever runs check-config must be able to open them
+    // (run it as the service's user to know that the service can). Never their content.
+    const unreadable = opts.files ? secretFiles(c).filter((f) => !readable(f.path)) : [];
+    if (unreadable.length > 0) {
+      for (const f of unreadable) out.error(`${file}: ${f.key}: cannot read ${f.path}`);
+      return EXIT.config;
+    }
     out.print(`${file}: OK, ${c.instances.length} instance${c.instances.length === 1 ? '' : 's'}`);
     for (const i of c.instances) {
       const mode = i.unicastPeers.length > 0 ? `unicast to ${i.unicastPeers.join(', ')}` : 'multicast';
@@ -24,5 +32,30 @@ export function checkConfigCommand(file: string, out: Output): number {
     if (!(e instanceof ConfigError)) throw e;
     for (const line of e.message.split('\n')) out.error(line);
     return EXIT.config;
+  }
+}
+
+/** The files a config names that the agent opens at start (passwords, TLS keys and certificates). */
+function secretFiles(c: RedkeepConfig): { key: string; path: string }[] {
+  const files: { key: string; path: string }[] = [];
+  if (c.agent.sentinel?.passwordFile !== undefined) files.push({ key: 'agent.sentinel_password_file', path: c.agent.sentinel.passwordFile });
+  c.instances.forEach((i, n) => {
+    const r = i.redis;
+    if (!r) return;
+    const at = `instance[${n}].redis`;
+    if (r.passwordFile !== undefined) files.push({ key: `${at}.password_file`, path: r.passwordFile });
+    for (const [k, path] of [['ca_file', r.tls?.caFile], ['cert_file', r.tls?.certFile], ['key_file', r.tls?.keyFile]] as const) {
+      if (path !== undefined) files.push({ key: `${at}.tls.${k}`, path });
+    }
+  });
+  return files;
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -2,9 +2,13 @@ import { askAgent } from '../control/client.js';
 import type { ReloadResult } from '../daemon/agent.js';
 import type { Output } from '../output.js';
 
+/** How long `redkeep reload` waits for the agent's answer (its stop budget is far less by default). */
+export const RELOAD_WAIT_MS = 600_000;
+
 /** `redkeep reload`: the agent reads its config file again; prints what changed, or why not. */
 export async function reloadCommand(args: { socket: string }, out: Output): Promise<number> {
-  const answer = await askAgent('reload', args.socket, { cmd: 'reload' }, out, 30_000);
+  // A reload that restarts a master waits for its hand-over and stop hooks: wait as long.
+  const answer = await askAgent('reload', args.socket, { cmd: 'reload' }, out, RELOAD_WAIT_MS);
   if (!answer.ok) return answer.status;
   const r = answer.result as ReloadResult;
   if (!r.ok && r.failed.length === 0) {

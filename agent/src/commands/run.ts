@@ -32,7 +32,7 @@ export async function runCommand(file: string, out: Output): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     // The one shutdown path; systemd is told, and given more time while the hand-over runs.
     const shutdown = (): void => {
-      systemd.stopping();
+      systemd.stopping(agent.stopBudgetMs());
       void agent.stop().finally(() => {
         systemd.stopped();
         resolve();

@@ -86,7 +86,14 @@ export interface ReloadResult {
   readonly needsRestart: readonly string[];
 }
 
-const AGENT_KEY_NAMES = { name: 'name', controlSocket: 'control_socket', controlGroup: 'control_group' } as const;
+/**
+ * The [agent] settings a reload applies; every other one (name, control_socket, control_group,
+ * state_dir, and any added later) keeps its running value until the agent restarts, and the
+ * reload says so.
+ */
+const AGENT_KEYS_APPLIED_ON_RELOAD: readonly (keyof RedkeepConfig['agent'])[] = ['logLevel', 'logFormat', 'metrics', 'sentinel'];
+/** The TOML key of an [agent] setting: controlSocket -> control_socket. */
+const tomlKey = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function vipSpecs(instances: readonly InstanceSettings[]): VipSpec[] {
   return instances.flatMap((i) =>
@@ -369,7 +376,10 @@ export class Agent {
       return refused(e instanceof Error ? e.message : String(e));
     }
     const cur = this.config;
-    const needsRestart = (['name', 'controlSocket', 'controlGroup'] as const).filter((k) => next.agent[k] !== cur.agent[k]).map((k) => AGENT_KEY_NAMES[k]);
+    const keptKeys = (Object.keys({ ...cur.agent, ...next.agent }) as (keyof RedkeepConfig['agent'])[]).filter(
+      (k) => !AGENT_KEYS_APPLIED_ON_RELOAD.includes(k) && JSON.stringify(next.agent[k]) !== JSON.stringify(cur.agent[k]),
+    );
+    const needsRestart = keptKeys.map((k) => tomlKey(k));
     if (needsRestart.length) this.log.warn('reload: these [agent] settings change only at a restart', { keys: needsRestart.join(', ') });
     // Everything that could fail is checked before anything stops; passwords are read for every
     // instance, so that a changed password restarts its instance too.
@@ -406,7 +416,7 @@ export class Agent {
         }
       }
     }
-    this.config = { ...next, agent: { ...next.agent, name: cur.agent.name, controlSocket: cur.agent.controlSocket, controlGroup: cur.agent.controlGroup } };
+    this.config = { ...next, agent: { ...next.agent, ...Object.fromEntries(keptKeys.map((k) => [k, cur.agent[k]])) } };
     if (next.agent.logLevel !== cur.agent.logLevel) this.log.level = next.agent.logLevel;
     if (next.agent.logFormat !== cur.agent.logFormat) this.log.format = next.agent.logFormat;
     if (!this.stopped && JSON.stringify(next.agent.metrics) !== JSON.stringify(cur.agent.metrics)) {
@@ -785,6 +795,16 @@ export class Agent {
     // Every caller (a second signal, an error during shutdown) waits for the same shutdown.
     this.stopRun ??= this.stopOnce();
     return this.stopRun;
+  }
+
+  /**
+   * How long the shutdown path may rightly take: a master's hand-over (catch-up, designation, the
+   * successor's takeover: well under 30 s) and then the stop hooks, each bounded by its instance's
+   * hook timeout. systemd is asked for more time up to this, no longer.
+   */
+  stopBudgetMs(): number {
+    const hooks = Math.max(0, ...this.config.instances.map((i) => (i.hooks ? i.hooks.timeoutMs : 0)));
+    return 30_000 + hooks;
   }
 
   get stopping(): boolean {

@@ -95,10 +95,11 @@ describe('reload plan: what a reload does to a running instance', () => {
     assert.equal(change(sub('[instance.hooks]\nnotify = ["/etc/redkeep/notify.sh"]\ntimeout = "5s"\n', '')), 'updated', 'hooks removed');
   });
 
-  it('updates in place how a track is checked: command, file, interval, timeout, rise, fall', () => {
+  it('updates in place how a track is checked: command, interval, timeout, rise, fall', () => {
     assert.equal(change(sub('command = ["/usr/local/bin/check-app", "--quick"]', 'command = ["/usr/local/bin/check-app-v2"]')), 'updated');
     assert.equal(change(sub('interval = "1s"', 'interval = "2s"\ntimeout = "500ms"\nrise = 3\nfall = 2')), 'updated');
-    assert.equal(change(sub('file = "/run/redkeep/drain"', 'file = "/run/redkeep/drain-2"')), 'updated');
+    // Another file is another number, unknown until read: a restart starts it failed, as at start.
+    assert.equal(change(sub('file = "/run/redkeep/drain"', 'file = "/run/redkeep/drain-2"')), 'restarted');
     assert.equal(change(sub('type = "redis-ping"', 'type = "redis-ping"\ninterval = "250ms"')), 'updated');
   });
 

@@ -3,7 +3,9 @@
 // priority 0) and the part applied in place (the core and its state stay).
 //
 // Applied in place: [instance.hooks] (every hook and its timeout) and, of each [[track]] the
-// instance uses, how it is checked (command, file, interval, timeout, rise, fall). Everything
+// instance uses, how it is checked (command, interval, timeout, rise, fall). A file track's
+// `file` restarts: another file's number is unknown until read, and the old number must not
+// stand for it (a restart starts the track failed, as at start). Everything
 // else restarts the instance, a setting added later included: VRID, interface, VIPs, priority,
 // advert interval, preempt, unicast peers, members, [instance.redis] and its password, the data
 // guard, track_interfaces, and the tracks' set, types and weights (the core's inputs).
@@ -12,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { InstanceSettings, TrackSettings } from '../config/config.js';
 
 /** The [[track]] keys a reload applies to the running track (from its next run on). */
-export const IN_PLACE_TRACK_KEYS = ['command', 'file', 'intervalMs', 'timeoutMs', 'rise', 'fall'] as const;
+export const IN_PLACE_TRACK_KEYS = ['command', 'intervalMs', 'timeoutMs', 'rise', 'fall'] as const;
 /** The instance keys a reload applies to the running instance. */
 export const IN_PLACE_INSTANCE_KEYS = ['hooks'] as const;
 

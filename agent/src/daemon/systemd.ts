@@ -15,8 +15,9 @@ export type DatagramSender = (path: string, data: Uint8Array) => void;
 export const STOP_EXTEND_EVERY_MS = 5000;
 export const STOP_EXTEND_BY_MS = 15_000;
 /**
- * A shutdown still running after this long asks for no more time, and TimeoutStopSec ends it:
- * the hand-over and a stop hook (at most 60 s) fit well within, a hung one should not hang on.
+ * A shutdown still running after this long asks for no more time, and TimeoutStopSec ends it,
+ * unless the agent gives its own budget (Agent.stopBudgetMs: its longest hook timeout and the
+ * hand-over): a hung shutdown should not hang on.
  */
 export const STOP_EXTEND_MAX_MS = 300_000;
 
@@ -88,7 +89,7 @@ export class SystemdNotifier {
   }
 
   /** The shutdown path begins; until stopped(), systemd is asked for more time every few seconds. */
-  stopping(): void {
+  stopping(budgetMs = STOP_EXTEND_MAX_MS): void {
     if (this.stopSent) return;
     this.stopSent = true;
     if (this.timer) clearInterval(this.timer);
@@ -99,7 +100,7 @@ export class SystemdNotifier {
     let askedMs = 0;
     this.extendTimer = setInterval(() => {
       askedMs += STOP_EXTEND_EVERY_MS;
-      if (askedMs <= STOP_EXTEND_MAX_MS) this.notify(extend);
+      if (askedMs <= budgetMs) this.notify(extend);
       else this.stopped();
     }, STOP_EXTEND_EVERY_MS);
     this.extendTimer.unref();

@@ -58,8 +58,8 @@ export class TrackRunner {
   }
 
   /**
-   * A reload changed how the track is checked (command, file, interval, timeout, rise, fall; never
-   * its name, type or weight, which restart the instance): its state and number stay, and the new
+   * A reload changed how the track is checked (command, interval, timeout, rise, fall; never its
+   * name, type, file or weight, which restart the instance): its state and number stay, and the new
    * check runs next, at once. A run of the old check still out finishes (an exec one within its
    * timeout) and is not counted.
    */
@@ -67,6 +67,11 @@ export class TrackRunner {
     if (def.name !== this.current.name || def.type !== this.current.type) throw new Error(`track ${this.current.name}: a reload cannot change its name or type in place`);
     if (JSON.stringify(def) === JSON.stringify(this.current)) return;
     if (def.rise !== this.current.rise || def.fall !== this.current.fall) this.rf = new RiseFall(def.rise, def.fall, this.rf.state);
+    // Another command may fail from its first run on: that is said once again.
+    if (JSON.stringify(def.command) !== JSON.stringify(this.current.command)) {
+      this.said = this.rf.state === 'ok';
+      this.failsFromStart = 0;
+    }
     this.current = def;
     this.generation++;
     this.log.info('track updated in place: the new check runs next', { instance: this.instance, track: def.name, state: this.rf.state });

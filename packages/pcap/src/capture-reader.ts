@@ -87,7 +87,7 @@ interface Section {
 type Step =
   | { readonly kind: 'record'; readonly record: PcapRecord; readonly bytes: number }
   | { readonly kind: 'skip'; readonly bytes: number }
-  | { readonly kind: 'need' }
+  | { readonly kind: 'need'; readonly bytes?: number }
   | { readonly kind: 'error'; readonly reason: string };
 
 export class CaptureReader {
@@ -114,21 +114,46 @@ export class CaptureReader {
     return this.failure;
   }
 
+  /**
+   * Chunks that arrived while a block known to be longer was incomplete: joined once it can be
+   * whole, not on every chunk (a block claiming many MiB, arriving 64 KiB at a time, would
+   * otherwise be copied thousands of times).
+   */
+  private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
+  /** Bytes the incomplete block at the start of `buffer` needs, when its header told. */
+  private wanted = 0;
+
   /** Adds the next bytes of the stream; returns the packets they completed. */
   push(chunk: Uint8Array): PcapRecord[] {
     if (this.failure) return [];
-    if (this.buffer.length === 0) this.buffer = chunk;
-    else if (chunk.length > 0) {
-      const joined = new Uint8Array(this.buffer.length + chunk.length);
-      joined.set(this.buffer, 0);
-      joined.set(chunk, this.buffer.length);
-      this.buffer = joined;
+    if (chunk.length === 0) return [];
+    if (this.buffer.length + this.queuedBytes + chunk.length < this.wanted) {
+      this.queued.push(chunk);
+      this.queuedBytes += chunk.length;
+      return [];
     }
+    if (this.buffer.length === 0 && this.queued.length === 0) this.buffer = chunk;
+    else {
+      const joined = new Uint8Array(this.buffer.length + this.queuedBytes + chunk.length);
+      let at = 0;
+      for (const part of [this.buffer, ...this.queued, chunk]) {
+        joined.set(part, at);
+        at += part.length;
+      }
+      this.buffer = joined;
+      this.queued = [];
+      this.queuedBytes = 0;
+    }
+    this.wanted = 0;
     const records: PcapRecord[] = [];
     let pos = 0;
     for (;;) {
       const step = this.step(this.buffer.subarray(pos));
-      if (step.kind === 'need') break;
+      if (step.kind === 'need') {
+        this.wanted = step.bytes ?? 0;
+        break;
+      }
       if (step.kind === 'error') {
         this.failure = { offset: this.bufferOffset + pos, reason: step.reason };
         break;
@@ -149,7 +174,7 @@ export class CaptureReader {
       const error = { offset: 0, reason: `not a pcap or pcapng capture: ${n} bytes is shorter than a capture header` };
       return { truncated: false, error };
     }
-    return { truncated: this.buffer.length > 0, error: undefined };
+    return { truncated: this.buffer.length + this.queuedBytes > 0, error: undefined };
   }
 
   private step(b: Uint8Array): Step {
@@ -180,7 +205,7 @@ export class CaptureReader {
       return { kind: 'error', reason: `corrupt pcap: a packet claims ${capturedLength} bytes` };
     }
     const end = PCAP_RECORD_HEADER_BYTES + capturedLength;
-    if (b.length < end) return { kind: 'need' };
+    if (b.length < end) return { kind: 'need', bytes: end };
     const sec = view.getUint32(0, h.little);
     const frac = view.getUint32(4, h.little);
     const record: PcapRecord = {
@@ -211,7 +236,7 @@ export class CaptureReader {
       return { kind: 'error', reason: `corrupt pcapng: ${name} with a total length of ${total} (a multiple of 4, 12 or more, is required)` };
     }
     if (total > MAX_CAPTURE_BLOCK_BYTES) return { kind: 'error', reason: `corrupt pcapng: ${name} claims ${total} bytes` };
-    if (b.length < total) return { kind: 'need' };
+    if (b.length < total) return { kind: 'need', bytes: total };
     const trailing = view.getUint32(total - 4, little);
     if (trailing !== total) {
       return { kind: 'error', reason: `corrupt pcapng: ${name} has a total length of ${total} at its start but ${trailing} at its end` };
