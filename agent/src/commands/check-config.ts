@@ -7,6 +7,13 @@ export function checkConfigCommand(file: string, out: Output): number {
   try {
     const c = loadConfig(file);
     out.print(`${file}: OK, ${c.instances.length} instance${c.instances.length === 1 ? '' : 's'}`);
+    const etcd = c.agent.etcd;
+    if (etcd !== undefined) {
+      out.print(
+        `  strict mode: an etcd lease (${etcd.endpoints.join(', ')}, prefix ${etcd.prefix}) decides who may acknowledge writes; ` +
+          `TTL ${etcd.leaseTtlMs !== undefined ? `${etcd.leaseTtlMs / 1000} s` : "each instance's Master_Down_Interval, at least 2 s"}, on_loss ${etcd.onLoss}`,
+      );
+    }
     for (const i of c.instances) {
       const mode = i.unicastPeers.length > 0 ? `unicast to ${i.unicastPeers.join(', ')}` : 'multicast';
       out.print(

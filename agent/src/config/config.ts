@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type AddressFamily, type Cidr, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
 import { MAX_SOCKET_PATH, groupId } from '../control/server.js';
 import { type LineMap, childPath, lineOf, locateKeys, parseToml } from './locate.js';
+import { type EtcdSettings, readEtcd } from './etcd-config.js';
 import {
   type HooksSettings,
   type RedisSettings,
@@ -19,6 +20,7 @@ import {
   readTrackRefs,
 } from './redis-config.js';
 
+export type { EtcdSettings, EtcdTlsSettings } from './etcd-config.js';
 export type { HooksSettings, RedisSettings, TrackRef, TrackSettings } from './redis-config.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -37,6 +39,8 @@ export interface AgentSettings {
   readonly stateDir: string;
   /** Sentinel-protocol endpoint for Sentinel-aware clients, off when undefined. */
   readonly sentinel: { readonly host: string; readonly port: number; readonly passwordFile: string | undefined } | undefined;
+  /** Strict mode: an etcd lease decides who may acknowledge writes; off when undefined. */
+  readonly etcd: EtcdSettings | undefined;
 }
 
 export interface GarpSettings {
@@ -132,7 +136,7 @@ export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export const DEFAULT_STATE_DIR = '/var/lib/redkeep';
-const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file', 'state_dir'] as const;
+const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file', 'state_dir', 'etcd'] as const;
 const INSTANCE_KEYS = [
   'name',
   'serve',
@@ -560,6 +564,7 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
     metrics: readListenAddress(r, a, 'agent', 'metrics_address'),
     stateDir: r.str(a, 'agent', 'state_dir') ?? DEFAULT_STATE_DIR,
     sentinel: undefined,
+    etcd: readEtcd(r, a.etcd, 'agent.etcd'),
   };
   if (!agent.stateDir.startsWith('/')) r.issue('agent.state_dir', `must be an absolute path, got "${agent.stateDir}"`);
   const sentinelAt = readListenAddress(r, a, 'agent', 'sentinel_address');
@@ -619,6 +624,9 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
   });
   if (sentinelAt !== undefined && instRaw !== undefined && !instances.some((i) => i.redis?.manageRole)) {
     r.issue('agent.sentinel_address', 'serves instances with [instance.redis] and manage_role = true (their names are the master names), and there is none');
+  }
+  if (agent.etcd !== undefined && instRaw !== undefined && !instances.some((i) => i.serve === 'write' && i.redis?.manageRole)) {
+    r.issue('agent.etcd', 'guards the writes of instances with [instance.redis] and manage_role = true, and there is none');
   }
   if (r.issues.length > 0) throw new ConfigError(r.issues);
   return deepFreeze({ file, agent: { ...agent, sentinel: sentinelAt && { ...sentinelAt, passwordFile: sentinelPasswordFile } }, tracks, instances });
