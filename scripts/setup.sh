@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 # non-root test), nftables for one-way packet loss (this kernel has no netem), redis-sentinel and
 # python3-redis (redis-py) to compare the Sentinel endpoint with real Sentinel and a foreign client,
 # prometheus for its promtool (`check rules`, `test rules` on examples/prometheus; the server is
-# not started).
-APT_PACKAGES=(iproute2 iputils-ping tcpdump keepalived redis-server redis-sentinel python3-redis systemd util-linux nftables prometheus)
+# not started), etcd-server and etcd-client (etcdctl) for strict mode's tests (a 3-member etcd
+# cluster in namespaces; the packaged service is not started).
+APT_PACKAGES=(iproute2 iputils-ping tcpdump keepalived redis-server redis-sentinel python3-redis systemd util-linux nftables prometheus etcd-server etcd-client)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,3 +4,5 @@ export type { Output } from './output.js';
 export { controlRequest } from './control/client.js';
 export type { AgentStatus, RunnerStatus } from './status-types.js';
 export type { StatusJson } from './status-json.js';
+export { type LeaseStore, leaseKeys, openLeaseStore } from './etcd/lease-store.js';
+export { LeaseRunner } from './etcd/lease-runner.js';

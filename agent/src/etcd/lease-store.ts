@@ -35,26 +35,75 @@ function parse<T>(v: Buffer | undefined): T | undefined {
 }
 
 /** The connection options, secrets read from their files now (never logged, never in argv). */
-function clientOptions(s: EtcdSettings, dialTimeoutMs: number): ConstructorParameters<Etcd3Module['Etcd3']>[0] {
+function clientOptions(s: EtcdSettings, callTimeoutMs: number): ConstructorParameters<Etcd3Module['Etcd3']>[0] {
   const credentials = s.tls && {
     rootCertificate: s.tls.caFile !== undefined ? readFileSync(s.tls.caFile) : Buffer.alloc(0),
     ...(s.tls.keyFile !== undefined ? { privateKey: readFileSync(s.tls.keyFile) } : {}),
     ...(s.tls.certFile !== undefined ? { certChain: readFileSync(s.tls.certFile) } : {}),
   };
   const auth = s.username !== undefined && s.passwordFile !== undefined ? { username: s.username, password: readFileSync(s.passwordFile, 'utf8').replace(/\r?\n$/, '') } : undefined;
-  return { hosts: [...s.endpoints], dialTimeout: dialTimeoutMs, ...(credentials ? { credentials } : {}), ...(auth ? { auth } : {}) };
+  return {
+    hosts: [...s.endpoints],
+    dialTimeout: callTimeoutMs,
+    // A member cut off (or without a quorum) does not answer: each call gives up after this, and
+    // the next one goes to another member (etcd3 picks one at random per call and retries
+    // elsewhere). gRPC takes its deadline as a date; it decides nothing here (the lease deadline
+    // is the core's, on the monotonic clock).
+    defaultCallOptions: () => ({ deadline: new Date(Date.now() + callTimeoutMs) }),
+    ...(credentials ? { credentials } : {}),
+    ...(auth ? { auth } : {}),
+  };
 }
 
-/** Opens the client for one instance's keys. Loads etcd3 on first use. */
-export async function openLeaseStore(s: EtcdSettings, instance: string, dialTimeoutMs = 1000): Promise<LeaseStore> {
+/**
+ * Opens the client for one instance's keys. Loads etcd3 on first use. `callTimeoutMs`: how long
+ * one call to one member may take (a fraction of the renew period).
+ */
+export async function openLeaseStore(s: EtcdSettings, instance: string, callTimeoutMs = 300): Promise<LeaseStore> {
   const { Etcd3 } = (await import('etcd3')) as Etcd3Module;
-  const client = new Etcd3(clientOptions(s, dialTimeoutMs));
-  return new Etcd3LeaseStore(client, leaseKeys(s.prefix, instance));
+  const options = clientOptions(s, callTimeoutMs);
+  const client = new Etcd3(options);
+  // Keep-alives go to every member at once, each through a client of its own: a member cut off or
+  // a leader being replaced costs nothing while another answers.
+  const members = s.endpoints.length > 1 ? s.endpoints.map((e) => new Etcd3({ ...options, hosts: [e] })) : [client];
+  return new Etcd3LeaseStore(client, members, leaseKeys(s.prefix, instance));
+}
+
+/**
+ * The first keep-alive answer with a TTL above 0 (the lease lives); 0 when no member had one and
+ * some member said the lease is gone; the first error when every member failed.
+ */
+export function firstAlive(answers: readonly Promise<number>[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let left = answers.length;
+    let gone = false;
+    let error: unknown;
+    const settle = (): void => {
+      if (--left > 0) return;
+      if (gone) resolve(0);
+      else reject(error ?? new Error('no etcd member to ask'));
+    };
+    if (left === 0) settle();
+    for (const a of answers) {
+      a.then(
+        (ttl) => {
+          if (ttl > 0) resolve(ttl);
+          else gone = true;
+          settle();
+        },
+        (e: unknown) => {
+          error ??= e;
+          settle();
+        },
+      );
+    }
+  });
 }
 
 class Etcd3LeaseStore implements LeaseStore {
   constructor(
     private readonly client: Etcd3,
+    private readonly members: readonly Etcd3[],
     private readonly keys: { readonly leader: string; readonly history: string },
   ) {}
 
@@ -111,17 +160,7 @@ class Etcd3LeaseStore implements LeaseStore {
   }
 
   private async renew(leaseId: string, history: HistoryRecord | undefined): Promise<LeaseResult> {
-    const stream = await this.client.leaseClient.leaseKeepAlive();
-    let ttlS: number;
-    try {
-      ttlS = await new Promise<number>((resolve, reject) => {
-        stream.on('data', (res: { TTL: string }) => resolve(Number(res.TTL)));
-        stream.on('error', reject);
-        stream.write({ ID: leaseId });
-      });
-    } finally {
-      stream.end();
-    }
+    const ttlS = await firstAlive(this.members.map((m) => keepAliveOnce(m, leaseId)));
     if (!(ttlS > 0)) return { ok: false, reason: 'lease-not-found', detail: `etcd no longer has lease ${leaseId}` };
     if (history !== undefined) {
       // Only while the leader key is still on our lease: a holder that lost it writes nothing.
@@ -141,5 +180,20 @@ class Etcd3LeaseStore implements LeaseStore {
 
   close(): void {
     this.client.close();
+    for (const m of this.members) if (m !== this.client) m.close();
+  }
+}
+
+/** One keep-alive on a stream of its own: the TTL etcd answered (0: the lease is gone). */
+async function keepAliveOnce(client: Etcd3, leaseId: string): Promise<number> {
+  const stream = await client.leaseClient.leaseKeepAlive();
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      stream.on('data', (res: { TTL: string }) => resolve(Number(res.TTL)));
+      stream.on('error', reject);
+      stream.write({ ID: leaseId });
+    });
+  } finally {
+    stream.end();
   }
 }

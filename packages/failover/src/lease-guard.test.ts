@@ -68,7 +68,7 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(g.request(300)?.type, 'read');
   });
 
-  it('fences at the deadline counted from the START of the last successful renew, then steps down', () => {
+  it('fences at the deadline counted from the START of the last successful renew, and steps down once etcd may have expired it', () => {
     const g = holding();
     // The renew starts at 700 and is answered late, at 1500: the deadline counts from 700.
     const r = answer(g, 700, 1500, () => ({ ok: true, kind: 'renewed', ttlMs: 2000 }));
@@ -84,9 +84,13 @@ describe('the lease guard (strict mode)', () => {
     }
     assert.equal(g.verdict(deadline - 1).writes, 'allow');
     const v = g.verdict(deadline);
-    assert.equal(v.writes, 'refuse');
-    assert.equal(v.stepDown, true);
+    assert.deepEqual([v.writes, v.stepDown], ['refuse', false]);
     assert.ok(g.nextDeadlineMs(1500) <= deadline);
+    // The lease may still live on etcd until 700 + 2000 * 1.01^2 + 200: no use moving the VIP before.
+    const expired = 700 + 2000 * 1.01 ** 2 + 200;
+    assert.equal(g.verdict(expired - 1).stepDown, false);
+    assert.ok(g.nextDeadlineMs(deadline) <= expired);
+    assert.deepEqual([g.verdict(expired).writes, g.verdict(expired).stepDown], ['refuse', true]);
   });
 
   it('writes again when a renew succeeds after the fence (the lease was still alive)', () => {

@@ -34,9 +34,15 @@
 // `applyMs` the time the shell needs to close Redis' write gate:
 //     fenceAtMs = S + (1 - maxDrift) * (ttl / (1 + maxDrift) - applyMs)
 // is reached, and the gate closed, before etcd can expire the lease. At fenceAtMs writes are
-// refused (min-replicas-to-write to REFUSE_ALL, as every guard does), then the instance steps down
-// (its priority lowered like the data guard's, `guard_weight`; the VIP moves to a backup). The
-// step-down latch clears once etcd answers us again.
+// refused (min-replicas-to-write to REFUSE_ALL, as every guard does) and renewing goes on: a renew
+// that succeeds opens the gate again (an etcd leader change that outlasted the margin). Once the
+// lease may have expired on etcd (S + ttl * (1 + maxDrift)^2 + applyMs), the instance steps down
+// (its priority lowered like the data guard's, `guard_weight`; the VIP moves to a backup, which can
+// take the lease now; stepping down earlier would only move the VIP to a host that must wait).
+// The step-down ends when etcd answers us again (renewed, or the key read).
+// Keep-alives go to every etcd member at once; the first to say the lease lives counts. etcd
+// versions before 3.4.28 / 3.5.11 could revoke a lease early when a stale leader woke up (etcd
+// issue 15247): strict mode needs a fixed etcd (Debian 12's 3.4.23 is older; the lab uses it).
 //
 // Acquire (a VRRP master without the lease): read leader and history; if the leader key exists and
 // is not ours, wait (writes refused, no step-down: the old holder fences itself before its lease
@@ -55,7 +61,7 @@
 // so failover after a host crash takes max(Master_Down_Interval, the rest of the TTL).
 //
 // Losing etcd (no answer for longer than the TTL), `on_loss`:
-// - "fence" (default): no writer without a lease. The holder fences at fenceAtMs and steps down;
+// - "fence" (default): no writer without a lease. The holder fences at fenceAtMs, then steps down;
 //   nobody writes until etcd answers. Guarantee: at most one host acknowledges writes at any instant
 //   (given the drift bound), whatever the partition; availability needs etcd.
 // - "keep": the holder keeps writing after its deadline (Redis stays writable, it does not step
@@ -380,7 +386,11 @@ export class LeaseGuard {
 
   /** Whether etcd may still have our lease (a generous bound: fenceAt is the strict one). */
   private leaseMayLive(nowMs: number): boolean {
-    return this.held !== undefined && nowMs < this.held.lastRenewStartMs + this.held.ttlMs * (1 + this.settings.maxDriftRatio) ** 2 + this.settings.applyMs;
+    return this.held !== undefined && nowMs < this.leaseMayLiveUntil(this.held);
+  }
+
+  private leaseMayLiveUntil(h: Held): number {
+    return h.lastRenewStartMs + h.ttlMs * (1 + this.settings.maxDriftRatio) ** 2 + this.settings.applyMs;
   }
 
   /** etcd has not answered for longer than the TTL. */
@@ -398,7 +408,8 @@ export class LeaseGuard {
     const lost = this.etcdLost(nowMs);
     if (h !== undefined && onLoss !== 'fence') return { writes: 'allow', stepDown: false, why: `lease not renewed in time; on_loss = "${onLoss}": the holder keeps writing` };
     if (lost && onLoss === 'embedded') return { writes: 'allow', stepDown: false, why: 'etcd lost: on_loss = "embedded", the embedded rules decide' };
-    if (h !== undefined) return { writes: 'refuse', stepDown: true, why: `lease (term ${h.term}) not renewed in time: writes refused before etcd can expire it` };
+    if (h !== undefined && this.leaseMayLive(nowMs)) return { writes: 'refuse', stepDown: false, why: `lease (term ${h.term}) not renewed in time: writes refused before etcd can expire it; still renewing` };
+    if (h !== undefined) return { writes: 'refuse', stepDown: true, why: `lease (term ${h.term}) not renewed and expired by now: stepping down` };
     if (lost) return { writes: 'refuse', stepDown: true, why: 'etcd has not answered for longer than the lease TTL: no lease, no writes' };
     if (this.historyCheck?.ok === false) return { writes: 'refuse', stepDown: true, why: `may not take the lease: ${this.historyCheck.why}` };
     const other = this.observed?.leader;
@@ -420,7 +431,7 @@ export class LeaseGuard {
         // From now on the lease is not ours to write under, whatever VRRP says next: a master
         // again acquires a new one. A failed revoke is tried again while the lease may live.
         this.held = undefined;
-        this.releasing = { leaseId: h.leaseId, untilMs: h.lastRenewStartMs + h.ttlMs * (1 + this.settings.maxDriftRatio) ** 2 };
+        this.releasing = { leaseId: h.leaseId, untilMs: this.leaseMayLiveUntil(h) };
         return this.send({ type: 'release', id: this.nextId, timeoutMs, leaseId: h.leaseId });
       }
       if (nowMs < h.lastRenewStartMs + h.ttlMs / 3) return undefined;
@@ -473,7 +484,7 @@ export class LeaseGuard {
   nextDeadlineMs(nowMs: number): number {
     const at: number[] = [this.retryAtMs];
     const h = this.held;
-    if (h !== undefined) at.push(this.fenceAt(h), h.lastRenewStartMs + h.ttlMs / 3);
+    if (h !== undefined) at.push(this.fenceAt(h), h.lastRenewStartMs + h.ttlMs / 3, this.leaseMayLiveUntil(h));
     if (this.observed !== undefined) at.push(this.observed.atMs + this.readEveryMs());
     at.push((this.lastContactMs ?? this.firstMs ?? nowMs) + this.ttlMs + 1);
     const future = at.filter((t) => t > nowMs);

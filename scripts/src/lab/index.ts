@@ -2,3 +2,4 @@ export * from './lab.js';
 export * from './procs.js';
 export * from './redis-cluster.js';
 export * from './takeover-watch.js';
+export * from './etcd-cluster.js';
