@@ -72,13 +72,12 @@ export class LeaseRunner {
   }
 
   /**
-   * The shutdown path: the caller has closed the write gate (and said so with `gate`) and left
-   * master; a lease still held is revoked so that the next holder need not wait for its TTL.
-   * Bounded by one request's timeout.
+   * Part of the shutdown path, after the instance left master: a lease still held is revoked if
+   * the write gate was last reported closed (else it runs out by its TTL), so that the next holder
+   * need not wait. Bounded by one request's timeout.
    */
   async stop(): Promise<void> {
     this.guard.handle({ type: 'vrrp', state: 'stopped' });
-    this.guard.handle({ type: 'gate', closed: true });
     await this.busy;
     const r = this.guard.request(this.now());
     if (r?.type === 'release') await this.send(r).catch(() => undefined);

@@ -109,6 +109,21 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(g.counters.lost, 1);
   });
 
+  it('keeps the priority of a host etcd does not answer lowered as a backup too, so it does not win VRRP back', () => {
+    const g = new LeaseGuard(settings());
+    g.handle({ type: 'vrrp', state: 'backup' });
+    // A backup reads too, every third of the TTL: whether etcd answers it.
+    answer(g, 0, 5, () => free);
+    assert.equal(g.request(100), undefined);
+    assert.equal(g.verdict(100).stepDown, false);
+    for (let t = 700; t < 2800; t += 700) answer(g, t, t + 10, () => ({ ok: false, reason: 'error', detail: 'timeout' }));
+    const v = g.verdict(2100);
+    assert.deepEqual([v.writes, v.stepDown], ['refuse', true]);
+    assert.match(v.why, /etcd has not answered/);
+    answer(g, 2800, 2810, () => free);
+    assert.equal(g.verdict(2811).stepDown, false);
+  });
+
   it('revokes the lease only once Redis refuses writes', () => {
     const g = holding();
     g.handle({ type: 'vrrp', state: 'backup' });

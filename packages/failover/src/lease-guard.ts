@@ -39,7 +39,10 @@
 // lease may have expired on etcd (S + ttl * (1 + maxDrift)^2 + applyMs), the instance steps down
 // (its priority lowered like the data guard's, `guard_weight`; the VIP moves to a backup, which can
 // take the lease now; stepping down earlier would only move the VIP to a host that must wait).
-// The step-down ends when etcd answers us again (renewed, or the key read).
+// The step-down ends when etcd answers us again (renewed, or the key read). A backup reads the
+// keys every ttl/3 too, and keeps its priority lowered while etcd does not answer it (or while its
+// data does not cover the history of a free key): otherwise a host cut off from etcd would win
+// VRRP back the moment it stepped down, and step down again, in a loop.
 // Keep-alives go to every etcd member at once; the first to say the lease lives counts. etcd
 // versions before 3.4.28 / 3.5.11 could revoke a lease early when a stale leader woke up (etcd
 // issue 15247): strict mode needs a fixed etcd (Debian 12's 3.4.23 is older; the lab uses it).
@@ -403,9 +406,16 @@ export class LeaseGuard {
     this.clock(nowMs);
     const onLoss = this.settings.onLoss;
     const h = this.held;
-    if (this.vrrp !== 'master') return { writes: 'refuse', stepDown: false, why: h ? 'not the VRRP master: the lease is released once writes are refused' : 'not the VRRP master' };
-    if (h !== undefined && nowMs < this.fenceAt(h)) return { writes: 'allow', stepDown: false, why: `holds the lease (term ${h.term})` };
     const lost = this.etcdLost(nowMs);
+    if (this.vrrp !== 'master') {
+      // In every state, so that a host that could not hold the lease does not win VRRP only to
+      // step down again (and back).
+      const why = h ? 'not the VRRP master: the lease is released once writes are refused' : 'not the VRRP master';
+      if (lost && onLoss === 'fence') return { writes: 'refuse', stepDown: true, why: `${why}; etcd has not answered for longer than the lease TTL` };
+      if (this.historyCheck?.ok === false) return { writes: 'refuse', stepDown: true, why: `${why}; may not take the lease: ${this.historyCheck.why}` };
+      return { writes: 'refuse', stepDown: false, why };
+    }
+    if (h !== undefined && nowMs < this.fenceAt(h)) return { writes: 'allow', stepDown: false, why: `holds the lease (term ${h.term})` };
     if (h !== undefined && onLoss !== 'fence') return { writes: 'allow', stepDown: false, why: `lease not renewed in time; on_loss = "${onLoss}": the holder keeps writing` };
     if (lost && onLoss === 'embedded') return { writes: 'allow', stepDown: false, why: 'etcd lost: on_loss = "embedded", the embedded rules decide' };
     if (h !== undefined && this.leaseMayLive(nowMs)) return { writes: 'refuse', stepDown: false, why: `lease (term ${h.term}) not renewed in time: writes refused before etcd can expire it; still renewing` };
@@ -445,17 +455,20 @@ export class LeaseGuard {
       if (nowMs < rel.untilMs) return this.send({ type: 'release', id: this.nextId, timeoutMs, leaseId: rel.leaseId });
       this.releasing = undefined;
     }
-    if (this.vrrp !== 'master') return undefined;
     const o = this.observed;
-    if (o !== undefined && o.leader === undefined) {
-      // The key is free (as last read): the history rule, then the transaction (which compares
-      // the key's absence and the history's revision, so a read that aged changes nothing).
-      this.historyCheck = coversHistory(this.local, o.history?.history ?? [], this.seen);
-      if (this.historyCheck.ok) return this.acquire(o, timeoutMs);
+    // The history rule is checked while the key is free (as last read): whether this host could
+    // take the lease. A backup checks it too: one that could not lowers its priority, so that it
+    // does not win VRRP only to stand aside again.
+    this.historyCheck = o !== undefined && o.leader === undefined ? coversHistory(this.local, o.history?.history ?? [], this.seen) : undefined;
+    if (this.vrrp === 'master' && o !== undefined && o.leader === undefined && this.historyCheck?.ok === true) {
+      // The transaction compares the key's absence and the history's revision: a read that aged changes nothing.
+      return this.acquire(o, timeoutMs);
     }
     // Read: the first time, then while the key is someone else's (until it is gone) or our data
-    // does not cover the history (until it does).
-    if (o !== undefined && nowMs < o.atMs + this.readEveryMs()) return undefined;
+    // does not cover the history (until it does); a backup less often (who holds it, whether etcd
+    // answers us: a host etcd does not answer keeps its priority lowered).
+    const everyMs = this.vrrp === 'master' ? this.readEveryMs() : this.ttlMs / 3;
+    if (o !== undefined && nowMs < o.atMs + everyMs) return undefined;
     return this.send({ type: 'read', id: this.nextId, timeoutMs });
   }
 
@@ -485,7 +498,7 @@ export class LeaseGuard {
     const at: number[] = [this.retryAtMs];
     const h = this.held;
     if (h !== undefined) at.push(this.fenceAt(h), h.lastRenewStartMs + h.ttlMs / 3, this.leaseMayLiveUntil(h));
-    if (this.observed !== undefined) at.push(this.observed.atMs + this.readEveryMs());
+    if (this.observed !== undefined) at.push(this.observed.atMs + (this.vrrp === 'master' ? this.readEveryMs() : this.ttlMs / 3));
     at.push((this.lastContactMs ?? this.firstMs ?? nowMs) + this.ttlMs + 1);
     const future = at.filter((t) => t > nowMs);
     return future.length > 0 ? Math.min(...future) : nowMs + this.ttlMs / 3;

@@ -44,6 +44,7 @@ let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
+  runner.handle({ type: 'gate', closed: true });
   await runner.stop();
   print({ stopped: true, counters: guard.counters });
   process.exit(0);
