@@ -236,7 +236,7 @@ export class Agent {
     runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), ...(hooks ? { hooks } : {}), ...(guard ? { guard } : {}), ...(handover ? { handover } : {}), ...(guard && c.agent.etcd ? { strict: true } : {}) });
     const r = runner;
     r.maintenance = this.maintenance.has(inst.name);
-    const lease = guard && c.agent.etcd ? this.startLease(inst, c, r, guard) : undefined;
+    const lease = guard && redis && c.agent.etcd ? this.startLease(inst, c, r, guard, redis) : undefined;
     r.onStateChange = () => {
       lease?.runner?.handle({ type: 'vrrp', state: r.state });
       guard?.kick();
@@ -281,12 +281,20 @@ export class Agent {
    * verdict goes to the write gate (through the data guard's next look, at once) and to the
    * etcd-lease track (guard_weight: the step-down).
    */
-  private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner): { runner: LeaseRunner | undefined; stopped: boolean } {
+  private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor): { runner: LeaseRunner | undefined; stopped: boolean } {
     const etcd = c.agent.etcd;
     const redis = inst.redis;
     const box: { runner: LeaseRunner | undefined; stopped: boolean } = { runner: undefined, stopped: false };
     if (!etcd || !redis) return box;
     guard.leaseRefusal = () => (box.runner === undefined ? 'strict mode: etcd not reached yet' : box.runner.verdict?.writes === 'allow' ? undefined : (box.runner.verdict?.why ?? 'strict mode: no lease yet'));
+    guard.leaseStatus = () => {
+      const run = box.runner;
+      const v = run?.verdict;
+      if (run === undefined || v === undefined) return { writes: 'refuse', stepDown: false, why: 'strict mode: etcd not reached yet', held: false, term: undefined, holder: undefined, fenceInMs: undefined, ttlMs };
+      const now = performance.now();
+      const st = run.guard.status(now);
+      return { writes: v.writes, stepDown: v.stepDown, why: v.why, held: st.held, term: st.term, holder: st.holder, fenceInMs: st.fenceAtMs === undefined ? undefined : Math.max(0, Math.round(st.fenceAtMs - now)), ttlMs: st.ttlMs };
+    };
     guard.onLook = (local, gateClosed) => {
       box.runner?.handle({ type: 'local', facts: local });
       box.runner?.handle({ type: 'gate', closed: gateClosed });
@@ -301,7 +309,8 @@ export class Agent {
       // The data guard's next look closes the gate: a read of INFO and a CONFIG SET.
       applyMs: Math.max(500, 2 * guardPeriodMs(advertMs)),
       self: { holder: c.agent.name, advert: r.primaryAddress ?? '', redis: redis.host.includes(':') ? `[${redis.host}]:${redis.port}` : `${redis.host}:${redis.port}` },
-    });
+      // The promotions this agent saw (ours and the members'): a history two promotions on is still a successor.
+    }, redisSup.lineage);
     openLeaseStore(etcd, inst.name, Math.max(100, Math.floor(ttlMs / 6))).then(
       (store) => {
         if (box.stopped) {

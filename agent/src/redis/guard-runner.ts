@@ -41,7 +41,23 @@ export interface GuardContext {
   announce(why: string): void;
 }
 
+/** Strict mode's lease, as status shows it. */
+export interface LeaseSummary {
+  readonly writes: 'allow' | 'refuse';
+  readonly stepDown: boolean;
+  readonly why: string;
+  readonly held: boolean;
+  readonly term: number | undefined;
+  /** Who holds the instance's key, as last read (this host while it holds it). */
+  readonly holder: string | undefined;
+  /** Time left before writes are refused without a renew (held only). */
+  readonly fenceInMs: number | undefined;
+  readonly ttlMs: number;
+}
+
 export interface GuardStatus {
+  /** Strict mode's lease (`[agent] etcd`); undefined without it. */
+  readonly lease: LeaseSummary | undefined;
   readonly ok: boolean;
   readonly why: string;
   readonly writesRefused: boolean;
@@ -78,6 +94,8 @@ export class GuardRunner {
   leaseRefusal: () => string | undefined = () => undefined;
   /** Each look: our Redis' INFO, and whether it acknowledges nothing now (a replica, or the gate applied closed). */
   onLook: (local: RedisFacts | undefined, gateClosed: boolean) => void = () => undefined;
+  /** Strict mode: the lease, for status. */
+  leaseStatus: () => LeaseSummary | undefined = () => undefined;
 
   constructor(
     private readonly instance: string,
@@ -309,6 +327,7 @@ export class GuardRunner {
   status(): GuardStatus {
     const v = this.verdict;
     return {
+      lease: this.leaseStatus(),
       ok: v?.ok ?? false,
       why: v?.why ?? 'not checked yet',
       writesRefused: this.refusing,

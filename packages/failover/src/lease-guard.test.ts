@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { seededRandom } from '@redkeep/vrrp/sim';
 import type { VrrpState } from '@redkeep/vrrp';
 import { factsFixture } from './facts-fixture.js';
+import { Lineage } from './history.js';
 import {
   type HistoryRecord, type LeaderRecord, LeaseGuard, type LeaseRequest, type LeaseResult, type LeaseSettings, type ObservedLeader, type OnLoss,
   coversHistory, defaultLeaseTtlMs, fenceAtMs, recordHistory,
@@ -191,6 +192,14 @@ describe('the history rule for a new lease holder', () => {
     assert.equal(coversHistory(factsFixture({ replId: 'aaaa', replOffset: 5000 }), rec).ok, false);
     assert.equal(coversHistory(factsFixture({ replId: 'zzzz', replOffset: 0, keys: 0 }), rec).ok, false);
     assert.equal(coversHistory(undefined, rec).ok, false);
+  });
+  it('accepts a history two promotions on through the promotions the agent saw', () => {
+    const seen = new Lineage();
+    seen.observe(factsFixture({ replId: 'cccc', replId2: 'bbbb' }));
+    seen.observe(factsFixture({ replId: 'dddd', replId2: 'cccc' }));
+    const local = factsFixture({ replId: 'dddd', replId2: 'cccc', secondReplOffset: 2050, replOffset: 2100 });
+    assert.equal(coversHistory(local, rec).ok, false);
+    assert.equal(coversHistory(local, rec, seen).ok, true);
   });
   it('accepts anything when nothing was recorded yet', () => {
     assert.equal(coversHistory(factsFixture(), []).ok, true);

@@ -44,6 +44,13 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     const takenAt = await waitFor('h1 to hold the lease', 15_000, () => (leader()?.holder === 'h1' ? Date.now() : undefined), 50);
     await waitFor('h1 to hold the VIP', 10_000, () => holders(c.lab, CLUSTER_VIP).join() === 'h1', 20);
     await writer.flowing(takenAt, 500, 10_000);
+    // Status shows the lease: held by h1, writes allowed; h2, cut off etcd, keeps its priority lowered.
+    const l1 = (await c.a('h1').status()).instances[0]?.guard?.lease;
+    assert.equal(l1?.held, true, JSON.stringify(l1));
+    assert.equal(l1?.writes, 'allow');
+    const l2 = (await c.a('h2').status()).instances[0]?.guard?.lease;
+    assert.equal(l2?.held, false, JSON.stringify(l2));
+    assert.equal(l2?.stepDown, true, JSON.stringify(l2));
     etcd.heal('h2');
     await sleep(1000);
     const acks = await writer.stop();
