@@ -92,6 +92,7 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(g.verdict(expired - 1).stepDown, false);
     assert.ok(g.nextDeadlineMs(deadline) <= expired);
     assert.deepEqual([g.verdict(expired).writes, g.verdict(expired).stepDown], ['refuse', true]);
+    assert.equal(g.counters.fenced, 1);
   });
 
   it('writes again when a renew succeeds after the fence (the lease was still alive)', () => {

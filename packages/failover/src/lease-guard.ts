@@ -290,6 +290,8 @@ export class LeaseGuard {
   /** A lease we gave up (never written under again) whose revoke has not been answered yet. */
   private releasing: { readonly leaseId: string; readonly untilMs: number } | undefined;
   private ttlMs: number;
+  /** The renew whose deadline was last missed (the fence counter counts each once). */
+  private fencedAfter: number | undefined;
   readonly counters: LeaseCounters = { acquired: 0, renewed: 0, renewFailed: 0, fenced: 0, lost: 0, released: 0, unexpected: 0 };
 
   constructor(private readonly settings: LeaseSettings, private readonly seen?: Lineage) {
@@ -416,6 +418,11 @@ export class LeaseGuard {
       return { writes: 'refuse', stepDown: false, why };
     }
     if (h !== undefined && nowMs < this.fenceAt(h)) return { writes: 'allow', stepDown: false, why: `holds the lease (term ${h.term})` };
+    if (h !== undefined && this.fencedAfter !== h.lastRenewStartMs) {
+      // Counted once per deadline missed (a renew that succeeds later starts a new one).
+      this.fencedAfter = h.lastRenewStartMs;
+      this.counters.fenced++;
+    }
     if (h !== undefined && onLoss !== 'fence') return { writes: 'allow', stepDown: false, why: `lease not renewed in time; on_loss = "${onLoss}": the holder keeps writing` };
     if (lost && onLoss === 'embedded') return { writes: 'allow', stepDown: false, why: 'etcd lost: on_loss = "embedded", the embedded rules decide' };
     if (h !== undefined && this.leaseMayLive(nowMs)) return { writes: 'refuse', stepDown: false, why: `lease (term ${h.term}) not renewed in time: writes refused before etcd can expire it; still renewing` };
