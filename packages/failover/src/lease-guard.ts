@@ -24,7 +24,7 @@
 // 1.5 election timeouts). The TTL the core uses is the one etcd granted, never the one asked.
 //
 // Renew: a keep-alive every ttl/3 after the START of the last successful one; a failed or timed-out
-// renew is retried at once (each request has a timeout the shell enforces). A renew answered
+// renew is retried after LEASE_RETRY_MS (each request has a timeout the shell enforces). A renew answered
 // "lease not found" means etcd expired it: lost at once.
 //
 // Fence deadline, on this host's monotonic clock only (never etcd's clock, never the wall clock):
@@ -59,7 +59,7 @@
 // check that fails steps down (priority lowered: a host whose data covers it should win).
 //
 // Release: a holder that stops being VRRP master refuses writes at once; it revokes the lease only
-// after the shell reports the gate closed (`gate-closed`), so the next holder never starts while our
+// after the shell reports the gate closed (a `gate` event), so the next holder never starts while our
 // Redis can still acknowledge. A crashed holder releases nothing: its lease expires after the TTL,
 // so failover after a host crash takes max(Master_Down_Interval, the rest of the TTL).
 //
