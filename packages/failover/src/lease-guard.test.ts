@@ -211,6 +211,9 @@ describe('the history rule for a new lease holder', () => {
     const h3 = recordHistory(h2, factsFixture({ replId: 'bbbb', replOffset: 25 }));
     assert.deepEqual(h3, [{ replId: 'bbbb', offset: 25 }, { replId: 'aaaa', offset: 20 }]);
     assert.equal(recordHistory(h3, factsFixture({ replId: 'bbbb', replOffset: 25 })), h3);
+    // A master with replicas records what its best replica acknowledged: what a successor can have.
+    const replicas = [{ ip: '198.51.100.11', port: 6379, state: 'online', offset: 27, lagS: 0 }, { ip: '198.51.100.12', port: 6379, state: 'online', offset: 29, lagS: 0 }];
+    assert.deepEqual(recordHistory(h3, factsFixture({ replId: 'bbbb', replOffset: 40, replicas }))[0], { replId: 'bbbb', offset: 29 });
     // A Redis promoted from 'aaaa' after 20 covers it, through the recorded chain too.
     assert.equal(coversHistory(factsFixture({ replId: 'bbbb', replOffset: 30 }), h3).ok, true);
   });

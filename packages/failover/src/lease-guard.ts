@@ -179,14 +179,20 @@ export function coversHistory(local: ReplicationFacts | undefined, recorded: rea
   return { ok: false, why: `unrelated to the recorded history (ours ${local.replId} at ${local.replOffset}, recorded ${newest.replId} at ${newest.offset})` };
 }
 
-/** The history a holder records: the newest entry's offset moves on, a new replid goes in front. */
+/**
+ * The history a holder records: the newest entry's offset moves on, a new replid goes in front.
+ * A master with replicas records the offset its best replica acknowledged, not its own: what a
+ * successor can have. Its own last bytes may be on no replica yet (Redis replicates
+ * asynchronously); recording them would leave no host that may take the lease after a crash.
+ */
 export function recordHistory(recorded: readonly HistoryEntry[], local: ReplicationFacts | undefined): readonly HistoryEntry[] {
   if (local?.replId === undefined) return recorded;
+  const offset = local.role === 'master' && local.replicas.length > 0 ? Math.min(local.replOffset, Math.max(...local.replicas.map((r) => r.offset))) : local.replOffset;
   const newest = recorded[0];
   if (newest?.replId === local.replId) {
-    return local.replOffset > newest.offset ? [{ replId: local.replId, offset: local.replOffset }, ...recorded.slice(1)] : recorded;
+    return offset > newest.offset ? [{ replId: local.replId, offset }, ...recorded.slice(1)] : recorded;
   }
-  return [{ replId: local.replId, offset: local.replOffset }, ...recorded].slice(0, HISTORY_LIMIT);
+  return [{ replId: local.replId, offset }, ...recorded].slice(0, HISTORY_LIMIT);
 }
 
 export interface ObservedLeader {
