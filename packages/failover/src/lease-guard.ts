@@ -18,6 +18,8 @@
 //   reads it to check the history rule even after the old lease is gone.
 // The history is the chain of Redis replication ids the holders wrote under: entry i was
 // promoted from entry i+1 (offsets go on across promotions); bounded to HISTORY_LIMIT entries.
+// The offset recorded is what the holder's best replica acknowledged (its own while it has none):
+// what a successor can have; the holder's own last bytes may be on no replica yet.
 //
 // TTL: `lease_ttl`, default the instance's Master_Down_Interval rounded up to whole seconds, at
 // least 2 s (etcd's leases have whole-second TTLs and etcd raises shorter ones to its minimum,
