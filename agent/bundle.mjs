@@ -2,7 +2,7 @@
 // which bin/redkeep.js loads. One file, loaded without Node's ES module loader, keeps the daemon's
 // memory down (about 5 MB less RSS than the same code as ES modules, see the README's Performance
 // section). Native addons and ioredis stay outside: they are loaded from their packages at run
-// time (ioredis only by an agent with Redis).
+// time (ioredis only by an agent with Redis, etcd3 only by one with `[agent] etcd`).
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['ioredis', 'yargs', 'yargs/*', '*.node'],
+  external: ['ioredis', 'etcd3', 'yargs', 'yargs/*', '*.node'],
   minifyWhitespace: true,
   minifySyntax: true,
   // Modules that find files next to themselves get the bundle's own location.

@@ -325,6 +325,20 @@ describe('redkeep CLI', () => {
     assert.equal(redkeep('check-config', file, '--files').status, 0);
   });
 
+  it('check-config shows strict mode (etcd) when set, and names the file, line and key of a bad etcd key', () => {
+    const base = '[agent]\netcd = { endpoints = ["http://198.51.100.21:2379"]XX }\n[[instance]]\nname = "w"\ninterface = "eth0"\nvrid = 51\nmembers = []\nvirtual_addresses = ["192.0.2.50/24"]\n[instance.redis]\naddress = "127.0.0.1:6379"\n';
+    const good = join(tmp, 'etcd.toml');
+    writeFileSync(good, base.replace('XX', ''));
+    const ok = redkeep('check-config', good);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /strict mode: an etcd lease \(http:\/\/198\.51\.100\.21:2379, prefix \/redkeep\/\) decides who may acknowledge writes; TTL each instance's Master_Down_Interval, at least 2 s, on_loss fence/);
+    const bad = join(tmp, 'etcd-bad.toml');
+    writeFileSync(bad, base.replace('XX', ', on_loss = "hope"'));
+    const r = redkeep('check-config', bad);
+    assert.equal(r.status, 78);
+    assert.equal(r.stderr.trim(), `${bad}:2: agent.etcd.on_loss: must be one of "fence", "keep", "embedded", got "hope"`);
+  });
+
   it('accepts every example configuration', () => {
     const dir = fileURLToPath(new URL('../../examples', import.meta.url));
     const files = readdirSync(dir).filter((f) => f.endsWith('.toml'));

@@ -10,3 +10,5 @@ export { EXIT, EXIT_MEANINGS } from './exit-status.js';
 export { DEFAULT_CONFIG_FILE, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR } from './config/config.js';
 export { ACCEPTED_KEYS, type ConfigTable } from './config/config.js';
 export { CONFIG_INTRO, CONFIG_SECTIONS, CONFIG_TOPICS, type ConfigKeyDoc, type ConfigSectionDoc, type ConfigTopicDoc } from './config/reference.js';
+export { type LeaseStore, leaseKeys, openLeaseStore } from './etcd/lease-store.js';
+export { LeaseRunner } from './etcd/lease-runner.js';

@@ -15,6 +15,13 @@ export function checkConfigCommand(file: string, out: Output, opts: { files?: bo
       return EXIT.config;
     }
     out.print(`${file}: OK, ${c.instances.length} instance${c.instances.length === 1 ? '' : 's'}`);
+    const etcd = c.agent.etcd;
+    if (etcd !== undefined) {
+      out.print(
+        `  strict mode: an etcd lease (${etcd.endpoints.join(', ')}, prefix ${etcd.prefix}) decides who may acknowledge writes; ` +
+          `TTL ${etcd.leaseTtlMs !== undefined ? `${etcd.leaseTtlMs / 1000} s` : "each instance's Master_Down_Interval, at least 2 s"}, on_loss ${etcd.onLoss}`,
+      );
+    }
     for (const i of c.instances) {
       const mode = i.unicastPeers.length > 0 ? `unicast to ${i.unicastPeers.join(', ')}` : 'multicast';
       out.print(
@@ -39,6 +46,11 @@ export function checkConfigCommand(file: string, out: Output, opts: { files?: bo
 function secretFiles(c: RedkeepConfig): { key: string; path: string }[] {
   const files: { key: string; path: string }[] = [];
   if (c.agent.sentinel?.passwordFile !== undefined) files.push({ key: 'agent.sentinel_password_file', path: c.agent.sentinel.passwordFile });
+  const etcd = c.agent.etcd;
+  if (etcd?.passwordFile !== undefined) files.push({ key: 'agent.etcd.password_file', path: etcd.passwordFile });
+  for (const [k, path] of [['ca_file', etcd?.tls?.caFile], ['cert_file', etcd?.tls?.certFile], ['key_file', etcd?.tls?.keyFile]] as const) {
+    if (path !== undefined) files.push({ key: `agent.etcd.tls.${k}`, path });
+  }
   c.instances.forEach((i, n) => {
     const r = i.redis;
     if (!r) return;

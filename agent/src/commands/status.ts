@@ -56,6 +56,11 @@ export function formatStatus(st: StatusJson): string[] {
     if (i.guard) {
       const g = i.guard;
       lines.push(`  data guard ${g.ok ? 'ok' : 'FAILING'}: ${g.why}${g.writesRefused ? ' (writes refused)' : ''}; members: ${g.peers.join(', ') || 'none'}`);
+      const l = g.lease;
+      if (l) {
+        const held = l.held ? `held (term ${l.term ?? '?'}, writes refused in ${l.fenceInMs ?? 0} ms without a renew)` : `not held${l.holder !== undefined ? `; holder ${l.holder}` : ''}`;
+        lines.push(`  etcd lease ${held}, TTL ${l.ttlMs} ms: writes ${l.writes === 'allow' ? 'allowed' : 'refused'}${l.stepDown ? ', priority lowered' : ''}: ${l.why}`);
+      }
       if (g.quorum) lines.push(`  quorum ${g.quorum.ok ? 'ok' : 'LOST'}: ${g.quorum.reachable} of ${g.quorum.needed} needed reachable`);
     }
   }

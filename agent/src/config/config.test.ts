@@ -102,6 +102,46 @@ describe('configuration', () => {
     assert.ok(relative.issues.some((x) => x.key === 'agent.sentinel_password_file' && /absolute/.test(x.message)));
   });
 
+  it('reads [agent] etcd (strict mode): off by default, refused with file, line and key when bad', () => {
+    const redis = '\n[instance.redis]\naddress = "127.0.0.1:6379"\n';
+    assert.equal(loadConfig(write(GOOD + redis)).agent.etcd, undefined);
+    const on = (etcd: string, text = GOOD + redis): string => text.replace('[agent]\n', `[agent]\netcd = ${etcd}\n`);
+    const three = 'endpoints = ["http://198.51.100.21:2379", "http://198.51.100.22:2379", "http://198.51.100.23:2379"]';
+    assert.deepEqual(loadConfig(write(on(`{ ${three} }`))).agent.etcd, {
+      endpoints: ['http://198.51.100.21:2379', 'http://198.51.100.22:2379', 'http://198.51.100.23:2379'],
+      prefix: '/redkeep/', tls: undefined, username: undefined, passwordFile: undefined, leaseTtlMs: undefined, onLoss: 'fence',
+    });
+    const full = loadConfig(write(on('{ endpoints = ["https://[2001:db8::21]:2379"], prefix = "/dc1/redkeep/", tls = { ca_file = "/etc/redkeep/etcd-ca.pem", cert_file = "/etc/redkeep/etcd.pem", key_file = "/etc/redkeep/etcd.key" }, username = "redkeep", password_file = "/etc/redkeep/etcd.pass", lease_ttl = "3s", on_loss = "keep" }'))).agent.etcd;
+    assert.equal(full?.leaseTtlMs, 3000);
+    assert.equal(full?.onLoss, 'keep');
+    assert.equal(full?.tls?.keyFile, '/etc/redkeep/etcd.key');
+    // As a table of its own too.
+    assert.equal(loadConfig(write(`${GOOD + redis}\n[agent.etcd]\n${three}\non_loss = "embedded"\n`)).agent.etcd?.onLoss, 'embedded');
+    const bad: [string, string, RegExp][] = [
+      ['{ prefix = "/x/" }', 'agent.etcd.endpoints', /is required/],
+      ['{ endpoints = [] }', 'agent.etcd.endpoints', /non-empty/],
+      ['{ endpoints = ["198.51.100.21:2379"] }', 'agent.etcd.endpoints[0]', /must be a URL/],
+      ['{ endpoints = ["unix:///run/etcd.sock"] }', 'agent.etcd.endpoints[0]', /http:\/\/ or https:\/\//],
+      ['{ endpoints = ["http://198.51.100.21"] }', 'agent.etcd.endpoints[0]', /port/],
+      ['{ endpoints = ["http://u:p@198.51.100.21:2379"] }', 'agent.etcd.endpoints[0]', /password_file/],
+      ['{ endpoints = ["http://198.51.100.21:2379", "https://198.51.100.22:2379"] }', 'agent.etcd.endpoints', /all http/],
+      [`{ ${three}, prefix = "redkeep" }`, 'agent.etcd.prefix', /start and end with "\/"/],
+      [`{ ${three}, lease_ttl = "1500ms" }`, 'agent.etcd.lease_ttl', /whole seconds/],
+      [`{ ${three}, lease_ttl = "1s" }`, 'agent.etcd.lease_ttl', /"2s"/],
+      [`{ ${three}, on_loss = "ignore" }`, 'agent.etcd.on_loss', /"fence", "keep", "embedded"/],
+      [`{ ${three}, username = "redkeep" }`, 'agent.etcd.username', /go together/],
+      [`{ ${three}, username = "redkeep", password_file = "etcd.pass" }`, 'agent.etcd.password_file', /absolute/],
+      [`{ ${three}, tls = { ca_file = "/etc/ca.pem" } }`, 'agent.etcd.tls', /https/],
+      [`{ ${three}, timeout = "1s" }`, 'agent.etcd.timeout', /unknown key/],
+    ];
+    for (const [etcd, key, message] of bad) {
+      const r = issues(on(etcd));
+      assert.ok(r.issues.some((x) => x.key === key && x.line === 3 && message.test(x.message)), `${etcd}: ${JSON.stringify(r.issues)}`);
+    }
+    const noWriter = issues(on(`{ ${three} }`, GOOD));
+    assert.ok(noWriter.issues.some((x) => x.key === 'agent.etcd' && x.line === 3 && /manage_role/.test(x.message)), JSON.stringify(noWriter.issues));
+  });
+
   it('reads a file track (keepalived track_file): a file, weight 1 by default, no rise or fall', () => {
     const withTrack = (lines: string): string => `[[track]]\nname = "drain"\ntype = "file"\n${lines}\n${GOOD.replace('[[instance]]\n', '[[instance]]\ntracks = ["drain"]\n')}`;
     const t = loadConfig(write(withTrack('file = "/run/redkeep/drain"'))).tracks[0];

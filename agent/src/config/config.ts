@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { type AddressFamily, type Cidr, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
 import { MAX_SOCKET_PATH, groupId } from '../control/server.js';
 import { type LineMap, childPath, lineOf, locateKeys, parseToml } from './locate.js';
+import { ETCD_KEYS, ETCD_TLS_KEYS, type EtcdSettings, readEtcd } from './etcd-config.js';
 import {
   type HooksSettings,
   type RedisSettings,
@@ -24,6 +25,7 @@ import {
   readTrackRefs,
 } from './redis-config.js';
 
+export type { EtcdSettings, EtcdTlsSettings } from './etcd-config.js';
 export type { HooksSettings, RedisSettings, TrackRef, TrackSettings } from './redis-config.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -42,6 +44,8 @@ export interface AgentSettings {
   readonly stateDir: string;
   /** Sentinel-protocol endpoint for Sentinel-aware clients, off when undefined. */
   readonly sentinel: { readonly host: string; readonly port: number; readonly passwordFile: string | undefined } | undefined;
+  /** Strict mode: an etcd lease decides who may acknowledge writes; off when undefined. */
+  readonly etcd: EtcdSettings | undefined;
 }
 
 export interface GarpSettings {
@@ -137,7 +141,7 @@ export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export const DEFAULT_STATE_DIR = '/var/lib/redkeep';
-const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file', 'state_dir'] as const;
+const AGENT_KEYS = ['name', 'control_socket', 'control_group', 'log_level', 'log_format', 'metrics_address', 'sentinel_address', 'sentinel_password_file', 'state_dir', 'etcd'] as const;
 const INSTANCE_KEYS = [
   'name',
   'serve',
@@ -172,6 +176,8 @@ const TOP_KEYS = ['agent', 'track', 'instance'] as const;
 export const ACCEPTED_KEYS = {
   '': TOP_KEYS,
   agent: AGENT_KEYS,
+  'agent.etcd': ETCD_KEYS,
+  'agent.etcd.tls': ETCD_TLS_KEYS,
   instance: INSTANCE_KEYS,
   'instance.garp': GARP_KEYS,
   'instance.track_interfaces': TRACK_IF_KEYS,
@@ -583,6 +589,7 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
     metrics: readListenAddress(r, a, 'agent', 'metrics_address'),
     stateDir: r.str(a, 'agent', 'state_dir') ?? DEFAULT_STATE_DIR,
     sentinel: undefined,
+    etcd: readEtcd(r, a.etcd, 'agent.etcd'),
   };
   if (!agent.stateDir.startsWith('/')) r.issue('agent.state_dir', `must be an absolute path, got "${agent.stateDir}"`);
   const sentinelAt = readListenAddress(r, a, 'agent', 'sentinel_address');
@@ -642,6 +649,9 @@ export function validateConfig(doc: unknown, file: string, text: string): Redkee
   });
   if (sentinelAt !== undefined && instRaw !== undefined && !instances.some((i) => i.redis?.manageRole)) {
     r.issue('agent.sentinel_address', 'serves instances with [instance.redis] and manage_role = true (their names are the master names), and there is none');
+  }
+  if (agent.etcd !== undefined && instRaw !== undefined && !instances.some((i) => i.serve === 'write' && i.redis?.manageRole)) {
+    r.issue('agent.etcd', 'guards the writes of instances with [instance.redis] and manage_role = true, and there is none');
   }
   if (r.issues.length > 0) throw new ConfigError(r.issues);
   return deepFreeze({ file, agent: { ...agent, sentinel: sentinelAt && { ...sentinelAt, passwordFile: sentinelPasswordFile } }, tracks, instances });

@@ -105,7 +105,7 @@ export interface FieldReader {
   oneOf<T extends string>(t: Table, path: string, key: string, allowed: readonly T[], dflt: T): T;
 }
 
-function isTable(v: unknown): v is Table {
+export function isTable(v: unknown): v is Table {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -48,6 +48,31 @@ export const CONFIG_SECTIONS: readonly ConfigSectionDoc[] = [
       { key: 'state_dir', type: 'path', default: `\`"/var/lib/redkeep"\``, meaning: `state kept across restarts (maintenance); systemd's \`StateDirectory=redkeep\`` },
       { key: 'sentinel_address', type: 'address:port', default: 'none (off)', meaning: `Sentinel-protocol endpoint for Sentinel-aware clients, e.g. \`"0.0.0.0:26379"\`; serves the instances with \`[instance.redis]\` and \`manage_role = true\`, the instance name being the master name (see *Sentinel endpoint*)` },
       { key: 'sentinel_password_file', type: 'path', default: 'none', meaning: `clients must \`AUTH\` (or \`HELLO 3 AUTH default …\`) with the password in this file (absolute path, read at start)` },
+      { key: 'etcd', type: 'table', default: 'none (off)', meaning: `strict mode: an etcd lease decides who may acknowledge writes (see *Strict mode* and the table below); guards every write instance with \`[instance.redis]\` and \`manage_role = true\`; a change restarts those instances on reload` },
+    ],
+  },
+  {
+    table: 'agent.etcd',
+    heading: '[agent] etcd',
+    summary: `strict mode: \`etcd = { endpoints = ["https://198.51.100.21:2379", ...] }\` (or \`[agent.etcd]\`)`,
+    keys: [
+      { key: 'endpoints', type: 'array of strings', default: 'required', meaning: `the etcd cluster's client URLs, all \`http://\` or all \`https://\`, \`scheme://host:port\` only` },
+      { key: 'prefix', type: 'string', default: `\`"/redkeep/"\``, meaning: `where the keys live: \`<prefix><instance>/leader\` (on the holder's lease) and \`<prefix><instance>/history\`; starts and ends with \`/\`` },
+      { key: 'tls', type: 'table', default: 'none', meaning: `\`{ ca_file, cert_file, key_file }\`, absolute paths; \`cert_file\` and \`key_file\` together; https endpoints only` },
+      { key: 'username', type: 'string', default: 'none', meaning: `etcd user; goes with \`password_file\`` },
+      { key: 'password_file', type: 'path', default: 'none', meaning: 'absolute; read at start, never in argv, logs or status' },
+      { key: 'lease_ttl', type: 'duration', default: `each instance's Master_Down_Interval, whole seconds, at least 2 s`, meaning: `\`"2s"\`..\`"60s"\`, whole seconds; longer than an etcd leader election, or a leader change fences the master for a moment` },
+      { key: 'on_loss', type: 'string', default: `\`"fence"\``, meaning: `when etcd does not answer: \`"fence"\` (no writer without a lease), \`"keep"\` (the holder keeps writing, no new writer), \`"embedded"\` (the embedded rules alone decide); see *Strict mode*` },
+    ],
+  },
+  {
+    table: 'agent.etcd.tls',
+    heading: '[agent] etcd tls',
+    summary: `TLS towards etcd: \`tls = { ca_file = "/etc/redkeep/etcd-ca.pem" }\``,
+    keys: [
+      { key: 'ca_file', type: 'path', default: 'the system\'s CAs', meaning: 'CA certificates to verify the etcd members with' },
+      { key: 'cert_file', type: 'path', default: 'none', meaning: `client certificate; goes with \`key_file\`` },
+      { key: 'key_file', type: 'path', default: 'none', meaning: `client key; goes with \`cert_file\`` },
     ],
   },
   {

@@ -8,7 +8,7 @@ import type { Server as HttpServer } from 'node:http';
 import { type Server, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
-import { readServeVerdict } from '@redkeep/failover';
+import { LeaseGuard, defaultLeaseTtlMs, readServeVerdict } from '@redkeep/failover';
 import { canonicalAddress } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
@@ -27,9 +27,11 @@ import { type ClusterView, type MemberReading, buildClusterView } from '../clust
 import { type ProcessSample, sampleProcess } from '../metrics/process.js';
 import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
+import { LeaseRunner } from '../etcd/lease-runner.js';
+import { openLeaseStore } from '../etcd/lease-store.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
 import { type UnitKeys, unitChange, unitKeys } from './reload-plan.js';
-import { InstanceRunner, READ_IN_SYNC_TRACK, READ_ON_MASTER_TRACK, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type SwitchoverResult } from './instance-runner.js';
+import { ETCD_LEASE_TRACK, InstanceRunner, READ_IN_SYNC_TRACK, READ_ON_MASTER_TRACK, REDIS_DATA_TRACK, REDIS_QUORUM_TRACK, REDIS_SAFETY_TRACK, type SwitchoverResult } from './instance-runner.js';
 import type { AgentStatus, RunnerStatus } from '../status-types.js';
 import { statusJson } from '../status-json.js';
 import { type VipSpec, VipReconciler } from './vip-reconciler.js';
@@ -60,6 +62,8 @@ interface Unit {
   readonly handover: HandoverChannel | undefined;
   readonly tracks: readonly TrackRunner[];
   readonly io: InterfaceIo;
+  /** Strict mode's lease runner, once etcd3 is loaded (`[agent] etcd`, write instances steering their Redis). */
+  readonly lease: { runner: LeaseRunner | undefined; stopped: boolean } | undefined;
 }
 
 export interface MaintenanceResult {
@@ -87,13 +91,18 @@ export interface ReloadResult {
 }
 
 /**
- * The [agent] settings a reload applies; every other one (name, control_socket, control_group,
+ * The [agent] settings a reload applies (etcd by restarting the instances it guards); every other one (name, control_socket, control_group,
  * state_dir, and any added later) keeps its running value until the agent restarts, and the
  * reload says so.
  */
-const AGENT_KEYS_APPLIED_ON_RELOAD: readonly (keyof RedkeepConfig['agent'])[] = ['logLevel', 'logFormat', 'metrics', 'sentinel'];
+const AGENT_KEYS_APPLIED_ON_RELOAD: readonly (keyof RedkeepConfig['agent'])[] = ['logLevel', 'logFormat', 'metrics', 'sentinel', 'etcd'];
 /** The TOML key of an [agent] setting: controlSocket -> control_socket. */
 const tomlKey = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Strict mode's settings belong to every write instance that steers its Redis: a change restarts them. */
+function strictOf(inst: InstanceSettings, c: RedkeepConfig): unknown {
+  return inst.serve === 'write' && inst.redis?.manageRole ? c.agent.etcd : undefined;
+}
 
 function vipSpecs(instances: readonly InstanceSettings[]): VipSpec[] {
   return instances.flatMap((i) =>
@@ -233,10 +242,12 @@ export class Agent {
       };
       guard = new GuardRunner(inst.name, inst.redis, redis, ctx, inst.members ?? [], inst.witnesses, inst.advertIntervalCs * 10, this.log);
     }
-    runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), hooks, ...(guard ? { guard } : {}), ...(handover ? { handover } : {}) });
+    runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), hooks, ...(guard ? { guard } : {}), ...(handover ? { handover } : {}), ...(guard && c.agent.etcd ? { strict: true } : {}) });
     const r = runner;
     r.maintenance = this.maintenance.has(inst.name);
+    const lease = guard && redis && c.agent.etcd ? this.startLease(inst, c, r, guard, redis) : undefined;
     r.onStateChange = () => {
+      lease?.runner?.handle({ type: 'vrrp', state: r.state });
       guard?.kick();
       this.onChange();
       this.publishBeacons();
@@ -265,7 +276,7 @@ export class Agent {
       const def = c.tracks.find((t) => t.name === ref.name);
       if (def) tracks.push(this.makeTrack(def, r, redis));
     }
-    const unit: Unit = { settings: inst, keys: unitKeys(inst, c.tracks, password), runner: r, hooks, redis, guard, handover, tracks, io };
+    const unit: Unit = { settings: inst, keys: unitKeys(inst, c.tracks, password, strictOf(inst, c)), runner: r, hooks, redis, guard, handover, tracks, io, lease };
     this.units.push(unit);
     io.open();
     redis?.start();
@@ -289,10 +300,77 @@ export class Agent {
     this.log.info('instance updated in place: its state stays', { instance: inst.name, state: u.runner.state });
   }
 
+  /**
+   * Strict mode for one write instance: the lease runner starts once etcd3 is loaded (until then,
+   * and whenever the lease guard says so, the data guard keeps Redis' write gate closed); its
+   * verdict goes to the write gate (through the data guard's next look, at once) and to the
+   * etcd-lease track (guard_weight: the step-down).
+   */
+  private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor): { runner: LeaseRunner | undefined; stopped: boolean } {
+    const etcd = c.agent.etcd;
+    const redis = inst.redis;
+    const box: { runner: LeaseRunner | undefined; stopped: boolean } = { runner: undefined, stopped: false };
+    if (!etcd || !redis) return box;
+    guard.leaseRefusal = () => (box.runner === undefined ? 'strict mode: etcd not reached yet' : box.runner.verdict?.writes === 'allow' ? undefined : (box.runner.verdict?.why ?? 'strict mode: no lease yet'));
+    guard.leaseStatus = () => {
+      const run = box.runner;
+      const v = run?.verdict;
+      if (run === undefined || v === undefined) return { writes: 'refuse', stepDown: false, why: 'strict mode: etcd not reached yet', held: false, term: undefined, holder: undefined, fenceInMs: undefined, ttlMs };
+      const now = performance.now();
+      const st = run.guard.status(now);
+      return { writes: v.writes, stepDown: v.stepDown, why: v.why, held: st.held, term: st.term, holder: st.holder, fenceInMs: st.fenceAtMs === undefined ? undefined : Math.max(0, Math.round(st.fenceAtMs - now)), ttlMs: st.ttlMs };
+    };
+    guard.onLook = (local, gateClosed) => {
+      box.runner?.handle({ type: 'local', facts: local });
+      box.runner?.handle({ type: 'gate', closed: gateClosed });
+    };
+    const advertMs = inst.advertIntervalCs * 10;
+    const masterDownMs = 3 * advertMs + ((256 - inst.priority) * advertMs) / 256;
+    const ttlMs = etcd.leaseTtlMs ?? defaultLeaseTtlMs(masterDownMs);
+    const lease = new LeaseGuard({
+      ttlMs,
+      onLoss: etcd.onLoss,
+      maxDriftRatio: 0.01,
+      // The data guard's next look closes the gate: a read of INFO and a CONFIG SET.
+      applyMs: Math.max(500, 2 * guardPeriodMs(advertMs)),
+      self: { holder: c.agent.name, advert: r.primaryAddress ?? '', redis: redis.host.includes(':') ? `[${redis.host}]:${redis.port}` : `${redis.host}:${redis.port}` },
+      // The promotions this agent saw (ours and the members'): a history two promotions on is still a successor.
+    }, redisSup.lineage);
+    openLeaseStore(etcd, inst.name, Math.max(100, Math.floor(ttlMs / 6))).then(
+      (store) => {
+        if (box.stopped) {
+          store.close();
+          return;
+        }
+        box.runner = new LeaseRunner(lease, store, {
+          onVerdict: (v) => {
+            if (v.writes === 'allow') this.log.info('etcd lease: writes allowed', { event: 'lease', instance: inst.name, why: v.why });
+            else this.log.warn('etcd lease: writes refused', { event: 'lease', instance: inst.name, why: v.why, stepDown: v.stepDown });
+            r.setTrack(ETCD_LEASE_TRACK, !v.stepDown);
+            guard.kick();
+          },
+        });
+        box.runner.handle({ type: 'vrrp', state: r.state });
+        box.runner.start();
+        this.log.info('strict mode: etcd lease guard started', { event: 'lease', instance: inst.name, endpoints: etcd.endpoints.join(', '), ttlMs, onLoss: etcd.onLoss });
+      },
+      (e: unknown) => this.log.error('strict mode: cannot open the etcd client; writes stay refused', { event: 'lease', instance: inst.name, error: e instanceof Error ? e.message : String(e) }),
+    );
+    return box;
+  }
+
+  /** Strict mode's part of the shutdown path, after the instance left master: the lease is revoked if writes are refused. */
+  private static async stopLease(u: Unit): Promise<void> {
+    if (!u.lease) return;
+    u.lease.stopped = true;
+    await u.lease.runner?.stop();
+  }
+
   /** The instance's shutdown path (priority 0 if master, VIPs released), then everything of it closed. */
   private async stopUnit(u: Unit): Promise<void> {
     for (const t of u.tracks) t.stop();
     await u.runner.stop();
+    await Agent.stopLease(u);
     await u.guard?.stop();
     u.redis?.stop();
     u.io.detach(u.runner);
@@ -392,7 +470,7 @@ export class Agent {
     if (this.stopped) return refused('the agent is stopping');
     const byName = new Map(this.units.map((u) => [u.settings.name, u]));
     const plan = next.instances.map((inst) => {
-      const keys = unitKeys(inst, next.tracks, passwords.get(inst.name));
+      const keys = unitKeys(inst, next.tracks, passwords.get(inst.name), strictOf(inst, next));
       const old = byName.get(inst.name);
       return { inst, keys, old, change: unitChange(old?.keys, keys) };
     });
@@ -825,6 +903,7 @@ export class Agent {
     await this.sentinel?.stop();
     for (const u of this.units) for (const t of u.tracks) t.stop();
     await Promise.all(this.units.map((u) => u.runner.stop()));
+    await Promise.all(this.units.map((u) => Agent.stopLease(u)));
     await Promise.all(this.units.map((u) => u.guard?.stop()));
     for (const u of this.units) u.redis?.stop();
     await this.vips?.releaseAll();

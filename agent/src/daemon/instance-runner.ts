@@ -27,6 +27,8 @@ export const REDIS_SAFETY_TRACK = 'redis-safety';
 export const REDIS_DATA_TRACK = 'redis-data';
 /** Members vote: failing while this host cannot reach a quorum of members (weight 0: Fault). */
 export const REDIS_QUORUM_TRACK = 'redis-quorum';
+/** Strict mode (`[agent] etcd`): failing once the lease guard says step down (weight: guard_weight). */
+export const ETCD_LEASE_TRACK = 'etcd-lease';
 /** serve = "read": failing while this host's Redis is neither an in-sync replica of the master nor the master (Fault). */
 export const READ_IN_SYNC_TRACK = 'read-in-sync';
 /** serve = "read": failing while this host's Redis is the master (priority 1: any qualifying replica wins). */
@@ -42,6 +44,8 @@ export interface RunnerExtras {
   readonly guard?: GuardRunner;
   /** The hand-over channel (with Redis role control): designations, notices, our VRRP state. */
   readonly handover?: HandoverChannel;
+  /** Strict mode: the etcd lease guard can lower the priority (its etcd-lease track). */
+  readonly strict?: boolean;
 }
 
 const HOOK_STATE: Partial<Record<VrrpState, HookState>> = { master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', stopped: 'STOP' };
@@ -193,6 +197,7 @@ export class InstanceRunner implements AdvertSink {
             ]
           : []),
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
+        ...(this.extras.strict && s.redis ? [{ name: `${TRACK_PREFIX}${ETCD_LEASE_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${ETCD_LEASE_TRACK}`) ?? true }] : []),
         // No quorum, no master: failing until the first look at the members.
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`) ?? false }] : []),
         // Maintenance: the lowest priority, so any other member that qualifies is elected first.

@@ -40,15 +40,18 @@ function omit<T extends object, K extends keyof T & string>(o: T, keys: readonly
 
 /**
  * The instance's keys: `tracks` are all [[track]] definitions (those it uses are picked), `password`
- * its Redis password as read now (only a hash of it enters the key).
+ * its Redis password as read now (only a hash of it enters the key), `agentPart` the [agent]
+ * settings that belong to it (strict mode's etcd, for a write instance that steers its Redis).
  */
-export function unitKeys(inst: InstanceSettings, tracks: readonly TrackSettings[], password: string | undefined): UnitKeys {
+export function unitKeys(inst: InstanceSettings, tracks: readonly TrackSettings[], password: string | undefined, agentPart?: unknown): UnitKeys {
   const defs = inst.tracks.map((ref) => tracks.find((t) => t.name === ref.name));
   const secret = password === undefined ? undefined : createHash('sha256').update(password).digest('hex');
   const restart = {
     inst: omit<InstanceSettings, InPlaceInstanceKey>(inst, IN_PLACE_INSTANCE_KEYS),
     tracks: defs.map((d) => (d ? omit<TrackSettings, InPlaceTrackKey>(d, IN_PLACE_TRACK_KEYS) : undefined)),
     secret,
+    // [agent] settings that belong to the instance (strict mode's etcd): a change restarts it.
+    agentPart,
   };
   const inPlace = {
     inst: pick<InstanceSettings, InPlaceInstanceKey>(inst, IN_PLACE_INSTANCE_KEYS),

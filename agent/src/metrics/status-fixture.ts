@@ -40,7 +40,7 @@ export const INSTANCE: RunnerStatus = {
     desired: 'master',
     lastError: undefined,
   },
-  guard: { ok: false, why: 'isolated', writesRefused: true, quorum: { ok: false, reachable: 1, needed: 2, why: 'only 1 of 3 members reachable' }, peers: ['192.0.2.11'] },
+  guard: { ok: false, why: 'isolated', writesRefused: true, quorum: { ok: false, reachable: 1, needed: 2, why: 'only 1 of 3 members reachable' }, peers: ['192.0.2.11'], lease: undefined },
   hooks: { runs: 7, failures: 1 },
   maintenance: false,
   serve: 'write',

@@ -41,7 +41,23 @@ export interface GuardContext {
   announce(why: string): void;
 }
 
+/** Strict mode's lease, as status shows it. */
+export interface LeaseSummary {
+  readonly writes: 'allow' | 'refuse';
+  readonly stepDown: boolean;
+  readonly why: string;
+  readonly held: boolean;
+  readonly term: number | undefined;
+  /** Who holds the instance's key, as last read (this host while it holds it). */
+  readonly holder: string | undefined;
+  /** Time left before writes are refused without a renew (held only). */
+  readonly fenceInMs: number | undefined;
+  readonly ttlMs: number;
+}
+
 export interface GuardStatus {
+  /** Strict mode's lease (`[agent] etcd`); undefined without it. */
+  readonly lease: LeaseSummary | undefined;
   readonly ok: boolean;
   readonly why: string;
   readonly writesRefused: boolean;
@@ -71,6 +87,15 @@ export class GuardRunner {
   /** Told when the verdict flips: the instance's redis-data and redis-quorum tracks. */
   onVerdict: (ok: boolean, why: string) => void = () => undefined;
   onQuorum: (ok: boolean, why: string) => void = () => undefined;
+  /**
+   * Strict mode (`[agent] etcd`): why the lease guard refuses writes now, if it does. Refused on a
+   * replica too, so that a promotion starts with writes refused until the lease is held.
+   */
+  leaseRefusal: () => string | undefined = () => undefined;
+  /** Each look: our Redis' INFO, and whether it acknowledges nothing now (a replica, or the gate applied closed). */
+  onLook: (local: RedisFacts | undefined, gateClosed: boolean) => void = () => undefined;
+  /** Strict mode: the lease, for status. */
+  leaseStatus: () => LeaseSummary | undefined = () => undefined;
 
   constructor(
     private readonly instance: string,
@@ -178,7 +203,9 @@ export class GuardRunner {
       if (v.supersededBy !== undefined || v.kind === 'superseded') this.redis.supersede(v.supersededBy);
       if (!v.quorum.ok && local?.role === 'master') this.redis.disown(v.quorum.why);
       // Writes first (refused at once), then the resign.
-      if (local) await this.reconcileWrites(local.role === 'master' && v.writes === 'refuse');
+      const leaseWhy = this.leaseRefusal();
+      if (local) await this.reconcileWrites((local.role === 'master' && v.writes === 'refuse') || leaseWhy !== undefined, leaseWhy);
+      this.onLook(local, local !== undefined && (local.role === 'replica' || this.refusing));
       if (v.backInReach.length > 0) this.ctx.announce(`members back in reach: ${v.backInReach.join(', ')}`);
       if (v.stepDown) this.ctx.stepDown(v.why);
     } catch (e) {
@@ -219,7 +246,7 @@ export class GuardRunner {
    * Reconciles min-replicas-to-write and min-replicas-max-lag with the gate wanted: refused, or
    * open (the quorum backstop). Read back every few seconds, so a change by hand is corrected.
    */
-  private async reconcileWrites(refuse: boolean): Promise<void> {
+  private async reconcileWrites(refuse: boolean, leaseWhy?: string): Promise<void> {
     const link = this.redis.link;
     if (!link.isUp) return;
     try {
@@ -245,7 +272,7 @@ export class GuardRunner {
       if (this.applied.toWrite !== want.toWrite || this.applied.maxLag !== want.maxLag) {
         await link.command(1000, 'CONFIG', 'SET', MIN_REPLICAS, String(want.toWrite), MAX_LAG, String(want.maxLag));
         this.applied = want;
-        if (refuse) this.log.error('redis refuses writes (min-replicas-to-write)', { event: 'write-gate', instance: this.instance, why: this.verdict?.quorum.ok === false ? this.verdict.quorum.why : this.verdict?.why });
+        if (refuse) this.log.error('redis refuses writes (min-replicas-to-write)', { event: 'write-gate', instance: this.instance, why: leaseWhy ?? (this.verdict?.quorum.ok === false ? this.verdict.quorum.why : this.verdict?.why) });
         else if (this.refusing) this.log.info('redis accepts writes again', { event: 'write-gate', instance: this.instance, [MIN_REPLICAS]: want.toWrite, [MAX_LAG]: want.maxLag });
       }
       this.refusing = refuse;
@@ -300,6 +327,7 @@ export class GuardRunner {
   status(): GuardStatus {
     const v = this.verdict;
     return {
+      lease: this.leaseStatus(),
       ok: v?.ok ?? false,
       why: v?.why ?? 'not checked yet',
       writesRefused: this.refusing,

@@ -5,3 +5,4 @@ export * from './write-gate.js';
 export * from './handover.js';
 export * from './read-serve.js';
 export * from './redis-hosts.js';
+export * from './lease-guard.js';

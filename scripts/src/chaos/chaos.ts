@@ -4,6 +4,7 @@
 // crash's asynchronous window or a cut-off master's minority window), the longest write gap, the
 // time two Redis masters were up at once, and the end state (one master every host follows).
 
+import { EtcdCluster } from '../lab/etcd-cluster.js';
 import { CLUSTER_VIP, RedisCluster, RoleProbe, Writer } from '../lab/redis-cluster.js';
 import { holders, sleep, waitFor } from '../lab/procs.js';
 import type { Fault, Schedule } from './schedule.js';
@@ -12,7 +13,11 @@ import type { Fault, Schedule } from './schedule.js';
 export const CRASH_WINDOW_MS = 250;
 
 export interface ChaosOptions {
-  readonly impl: 'redkeep' | 'keepalived';
+  /**
+   * redkeep-strict: redkeep with `[agent] etcd`, a 3-member etcd cluster on three more lab hosts
+   * (the second network, where Redis replicates too; a partition cuts a host off both networks).
+   */
+  readonly impl: 'redkeep' | 'keepalived' | 'redkeep-strict';
   readonly hosts: number;
   readonly advertInterval: string;
 }
@@ -56,7 +61,20 @@ export function twoMastersMs(changes: readonly { address: string; role: string; 
   return total;
 }
 
-async function applyFault(c: RedisCluster, f: Fault, windows: [number, number][]): Promise<void> {
+/** The etcd members of a strict-mode run: the lab hosts after the cluster's. */
+const ETCD_MEMBERS = 3;
+
+function cut(c: RedisCluster, host: string): void {
+  c.partition(host);
+  if (c.lab.replicationNetwork) c.lab.isolateSecond(host);
+}
+
+function uncut(c: RedisCluster, host: string): void {
+  c.heal(host);
+  if (c.lab.replicationNetwork) c.lab.rejoinSecond(host);
+}
+
+async function applyFault(c: RedisCluster, f: Fault, windows: [number, number][], etcd: EtcdCluster | undefined): Promise<void> {
   const host = f.target === 'master' ? (holders(c.lab, CLUSTER_VIP)[0] ?? c.hostNames[c.hostNames.length - 1] ?? 'h1') : f.target;
   const crashWindow = (): void => {
     const t = Date.now();
@@ -64,9 +82,9 @@ async function applyFault(c: RedisCluster, f: Fault, windows: [number, number][]
   };
   switch (f.kind) {
     case 'partition':
-      c.partition(host);
+      cut(c, host);
       await sleep(f.durationMs);
-      c.heal(host);
+      uncut(c, host);
       return;
     case 'one-way':
       c.muteOutput(host);
@@ -76,9 +94,9 @@ async function applyFault(c: RedisCluster, f: Fault, windows: [number, number][]
     case 'flap': {
       const end = Date.now() + f.durationMs;
       while (Date.now() < end) {
-        c.partition(host);
+        cut(c, host);
         await sleep(400);
-        c.heal(host);
+        uncut(c, host);
         await sleep(600);
       }
       return;
@@ -117,14 +135,38 @@ async function applyFault(c: RedisCluster, f: Fault, windows: [number, number][]
       c.r(host).start();
       c.startAgent(host);
       return;
+    case 'etcd-cut':
+      if (!etcd) return;
+      etcd.cutFromEtcd(host);
+      await sleep(f.durationMs);
+      etcd.heal(host);
+      return;
+    case 'etcd-leader': {
+      if (!etcd) return;
+      const leader = await etcd.waitLeader(5000);
+      await etcd.stopMember(leader);
+      await sleep(f.durationMs);
+      etcd.startMember(leader);
+      return;
+    }
   }
 }
 
 /** Runs one schedule on a fresh cluster and checks it. The cluster is destroyed afterwards. */
 export async function runChaos(schedule: Schedule, o: ChaosOptions, log: (line: string) => void = () => undefined): Promise<ChaosResult> {
-  const c = new RedisCluster({ impl: o.impl, hosts: o.hosts, advertInterval: o.advertInterval });
+  const strict = o.impl === 'redkeep-strict';
+  const members = Array.from({ length: ETCD_MEMBERS }, (_, i) => `h${o.hosts + i + 1}`);
+  const endpoints = members.map((_, i) => `"http://198.51.100.${o.hosts + i + 11}:2379"`);
+  const c = new RedisCluster({
+    impl: strict ? 'redkeep' : o.impl,
+    hosts: o.hosts,
+    advertInterval: o.advertInterval,
+    ...(strict ? { outsiders: ETCD_MEMBERS, replicationNetwork: true, agentExtra: `etcd = { endpoints = [${endpoints.join(', ')}] }` } : {}),
+  });
+  const etcd = strict ? new EtcdCluster(c.lab, { members, heartbeatMs: 50, electionTimeoutMs: 500 }) : undefined;
   const top = c.hostNames[c.hostNames.length - 1] ?? 'h3';
   try {
+    await etcd?.start();
     await c.start(top);
     await c.settled(top, c.hostNames.filter((h) => h !== top), 20_000);
     const probe = new RoleProbe(c.lab);
@@ -136,7 +178,7 @@ export async function runChaos(schedule: Schedule, o: ChaosOptions, log: (line: 
       schedule.faults.map(async (f) => {
         await sleep(Math.max(0, t0 + f.atMs - Date.now()));
         log(`  ${Date.now() - t0} ms: ${f.kind} on ${f.target}`);
-        await applyFault(c, f, windows);
+        await applyFault(c, f, windows, etcd);
       }),
     );
     // Every fault is over: the cluster must settle on one master that every host follows.
@@ -196,6 +238,7 @@ export async function runChaos(schedule: Schedule, o: ChaosOptions, log: (line: 
       master: finalMaster,
     };
   } finally {
+    await etcd?.destroy();
     c.destroy();
   }
 }

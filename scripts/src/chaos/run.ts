@@ -2,11 +2,13 @@
 // redis-server and a writing client in the namespace lab, redkeep and keepalived (with the usual
 // scripts) side by side. Prints a table; --seed reproduces a random schedule.
 //   node scripts/dist/chaos/run.js [--named] [--runs N] [--seed S] [--hosts 3|5]
-//     [--impl redkeep,keepalived] [--interval 100ms] [--max-fault 8000] [--json]
+//     [--impl redkeep,keepalived,redkeep-strict] [--interval 100ms] [--max-fault 8000] [--json]
+// redkeep-strict: redkeep with `[agent] etcd` and a 3-member etcd cluster; its schedules add the
+// etcd faults (etcd-cut, etcd-leader), which the other agents skip (n/a).
 
 import { parseArgs } from 'node:util';
 import { type ChaosResult, runChaos } from './chaos.js';
-import { type Schedule, describeSchedule, namedSchedules, randomSchedule } from './schedule.js';
+import { FAULT_KINDS, STRICT_FAULT_KINDS, type Schedule, describeSchedule, namedSchedules, randomSchedule } from './schedule.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,15 +28,18 @@ const runs = Number(values.runs);
 const seed = Number(values.seed);
 const impls = values.impl.split(',').map((x) => x.trim()) as ChaosResult['impl'][];
 const hostNames = Array.from({ length: hosts }, (_, i) => `h${i + 1}`);
+// With strict mode among the agents, schedules draw from its etcd faults too (the others skip them).
+const kinds = impls.includes('redkeep-strict') ? STRICT_FAULT_KINDS : FAULT_KINDS;
 const schedules: Schedule[] = [
-  ...(values.named || runs === 0 ? namedSchedules() : []),
-  ...Array.from({ length: runs }, (_, k) => randomSchedule(seed + k, hostNames, Number(values['max-fault']))),
+  ...(values.named || runs === 0 ? namedSchedules(kinds) : []),
+  ...Array.from({ length: runs }, (_, k) => randomSchedule(seed + k, hostNames, Number(values['max-fault']), kinds)),
 ];
 
 const results: ChaosResult[] = [];
 for (const s of schedules) {
   process.stderr.write(`${s.name}: ${describeSchedule(s)}\n`);
   for (const impl of impls) {
+    if (impl !== 'redkeep-strict' && s.faults.some((f) => f.kind.startsWith('etcd-'))) continue;
     try {
       const r = await runChaos(s, { impl, hosts, advertInterval: values.interval }, (l) => process.stderr.write(`${l}\n`));
       results.push(r);

@@ -12,9 +12,13 @@ export type FaultKind =
   | 'pause-agent' // SIGSTOP of the failover agent
   | 'kill-agent' // kill -9 of the agent, started again at the end of the fault
   | 'restart-empty' // redis-server killed and started at once, empty
-  | 'crash'; // the host: link cut, agent and Redis killed; it reboots (empty Redis) at the end
+  | 'crash' // the host: link cut, agent and Redis killed; it reboots (empty Redis) at the end
+  | 'etcd-cut' // strict mode: the host cut off the etcd members alone (its replicas and the VIP's network still reach it)
+  | 'etcd-leader'; // strict mode: the etcd leader crashes (SIGKILL) and starts again at the end
 
 export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'one-way', 'flap', 'pause-redis', 'pause-agent', 'kill-agent', 'restart-empty', 'crash'];
+/** Strict mode's schedules draw from these too (FAULT_KINDS alone keep every earlier seed's schedule). */
+export const STRICT_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'etcd-cut', 'etcd-leader'];
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -31,22 +35,22 @@ export interface Schedule {
 }
 
 /** One named schedule per fault kind, each on the master, 3 s long. */
-export function namedSchedules(): Schedule[] {
-  return FAULT_KINDS.map((kind) => ({ name: kind, faults: [{ kind, target: 'master', atMs: 0, durationMs: kind === 'flap' ? 4000 : 3000 }] }));
+export function namedSchedules(kinds: readonly FaultKind[] = FAULT_KINDS): Schedule[] {
+  return kinds.map((kind) => ({ name: kind, faults: [{ kind, target: 'master', atMs: 0, durationMs: kind === 'flap' ? 4000 : 3000 }] }));
 }
 
 /**
  * A random schedule: one to three faults, on the master or any host, starting within the first
  * 3 s, lasting 0.5 s to `maxFaultMs`. Faults on one host do not overlap.
  */
-export function randomSchedule(seed: number, hosts: readonly string[], maxFaultMs = 8000): Schedule {
+export function randomSchedule(seed: number, hosts: readonly string[], maxFaultMs = 8000, kinds: readonly FaultKind[] = FAULT_KINDS): Schedule {
   const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const n = 1 + Math.floor(rnd() * 3);
   const faults: Fault[] = [];
   const busyUntil = new Map<string, number>();
   for (let k = 0; k < n; k++) {
-    const kind = pick(FAULT_KINDS);
+    const kind = pick(kinds);
     const target = rnd() < 0.6 ? 'master' : pick(hosts);
     const atMs = Math.round(rnd() * 3000);
     const durationMs = Math.round(500 + rnd() * (maxFaultMs - 500));

@@ -59,7 +59,11 @@ export interface InstanceOptions {
 
 /** A scratch directory for one test run's configs, sockets and logs. */
 export class RunDir {
-  readonly path = mkdtempSync(join(tmpdir(), 'redkeep-lab-'));
+  readonly path: string;
+  /** `base`: where the directory goes (default the system's temporary directory). */
+  constructor(base = tmpdir()) {
+    this.path = mkdtempSync(join(base, 'redkeep-lab-'));
+  }
   file(name: string, text?: string): string {
     const p = join(this.path, name);
     if (text !== undefined) writeFileSync(p, text, { mode: 0o600 });

@@ -1,0 +1,69 @@
+// Strict mode for real: two Redis hosts (h1, h2) with redkeep and `[agent] etcd`, and a 3-member
+// etcd cluster on h3..h5 (the lab's second network, where Redis replicates too). The master is cut
+// off etcd alone (nftables drops its traffic to and from the members; its replica and the VIP's
+// network still reach it): it refuses writes before its lease can expire, then steps down, and the
+// other host takes the lease once it is gone and takes over. No acknowledged write is lost, and
+// the old master's Redis refused writes before the new one could take any.
+
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { CLUSTER_VIP, EtcdCluster, RedisCluster, Writer, holders, sleep, waitFor } from '@redkeep/scripts/lab';
+
+describe('strict mode: an etcd lease decides who may acknowledge writes', () => {
+  let c: RedisCluster;
+  let etcd: EtcdCluster;
+  before(async () => {
+    const endpoints = ['h3', 'h4', 'h5'].map((h) => `"http://198.51.100.${Number(h.slice(1)) + 10}:2379"`);
+    c = new RedisCluster({ hosts: 2, outsiders: 3, replicationNetwork: true, agentExtra: `etcd = { endpoints = [${endpoints.join(', ')}] }` });
+    etcd = new EtcdCluster(c.lab, { members: ['h3', 'h4', 'h5'], heartbeatMs: 50, electionTimeoutMs: 500 });
+    await etcd.start();
+    await c.start('h2');
+    await c.settled('h2', ['h1'], 20_000);
+  });
+  after(async (t) => {
+    // A failure's story: the agents' and etcd's logs (the agents log every lease verdict).
+    if (process.env.REDKEEP_STRICT_LOGS) writeFileSync(process.env.REDKEEP_STRICT_LOGS, `${c?.logs() ?? ''}\n${etcd?.logs.text ?? ''}`);
+    void t;
+    await etcd?.destroy();
+    c?.destroy();
+  });
+
+  it('fences a master cut off etcd (not from its replica) before its lease can expire; the other host takes the lease and the writes, none lost', async (t) => {
+    const writer = new Writer(c.lab, 5);
+    await waitFor('writes through the VIP (once h2 holds the lease)', 10_000, () => writer.acks().length > 50, 50);
+    const leader = (): { holder: string } | undefined => {
+      const r = etcd.etcdctl('h3', ['get', '/redkeep/redis-write/leader', '--print-value-only']);
+      return r.status === 0 && r.stdout.trim() !== '' ? (JSON.parse(r.stdout) as { holder: string }) : undefined;
+    };
+    assert.equal(leader()?.holder, 'h2');
+    const cutAt = Date.now();
+    etcd.cutFromEtcd('h2');
+    // h2's own Redis, asked on its own host: when does it refuse writes (NOREPLICAS)?
+    const refusedAt = await waitFor('h2 to refuse writes', 10_000, () => (/NOREPLICAS/.test(c.r('h2').cli(['set', 'strict:probe', '1'])) ? Date.now() : undefined), 20);
+    const takenAt = await waitFor('h1 to hold the lease', 15_000, () => (leader()?.holder === 'h1' ? Date.now() : undefined), 50);
+    await waitFor('h1 to hold the VIP', 10_000, () => holders(c.lab, CLUSTER_VIP).join() === 'h1', 20);
+    await writer.flowing(takenAt, 500, 10_000);
+    // Status shows the lease: held by h1, writes allowed; h2, cut off etcd, keeps its priority lowered.
+    const l1 = (await c.a('h1').status()).instances[0]?.guard?.lease;
+    assert.equal(l1?.held, true, JSON.stringify(l1));
+    assert.equal(l1?.writes, 'allow');
+    const l2 = (await c.a('h2').status()).instances[0]?.guard?.lease;
+    assert.equal(l2?.held, false, JSON.stringify(l2));
+    assert.equal(l2?.stepDown, true, JSON.stringify(l2));
+    etcd.heal('h2');
+    await sleep(1000);
+    const acks = await writer.stop();
+    const lost = c.lostOn('h1', acks);
+    t.diagnostic(`cut at 0; h2 refused writes at +${refusedAt - cutAt} ms; h1 held the lease at +${takenAt - cutAt} ms; ${acks.length} writes acknowledged`);
+    assert.deepEqual(lost, [], `acknowledged writes missing on h1:\n${c.logs().slice(-20_000)}`);
+    // The lease is 2 s (Master_Down_Interval at 100 ms adverts, raised to etcd's minimum): h2
+    // refused within the fence margin of its last renew, before h1 could hold the lease.
+    assert.ok(refusedAt < takenAt, `h2 refused at +${refusedAt - cutAt} ms, h1 took the lease at +${takenAt - cutAt} ms`);
+    assert.ok(refusedAt - cutAt < 2000, `h2 refused writes only ${refusedAt - cutAt} ms after the cut`);
+    // No write was acknowledged by both: every acknowledgement after h1 took the lease went to h1
+    // (h2 refused from before then), checked by the keys: none acknowledged after refusedAt is on h2 alone.
+    const onH2 = new Set(c.r('h2').cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
+    assert.ok(acks.filter((a) => a.atMs > takenAt).every((a) => !onH2.has(`w:${a.n}`) || c.r('h1').cli(['--raw', 'exists', `w:${a.n}`]).trim() === '1'));
+  });
+});
