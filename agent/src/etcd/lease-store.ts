@@ -101,6 +101,9 @@ export function firstAlive(answers: readonly Promise<number>[]): Promise<number>
 }
 
 class Etcd3LeaseStore implements LeaseStore {
+  /** A history write after a renew is out. */
+  private historyInFlight = false;
+
   constructor(
     private readonly client: Etcd3,
     private readonly members: readonly Etcd3[],
@@ -162,9 +165,21 @@ class Etcd3LeaseStore implements LeaseStore {
   private async renew(leaseId: string, history: HistoryRecord | undefined): Promise<LeaseResult> {
     const ttlS = await firstAlive(this.members.map((m) => keepAliveOnce(m, leaseId)));
     if (!(ttlS > 0)) return { ok: false, reason: 'lease-not-found', detail: `etcd no longer has lease ${leaseId}` };
-    if (history !== undefined) {
+    if (history !== undefined && !this.historyInFlight) {
       // Only while the leader key is still on our lease: a holder that lost it writes nothing.
-      await this.client.if(this.keys.leader, 'Lease', '==', leaseId).then(this.client.put(this.keys.history).value(JSON.stringify(history))).commit();
+      // Not awaited: the keep-alive has succeeded, and a member that does not answer the write
+      // (crashed, its client connection not yet given up) must not hold up the renew past its
+      // timeout, which would fence a holder whose lease lives. One write at a time, so that they
+      // land in order; one skipped meanwhile is made good by the next renew's.
+      this.historyInFlight = true;
+      this.client
+        .if(this.keys.leader, 'Lease', '==', leaseId)
+        .then(this.client.put(this.keys.history).value(JSON.stringify(history)))
+        .commit()
+        .catch(() => undefined)
+        .finally(() => {
+          this.historyInFlight = false;
+        });
     }
     return { ok: true, kind: 'renewed', ttlMs: ttlS * 1000 };
   }

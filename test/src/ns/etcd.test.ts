@@ -35,6 +35,13 @@ function lines(child: ChildProcess): ProbeLine[] {
   return out;
 }
 
+/**
+ * Longer than an etcd leader change takes here (election timeout 500 ms, then the client finding
+ * the new leader; over 2 s seen on a loaded machine): the holder is to ride through each fault
+ * without fencing. The fence itself, under a shorter lease, is strict.test's.
+ */
+const TTL_MS = 6000;
+
 describe('a real etcd cluster of 3 members in namespaces', () => {
   let lab: Lab;
   let etcd: EtcdCluster;
@@ -51,13 +58,16 @@ describe('a real etcd cluster of 3 members in namespaces', () => {
   });
 
   it('keeps a lease held through a cut-off follower, a cut-off leader and a crashed leader, then revokes it', async () => {
-    const probe = lab.spawn('h4', [process.execPath, PROBE, JSON.stringify({ endpoints: etcd.endpoints, holder: 'h4', ttlMs: 3000, forMs: 60_000 })]);
+    const probe = lab.spawn('h4', [process.execPath, PROBE, JSON.stringify({ endpoints: etcd.endpoints, holder: 'h4', ttlMs: TTL_MS, forMs: 60_000 })]);
     let stderr = '';
     probe.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const out = lines(probe);
     const exited = new Promise((r) => probe.once('exit', r));
+    let heldAt = Date.now();
+    let stoppedAt = Date.now();
     try {
       await waitFor('the probe to hold the lease', 10_000, () => out.some((l) => l.verdict?.writes === 'allow'), 50);
+      heldAt = Date.now();
       const got = etcd.etcdctl('h1', ['get', '/redkeep/probe/leader', '--print-value-only']);
       assert.equal(got.status, 0, got.stderr);
       assert.equal((JSON.parse(got.stdout) as { holder: string }).holder, 'h4');
@@ -91,6 +101,7 @@ describe('a real etcd cluster of 3 members in namespaces', () => {
       assert.notEqual(second, cutLeader);
       assert.notEqual(third, crashed);
     } finally {
+      stoppedAt = Date.now();
       probe.kill('SIGTERM');
       await exited;
     }
@@ -101,7 +112,10 @@ describe('a real etcd cluster of 3 members in namespaces', () => {
     assert.ok(!out.some((l) => l.result?.reason === 'lease-not-found'), 'etcd lost the lease');
     const end = out.find((l) => l.stopped);
     assert.ok(end, stderr);
-    assert.ok((end.counters?.renewed ?? 0) > 10, JSON.stringify(end.counters));
+    // A keep-alive every third of the TTL while it held the lease: at least half of them answered
+    // (a cut-off member or a leader change may cost a few, never the lease).
+    const due = Math.floor((stoppedAt - heldAt) / (TTL_MS / 3));
+    assert.ok((end.counters?.renewed ?? 0) >= Math.floor(due / 2), `${due} renewals due: ${JSON.stringify(end.counters)}`);
     assert.equal(end.counters?.released, 1, JSON.stringify(end.counters));
     assert.equal(end.counters?.unexpected, 0);
     const gone = etcd.etcdctl('h1', ['get', '/redkeep/probe/leader', '--print-value-only']);
