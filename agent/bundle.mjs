@@ -4,10 +4,13 @@
 // section). Native addons and ioredis stay outside: they are loaded from their packages at run
 // time (ioredis only by an agent with Redis, etcd3 only by one with `[agent] etcd`).
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Loaded from node_modules at run time (ioredis and etcd3 only when used); the package ships them. */
+const EXTERNAL = JSON.parse(readFileSync(join(here, 'bundle-external.json'), 'utf8')).packages;
 await build({
   entryPoints: [join(here, 'dist', 'cli.js')],
   outfile: join(here, 'dist', 'redkeep.cjs'),
@@ -15,7 +18,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['ioredis', 'etcd3', 'yargs', 'yargs/*', '*.node'],
+  external: [...EXTERNAL.flatMap((p) => [p, `${p}/*`]), '*.node'],
   minifyWhitespace: true,
   minifySyntax: true,
   // Modules that find files next to themselves get the bundle's own location.

@@ -64,10 +64,8 @@ printf '{ "name": "redkeep", "version": "%s", "private": true, "type": "commonjs
 install -m 0644 "$NATIVE" "$LIB/node_modules/@redkeep/afpacket/build/Release/"
 printf '{ "name": "@redkeep/afpacket", "version": "%s", "private": true, "exports": { "./native": "./build/Release/afpacket.node" } }\n' "$VERSION" \
   > "$LIB/node_modules/@redkeep/afpacket/package.json"
-# The bundle loads these from node_modules (agent/bundle.mjs: external).
-EXTERNAL=$(node -e "
-  const d = require('./agent/package.json').dependencies;
-  console.log(Object.keys(d).filter((n) => !String(d[n]).startsWith('workspace:') && n !== 'toml').join(' '))")
+# The bundle loads these from node_modules (agent/bundle-external.json, which bundle.mjs reads too).
+EXTERNAL=$(node -p "require('./agent/bundle-external.json').packages.join(' ')")
 # shellcheck disable=SC2086
 node scripts/debian/copy-modules.mjs agent "$LIB/node_modules" $EXTERNAL
 cat > "$R/usr/bin/redkeep" <<'EOF'

@@ -18,7 +18,7 @@ import { journalEntry, journalFieldName } from './journal.js';
 
 const RANK: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 3 };
 /** syslog(3) priorities, as the journal files them (`journalctl -p warning`). */
-const PRIORITY: Readonly<Record<LogLevel, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
+export const PRIORITY: Readonly<Record<LogLevel, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
 
 export type LogMeta = Readonly<Record<string, unknown>>;
 

@@ -1,4 +1,5 @@
 import { underJournald } from './journal.js';
+import { PRIORITY } from './log.js';
 
 /** Where commands write: injected so tests can capture it; the entry point binds the process. */
 export interface Output {
@@ -12,7 +13,7 @@ export const processOutput: Output = {
   print: (line) => process.stdout.write(`${line}\n`),
   // Run by systemd with the output to the journal (ExecReload's `redkeep reload`), an error line
   // carries its syslog priority, as journald reads a `<N>` prefix: `journalctl -p err` shows it.
-  error: (line) => process.stderr.write(`${(errorPrefix ??= underJournald() ? '<3>' : '')}${line}\n`),
+  error: (line) => process.stderr.write(`${(errorPrefix ??= underJournald() ? `<${PRIORITY.error}>` : '')}${line}\n`),
 };
 
 /** An Output that keeps the lines, for tests. */

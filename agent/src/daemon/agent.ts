@@ -9,7 +9,7 @@ import { type Server, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
 import { LeaseGuard, defaultLeaseTtlMs, readServeVerdict } from '@redkeep/failover';
-import { canonicalAddress } from '@redkeep/vrrp';
+import { canonicalAddress, hostPortText, masterDownIntervalMs } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
@@ -325,15 +325,14 @@ export class Agent {
       box.runner?.handle({ type: 'gate', closed: gateClosed });
     };
     const advertMs = inst.advertIntervalCs * 10;
-    const masterDownMs = 3 * advertMs + ((256 - inst.priority) * advertMs) / 256;
-    const ttlMs = etcd.leaseTtlMs ?? defaultLeaseTtlMs(masterDownMs);
+    const ttlMs = etcd.leaseTtlMs ?? defaultLeaseTtlMs(masterDownIntervalMs(inst.version, inst.priority, inst.advertIntervalCs));
     const lease = new LeaseGuard({
       ttlMs,
       onLoss: etcd.onLoss,
       maxDriftRatio: 0.01,
       // The data guard's next look closes the gate: a read of INFO and a CONFIG SET.
       applyMs: Math.max(500, 2 * guardPeriodMs(advertMs)),
-      self: { holder: c.agent.name, advert: r.primaryAddress ?? '', redis: redis.host.includes(':') ? `[${redis.host}]:${redis.port}` : `${redis.host}:${redis.port}` },
+      self: { holder: c.agent.name, advert: r.primaryAddress ?? '', redis: hostPortText(redis.host, redis.port) },
       // The promotions this agent saw (ours and the members'): a history two promotions on is still a successor.
     }, redisSup.lineage);
     openLeaseStore(etcd, inst.name, Math.max(100, Math.floor(ttlMs / 6))).then(
@@ -403,7 +402,7 @@ export class Agent {
     // Loaded when configured: an agent without metrics does not carry the HTTP server.
     const { startMetricsServer } = await import('../metrics/server.js');
     this.metrics = await startMetricsServer(m.host, m.port, () => this.status(), (e) => this.log.warn('metrics endpoint error', { error: e.message }));
-    this.log.info('metrics endpoint listening', { address: `http://${m.host.includes(':') ? `[${m.host}]` : m.host}:${m.port}/metrics` });
+    this.log.info('metrics endpoint listening', { address: `http://${hostPortText(m.host, m.port)}/metrics` });
   }
 
   /**

@@ -9,6 +9,7 @@
 // canonical IP text, and the configured peer_port.
 
 import { spawn } from 'node:child_process';
+import { hostPortText } from '@redkeep/vrrp';
 import { childEnv } from '../child-env.js';
 import type { Logger } from '../log.js';
 
@@ -42,8 +43,7 @@ export interface HookContext {
 }
 
 function hostPort(m: MasterEndpoint | undefined): string {
-  if (!m) return '';
-  return `${m.ip.includes(':') ? `[${m.ip}]` : m.ip}:${m.port}`;
+  return m ? hostPortText(m.ip, m.port) : '';
 }
 
 export interface HookRun {

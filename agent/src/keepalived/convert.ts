@@ -7,7 +7,7 @@
 //
 // Secrets: the auth_pass value goes into the TOML (it must), never into a warning or comment.
 
-import { type AddressFamily, addressFamilyOf, canonicalAddress, parseCidr } from '@redkeep/vrrp';
+import { type AddressFamily, addressFamilyOf, canonicalAddress, hostPortText, parseCidr } from '@redkeep/vrrp';
 import { type Conversion, ConversionError, type ImportWarning, Section, WarningLog, byLine, comment, tomlArray, tomlInline, tomlString } from '../import/toml-writer.js';
 import { type KeepalivedNode, type ParseOptions, parseKeepalived, show, splitScript } from './parse.js';
 
@@ -1320,7 +1320,7 @@ export function redisPingTarget(script: string): string | undefined {
     } else if ((o === '-n' || o === '-t') && v !== undefined && /^\d+(\.\d+)?$/.test(v)) i++;
     else if (o !== '--no-auth-warning' && o !== '--raw' && o !== '--no-raw') return undefined;
   }
-  return addressFamilyOf(host) === 'ipv6' ? `[${host}]:${port}` : `${host}:${port}`;
+  return hostPortText(host, port);
 }
 
 /**

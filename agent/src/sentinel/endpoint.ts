@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { REPLICA_FRESH_S, sameRedisHost } from '@redkeep/failover';
 import type { RedisFacts } from '@redkeep/redis';
-import { canonicalAddress, masterDownIntervalMs } from '@redkeep/vrrp';
+import { canonicalAddress, hostPortText, masterDownIntervalMs } from '@redkeep/vrrp';
 import type { InstanceSettings } from '../config/config.js';
 import type { InstanceRunner } from '../daemon/instance-runner.js';
 import type { Logger } from '../log.js';
@@ -79,7 +79,7 @@ export class SentinelEndpoint {
     await server.listen();
     this.server = server;
     this.timer = setInterval(() => this.refresh(), REFRESH_MS);
-    this.log.info('sentinel endpoint listening', { address: `${this.host.includes(':') ? `[${this.host}]` : this.host}:${server.port}` });
+    this.log.info('sentinel endpoint listening', { address: hostPortText(this.host, server.port) });
   }
 
   get listeningPort(): number | undefined {

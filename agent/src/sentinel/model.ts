@@ -4,6 +4,7 @@
 // builds the views from what it knows (VRRP, its Redis, the members' Redis); this module never
 // decides who is master, it only words it the way client libraries expect.
 
+import { hostPortText } from '@redkeep/vrrp';
 import { type Reply, array, bulk, bulks, error, fields, int, map } from './resp.js';
 
 export interface Endpoint {
@@ -91,7 +92,7 @@ function masterFields(v: MasterView): [string, string][] {
 function replicaFields(r: ReplicaView): [string, string][] {
   const flags = r.reachable ? (r.linkUp ? 'slave' : 'slave,disconnected') : 'slave,s_down';
   return [
-    ['name', `${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port}`],
+    ['name', hostPortText(r.ip, r.port)],
     ['ip', r.ip],
     ['port', String(r.port)],
     ['runid', r.runId ?? ''],
@@ -258,7 +259,7 @@ export function sentinelEvents(prev: MasterView | undefined, next: MasterView): 
     const before = new Map(prev.replicas.map((r) => [`${r.ip}:${r.port}`, r]));
     for (const r of next.replicas) {
       const b = before.get(`${r.ip}:${r.port}`);
-      const tail = `slave ${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port} ${where(r)} @ ${next.name} ${where(m)}`;
+      const tail = `slave ${hostPortText(r.ip, r.port)} ${where(r)} @ ${next.name} ${where(m)}`;
       if (!b) out.push({ channel: '+slave', message: tail });
       else if (b.reachable && !r.reachable) out.push({ channel: '+sdown', message: tail });
       else if (!b.reachable && r.reachable) out.push({ channel: '-sdown', message: tail });

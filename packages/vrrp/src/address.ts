@@ -161,3 +161,8 @@ export function parseCidr(text: string): Cidr | undefined {
   }
   return { family, address: canonicalAddress(addr) ?? addr, prefixLength };
 }
+
+/** `host:port`, an IPv6 address in brackets (`[2001:db8::1]:6379`), as URLs and Redis write it. */
+export function hostPortText(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -148,6 +148,12 @@ export interface TakeoverTimes {
   readonly firstAdvertMs: number;
 }
 
+/** The acknowledged writes (Writer's SET w:N) a Redis does not have. */
+export function lostWrites(redis: RedisProc, acks: readonly Ack[]): Ack[] {
+  const keys = new Set(redis.cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
+  return acks.filter((x) => !keys.has(`w:${x.n}`));
+}
+
 /** A client process writing SET w:N N through the VIP and printing every acknowledgement. */
 export class Writer {
   private readonly child: ChildProcess;
@@ -483,8 +489,7 @@ export class RedisCluster {
 
   /** Every acknowledged write missing from a host's Redis. */
   lostOn(host: string, acks: readonly Ack[]): Ack[] {
-    const keys = new Set(this.r(host).cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
-    return acks.filter((x) => !keys.has(`w:${x.n}`));
+    return lostWrites(this.r(host), acks);
   }
 
   /** `redkeep switchover` run on a host against its agent. */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { type BoxResult, CLUSTER_VIP, Lab, RedisProc, RunDir, SystemdBox, Writer, holders, sleep, waitFor } from '@redkeep/scripts/lab';
+import { type Ack, type BoxResult, CLUSTER_VIP, Lab, RedisProc, RunDir, SystemdBox, Writer, holders, lostWrites, sleep, waitFor } from '@redkeep/scripts/lab';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const HOSTS = ['h1', 'h2', 'h3'] as const;
@@ -72,10 +72,7 @@ describe('the Debian package under a real systemd (three boxes, real Redis)', ()
     ].join('\n');
   const show = (h: string, ...props: string[]): Record<string, string> => box(h).show(UNIT, props);
   const state = (h: string): string => show(h, 'StatusText').StatusText ?? '';
-  const lostOn = (h: string, acks: readonly { n: number }[]): number[] => {
-    const keys = new Set(r(h).cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
-    return acks.filter((a) => !keys.has(`w:${a.n}`)).map((a) => a.n);
-  };
+  const lostOn = (h: string, acks: readonly Ack[]): number[] => lostWrites(r(h), acks).map((a) => a.n);
   /** The VIP on `master` alone, its Redis master, the others replicating from it. */
   const settledQuietly = async (master: string, timeoutMs: number): Promise<void> => {
     await waitFor(`${master} to hold the VIP alone`, timeoutMs, () => holders(lab, CLUSTER_VIP).join() === master, 20);
