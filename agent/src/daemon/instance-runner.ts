@@ -401,6 +401,15 @@ export class InstanceRunner implements AdvertSink {
   private input(input: VrrpInput): void {
     const core = this.core;
     if (!core || this.stopping) return;
+    // Woken late as master (frozen: SIGSTOP, swap, a VM pause), whatever comes first (the VRRP
+    // timer, a track, the quorum): resign before anything else counts, so that the role is never
+    // taken back by priority alone (see schedule()).
+    if (core.state === 'master' && input.type !== 'resign' && input.type !== 'shutdown' && !this.switching && !this.masterNow()) {
+      this.log.warn('woke from a pause as master: resigning first', { event: 'pause', instance: this.settings.name });
+      this.extras.guard?.kick();
+      this.input({ type: 'resign' });
+      if (input.type === 'timeout') return;
+    }
     const before = core.state;
     const seenBefore = core.masterAddressSeen;
     const actions = core.handle(input, performance.now());
