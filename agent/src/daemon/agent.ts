@@ -11,7 +11,7 @@ import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
 import { LeaseGuard, defaultLeaseTtlMs, readServeVerdict } from '@redkeep/failover';
 import { canonicalAddress, hostPortText, masterDownIntervalMs } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
-import { guardPeriodMs } from '../config/redis-config.js';
+import { type RedisSettings, guardPeriodMs } from '../config/redis-config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
 import { loadRedis } from '@redkeep/redis';
@@ -27,6 +27,7 @@ import { type ClusterView, type MemberReading, buildClusterView } from '../clust
 import { type ProcessSample, sampleProcess } from '../metrics/process.js';
 import { EventLog } from './events.js';
 import { InterfaceIo } from './interface-io.js';
+import { FenceDeputy } from '../etcd/fence-deputy.js';
 import { LeaseRunner } from '../etcd/lease-runner.js';
 import { openLeaseStore } from '../etcd/lease-store.js';
 import { loadMaintenance, saveMaintenance } from './maintenance-store.js';
@@ -63,7 +64,14 @@ interface Unit {
   readonly tracks: readonly TrackRunner[];
   readonly io: InterfaceIo;
   /** Strict mode's lease runner, once etcd3 is loaded (`[agent] etcd`, write instances steering their Redis). */
-  readonly lease: { runner: LeaseRunner | undefined; stopped: boolean } | undefined;
+  readonly lease: LeaseBox | undefined;
+}
+
+/** Strict mode's parts for one instance: the lease runner (once etcd3 is loaded) and the fence deputy. */
+interface LeaseBox {
+  runner: LeaseRunner | undefined;
+  deputy: FenceDeputy | undefined;
+  stopped: boolean;
 }
 
 export interface MaintenanceResult {
@@ -245,7 +253,7 @@ export class Agent {
     runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), hooks, ...(guard ? { guard } : {}), ...(handover ? { handover } : {}), ...(guard && c.agent.etcd ? { strict: true } : {}) });
     const r = runner;
     r.maintenance = this.maintenance.has(inst.name);
-    const lease = guard && redis && c.agent.etcd ? this.startLease(inst, c, r, guard, redis) : undefined;
+    const lease = guard && redis && c.agent.etcd ? this.startLease(inst, c, r, guard, redis, password) : undefined;
     r.onStateChange = () => {
       lease?.runner?.handle({ type: 'vrrp', state: r.state });
       guard?.kick();
@@ -306,11 +314,17 @@ export class Agent {
    * verdict goes to the write gate (through the data guard's next look, at once) and to the
    * etcd-lease track (guard_weight: the step-down).
    */
-  private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor): { runner: LeaseRunner | undefined; stopped: boolean } {
+  private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor, password: string | undefined): LeaseBox {
     const etcd = c.agent.etcd;
     const redis = inst.redis;
-    const box: { runner: LeaseRunner | undefined; stopped: boolean } = { runner: undefined, stopped: false };
+    const box: LeaseBox = { runner: undefined, deputy: undefined, stopped: false };
     if (!etcd || !redis) return box;
+    // With on_loss = "fence", a second process closes the gate at the fence deadline if this one
+    // cannot (frozen, killed): fence-deputy.ts.
+    if (etcd.onLoss === 'fence') box.deputy = this.startDeputy(inst.name, redis, password);
+    // No host writes without the lease (unless on_loss = "embedded" falls back to the embedded
+    // rules): etcd breaks the tie between two halves of the members.
+    guard.etcdVotes = etcd.onLoss !== 'embedded';
     guard.leaseRefusal = () => (box.runner === undefined ? 'strict mode: etcd not reached yet' : box.runner.verdict?.writes === 'allow' ? undefined : (box.runner.verdict?.why ?? 'strict mode: no lease yet'));
     guard.leaseStatus = () => {
       const run = box.runner;
@@ -342,6 +356,7 @@ export class Agent {
           return;
         }
         box.runner = new LeaseRunner(lease, store, {
+          onDeadline: (atMs, nowMs) => box.deputy?.arm(atMs, nowMs),
           onVerdict: (v) => {
             if (v.writes === 'allow') this.log.info('etcd lease: writes allowed', { event: 'lease', instance: inst.name, why: v.why });
             else this.log.warn('etcd lease: writes refused', { event: 'lease', instance: inst.name, why: v.why, stepDown: v.stepDown });
@@ -358,11 +373,38 @@ export class Agent {
     return box;
   }
 
-  /** Strict mode's part of the shutdown path, after the instance left master: the lease is revoked if writes are refused. */
+  /**
+   * The fence deputy of one instance, restarted if it dies while the agent runs (its deadline is
+   * sent again at the lease runner's next step).
+   */
+  private startDeputy(instance: string, redis: RedisSettings, password: string | undefined): FenceDeputy {
+    const deputy: FenceDeputy = new FenceDeputy(redis, password, {
+      onMessage: (m) => {
+        if (m.type === 'connected') this.log.debug('fence deputy connected to redis', { event: 'lease', instance, pid: deputy.pid });
+        else if (m.ok) this.log.error('fence deputy closed the write gate: the agent did not renew the lease in time', { event: 'lease', instance, why: m.why });
+        else this.log.error('fence deputy could not close the write gate', { event: 'lease', instance, why: m.why, error: m.error });
+      },
+      onExit: (code, signal) => {
+        if (this.stopped || deputy.stopping) return;
+        this.log.warn('fence deputy exited; starting it again', { event: 'lease', instance, code, signal });
+        setTimeout(() => {
+          if (!this.stopped && !deputy.stopping) deputy.start();
+        }, 1000).unref();
+      },
+    });
+    deputy.start();
+    return deputy;
+  }
+
+  /**
+   * Strict mode's part of the shutdown path, after the instance left master: the lease is revoked
+   * if writes are refused; the deputy ends before the write gate's original values come back.
+   */
   private static async stopLease(u: Unit): Promise<void> {
     if (!u.lease) return;
     u.lease.stopped = true;
     await u.lease.runner?.stop();
+    await u.lease.deputy?.stop();
   }
 
   /** The instance's shutdown path (priority 0 if master, VIPs released), then everything of it closed. */

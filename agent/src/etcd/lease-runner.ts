@@ -14,6 +14,8 @@ export interface LeaseRunnerOptions {
   /** Every request answered, for logs and tests. */
   readonly onResult?: (r: LeaseRequest, result: LeaseResult) => void;
   readonly now?: () => number;
+  /** After every step: the fence deputy's deadline (LeaseGuard.deputyDeadlineMs), on the same clock as `now`. */
+  readonly onDeadline?: (atMs: number | undefined, nowMs: number) => void;
 }
 
 export class LeaseRunner {
@@ -57,6 +59,7 @@ export class LeaseRunner {
       const r = this.guard.request(now);
       if (r !== undefined) this.busy = this.send(r);
     }
+    this.opts.onDeadline?.(this.guard.deputyDeadlineMs(), this.now());
     clearTimeout(this.timer);
     const at = this.guard.nextDeadlineMs(this.now());
     this.timer = setTimeout(() => this.step(), Math.max(1, Math.ceil(at - this.now())));

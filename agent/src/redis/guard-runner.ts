@@ -15,7 +15,7 @@
 //   with the other side may still have another holder's MAC for them.
 
 import { performance } from 'node:perf_hooks';
-import { DataGuard, type DataGuardVerdict, type MembersNow, REFUSE_ALL, type WriteGate, REDIS_GATE_DEFAULTS, originalGate, wantedGate } from '@redkeep/failover';
+import { DataGuard, type DataGuardVerdict, defaultQuorum, type MembersNow, REFUSE_ALL, type WriteGate, REDIS_GATE_DEFAULTS, originalGate, wantedGate } from '@redkeep/failover';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
@@ -94,6 +94,8 @@ export class GuardRunner {
   leaseRefusal: () => string | undefined = () => undefined;
   /** Each look: our Redis' INFO, and whether it acknowledges nothing now (a replica, or the gate applied closed). */
   onLook: (local: RedisFacts | undefined, gateClosed: boolean) => void = () => undefined;
+  /** Strict mode with on_loss "fence" or "keep": etcd counts as one more voter for the default quorum. Set before the first look. */
+  etcdVotes = false;
   /** Strict mode: the lease, for status. */
   leaseStatus: () => LeaseSummary | undefined = () => undefined;
 
@@ -151,8 +153,9 @@ export class GuardRunner {
     if (self === undefined) return undefined;
     const others = [...this.members.filter((m) => m !== self), ...this.witnesses];
     const g = this.settings.guard;
-    // A majority of the members (witnesses included) and this host, unless configured otherwise.
-    const quorum = g.quorum ?? Math.floor((others.length + 1) / 2) + 1;
+    // A majority of the members (witnesses included) and this host, unless configured otherwise;
+    // in strict mode etcd is one more voter (defaultQuorum).
+    const quorum = g.quorum ?? defaultQuorum(others.length + 1, this.etcdVotes);
     this.guard = new DataGuard({ memberTimeoutMs: g.memberTimeoutMs, quorum, maxLinkDownMs: g.maxLinkDownMs, maxLagBytes: g.maxLagBytes, fence: { host: FENCE_HOST, port: FENCE_PORT }, hosts: this.redis.hosts });
     this.quorumNeeded = quorum;
     this.peers = new PeerMonitor(this.redis.link.endpoint, this.settings.peerPort, this.redis.hosts, this.instance, others, this.periodMs, Math.max(1000, g.memberTimeoutMs * 2));

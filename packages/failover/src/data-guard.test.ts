@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DataGuard, type DataGuardInput, LAG_SAMPLES, type PeerView } from './data-guard.js';
+import { DataGuard, type DataGuardInput, LAG_SAMPLES, type PeerView, defaultQuorum } from './data-guard.js';
 import { type ReplicationFacts, sameHistory } from './history.js';
 import { RedisHosts } from './redis-hosts.js';
 
@@ -47,6 +47,14 @@ function master(nowMs: number, local: ReplicationFacts | undefined, peers: PeerV
 function backup(nowMs: number, local: ReplicationFacts | undefined, peers: PeerView[], m = M): DataGuardInput {
   return { nowMs, state: 'backup', master: m, local, peers, advertisingMasters: [], fencedByUs: false, promotedByUs: false };
 }
+
+describe('the default quorum', () => {
+  it('is a majority of the voters; in strict mode etcd is one more voter whose vote is given', () => {
+    assert.deepEqual([1, 2, 3, 4, 5].map((n) => defaultQuorum(n, false)), [1, 2, 2, 3, 3]);
+    // Two hosts need one (the lease holder writes), four need two; odd counts are unchanged.
+    assert.deepEqual([1, 2, 3, 4, 5].map((n) => defaultQuorum(n, true)), [1, 1, 2, 2, 3]);
+  });
+});
 
 describe('quorum and isolation (master)', () => {
   it('goes without quorum and refuses writes as soon as fewer than a quorum of members answered within the member timeout', () => {

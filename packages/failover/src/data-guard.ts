@@ -97,6 +97,17 @@ export interface DataGuardVerdict {
   readonly backInReach: readonly string[];
 }
 
+/**
+ * The members that must be reachable when `quorum` is not set, out of `voters` (this host, the
+ * other members, the witnesses): a majority. In strict mode (an etcd lease, `on_loss` "fence" or
+ * "keep") etcd is one more voter, and its vote is taken as given: no host writes without the
+ * lease, so etcd decides between two halves. Two hosts then need 1 (the one that holds the lease
+ * writes), four need 2; odd counts are unchanged.
+ */
+export function defaultQuorum(voters: number, etcdVotes: boolean): number {
+  return etcdVotes ? Math.floor((voters + 1) / 2) : Math.floor(voters / 2) + 1;
+}
+
 /** A replica whose last acknowledgement is older than this no longer counts as connected (Redis acks every second). */
 export const REPLICA_FRESH_S = 2;
 /** The offset comparison must fail this many samples in a row (samples are not taken at one instant). */

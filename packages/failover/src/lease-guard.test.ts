@@ -95,6 +95,28 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(g.counters.fenced, 1);
   });
 
+  it("gives the fence deputy the holder's fence deadline, moved on by each renew, and none without a lease or past which the holder may write", () => {
+    const none = new LeaseGuard(settings());
+    none.handle({ type: 'vrrp', state: 'master' });
+    assert.equal(none.deputyDeadlineMs(), undefined);
+    const g = holding();
+    // Acquired: the deadline counts from the start of the acquire (10).
+    assert.equal(g.deputyDeadlineMs(), fenceAtMs(10, 2000, 0.01, 200));
+    answer(g, 700, 760, () => ({ ok: true, kind: 'renewed', ttlMs: 2000 }));
+    assert.equal(g.deputyDeadlineMs(), fenceAtMs(700, 2000, 0.01, 200));
+    assert.equal(g.deputyDeadlineMs(), g.status(800).fenceAtMs);
+    // A failed renew does not move it.
+    answer(g, 1400, 1450, () => ({ ok: false, reason: 'error', detail: 'timeout' }));
+    assert.equal(g.deputyDeadlineMs(), fenceAtMs(700, 2000, 0.01, 200));
+    // Lost: etcd says the lease is gone; the agent refuses by itself.
+    answer(g, 1560, 1570, () => ({ ok: false, reason: 'lease-not-found', detail: 'lease not found' }));
+    assert.equal(g.status(1570).held, false);
+    assert.equal(g.deputyDeadlineMs(), undefined);
+    // on_loss "keep" and "embedded" let the holder write past the deadline: no deputy deadline.
+    assert.equal(holding({ onLoss: 'keep' }).deputyDeadlineMs(), undefined);
+    assert.equal(holding({ onLoss: 'embedded' }).deputyDeadlineMs(), undefined);
+  });
+
   it('writes again when a renew succeeds after the fence (the lease was still alive)', () => {
     const g = holding();
     const deadline = fenceAtMs(10, 2000, 0.01, 200);

@@ -519,6 +519,17 @@ export class LeaseGuard {
     return future.length > 0 ? Math.min(...future) : nowMs + this.ttlMs / 3;
   }
 
+  /**
+   * The fence deputy's deadline (agent/src/etcd/fence-deputy.ts: a second process that closes the
+   * gate when this agent cannot): with on_loss "fence", the holder's fence deadline; none while
+   * no lease is held (the agent refuses writes itself then) or when on_loss lets the holder write
+   * on past the deadline.
+   */
+  deputyDeadlineMs(): number | undefined {
+    if (this.settings.onLoss !== 'fence' || this.held === undefined) return undefined;
+    return this.fenceAt(this.held);
+  }
+
   status(nowMs: number): LeaseStatus {
     const h = this.held;
     void nowMs;

@@ -221,12 +221,20 @@ describe('Sentinel endpoint (three hosts, real Redis, real redis-sentinel, redis
       }, 50);
       await waitFor('+switch-master', 5000, () => subOut.includes(`${NAME} ${ip('h3')} 6379 ${ip('h2')} 6379`), 50);
       // The hooks: client_reconfig as Sentinel calls it (leader on h2, observer on h1), and the
-      // old and new master in the environment of h2's MASTER notify.
+      // old and new master in the environment of h2's MASTER notify. Under load h1's
+      // Master_Down_Interval (a few ms longer than h2's) can run out before h2's first advert
+      // reaches it: h1 is master for a moment and yields to h2's higher priority, as keepalived
+      // does. Its hooks then tell that path, h3 -> h1 as leader, then h1 -> h2 as observer.
       const hooks = (): string[] => readFileSync(join(hookDir, 'hooks.log'), 'utf8').split('\n');
-      const move = `failover ${ip('h3')} 6379 ${ip('h2')} 6379`;
-      await waitFor('the client_reconfig hooks', 5000, () => hooks().includes(`reconfig ${NAME} leader ${move}`) && hooks().includes(`reconfig ${NAME} observer ${move}`), 50);
+      const reconfig = (role: string, from: string, to: string): string => `reconfig ${NAME} ${role} failover ${ip(from)} 6379 ${ip(to)} 6379`;
+      const h1Saw = (): boolean => hooks().includes(reconfig('observer', 'h3', 'h2')) || (hooks().includes(reconfig('leader', 'h3', 'h1')) && hooks().includes(reconfig('observer', 'h1', 'h2')));
+      await waitFor('the client_reconfig hooks', 5000, () => hooks().includes(reconfig('leader', 'h3', 'h2')) && h1Saw(), 50).catch((e: unknown) => {
+        throw new Error(`${String(e)}; the hooks ran: ${hooks().join(' | ')}`);
+      });
       assert.ok(hooks().includes(`notify MASTER old=${ip('h3')}:6379 new=${ip('h2')}:6379`), hooks().join(' | '));
-      assert.equal(hooks().filter((l) => l.startsWith('reconfig ')).length, 2, hooks().join(' | '));
+      // Nothing else: one line per master each host saw come and go.
+      const expected = hooks().includes(reconfig('observer', 'h3', 'h2')) ? 2 : 3;
+      assert.equal(hooks().filter((l) => l.startsWith('reconfig ')).length, expected, hooks().join(' | '));
       await sleep(300);
       const acks = wOut.filter((l) => l.startsWith('ack ')).map((l) => l.split(' ').map(Number));
       const lastAck = Math.max(...acks.map((a) => a[1] ?? 0));

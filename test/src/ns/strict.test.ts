@@ -66,4 +66,46 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     const onH2 = new Set(c.r('h2').cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
     assert.ok(acks.filter((a) => a.atMs > takenAt).every((a) => !onH2.has(`w:${a.n}`) || c.r('h1').cli(['--raw', 'exists', `w:${a.n}`]).trim() === '1'));
   });
+
+  it("closes a frozen master's gate before its lease can expire (the fence deputy): the master's agent is SIGSTOPped and its host cut off from etcd and its replica", async (t) => {
+    const leader = (): { holder: string } | undefined => {
+      const r = etcd.etcdctl('h3', ['get', '/redkeep/redis-write/leader', '--print-value-only']);
+      return r.status === 0 && r.stdout.trim() !== '' ? (JSON.parse(r.stdout) as { holder: string }) : undefined;
+    };
+    // Whoever holds the lease after the test before: settled, writes flowing through the VIP.
+    const m = await waitFor('a settled holder', 20_000, async () => {
+      const h = leader()?.holder;
+      if (h === undefined || holders(c.lab, CLUSTER_VIP).join() !== h) return undefined;
+      return (await c.a(h).status()).instances[0]?.guard?.lease?.writes === 'allow' ? h : undefined;
+    }, 100);
+    const o = m === 'h1' ? 'h2' : 'h1';
+    const writer = new Writer(c.lab, 5);
+    await waitFor(`writes through the VIP to ${m}`, 10_000, () => writer.acks().length > 50, 50);
+    // Two hosts: no quorum, so Redis' own backstop (min-replicas-max-lag) is off. Without the
+    // deputy, the frozen master's Redis would take writes for as long as its agent stays frozen.
+    const cutAt = Date.now();
+    c.a(m).signal('SIGSTOP');
+    c.partition(m);
+    c.lab.isolateSecond(m);
+    let refusedAt: number | undefined;
+    let takenAt: number | undefined;
+    try {
+      refusedAt = await waitFor(`${m}'s Redis to refuse writes`, 10_000, () => (/NOREPLICAS/.test(c.r(m).cli(['set', 'strict:probe', '1'])) ? Date.now() : undefined), 20);
+      takenAt = await waitFor(`${o} to hold the lease`, 15_000, () => (leader()?.holder === o ? Date.now() : undefined), 50);
+      await waitFor(`${o} to hold the VIP`, 10_000, () => holders(c.lab, CLUSTER_VIP).includes(o), 20);
+      await writer.flowing(takenAt, 500, 10_000);
+    } finally {
+      c.a(m).signal('SIGCONT');
+      c.heal(m);
+      c.lab.rejoinSecond(m);
+    }
+    // Woken, the old master resigns and follows; its Redis catches up from the new master.
+    await waitFor(`${m}'s Redis to follow ${o}`, 20_000, () => c.r(m).info('replication').master_host !== undefined && c.r(m).info('replication').master_link_status === 'up', 100);
+    const acks = await writer.stop();
+    t.diagnostic(`frozen and cut off at 0; ${m}'s Redis refused writes at +${refusedAt - cutAt} ms; ${o} held the lease at +${takenAt - cutAt} ms; ${acks.length} writes acknowledged`);
+    assert.ok(c.a(m).logs.text.includes('fence deputy closed the write gate'), `${m}'s log names the deputy's fence`);
+    assert.ok(refusedAt < takenAt, `${m} refused at +${refusedAt - cutAt} ms, ${o} took the lease at +${takenAt - cutAt} ms`);
+    assert.ok(refusedAt - cutAt < 2000, `${m} refused writes only ${refusedAt - cutAt} ms after the freeze (the lease is 2 s)`);
+    assert.deepEqual(c.lostOn(o, acks), [], `acknowledged writes missing on ${o}`);
+  });
 });
