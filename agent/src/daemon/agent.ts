@@ -71,6 +71,8 @@ interface Unit {
 interface LeaseBox {
   runner: LeaseRunner | undefined;
   deputy: FenceDeputy | undefined;
+  /** Times the deputy closed the gate. */
+  deputyFences: number;
   stopped: boolean;
 }
 
@@ -317,11 +319,11 @@ export class Agent {
   private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor, password: string | undefined): LeaseBox {
     const etcd = c.agent.etcd;
     const redis = inst.redis;
-    const box: LeaseBox = { runner: undefined, deputy: undefined, stopped: false };
+    const box: LeaseBox = { runner: undefined, deputy: undefined, deputyFences: 0, stopped: false };
     if (!etcd || !redis) return box;
     // With on_loss = "fence", a second process closes the gate at the fence deadline if this one
     // cannot (frozen, killed): fence-deputy.ts.
-    if (etcd.onLoss === 'fence') box.deputy = this.startDeputy(inst.name, redis, password);
+    if (etcd.onLoss === 'fence') box.deputy = this.startDeputy(inst.name, redis, password, () => box.deputyFences++);
     // No host writes without the lease (unless on_loss = "embedded" falls back to the embedded
     // rules): etcd breaks the tie between two halves of the members.
     guard.etcdVotes = etcd.onLoss !== 'embedded';
@@ -329,10 +331,19 @@ export class Agent {
     guard.leaseStatus = () => {
       const run = box.runner;
       const v = run?.verdict;
-      if (run === undefined || v === undefined) return { writes: 'refuse', stepDown: false, why: 'strict mode: etcd not reached yet', held: false, term: undefined, holder: undefined, fenceInMs: undefined, ttlMs };
+      const deputyFences = box.deputyFences;
+      if (run === undefined || v === undefined) {
+        const counters = { acquired: 0, renewed: 0, renewFailed: 0, fenced: 0, lost: 0, released: 0, deputyFences };
+        return { writes: 'refuse', stepDown: false, why: 'strict mode: etcd not reached yet', held: false, term: undefined, holder: undefined, fenceInMs: undefined, ttlMs, counters };
+      }
       const now = performance.now();
       const st = run.guard.status(now);
-      return { writes: v.writes, stepDown: v.stepDown, why: v.why, held: st.held, term: st.term, holder: st.holder, fenceInMs: st.fenceAtMs === undefined ? undefined : Math.max(0, Math.round(st.fenceAtMs - now)), ttlMs: st.ttlMs };
+      const { acquired, renewed, renewFailed, fenced, lost, released } = st.counters;
+      return {
+        writes: v.writes, stepDown: v.stepDown, why: v.why, held: st.held, term: st.term, holder: st.holder,
+        fenceInMs: st.fenceAtMs === undefined ? undefined : Math.max(0, Math.round(st.fenceAtMs - now)), ttlMs: st.ttlMs,
+        counters: { acquired, renewed, renewFailed, fenced, lost, released, deputyFences },
+      };
     };
     guard.onLook = (local, gateClosed) => {
       box.runner?.handle({ type: 'local', facts: local });
@@ -377,12 +388,14 @@ export class Agent {
    * The fence deputy of one instance, restarted if it dies while the agent runs (its deadline is
    * sent again at the lease runner's next step).
    */
-  private startDeputy(instance: string, redis: RedisSettings, password: string | undefined): FenceDeputy {
+  private startDeputy(instance: string, redis: RedisSettings, password: string | undefined, onFence: () => void): FenceDeputy {
     const deputy: FenceDeputy = new FenceDeputy(redis, password, {
       onMessage: (m) => {
         if (m.type === 'connected') this.log.debug('fence deputy connected to redis', { event: 'lease', instance, pid: deputy.pid });
-        else if (m.ok) this.log.error('fence deputy closed the write gate: the agent did not renew the lease in time', { event: 'lease', instance, why: m.why });
-        else this.log.error('fence deputy could not close the write gate', { event: 'lease', instance, why: m.why, error: m.error });
+        else if (m.ok) {
+          onFence();
+          this.log.error('fence deputy closed the write gate: the agent did not renew the lease in time', { event: 'lease', instance, why: m.why });
+        } else this.log.error('fence deputy could not close the write gate', { event: 'lease', instance, why: m.why, error: m.error });
       },
       onExit: (code, signal) => {
         if (this.stopped || deputy.stopping) return;

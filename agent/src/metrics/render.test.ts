@@ -31,6 +31,32 @@ describe('Prometheus metrics', () => {
     assert.equal(sample(t, 'redkeep_uptime_seconds'), 12.5);
   });
 
+  it("exposes strict mode's lease: held, writes, step-down, term, time to the fence, TTL and the counts, the deputy's fences among them", () => {
+    const l = 'vrrp_instance="redis-write"';
+    assert.equal(sample(renderMetrics(STATUS), 'redkeep_lease_held', l), undefined, 'no lease metrics without strict mode');
+    const lease = {
+      writes: 'allow' as const, stepDown: false, why: 'holds the lease (term 7)', held: true, term: 7, holder: 'h3', fenceInMs: 1250, ttlMs: 2000,
+      counters: { acquired: 2, renewed: 40, renewFailed: 3, fenced: 1, lost: 0, released: 1, deputyFences: 1 },
+    };
+    const guard = INSTANCE.guard && { ...INSTANCE.guard, lease };
+    const t = renderMetrics({ ...STATUS, instances: [{ ...INSTANCE, guard }] });
+    assert.equal(sample(t, 'redkeep_lease_held', l), 1);
+    assert.equal(sample(t, 'redkeep_lease_writes_allowed', l), 1);
+    assert.equal(sample(t, 'redkeep_lease_step_down', l), 0);
+    assert.equal(sample(t, 'redkeep_lease_term', l), 7);
+    assert.equal(sample(t, 'redkeep_lease_fence_in_seconds', l), 1.25);
+    assert.equal(sample(t, 'redkeep_lease_ttl_seconds', l), 2);
+    assert.equal(sample(t, 'redkeep_lease_renewed_total', l), 40);
+    assert.equal(sample(t, 'redkeep_lease_renew_failures_total', l), 3);
+    assert.equal(sample(t, 'redkeep_lease_deputy_fences_total', l), 1);
+    assert.match(t, /# TYPE redkeep_lease_deputy_fences_total counter/);
+    // Not held: no term, no fence deadline.
+    const t2 = renderMetrics({ ...STATUS, instances: [{ ...INSTANCE, guard: INSTANCE.guard && { ...INSTANCE.guard, lease: { ...lease, held: false, term: undefined, fenceInMs: undefined } } }] });
+    assert.equal(sample(t2, 'redkeep_lease_held', l), 0);
+    assert.equal(sample(t2, 'redkeep_lease_term', l), undefined);
+    assert.equal(sample(t2, 'redkeep_lease_fence_in_seconds', l), undefined);
+  });
+
   it('exposes the version, the process, the last reload and when each instance last changed state', () => {
     const t = renderMetrics(STATUS, { eventLoopLagS: 0.25 });
     assert.equal(sample(t, 'redkeep_build_info', 'version="0.1.0"'), 1);

@@ -117,6 +117,23 @@ export function renderMetrics(st: AgentStatus, scrape: ScrapeSample = {}): strin
         add('redkeep_members_reachable', 'gauge', 'Members reachable, this host included.', l, i.guard.quorum.reachable);
         add('redkeep_members_quorum', 'gauge', 'Members that must be reachable for this host to be master.', l, i.guard.quorum.needed);
       }
+      const ls = i.guard.lease;
+      if (ls) {
+        add('redkeep_lease_held', 'gauge', 'Strict mode: this host holds the instance\'s etcd lease.', l, ls.held ? 1 : 0);
+        add('redkeep_lease_writes_allowed', 'gauge', 'Strict mode: the lease guard lets Redis acknowledge writes (the other guards still apply).', l, ls.writes === 'allow' ? 1 : 0);
+        add('redkeep_lease_step_down', 'gauge', 'Strict mode: the lease guard lowers the priority (cut off etcd, or the history rule fails).', l, ls.stepDown ? 1 : 0);
+        add('redkeep_lease_term', 'gauge', 'Strict mode: the term (create revision) of the lease held.', l, ls.term);
+        add('redkeep_lease_fence_in_seconds', 'gauge', 'Strict mode: time left before writes are refused without a renew (held only).', l, ls.fenceInMs === undefined ? undefined : ls.fenceInMs / 1000);
+        add('redkeep_lease_ttl_seconds', 'gauge', 'Strict mode: the lease TTL etcd granted.', l, ls.ttlMs / 1000);
+        const c = ls.counters;
+        add('redkeep_lease_acquired_total', 'counter', 'Strict mode: leases acquired.', l, c.acquired);
+        add('redkeep_lease_renewed_total', 'counter', 'Strict mode: renews etcd confirmed.', l, c.renewed);
+        add('redkeep_lease_renew_failures_total', 'counter', 'Strict mode: renews that failed or timed out.', l, c.renewFailed);
+        add('redkeep_lease_fenced_total', 'counter', 'Strict mode: fences at the deadline (no renew in time).', l, c.fenced);
+        add('redkeep_lease_lost_total', 'counter', 'Strict mode: leases lost (etcd expired them).', l, c.lost);
+        add('redkeep_lease_released_total', 'counter', 'Strict mode: leases given up (revoked).', l, c.released);
+        add('redkeep_lease_deputy_fences_total', 'counter', 'Strict mode: times the fence deputy closed the write gate because the agent did not renew in time.', l, c.deputyFences);
+      }
     }
     if (i.hooks) {
       add('redkeep_hook_runs_total', 'counter', 'Hook runs.', l, i.hooks.runs);

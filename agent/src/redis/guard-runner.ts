@@ -53,6 +53,18 @@ export interface LeaseSummary {
   /** Time left before writes are refused without a renew (held only). */
   readonly fenceInMs: number | undefined;
   readonly ttlMs: number;
+  /** Since the agent started: the lease guard's counts, and the fence deputy's fences. */
+  readonly counters: LeaseCounts;
+}
+
+export interface LeaseCounts {
+  readonly acquired: number;
+  readonly renewed: number;
+  readonly renewFailed: number;
+  readonly fenced: number;
+  readonly lost: number;
+  readonly released: number;
+  readonly deputyFences: number;
 }
 
 export interface GuardStatus {
