@@ -366,8 +366,24 @@ export class Agent {
           store.close();
           return;
         }
+        // Failed requests: the first of a kind is logged (and again every minute while it lasts),
+        // so an operator sees why etcd "does not answer" (refused credentials, a bad certificate).
+        let failing: { detail: string; loggedAtMs: number } | undefined;
         box.runner = new LeaseRunner(lease, store, {
           onDeadline: (atMs, nowMs) => box.deputy?.arm(atMs, nowMs),
+          onResult: (req, result) => {
+            const now = performance.now();
+            if (result.ok) {
+              if (failing !== undefined) this.log.info('etcd answers again', { event: 'lease', instance: inst.name });
+              failing = undefined;
+              return;
+            }
+            if (result.reason !== 'error') return;
+            const detail = result.detail ?? 'error';
+            if (failing?.detail === detail && now - failing.loggedAtMs < 60_000) return;
+            failing = { detail, loggedAtMs: now };
+            this.log.warn('etcd request failed', { event: 'lease', instance: inst.name, request: req.type, error: detail });
+          },
           onVerdict: (v) => {
             if (v.writes === 'allow') this.log.info('etcd lease: writes allowed', { event: 'lease', instance: inst.name, why: v.why });
             else this.log.warn('etcd lease: writes refused', { event: 'lease', instance: inst.name, why: v.why, stepDown: v.stepDown });

@@ -21,7 +21,7 @@ import type { RedisSettings } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
 import type { Logger } from '../log.js';
 import type { RedisFacts } from '@redkeep/redis';
-import { PeerMonitor } from './peer-monitor.js';
+import { PeerMonitor, tcpProbe } from './peer-monitor.js';
 import { FENCE_HOST, FENCE_PORT, type RedisSupervisor } from './supervisor.js';
 
 export { REFUSE_ALL };
@@ -220,7 +220,10 @@ export class GuardRunner {
       // Writes first (refused at once), then the resign.
       const leaseWhy = this.leaseRefusal();
       if (local) await this.reconcileWrites((local.role === 'master' && v.writes === 'refuse') || leaseWhy !== undefined, leaseWhy);
-      this.onLook(local, local !== undefined && (local.role === 'replica' || this.refusing));
+      // Closed: a replica, the gate applied, or nothing listening on the port (a Redis that does
+      // not answer may be frozen, and would take writes when it wakes up).
+      const nothingListens = local === undefined && this.leaseStatus() !== undefined && (await tcpProbe(this.redis.link.endpoint.host, this.redis.link.endpoint.port, Math.max(100, this.periodMs))) === 'refused';
+      this.onLook(local, nothingListens || (local !== undefined && (local.role === 'replica' || this.refusing)));
       if (v.backInReach.length > 0) this.ctx.announce(`members back in reach: ${v.backInReach.join(', ')}`);
       if (v.stepDown) this.ctx.stepDown(v.why);
     } catch (e) {

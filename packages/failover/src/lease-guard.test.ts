@@ -148,16 +148,24 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(g.verdict(2811).stepDown, false);
   });
 
-  it('revokes the lease only once Redis refuses writes', () => {
+  it('revokes the lease only once Redis refuses writes, renewing it until then (a frozen Redis cannot be told)', () => {
     const g = holding();
     g.handle({ type: 'vrrp', state: 'backup' });
     g.handle({ type: 'gate', closed: false });
     assert.equal(g.verdict(30).writes, 'refuse');
     assert.equal(g.request(30), undefined);
+    // Our Redis does not confirm the gate closed (frozen, say) for many TTLs: the lease is kept
+    // alive, so no other host can take it and start writing before ours refuses.
+    for (let t = 700; t < 10_000; t += 700) {
+      const r = answer(g, t, t + 10, () => ({ ok: true, kind: 'renewed', ttlMs: 2000 }));
+      assert.equal(r.type, 'renew', `at ${t}`);
+      assert.equal(g.status(t + 10).held, true);
+      assert.equal(g.verdict(t + 10).writes, 'refuse');
+    }
     g.handle({ type: 'gate', closed: true });
-    const r = answer(g, 40, 45, () => ({ ok: true, kind: 'released' }));
+    const r = answer(g, 10_100, 10_105, () => ({ ok: true, kind: 'released' }));
     assert.equal(r.type, 'release');
-    assert.equal(g.status(50).held, false);
+    assert.equal(g.status(10_110).held, false);
   });
 
   it('does not take the lease when our Redis is behind the recorded history, and steps down', () => {

@@ -62,7 +62,9 @@
 //
 // Release: a holder that stops being VRRP master refuses writes at once; it revokes the lease only
 // after the shell reports the gate closed (a `gate` event), so the next holder never starts while our
-// Redis can still acknowledge. A crashed holder releases nothing: its lease expires after the TTL,
+// Redis can still acknowledge. Until then it keeps renewing: a Redis that does not answer (frozen
+// by SIGSTOP, stalled) cannot be told to refuse, and acknowledges what waits in its sockets when
+// it wakes up. The shell reports a Redis that refuses connections (nothing listens) as closed. A crashed holder releases nothing: its lease expires after the TTL,
 // so failover after a host crash takes max(Master_Down_Interval, the rest of the TTL).
 //
 // Losing etcd (no answer for longer than the TTL), `on_loss`:
@@ -451,8 +453,13 @@ export class LeaseGuard {
     if (h !== undefined && this.vrrp !== 'master' && !this.leaseMayLive(nowMs)) this.held = undefined;
     if (h !== undefined && this.held !== undefined) {
       if (this.vrrp !== 'master') {
-        // Revoke only once our Redis refuses writes: the next holder may start at once.
-        if (!this.gateClosed) return undefined;
+        // Revoke only once our Redis refuses writes: the next holder may start at once. Until then
+        // the lease is renewed, so that no other host starts writing while ours may still
+        // acknowledge (a frozen Redis answers nothing, and takes writes again when it wakes up).
+        if (!this.gateClosed) {
+          if (nowMs < h.lastRenewStartMs + h.ttlMs / 3) return undefined;
+          return this.send({ type: 'renew', id: this.nextId, timeoutMs, leaseId: h.leaseId, history: undefined });
+        }
         // From now on the lease is not ours to write under, whatever VRRP says next: a master
         // again acquires a new one. A failed revoke is tried again while the lease may live.
         this.held = undefined;

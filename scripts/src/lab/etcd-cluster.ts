@@ -4,7 +4,7 @@
 // started again with their data; the leader is found with etcdctl. The lab removes the processes
 // with its namespaces; destroy() also removes the data.
 
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { LogBuffer, RunDir, sleep, waitFor } from './procs.js';
 import type { Lab } from './lab.js';
@@ -15,6 +15,36 @@ export interface EtcdClusterOptions {
   /** Raft timing: etcd's defaults are 100 ms and 1000 ms; a lease TTL must outlast a leader election. */
   readonly heartbeatMs?: number;
   readonly electionTimeoutMs?: number;
+  /** Client URLs over TLS with client certificates (etcd's --client-cert-auth): makeEtcdCerts' files. */
+  readonly tls?: EtcdCerts;
+}
+
+/** A lab CA, a server certificate for the members' addresses, and a client certificate (PEM files). */
+export interface EtcdCerts {
+  readonly caFile: string;
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+}
+
+/** Makes a throw-away CA and certificates with openssl (P-256 keys, valid two days) in `dir`. */
+export function makeEtcdCerts(dir: RunDir, serverAddresses: readonly string[]): EtcdCerts {
+  const f = (name: string): string => dir.file(name);
+  const ssl = (args: readonly string[]): void => {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl(['req', '-x509', ...key, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=redkeep lab CA']);
+  const leaf = (name: string, cn: string, ext: string): void => {
+    ssl(['req', ...key, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
+    dir.file(`${name}.ext`, ext);
+    ssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.ext`)]);
+  };
+  const sans = [...serverAddresses, '127.0.0.1'].map((a) => `IP:${a}`).join(',');
+  leaf('server', 'etcd', `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\n`);
+  leaf('client', 'redkeep', 'extendedKeyUsage=clientAuth\n');
+  return { caFile: f('ca.pem'), serverCertFile: f('server.pem'), serverKeyFile: f('server.key'), clientCertFile: f('client.pem'), clientKeyFile: f('client.key') };
 }
 
 const CUT_TABLE = 'redkeep_etcd';
@@ -24,6 +54,8 @@ export class EtcdCluster {
   readonly dir = new RunDir(existsSync('/dev/shm') ? '/dev/shm' : undefined);
   readonly logs = new LogBuffer();
   private readonly procs = new Map<string, ChildProcess>();
+  /** etcdctl's --user once auth is enabled (enableAuth). */
+  private rootUser: string | undefined;
 
   constructor(
     readonly lab: Lab,
@@ -34,7 +66,7 @@ export class EtcdCluster {
 
   /** A member's client URL. */
   clientUrl(member: string): string {
-    return `http://${this.lab.host(member).address2}:2379`;
+    return `${this.opts.tls ? 'https' : 'http'}://${this.lab.host(member).address2}:2379`;
   }
 
   get endpoints(): string[] {
@@ -53,7 +85,6 @@ export class EtcdCluster {
 
   /** (Re)starts a member; a member started again finds its data and rejoins. */
   startMember(member: string, state: 'new' | 'existing' = 'existing'): void {
-    const a = this.lab.host(member).address2;
     const initial = this.opts.members.map((m) => `${m}=${this.peerUrl(m)}`).join(',');
     const child = this.lab.spawn(member, [
       'etcd',
@@ -61,7 +92,8 @@ export class EtcdCluster {
       '--data-dir', this.dir.dir(`${member}.etcd`),
       '--listen-peer-urls', this.peerUrl(member),
       '--initial-advertise-peer-urls', this.peerUrl(member),
-      '--listen-client-urls', `http://${a}:2379,http://127.0.0.1:2379`,
+      '--listen-client-urls', `${this.clientUrl(member)},${this.opts.tls ? 'https' : 'http'}://127.0.0.1:2379`,
+      ...(this.opts.tls ? ['--cert-file', this.opts.tls.serverCertFile, '--key-file', this.opts.tls.serverKeyFile, '--trusted-ca-file', this.opts.tls.caFile, '--client-cert-auth'] : []),
       '--advertise-client-urls', this.clientUrl(member),
       '--initial-cluster', initial,
       '--initial-cluster-token', this.lab.id,
@@ -87,7 +119,38 @@ export class EtcdCluster {
 
   /** etcdctl from inside a member's namespace (it reaches every member on eth1). */
   etcdctl(from: string, args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-    return this.lab.exec(from, ['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', this.endpoints.join(','), '--command-timeout=2s', ...args]);
+    return this.lab.exec(from, this.ctl(this.endpoints, '2s', args));
+  }
+
+  /** etcdctl's argv: the endpoints, TLS files and root user when set. */
+  private ctl(endpoints: readonly string[], timeout: string, args: readonly string[]): string[] {
+    const t = this.opts.tls;
+    return [
+      'env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', endpoints.join(','), `--command-timeout=${timeout}`,
+      ...(t ? ['--cacert', t.caFile, '--cert', t.clientCertFile, '--key', t.clientKeyFile] : []),
+      ...(this.rootUser !== undefined ? ['--user', this.rootUser] : []),
+      ...args,
+    ];
+  }
+
+  /**
+   * Turns etcd's authentication on: a root user (for the lab's etcdctl), and `user` with read and
+   * write on the keys under `prefix` only, as an operator would give redkeep.
+   */
+  enableAuth(user: string, password: string, prefix: string): void {
+    const from = this.opts.members[0] ?? '';
+    const rootPassword = `root-${this.lab.id}`;
+    const run = (args: readonly string[]): void => {
+      const r = this.etcdctl(from, args);
+      if (r.status !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${r.stderr}`);
+    };
+    run(['user', 'add', `root:${rootPassword}`]);
+    run(['user', 'add', `${user}:${password}`]);
+    run(['role', 'add', `${user}-role`]);
+    run(['role', 'grant-permission', `${user}-role`, 'readwrite', prefix, '--prefix=true']);
+    run(['user', 'grant-role', user, `${user}-role`]);
+    run(['auth', 'enable']);
+    this.rootUser = `root:${rootPassword}`;
   }
 
   /** Waits until every running member answers healthy. */
@@ -96,7 +159,7 @@ export class EtcdCluster {
     const from = running[0];
     if (from === undefined) throw new Error('no etcd member is running');
     await waitFor(`etcd members ${running.join(', ')} healthy`, timeoutMs, () => {
-      const r = this.lab.exec(from, ['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', running.map((m) => this.clientUrl(m)).join(','), '--command-timeout=1s', 'endpoint', 'health']);
+      const r = this.lab.exec(from, this.ctl(running.map((m) => this.clientUrl(m)), '1s', ['endpoint', 'health']));
       return r.status === 0;
     }, 200);
   }
@@ -104,7 +167,7 @@ export class EtcdCluster {
   /** The member that is the raft leader now, as the running members report it. */
   leader(): string | undefined {
     for (const m of this.procs.keys()) {
-      const r = this.lab.exec(m, ['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints', this.clientUrl(m), '--command-timeout=1s', 'endpoint', 'status', '-w', 'json']);
+      const r = this.lab.exec(m, this.ctl([this.clientUrl(m)], '1s', ['endpoint', 'status', '-w', 'json']));
       if (r.status !== 0) continue;
       const st = JSON.parse(r.stdout) as { Status?: { header?: { member_id?: number | string }; leader?: number | string } }[];
       const s = st[0]?.Status;
