@@ -408,6 +408,7 @@ export class Agent {
     const deputy: FenceDeputy = new FenceDeputy(redis, password, {
       onMessage: (m) => {
         if (m.type === 'connected') this.log.debug('fence deputy connected to redis', { event: 'lease', instance, pid: deputy.pid });
+        else if (m.type === 'spawn-failed') this.log.error('fence deputy cannot start: a frozen agent would leave its Redis writable past the lease', { event: 'lease', instance, error: m.error });
         else if (m.ok) {
           onFence();
           this.log.error('fence deputy closed the write gate: the agent did not renew the lease in time', { event: 'lease', instance, why: m.why });

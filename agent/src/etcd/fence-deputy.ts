@@ -27,7 +27,11 @@ import { redisTlsOptions } from '../redis/supervisor.js';
 /** Sent ahead of the deadline: the IPC hop and a CONFIG SET on the loopback. */
 export const DEPUTY_LEAD_MS = 20;
 
-export type DeputyMessage = { readonly type: 'fenced'; readonly ok: boolean; readonly error?: string; readonly why: string } | { readonly type: 'connected' };
+export type DeputyMessage =
+  | { readonly type: 'fenced'; readonly ok: boolean; readonly error?: string; readonly why: string }
+  | { readonly type: 'connected' }
+  /** The child could not be started (sent by the agent's side, not the child). */
+  | { readonly type: 'spawn-failed'; readonly error: string };
 
 interface InitMessage {
   readonly type: 'init';
@@ -142,7 +146,9 @@ export class FenceDeputy {
     });
     this.child = c;
     c.on('message', (m: DeputyMessage) => this.opts.onMessage(m));
-    c.on('error', () => undefined);
+    c.on('error', (e) => {
+      if (c.pid === undefined) this.opts.onMessage({ type: 'spawn-failed', error: e.message });
+    });
     c.on('exit', (code, signal) => {
       if (this.child === c) this.child = undefined;
       this.opts.onExit(code, signal);
