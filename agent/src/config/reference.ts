@@ -153,7 +153,7 @@ one (status says so).`,
       { key: 'manage_role', type: 'boolean', default: 'true', meaning: `Master → \`REPLICAOF NO ONE\` (before the VIP comes up, so clients find a writable master at once), Backup and Fault → \`REPLICAOF\` the master's Redis (a member's, by the address its adverts come from), once its Redis, read fresh, has our history at or beyond our offset or succeeds it; reconciled every second and on every change. The data guards run only with it` },
       { key: 'switchover_on_stop', type: 'boolean', default: 'true', meaning: 'on SIGTERM as master: pause writes, let the replicas catch up, fence, then hand over' },
       { key: 'isolation_timeout', type: 'duration', default: `two advert intervals, at least \`"200ms"\``, meaning: `a member whose Redis has not answered for this long is unreachable; without a quorum the instance goes to Fault and a master's Redis refuses writes at once; must stay below 3 advert intervals less one guard period; \`"0s"\` turns quorum and isolation off` },
-      { key: 'quorum', type: 'integer', default: 'a majority of the members and this host; in strict mode (`on_loss` "fence" or "keep") etcd counts as one more voter, its vote given: half of an even count', meaning: `members (this host and witnesses included) that must be reachable for this host to be or become master; \`1\` prefers availability (see *Two hosts*)` },
+      { key: 'quorum', type: 'integer', default: 'a majority of the members and this host', meaning: `members (this host and witnesses included) that must be reachable for this host to be or become master; \`1\` prefers availability (see *Two hosts*)` },
       { key: 'max_link_down', type: 'duration', default: `\`"5s"\`, or 3 adverts + 1.5 s if longer`, meaning: `a backup whose replication link has been down this long lowers its priority; must exceed 3 adverts + 1.5 s so that a failover never trips it; \`"0s"\` turns it off` },
       { key: 'max_lag', type: 'integer', default: '1048576', meaning: 'bytes: a backup this far behind a reachable peer\'s offset (two samples in a row) lowers its priority; on a read instance, how far behind the master its replica may be; 0 turns it off' },
       { key: 'guard_weight', type: 'integer', default: '-253', meaning: 'added to the priority while the data guard fails (-253..0; 0 means Fault); an instance with priority 255 cannot use the guard' },
@@ -256,9 +256,9 @@ replicas (none for two hosts): a master whose agent is frozen is then not stoppe
 itself, only by the new master's fence.
 - \`quorum = 1\` to prefer availability: a partition can then leave two masters acknowledging
 writes; the history rule decides which side's writes survive the heal.
-- Strict mode (\`[agent] etcd\`, \`on_loss\` "fence" or "keep"): etcd is the third voter. The
-default quorum counts its vote as given (one host of two), since no host writes without the lease.
-A master frozen with its lease is stopped by the fence deputy.`,
+- Strict mode (\`[agent] etcd\`) does not replace the witness: etcd decides which host may
+acknowledge writes, not whether the survivor of a host crash may be master. With a witness and
+strict mode, a master frozen with its lease is stopped by the fence deputy.`,
   },
   {
     title: 'Restart-empty',

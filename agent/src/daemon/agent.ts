@@ -324,9 +324,6 @@ export class Agent {
     // With on_loss = "fence", a second process closes the gate at the fence deadline if this one
     // cannot (frozen, killed): fence-deputy.ts.
     if (etcd.onLoss === 'fence') box.deputy = this.startDeputy(inst.name, redis, password, () => box.deputyFences++);
-    // No host writes without the lease (unless on_loss = "embedded" falls back to the embedded
-    // rules): etcd breaks the tie between two halves of the members.
-    guard.etcdVotes = etcd.onLoss !== 'embedded';
     guard.leaseRefusal = () => (box.runner === undefined ? 'strict mode: etcd not reached yet' : box.runner.verdict?.writes === 'allow' ? undefined : (box.runner.verdict?.why ?? 'strict mode: no lease yet'));
     guard.leaseStatus = () => {
       const run = box.runner;

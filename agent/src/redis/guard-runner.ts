@@ -106,8 +106,6 @@ export class GuardRunner {
   leaseRefusal: () => string | undefined = () => undefined;
   /** Each look: our Redis' INFO, and whether it acknowledges nothing now (a replica, or the gate applied closed). */
   onLook: (local: RedisFacts | undefined, gateClosed: boolean) => void = () => undefined;
-  /** Strict mode with on_loss "fence" or "keep": etcd counts as one more voter for the default quorum. Set before the first look. */
-  etcdVotes = false;
   /** Strict mode: the lease, for status. */
   leaseStatus: () => LeaseSummary | undefined = () => undefined;
 
@@ -165,9 +163,8 @@ export class GuardRunner {
     if (self === undefined) return undefined;
     const others = [...this.members.filter((m) => m !== self), ...this.witnesses];
     const g = this.settings.guard;
-    // A majority of the members (witnesses included) and this host, unless configured otherwise;
-    // in strict mode etcd is one more voter (defaultQuorum).
-    const quorum = g.quorum ?? defaultQuorum(others.length + 1, this.etcdVotes);
+    // A majority of the members (witnesses included) and this host, unless configured otherwise.
+    const quorum = g.quorum ?? defaultQuorum(others.length + 1);
     this.guard = new DataGuard({ memberTimeoutMs: g.memberTimeoutMs, quorum, maxLinkDownMs: g.maxLinkDownMs, maxLagBytes: g.maxLagBytes, fence: { host: FENCE_HOST, port: FENCE_PORT }, hosts: this.redis.hosts });
     this.quorumNeeded = quorum;
     this.peers = new PeerMonitor(this.redis.link.endpoint, this.settings.peerPort, this.redis.hosts, this.instance, others, this.periodMs, Math.max(1000, g.memberTimeoutMs * 2));

@@ -49,10 +49,8 @@ function backup(nowMs: number, local: ReplicationFacts | undefined, peers: PeerV
 }
 
 describe('the default quorum', () => {
-  it('is a majority of the voters; in strict mode etcd is one more voter whose vote is given', () => {
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => defaultQuorum(n, false)), [1, 2, 2, 3, 3]);
-    // Two hosts need one (the lease holder writes), four need two; odd counts are unchanged.
-    assert.deepEqual([1, 2, 3, 4, 5].map((n) => defaultQuorum(n, true)), [1, 1, 2, 2, 3]);
+  it('is a majority of the voters (this host, the other members, the witnesses)', () => {
+    assert.deepEqual([1, 2, 3, 4, 5].map((n) => defaultQuorum(n)), [1, 2, 2, 3, 3]);
   });
 });
 

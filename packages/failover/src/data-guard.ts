@@ -99,13 +99,13 @@ export interface DataGuardVerdict {
 
 /**
  * The members that must be reachable when `quorum` is not set, out of `voters` (this host, the
- * other members, the witnesses): a majority. In strict mode (an etcd lease, `on_loss` "fence" or
- * "keep") etcd is one more voter, and its vote is taken as given: no host writes without the
- * lease, so etcd decides between two halves. Two hosts then need 1 (the one that holds the lease
- * writes), four need 2; odd counts are unchanged.
+ * other members, the witnesses): a majority. Strict mode does not count etcd as a voter: the
+ * lease decides who may acknowledge writes, not which side may promote its Redis, and a side that
+ * promotes without the lease would make the lease holder's Redis follow its own when the
+ * partition heals (the simulation's strict mode found it: two hosts, seed 5).
  */
-export function defaultQuorum(voters: number, etcdVotes: boolean): number {
-  return etcdVotes ? Math.floor((voters + 1) / 2) : Math.floor(voters / 2) + 1;
+export function defaultQuorum(voters: number): number {
+  return Math.floor(voters / 2) + 1;
 }
 
 /** A replica whose last acknowledgement is older than this no longer counts as connected (Redis acks every second). */

@@ -235,6 +235,19 @@ describe('the history rule for a new lease holder', () => {
   it('accepts anything when nothing was recorded yet', () => {
     assert.equal(coversHistory(factsFixture(), []).ok, true);
   });
+  it('skips entries at offset 0 (no bytes): a fresh Redis that held the lease for a moment locks nobody out', () => {
+    // At start two hosts were VRRP master at once; the loser took the lease with a Redis that had
+    // never synced (a replid of its own at offset 0), then gave it up.
+    const recorded = [{ replId: 'fresh', offset: 0 }, { replId: 'aaaa', offset: 20 }];
+    assert.equal(coversHistory(factsFixture({ replId: 'aaaa', replOffset: 20 }), recorded).ok, true);
+    assert.equal(coversHistory(factsFixture({ replId: 'aaaa', replOffset: 19 }), recorded).ok, false, 'the entry behind it still counts');
+    assert.equal(coversHistory(factsFixture({ replId: 'other', replOffset: 0 }), [{ replId: 'fresh', offset: 0 }]).ok, true);
+    // And such an entry is not recorded in the first place.
+    assert.deepEqual(recordHistory([], factsFixture({ replId: 'fresh', replOffset: 0 })), []);
+    const h = [{ replId: 'aaaa', offset: 20 }];
+    assert.equal(recordHistory(h, factsFixture({ replId: 'fresh', replOffset: 0 })), h);
+  });
+
   it('records a new replid in front and moves the newest offset on', () => {
     const h1 = recordHistory([], factsFixture({ replId: 'aaaa', replOffset: 10 }));
     const h2 = recordHistory(h1, factsFixture({ replId: 'aaaa', replOffset: 20 }));

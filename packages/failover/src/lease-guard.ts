@@ -157,7 +157,12 @@ export type HistoryCover = { readonly ok: true; readonly why: string } | { reado
  * to its last recorded offset: the same replid at or beyond it, promoted from it after all of it,
  * or descending from it (the recorded chain, or what our agent saw) with offsets at or beyond it.
  */
-export function coversHistory(local: ReplicationFacts | undefined, recorded: readonly HistoryEntry[], seen?: Lineage): HistoryCover {
+export function coversHistory(local: ReplicationFacts | undefined, recordedAll: readonly HistoryEntry[], seen?: Lineage): HistoryCover {
+  // Entries in front at offset 0 hold no bytes (a fresh Redis that held the lease for a moment,
+  // say at start, when two hosts were VRRP master at once): nothing to cover there. Without this
+  // no Redis could ever cover them again, and no host could take the lease.
+  const skip = recordedAll.findIndex((e) => e.offset > 0);
+  const recorded = skip < 0 ? [] : recordedAll.slice(skip);
   const newest = recorded[0];
   if (newest === undefined) return { ok: true, why: 'no history recorded yet' };
   if (local?.replId === undefined) return { ok: false, why: 'our Redis did not answer INFO' };
@@ -196,6 +201,8 @@ export function recordHistory(recorded: readonly HistoryEntry[], local: Replicat
   if (newest?.replId === local.replId) {
     return offset > newest.offset ? [{ replId: local.replId, offset }, ...recorded.slice(1)] : recorded;
   }
+  // A new history with no bytes yet goes in once it has some (coversHistory skips such entries).
+  if (offset === 0) return recorded;
   return [{ replId: local.replId, offset }, ...recorded].slice(0, HISTORY_LIMIT);
 }
 

@@ -3,21 +3,26 @@
 // off etcd alone (nftables drops its traffic to and from the members; its replica and the VIP's
 // network still reach it): it refuses writes before its lease can expire, then steps down, and the
 // other host takes the lease once it is gone and takes over. No acknowledged write is lost, and
-// the old master's Redis refused writes before the new one could take any.
+// the old master's Redis refused writes before the new one could take any. A witness on h3 is
+// the third voter (etcd decides who writes, not whether the survivor may be master); with it,
+// Redis' own backstop counts no replica, so a frozen master's Redis is stopped by the fence deputy.
 
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { CLUSTER_VIP, EtcdCluster, RedisCluster, Writer, holders, sleep, waitFor } from '@redkeep/scripts/lab';
+import { CLUSTER_VIP, EtcdCluster, REDKEEP_BIN, RedisCluster, Writer, holders, sleep, waitFor } from '@redkeep/scripts/lab';
 
 describe('strict mode: an etcd lease decides who may acknowledge writes', () => {
   let c: RedisCluster;
   let etcd: EtcdCluster;
+  let witness: ChildProcess | undefined;
   before(async () => {
     const endpoints = ['h3', 'h4', 'h5'].map((h) => `"http://198.51.100.${Number(h.slice(1)) + 10}:2379"`);
-    c = new RedisCluster({ hosts: 2, outsiders: 3, replicationNetwork: true, agentExtra: `etcd = { endpoints = [${endpoints.join(', ')}] }` });
+    c = new RedisCluster({ hosts: 2, outsiders: 3, replicationNetwork: true, instanceExtra: 'witnesses = ["192.0.2.13"]', agentExtra: `etcd = { endpoints = [${endpoints.join(', ')}] }` });
     etcd = new EtcdCluster(c.lab, { members: ['h3', 'h4', 'h5'], heartbeatMs: 50, electionTimeoutMs: 500 });
     await etcd.start();
+    witness = c.lab.spawn('h3', [process.execPath, REDKEEP_BIN, 'witness', '--listen', '192.0.2.13:6379']);
     await c.start('h2');
     await c.settled('h2', ['h1'], 20_000);
   });
@@ -25,6 +30,7 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     // A failure's story: the agents' and etcd's logs (the agents log every lease verdict).
     if (process.env.REDKEEP_STRICT_LOGS) writeFileSync(process.env.REDKEEP_STRICT_LOGS, `${c?.logs() ?? ''}\n${etcd?.logs.text ?? ''}`);
     void t;
+    witness?.kill('SIGKILL');
     await etcd?.destroy();
     c?.destroy();
   });
@@ -81,8 +87,8 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     const o = m === 'h1' ? 'h2' : 'h1';
     const writer = new Writer(c.lab, 5);
     await waitFor(`writes through the VIP to ${m}`, 10_000, () => writer.acks().length > 50, 50);
-    // Two hosts: no quorum, so Redis' own backstop (min-replicas-max-lag) is off. Without the
-    // deputy, the frozen master's Redis would take writes for as long as its agent stays frozen.
+    // Two hosts and a witness: Redis' own backstop (min-replicas-max-lag) counts no replica. Without
+    // the deputy, the frozen master's Redis would take writes for as long as its agent stays frozen.
     const cutAt = Date.now();
     c.a(m).signal('SIGSTOP');
     c.partition(m);
