@@ -124,12 +124,13 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   const onset = (hs: readonly Host[]): void => {
     for (const h of hs) track.get(h.address)?.onsets.push(w.nowMs);
   };
-  // Fault events and, after each, which clients could reach a host with a majority.
+  // Fault events and, after each, which clients could reach a host with a majority (one where a
+  // master could start writing: with on_loss "keep", a side without etcd only keeps a holder it has).
   const marks: { atMs: number; reach: boolean[] }[] = [];
   const clientReach = (): boolean[] =>
     w.clients.map((c) => {
       const me = `client${c.index}`;
-      return w.hosts.some((h) => w.hasMajority(h) && w.reaches(me, h.address) && w.reaches(h.address, me));
+      return w.hosts.some((h) => w.mayStartWriting(h) && w.reaches(me, h.address) && w.reaches(h.address, me));
     });
   const act = (atMs: number, fn: () => void): void => {
     w.at(atMs, () => {

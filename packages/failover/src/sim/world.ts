@@ -1500,7 +1500,20 @@ export class World {
     let n = 0;
     for (const x of this.hosts) if (x === h || this.twoWay(h, x)) n++;
     if (n < this.quorum) return false;
-    return this.strict?.onLoss !== 'fence' || (this.reaches(h.address, ETCD) && this.reaches(ETCD, h.address));
+    return this.strict?.onLoss !== 'fence' || this.reachesEtcd(h);
+  }
+
+  /** Whether h and etcd reach each other now. */
+  reachesEtcd(h: Host): boolean {
+    return this.reaches(h.address, ETCD) && this.reaches(ETCD, h.address);
+  }
+
+  /**
+   * Whether a master on h's side could start acknowledging writes now: a quorum, and in strict
+   * mode with on_loss "keep" etcd too (the holder writes on without it; no new writer starts without the lease).
+   */
+  mayStartWriting(h: Host): boolean {
+    return this.hasMajority(h) && (this.strict?.onLoss !== 'keep' || this.reachesEtcd(h));
   }
 
   vrrpState(h: Host): VrrpState | 'down' {
