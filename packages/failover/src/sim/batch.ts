@@ -21,6 +21,8 @@ export interface Summary {
   lostMinority: number;
   /** Writes lost beyond the asynchronous window that the checker does not excuse. */
   lostMajority: number;
+  /** With on_loss "fence": writes a cut-off side acknowledged that are lost beyond the window. */
+  lostCutOff: number;
   minorityAckMsMax: number;
   dualMasterMsMax: number;
   resumeGapMsMax: number;
@@ -31,7 +33,7 @@ export interface Summary {
 }
 
 export function runJob(job: Job): Summary {
-  const out: Summary = { schedules: 0, acked: 0, lostAsync: 0, lostMinority: 0, lostMajority: 0, minorityAckMsMax: 0, dualMasterMsMax: 0, resumeGapMsMax: 0, recoveries: [], failures: [], kinds: {} };
+  const out: Summary = { schedules: 0, acked: 0, lostAsync: 0, lostMinority: 0, lostMajority: 0, lostCutOff: 0, minorityAckMsMax: 0, dualMasterMsMax: 0, resumeGapMsMax: 0, recoveries: [], failures: [], kinds: {} };
   for (const seed of job.seeds) {
     const r = runSchedule(generateSchedule(seed, job.hosts, job.strict ? { strict: job.strict } : {}));
     out.schedules++;
@@ -39,6 +41,7 @@ export function runJob(job: Job): Summary {
     out.lostAsync += r.lostAsync;
     out.lostMinority += r.lostMinority;
     out.lostMajority += r.lostMajority;
+    out.lostCutOff += r.lostCutOff;
     out.minorityAckMsMax = Math.max(out.minorityAckMsMax, r.minorityAckMs);
     out.dualMasterMsMax = Math.max(out.dualMasterMsMax, r.dualMasterMs);
     out.resumeGapMsMax = Math.max(out.resumeGapMsMax, r.resumeGapMs);
@@ -64,6 +67,7 @@ function merge(a: Summary, b: Summary): Summary {
     lostAsync: a.lostAsync + b.lostAsync,
     lostMinority: a.lostMinority + b.lostMinority,
     lostMajority: a.lostMajority + b.lostMajority,
+    lostCutOff: a.lostCutOff + b.lostCutOff,
     minorityAckMsMax: Math.max(a.minorityAckMsMax, b.minorityAckMsMax),
     dualMasterMsMax: Math.max(a.dualMasterMsMax, b.dualMasterMsMax),
     resumeGapMsMax: Math.max(a.resumeGapMsMax, b.resumeGapMsMax),

@@ -67,6 +67,8 @@ export interface RunResult {
   readonly lostAsync: number;
   /** Lost writes a minority side acknowledged (within its bound). */
   readonly lostMinority: number;
+  /** With on_loss "fence": lost writes a side without the quorum or etcd acknowledged, beyond the asynchronous window (a violation there). */
+  readonly lostCutOff: number;
   /** Writes a side without a majority acknowledged, and the longest it kept doing so (ms). */
   readonly minorityAcks: number;
   readonly minorityAckMs: number;
@@ -311,20 +313,26 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   let lostMajority = 0;
   let lostAsync = 0;
   let lostMinority = 0;
+  let lostCutOff = 0;
   const examples: string[] = [];
+  const cutOffExamples: string[] = [];
   for (const a of w.acks) {
     if (!master || have.has(a.id)) continue;
     const t = track.get(a.host) as HostTrack;
     const inWindow = t.onsets.some((x) => x >= a.atMs && x - a.atMs <= ASYNC_WINDOW_MS);
     // With on_loss "fence" a write is a write, whoever acknowledged it: only the window excuses it.
-    if (minorityAcks.has(a.id) && !(fenceMode && !inWindow)) lostMinority++;
+    if (minorityAcks.has(a.id) && fenceMode && !inWindow) {
+      lostCutOff++;
+      if (cutOffExamples.length < 3) cutOffExamples.push(`write ${a.id} acknowledged by ${a.host} at ${a.atMs} ms`);
+    } else if (minorityAcks.has(a.id)) lostMinority++;
     else if (inWindow) lostAsync++;
     else {
       lostMajority++;
       if (examples.length < 3) examples.push(`write ${a.id} acknowledged by ${a.host} at ${a.atMs} ms`);
     }
   }
-  if (lostMajority > 0) violations.push(`${lostMajority} writes ${fenceMode ? 'acknowledged' : 'a majority side acknowledged'} are lost (${examples.join('; ')})`);
+  if (lostMajority > 0) violations.push(`${lostMajority} writes a majority side acknowledged are lost (${examples.join('; ')})`);
+  if (lostCutOff > 0) violations.push(`${lostCutOff} writes a cut-off side acknowledged (within its bound) are lost (${cutOffExamples.join('; ')})`);
 
   const dual = fenceMode ? overlapMs(w) : dualMasterMs(w);
   const dualLimit = fenceMode ? 0 : agentBackstopUsed ? BACKSTOP_BOUND_MS : bound;
@@ -351,6 +359,7 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
     lostMajority,
     lostAsync,
     lostMinority,
+    lostCutOff,
     minorityAcks: minorityAckMs.n,
     minorityAckMs: Math.round(minorityAckMs.max),
     dualMasterMs: dual,
@@ -487,6 +496,6 @@ function overlapStory(w: World): string {
 }
 
 export function describeRun(r: RunResult): string {
-  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap ${r.writeGapMs} ms, after the last fault ${r.writeGapAfterMs} ms; on a majority side ${r.resumeGapMs} ms (${r.resumeGapAt})`;
+  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}${r.lostCutOff > 0 ? `, cut off ${r.lostCutOff}` : ''}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap ${r.writeGapMs} ms, after the last fault ${r.writeGapAfterMs} ms; on a majority side ${r.resumeGapMs} ms (${r.resumeGapAt})`;
   return r.violations.length ? `${head}\n  VIOLATIONS:\n    ${r.violations.join('\n    ')}` : head;
 }
