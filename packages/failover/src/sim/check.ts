@@ -9,9 +9,20 @@
 //   any fault beginning or ending (and of its own previous write);
 // - after the last fault, one master holds the VIP, every other Redis follows it, and the
 //   clients write again, within RECOVERY_BOUND_MS.
+// In strict mode (an etcd lease) with on_loss "fence", what the lease promises instead:
+// - two Redis never acknowledge writes at the same instant (no allowance at all: the holder
+//   fences before its lease can expire, the deputy when its agent cannot);
+// - no acknowledged write is lost beyond the asynchronous window, whichever host acknowledged it;
+// - a host without a quorum or without etcd acknowledges for at most the longer of the isolation
+//   bound and the lease's fence deadline (no backstop allowance: the deputy fences a frozen agent's Redis).
+// With "keep" and "embedded" the embedded checks apply, with the quorum the agents count (etcd
+// is one more voter with "keep"). Recovery and resume bounds grow by what the lease legitimately
+// adds (strictBounds).
 
+import { masterDownIntervalMs } from '@redkeep/vrrp';
+import { fenceAtMs } from '../lease-guard.js';
 import { type Fault, type Schedule, describeSchedule } from './schedule.js';
-import { FENCE, type Host, World, type WorldEvent } from './world.js';
+import { ETCD, FENCE, type Host, type StrictOptions, World, type WorldEvent, leaseTimings } from './world.js';
 
 /** Redis replicates asynchronously: what a master acknowledged this shortly before a fault may be lost. */
 export const ASYNC_WINDOW_MS = 20;
@@ -21,6 +32,31 @@ export const BACKSTOP_BOUND_MS = 3200;
 export const RECOVERY_BOUND_MS = 5000;
 /** A client on a side holding a majority writes again this soon after any fault begins or ends. */
 export const RESUME_BOUND_MS = 1000;
+/** Acknowledgements of one host closer than this belong to one stretch of it acknowledging (the clients write every 10 ms). */
+const ACK_STRETCH_GAP_MS = 50;
+
+/**
+ * What strict mode legitimately adds to the bounds, at the agents' lease timings (no clock drift
+ * in the simulation, but the core's drift margin is applied as configured):
+ * - fenceSpanMs: a holder cut off etcd refuses writes this long after it started its last renew
+ *   (fenceAtMs), which is at most this long after it lost etcd;
+ * - extraMs, added to the recovery and resume bounds: a holder that crashed, or was cut off etcd,
+ *   keeps its lease until etcd expires it (up to the TTL after its last renew); its agent steps
+ *   down only once the lease may have expired (TTL * (1 + drift)^2 + applyMs after that renew);
+ *   only then can VRRP move (a Master_Down_Interval when the holder is gone) and the next master
+ *   take the lease (a read every 250 ms, and a round trip). So extraMs is that step-down time plus
+ *   a Master_Down_Interval plus one read period.
+ */
+export function strictBounds(strict: StrictOptions, advertIntervalMs: number, priority: number): { fenceSpanMs: number; extraMs: number; ttlMs: number } {
+  const t = leaseTimings(strict, advertIntervalMs, priority);
+  // etcd grants whole seconds.
+  const ttlMs = Math.max(1, Math.ceil(t.ttlMs / 1000)) * 1000;
+  const drift = 0.01;
+  const fenceSpanMs = fenceAtMs(0, ttlMs, drift, t.applyMs);
+  const stepDownMs = ttlMs * (1 + drift) ** 2 + t.applyMs;
+  const extraMs = Math.ceil(stepDownMs + masterDownIntervalMs(3, priority, advertIntervalMs / 10) + 250);
+  return { fenceSpanMs, extraMs, ttlMs };
+}
 
 export interface RunResult {
   readonly schedule: Schedule;
@@ -31,6 +67,8 @@ export interface RunResult {
   readonly lostAsync: number;
   /** Lost writes a minority side acknowledged (within its bound). */
   readonly lostMinority: number;
+  /** With on_loss "fence": lost writes a side without the quorum or etcd acknowledged, beyond the asynchronous window (a violation there). */
+  readonly lostCutOff: number;
   /** Writes a side without a majority acknowledged, and the longest it kept doing so (ms). */
   readonly minorityAcks: number;
   readonly minorityAckMs: number;
@@ -61,9 +99,14 @@ interface HostTrack {
 }
 
 export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?: number; resumeBoundMs?: number; /** For the checker's own tests: change the world before it is judged. */ tamper?: (w: World) => void; /** For debugging: called every `everyMs`. */ probe?: { everyMs: number; fn: (w: World) => void } } = {}): RunResult {
-  const w = new World({ hosts: s.hosts, seed: s.seed, preempt: s.preempt });
+  const w = new World({ hosts: s.hosts, seed: s.seed, preempt: s.preempt, ...(s.strict ? { strict: s.strict } : {}) });
   w.keepNotes = o.notes === true;
-  const bound = o.isolationBoundMs ?? w.timings.isolationTimeoutMs + w.timings.guardPeriodMs + ASYNC_WINDOW_MS;
+  const fenceMode = s.strict?.onLoss === 'fence';
+  // The lowest priority: the longest Master_Down_Interval.
+  const sb = s.strict ? strictBounds(s.strict, w.advertIntervalMs, Math.min(...w.hosts.map((h) => h.priority))) : undefined;
+  const isolation = w.timings.isolationTimeoutMs + w.timings.guardPeriodMs;
+  const bound = o.isolationBoundMs ?? (fenceMode && sb ? Math.max(isolation, sb.fenceSpanMs) : isolation) + ASYNC_WINDOW_MS;
+  const recoveryBound = RECOVERY_BOUND_MS + (sb?.extraMs ?? 0);
   const track = new Map<string, HostTrack>(w.hosts.map((h) => [h.address, { minoritySince: undefined, agentDownSince: undefined, onsets: [] }]));
   const minorityAckMs = { n: 0, max: 0 };
   const violations: string[] = [];
@@ -83,12 +126,13 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   const onset = (hs: readonly Host[]): void => {
     for (const h of hs) track.get(h.address)?.onsets.push(w.nowMs);
   };
-  // Fault events and, after each, which clients could reach a host with a majority.
+  // Fault events and, after each, which clients could reach a host with a majority (one where a
+  // master could start writing: with on_loss "keep", a side without etcd only keeps a holder it has).
   const marks: { atMs: number; reach: boolean[] }[] = [];
   const clientReach = (): boolean[] =>
     w.clients.map((c) => {
       const me = `client${c.index}`;
-      return w.hosts.some((h) => w.hasMajority(h) && w.reaches(me, h.address) && w.reaches(h.address, me));
+      return w.hosts.some((h) => w.mayStartWriting(h) && w.reaches(me, h.address) && w.reaches(h.address, me));
     });
   const act = (atMs: number, fn: () => void): void => {
     w.at(atMs, () => {
@@ -97,6 +141,7 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
       marks.push({ atMs: w.nowMs, reach: clientReach() });
     });
   };
+  const sideOf = (hit: readonly Host[], f: Fault): string[] => [...hit.map((h) => h.address), ...(s.strict && f.etcdSide === 1 ? [ETCD] : [])];
   const resolve = (f: Fault): Host[] => {
     if (f.target !== 'master') return f.target.map((i) => w.hosts[i] as Host);
     const m = w.hosts.find((h) => h.up && h.vipHeld) ?? w.hosts.find((h) => w.vrrpState(h) === 'master');
@@ -110,9 +155,9 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
       case 'partition':
         act(f.atMs, () => {
           hit = resolve(f);
-          // The target set against the rest; the clients where the schedule puts them.
+          // The target set against the rest; the clients (and etcd) where the schedule puts them.
           onset(w.hosts);
-          w.partition([hit.map((h) => h.address)], f.clientSides);
+          w.partition([sideOf(hit, f)], f.clientSides);
         });
         act(end, () => {
           onset(w.hosts);
@@ -135,7 +180,7 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
         for (const fl of f.flaps) {
           act(t, () => {
             onset(w.hosts);
-            w.partition([hit.map((h) => h.address)], f.clientSides);
+            w.partition([sideOf(hit, f)], f.clientSides);
           });
           act(t + fl.cutMs, () => {
             onset(w.hosts);
@@ -184,6 +229,24 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
           for (const h of hit) w.startAgent(h);
         });
         break;
+      case 'etcd-cut':
+        // Replication and VRRP go on: no onset (nothing acknowledged is cut from the replicas).
+        act(f.atMs, () => {
+          hit = resolve(f);
+          for (const h of hit) w.etcdCut.add(h.address);
+        });
+        act(end, () => {
+          for (const h of hit) w.etcdCut.delete(h.address);
+        });
+        break;
+      case 'etcd-down':
+        act(f.atMs, () => {
+          w.etcdDown = true;
+        });
+        act(end, () => {
+          w.etcdDown = false;
+        });
+        break;
       case 'crash':
         act(f.atMs, () => {
           hit = resolve(f);
@@ -217,7 +280,8 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
     minorityAcks.add(a.id);
     minorityAckMs.n++;
     minorityAckMs.max = Math.max(minorityAckMs.max, since);
-    const agentDown = t.agentDownSince !== undefined && t.agentDownSince <= t.minoritySince + bound;
+    // With on_loss "fence" the deputy fences a frozen or dead agent's Redis: no backstop allowance.
+    const agentDown = !fenceMode && t.agentDownSince !== undefined && t.agentDownSince <= t.minoritySince + bound;
     if (agentDown) agentBackstopUsed = true;
     const limit = agentDown ? BACKSTOP_BOUND_MS : bound;
     if (since > limit) violations.push(`${a.host} acknowledged write ${a.id} at ${a.atMs} ms, ${Math.round(since)} ms after losing its majority (bound ${limit} ms)`);
@@ -249,22 +313,30 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   let lostMajority = 0;
   let lostAsync = 0;
   let lostMinority = 0;
+  let lostCutOff = 0;
   const examples: string[] = [];
+  const cutOffExamples: string[] = [];
   for (const a of w.acks) {
     if (!master || have.has(a.id)) continue;
     const t = track.get(a.host) as HostTrack;
-    if (minorityAcks.has(a.id)) lostMinority++;
-    else if (t.onsets.some((x) => x >= a.atMs && x - a.atMs <= ASYNC_WINDOW_MS)) lostAsync++;
+    const inWindow = t.onsets.some((x) => x >= a.atMs && x - a.atMs <= ASYNC_WINDOW_MS);
+    // With on_loss "fence" a write is a write, whoever acknowledged it: only the window excuses it.
+    if (minorityAcks.has(a.id) && fenceMode && !inWindow) {
+      lostCutOff++;
+      if (cutOffExamples.length < 3) cutOffExamples.push(`write ${a.id} acknowledged by ${a.host} at ${a.atMs} ms`);
+    } else if (minorityAcks.has(a.id)) lostMinority++;
+    else if (inWindow) lostAsync++;
     else {
       lostMajority++;
       if (examples.length < 3) examples.push(`write ${a.id} acknowledged by ${a.host} at ${a.atMs} ms`);
     }
   }
   if (lostMajority > 0) violations.push(`${lostMajority} writes a majority side acknowledged are lost (${examples.join('; ')})`);
+  if (lostCutOff > 0) violations.push(`${lostCutOff} writes a cut-off side acknowledged (within its bound) are lost (${cutOffExamples.join('; ')})`);
 
-  const dual = dualMasterMs(w);
-  const dualLimit = agentBackstopUsed ? BACKSTOP_BOUND_MS : bound;
-  if (dual > dualLimit) violations.push(`two Redis masters acknowledged writes at the same time for ${dual} ms (bound ${dualLimit} ms)`);
+  const dual = fenceMode ? overlapMs(w) : dualMasterMs(w);
+  const dualLimit = fenceMode ? 0 : agentBackstopUsed ? BACKSTOP_BOUND_MS : bound;
+  if (dual > dualLimit) violations.push(`two Redis masters acknowledged writes at the same time for ${dual} ms (bound ${dualLimit} ms${fenceMode ? `: ${overlapStory(w)}` : ''})`);
   let writeGapAfterMs = 0;
   let prevAck = s.lastFaultEndMs;
   for (const a of w.acks) {
@@ -277,16 +349,17 @@ export function runSchedule(s: Schedule, o: { notes?: boolean; isolationBoundMs?
   for (let k = 1; k < w.acks.length; k++) writeGapMs = Math.max(writeGapMs, (w.acks[k]?.atMs ?? 0) - (w.acks[k - 1]?.atMs ?? 0));
   writeGapMs = Math.round(writeGapMs);
   const resume = resumeGap(w, marks, s.endMs);
-  const resumeBound = o.resumeBoundMs ?? RESUME_BOUND_MS;
+  const resumeBound = o.resumeBoundMs ?? RESUME_BOUND_MS + (sb?.extraMs ?? 0);
   if (resume.ms > resumeBound) violations.push(`client ${resume.client} on a majority side wrote nothing for ${resume.ms} ms (${resume.at}; bound ${resumeBound} ms)`);
   const recoveryMs = goodSince === undefined ? undefined : Math.max(0, goodSince - s.lastFaultEndMs);
-  if (recoveryMs === undefined || recoveryMs > RECOVERY_BOUND_MS) violations.push(`no single master with writes flowing within ${RECOVERY_BOUND_MS} ms of the last fault (${recoveryMs ?? 'never'})`);
+  if (recoveryMs === undefined || recoveryMs > recoveryBound) violations.push(`no single master with writes flowing within ${recoveryBound} ms of the last fault (${recoveryMs ?? 'never'})`);
   return {
     schedule: s,
     acked: w.acks.length,
     lostMajority,
     lostAsync,
     lostMinority,
+    lostCutOff,
     minorityAcks: minorityAckMs.n,
     minorityAckMs: Math.round(minorityAckMs.max),
     dualMasterMs: dual,
@@ -377,7 +450,52 @@ function dualMasterMs(w: World): number {
   return best * bucketMs;
 }
 
+/**
+ * Strict mode's measure: stretches of each host acknowledging (acknowledgements less than
+ * ACK_STRETCH_GAP_MS apart), and the longest time two hosts' stretches overlap; 1 ms at least
+ * when one host acknowledged between two acknowledgements of another's stretch.
+ */
+function ackStretches(w: World): Map<string, [number, number][]> {
+  const by = new Map<string, [number, number][]>();
+  for (const a of w.acks) {
+    let xs = by.get(a.host);
+    if (!xs) by.set(a.host, (xs = []));
+    const last = xs[xs.length - 1];
+    if (last && a.atMs - last[1] <= ACK_STRETCH_GAP_MS) last[1] = a.atMs;
+    else xs.push([a.atMs, a.atMs]);
+  }
+  return by;
+}
+
+function overlaps(w: World): { ms: number; a: string; b: string; from: number; to: number }[] {
+  const by = [...ackStretches(w)];
+  const out: { ms: number; a: string; b: string; from: number; to: number }[] = [];
+  for (let i = 0; i < by.length; i++) {
+    for (let j = i + 1; j < by.length; j++) {
+      const [ha, xs] = by[i] as [string, [number, number][]];
+      const [hb, ys] = by[j] as [string, [number, number][]];
+      for (const x of xs) {
+        for (const y of ys) {
+          const from = Math.max(x[0], y[0]);
+          const to = Math.min(x[1], y[1]);
+          if (from <= to) out.push({ ms: Math.max(1, Math.ceil(to - from)), a: ha, b: hb, from, to });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function overlapMs(w: World): number {
+  return Math.max(0, ...overlaps(w).map((o) => o.ms));
+}
+
+function overlapStory(w: World): string {
+  const o = overlaps(w).sort((x, y) => y.ms - x.ms)[0];
+  return o ? `${o.a} and ${o.b} from ${o.from.toFixed(1)} to ${o.to.toFixed(1)} ms` : '';
+}
+
 export function describeRun(r: RunResult): string {
-  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap ${r.writeGapMs} ms, after the last fault ${r.writeGapAfterMs} ms; on a majority side ${r.resumeGapMs} ms (${r.resumeGapAt})`;
+  const head = `${describeSchedule(r.schedule)}\n  acked ${r.acked}, lost: majority ${r.lostMajority}, async ${r.lostAsync}, minority ${r.lostMinority}${r.lostCutOff > 0 ? `, cut off ${r.lostCutOff}` : ''}; minority acks ${r.minorityAcks} (longest ${r.minorityAckMs} ms after losing the majority); two masters ${r.dualMasterMs} ms; recovery ${r.recoveryMs ?? 'never'} ms; longest write gap ${r.writeGapMs} ms, after the last fault ${r.writeGapAfterMs} ms; on a majority side ${r.resumeGapMs} ms (${r.resumeGapAt})`;
   return r.violations.length ? `${head}\n  VIOLATIONS:\n    ${r.violations.join('\n    ')}` : head;
 }

@@ -1,9 +1,11 @@
 // Fault schedules for the simulated cluster, generated from a seed: partitions of any set of
 // hosts (the clients on either side), one-way loss, flaps, SIGSTOP of Redis or of the agent,
 // kill -9 of either (Redis restarted with its data, or empty), host crashes, and a switchover in
-// the middle of another fault. A schedule is data: it prints, and the same seed makes the same one.
+// the middle of another fault. In strict mode also: one host cut off etcd alone, etcd unreachable
+// from everyone, and partitions that put etcd on either side. A schedule is data: it prints, and
+// the same seed makes the same one (a schedule without strict mode draws exactly what it did before).
 
-import { seededRandom } from './world.js';
+import { type StrictOptions, seededRandom } from './world.js';
 
 export type FaultKind =
   | 'partition'
@@ -14,9 +16,15 @@ export type FaultKind =
   | 'kill-redis'
   | 'restart-empty'
   | 'kill-agent'
-  | 'crash';
+  | 'crash'
+  /** Strict mode only: the target host cut off etcd (both ways), nothing else. */
+  | 'etcd-cut'
+  /** Strict mode only: etcd unreachable from every host. */
+  | 'etcd-down';
 
 export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'one-way', 'flap', 'pause-redis', 'pause-agent', 'kill-redis', 'restart-empty', 'kill-agent', 'crash'];
+/** The faults of a strict-mode schedule. */
+export const STRICT_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'etcd-cut', 'etcd-down'];
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -26,6 +34,8 @@ export interface Fault {
   readonly target: 'master' | readonly number[];
   /** partition: which side each client is on (0: with the rest, 1: with the target set). */
   readonly clientSides: readonly number[];
+  /** partition and flap in strict mode: which side etcd is on (0: with the rest, 1: with the target set). */
+  readonly etcdSide: number;
   /** restart-empty / kill-redis: it comes back as a master (a default redis.conf) instead of fenced. */
   readonly asMaster: boolean;
   /** crash: the host boots with its data (AOF) or without. */
@@ -40,6 +50,8 @@ export interface Schedule {
   readonly seed: number;
   readonly hosts: number;
   readonly preempt: boolean;
+  /** Strict mode (an etcd lease), or undefined. */
+  readonly strict?: StrictOptions;
   readonly faults: readonly Fault[];
   /** When the last fault has ended: everything healed and running. */
   readonly lastFaultEndMs: number;
@@ -49,10 +61,10 @@ export interface Schedule {
 
 export const SETTLE_MS = 6000;
 
-export function generateSchedule(seed: number, hosts: number, o: { kinds?: readonly FaultKind[]; maxFaultMs?: number } = {}): Schedule {
+export function generateSchedule(seed: number, hosts: number, o: { kinds?: readonly FaultKind[]; maxFaultMs?: number; strict?: StrictOptions } = {}): Schedule {
   const rnd = seededRandom(seed * 7919 + hosts);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  const kinds = o.kinds ?? FAULT_KINDS;
+  const kinds = o.kinds ?? (o.strict ? STRICT_FAULT_KINDS : FAULT_KINDS);
   const maxFaultMs = o.maxFaultMs ?? 5000;
   const n = 1 + Math.floor(rnd() * 3);
   const faults: Fault[] = [];
@@ -86,12 +98,14 @@ export function generateSchedule(seed: number, hosts: number, o: { kinds?: reado
       keepData: rnd() < 0.5,
       flaps,
       switchoverAfterMs: rnd() < 0.15 ? Math.round(rnd() * d) : undefined,
+      // Drawn last, and only in strict mode: the schedules without it stay what they were.
+      etcdSide: o.strict && (kind === 'partition' || kind === 'flap') ? (rnd() < 0.5 ? 1 : 0) : 0,
     });
     t += d + rnd() * 2500;
   }
   const last = faults[faults.length - 1];
   const lastFaultEndMs = last ? last.atMs + last.durationMs : 0;
-  return { seed, hosts, preempt: rnd() < 0.5, faults, lastFaultEndMs, endMs: lastFaultEndMs + SETTLE_MS };
+  return { seed, hosts, preempt: rnd() < 0.5, ...(o.strict ? { strict: o.strict } : {}), faults, lastFaultEndMs, endMs: lastFaultEndMs + SETTLE_MS };
 }
 
 export function describeSchedule(s: Schedule): string {
@@ -99,11 +113,13 @@ export function describeSchedule(s: Schedule): string {
     const who = x.target === 'master' ? 'master' : x.target.map((i) => `h${i + 1}`).join('+');
     const extra = [
       x.kind === 'partition' ? `clients ${x.clientSides.join('/')}` : '',
+      s.strict && (x.kind === 'partition' || x.kind === 'flap') ? `etcd with ${x.etcdSide === 1 ? 'them' : 'the rest'}` : '',
       x.kind === 'restart-empty' || x.kind === 'kill-redis' ? (x.asMaster ? 'back as master' : 'back fenced') : '',
       x.kind === 'crash' ? (x.keepData ? 'boots with data' : 'boots empty') : '',
       x.switchoverAfterMs !== undefined ? `switchover at +${x.switchoverAfterMs} ms` : '',
     ].filter((e) => e !== '');
     return `${x.atMs} ms ${x.kind} ${who} for ${x.durationMs} ms${extra.length ? ` (${extra.join(', ')})` : ''}`;
   });
-  return `seed ${s.seed}, ${s.hosts} hosts, preempt ${s.preempt ? 'on' : 'off'}: ${f.join('; ')}`;
+  const strict = s.strict ? `, strict (on_loss ${s.strict.onLoss}${s.strict.ttlMs !== undefined ? `, ttl ${s.strict.ttlMs} ms` : ''}${s.strict.deputy === false ? ', no deputy' : ''})` : '';
+  return `seed ${s.seed}, ${s.hosts} hosts, preempt ${s.preempt ? 'on' : 'off'}${strict}: ${f.join('; ')}`;
 }

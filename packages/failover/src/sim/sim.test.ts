@@ -7,146 +7,73 @@
 // core. A failure names its seed: `node scripts/dist/sim/run.js --hosts N --seed S` replays it.
 
 import assert from 'node:assert/strict';
-import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { RECOVERY_BOUND_MS, RESUME_BOUND_MS, describeRun, runSchedule } from './check.js';
+import { runParallel, report } from './batch.js';
+import { RECOVERY_BOUND_MS, RESUME_BOUND_MS, runSchedule } from './check.js';
 import { generateSchedule } from './schedule.js';
 import { World } from './world.js';
 
-interface Job {
-  readonly hosts: number;
-  readonly seeds: readonly number[];
-}
+const total = Number(process.env.REDKEEP_SIM_SCHEDULES ?? 10_000);
 
-interface Summary {
-  schedules: number;
-  acked: number;
-  lostAsync: number;
-  lostMinority: number;
-  minorityAckMsMax: number;
-  dualMasterMsMax: number;
-  resumeGapMsMax: number;
-  recoveries: number[];
-  failures: string[];
-}
-
-function runJob(job: Job): Summary {
-  const out: Summary = { schedules: 0, acked: 0, lostAsync: 0, lostMinority: 0, minorityAckMsMax: 0, dualMasterMsMax: 0, resumeGapMsMax: 0, recoveries: [], failures: [] };
-  for (const seed of job.seeds) {
-    const r = runSchedule(generateSchedule(seed, job.hosts));
-    out.schedules++;
-    out.acked += r.acked;
-    out.lostAsync += r.lostAsync;
-    out.lostMinority += r.lostMinority;
-    out.minorityAckMsMax = Math.max(out.minorityAckMsMax, r.minorityAckMs);
-    out.dualMasterMsMax = Math.max(out.dualMasterMsMax, r.dualMasterMs);
-    out.resumeGapMsMax = Math.max(out.resumeGapMsMax, r.resumeGapMs);
-    if (r.recoveryMs !== undefined) out.recoveries.push(r.recoveryMs);
-    if (r.violations.length > 0 && out.failures.length < 5) out.failures.push(describeRun(r));
-    else if (r.violations.length > 0) out.failures.push(`seed ${seed}`);
+describe('simulated cluster: property tests over generated fault schedules', () => {
+  for (const [hosts, share, firstSeed] of [
+    [3, 0.6, 1],
+    [5, 0.4, 1],
+  ] as const) {
+    it(`holds every property at ${hosts} members`, async (t) => {
+      const s = await runParallel(hosts, Math.round(total * share), firstSeed);
+      t.diagnostic(report(hosts, s));
+      assert.equal(s.failures.length, 0, `${s.failures.length} failing schedules (replay: node scripts/dist/sim/run.js --hosts ${hosts} --seed S):\n${s.failures.join('\n')}`);
+      assert.ok(s.recoveries.every((x) => x <= RECOVERY_BOUND_MS));
+      assert.ok(s.resumeGapMsMax <= RESUME_BOUND_MS);
+    });
   }
-  return out;
-}
 
-if (!isMainThread) {
-  parentPort?.postMessage(runJob(workerData as Job));
-} else {
-  const total = Number(process.env.REDKEEP_SIM_SCHEDULES ?? 10_000);
-  const workers = Math.max(1, Math.min(4, availableParallelism()));
-
-  const runParallel = async (hosts: number, count: number, firstSeed: number): Promise<Summary> => {
-    const seeds = Array.from({ length: count }, (_, i) => firstSeed + i);
-    const parts = Array.from({ length: workers }, (_, w) => seeds.filter((_, i) => i % workers === w));
-    const results = await Promise.all(
-      parts.map(
-        (part) =>
-          new Promise<Summary>((resolve, reject) => {
-            const w = new Worker(new URL(import.meta.url), { workerData: { hosts, seeds: part } satisfies Job });
-            w.once('message', (m: Summary) => resolve(m));
-            w.once('error', reject);
-          }),
-      ),
-    );
-    return results.reduce((a, b) => ({
-      schedules: a.schedules + b.schedules,
-      acked: a.acked + b.acked,
-      lostAsync: a.lostAsync + b.lostAsync,
-      lostMinority: a.lostMinority + b.lostMinority,
-      minorityAckMsMax: Math.max(a.minorityAckMsMax, b.minorityAckMsMax),
-      dualMasterMsMax: Math.max(a.dualMasterMsMax, b.dualMasterMsMax),
-      resumeGapMsMax: Math.max(a.resumeGapMsMax, b.resumeGapMsMax),
-      recoveries: [...a.recoveries, ...b.recoveries],
-      failures: [...a.failures, ...b.failures],
-    }));
-  };
-
-  const report = (hosts: number, s: Summary): string => {
-    const r = [...s.recoveries].sort((a, b) => a - b);
-    const q = (p: number): number => r[Math.min(r.length - 1, Math.floor(p * r.length))] ?? 0;
-    return `${hosts} members: ${s.schedules} schedules, ${s.acked} writes acknowledged; lost: ${s.lostAsync} in the asynchronous window, ${s.lostMinority} a minority acknowledged; a minority acknowledged for at most ${s.minorityAckMsMax} ms; two masters for at most ${s.dualMasterMsMax} ms; a client with the majority waited at most ${s.resumeGapMsMax} ms for a write after a fault began or ended; recovery after the last fault p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${r[r.length - 1] ?? 0} ms`;
-  };
-
-  describe('simulated cluster: property tests over generated fault schedules', () => {
-    for (const [hosts, share, firstSeed] of [
-      [3, 0.6, 1],
-      [5, 0.4, 1],
-    ] as const) {
-      it(`holds every property at ${hosts} members`, async (t) => {
-        const s = await runParallel(hosts, Math.round(total * share), firstSeed);
-        t.diagnostic(report(hosts, s));
-        assert.equal(s.failures.length, 0, `${s.failures.length} failing schedules (replay: node scripts/dist/sim/run.js --hosts ${hosts} --seed S):\n${s.failures.join('\n')}`);
-        assert.ok(s.recoveries.every((x) => x <= RECOVERY_BOUND_MS));
-        assert.ok(s.resumeGapMsMax <= RESUME_BOUND_MS);
+  for (const advertIntervalMs of [100, 1000]) {
+    for (const to of ['192.0.2.12', undefined]) {
+      it(`hands over in a few milliseconds, no Skew_Time, at ${advertIntervalMs} ms adverts, ${to !== undefined ? 'with' : 'without'} --to`, () => {
+        const w = new World({ hosts: 3, seed: 11, advertIntervalMs });
+        w.keepNotes = true;
+        w.start();
+        w.run(5000);
+        const before = w.acks.length;
+        const at = w.nowMs;
+        const old = w.hosts.find((h) => h.vipHeld);
+        assert.equal(old?.name, 'h1');
+        w.switchover({ to });
+        w.run(at + 3000);
+        const acks = w.acks.slice(before - 1);
+        let gap = 0;
+        for (let k = 1; k < acks.length; k++) gap = Math.max(gap, (acks[k]?.atMs ?? 0) - (acks[k - 1]?.atMs ?? 0));
+        const h2 = w.hosts[1];
+        assert.ok(h2?.agent?.vrrp.state === 'master' && h2.vipHeld, 'h2 (the highest priority backup, 120) took over');
+        assert.ok(w.events.some((e) => e.host === 'h2' && e.what.includes('(designated)')), 'designated: no Skew_Time');
+        assert.equal(w.hosts.filter((h) => h.vipHeld).length, 1);
+        assert.ok(gap <= 50, `longest write gap ${gap} ms`);
+        assert.ok(w.acks.slice(before).every((a) => a.host !== old.address || a.atMs <= at + 5), 'the old master acknowledges nothing after its hand-over');
       });
     }
+  }
 
-    for (const advertIntervalMs of [100, 1000]) {
-      for (const to of ['192.0.2.12', undefined]) {
-        it(`hands over in a few milliseconds, no Skew_Time, at ${advertIntervalMs} ms adverts, ${to !== undefined ? 'with' : 'without'} --to`, () => {
-          const w = new World({ hosts: 3, seed: 11, advertIntervalMs });
-          w.keepNotes = true;
-          w.start();
-          w.run(5000);
-          const before = w.acks.length;
-          const at = w.nowMs;
-          const old = w.hosts.find((h) => h.vipHeld);
-          assert.equal(old?.name, 'h1');
-          w.switchover({ to });
-          w.run(at + 3000);
-          const acks = w.acks.slice(before - 1);
-          let gap = 0;
-          for (let k = 1; k < acks.length; k++) gap = Math.max(gap, (acks[k]?.atMs ?? 0) - (acks[k - 1]?.atMs ?? 0));
-          const h2 = w.hosts[1];
-          assert.ok(h2?.agent?.vrrp.state === 'master' && h2.vipHeld, 'h2 (the highest priority backup, 120) took over');
-          assert.ok(w.events.some((e) => e.host === 'h2' && e.what.includes('(designated)')), 'designated: no Skew_Time');
-          assert.equal(w.hosts.filter((h) => h.vipHeld).length, 1);
-          assert.ok(gap <= 50, `longest write gap ${gap} ms`);
-          assert.ok(w.acks.slice(before).every((a) => a.host !== old.address || a.atMs <= at + 5), 'the old master acknowledges nothing after its hand-over');
-        });
-      }
-    }
-
-    it('replays a seed exactly', () => {
-      const a = runSchedule(generateSchedule(4242, 3));
-      const b = runSchedule(generateSchedule(4242, 3));
-      assert.deepEqual({ ...a, events: [] }, { ...b, events: [] });
-      assert.ok(a.acked > 100, 'the clients wrote');
-    });
-
-    it('the checker finds a lost write, a long minority and a missing master', () => {
-      const s = generateSchedule(7, 3);
-      const lost = runSchedule(s, { tamper: (w) => w.hosts.forEach((h) => h.redis.data.splice(100, 1)) });
-      assert.ok(lost.lostMajority >= 1, 'a write removed from every Redis is lost');
-      // Seed 3's partitions leave a client with the cut-off master: it acknowledges within the bound, not within 0 ms.
-      const cut = generateSchedule(3, 3, { kinds: ['partition'] });
-      assert.ok(runSchedule(cut).minorityAcks > 0);
-      assert.ok(runSchedule(cut, { isolationBoundMs: 0 }).violations.some((v) => v.includes('after losing its majority')));
-      // A partition of the master leaves the majority's clients a Master_Down_Interval without a write: not within 50 ms.
-      assert.ok(runSchedule(cut, { resumeBoundMs: 50 }).violations.some((v) => v.includes('on a majority side wrote nothing')));
-      assert.ok(!runSchedule(cut).violations.some((v) => v.includes('on a majority side wrote nothing')));
-      const noMaster = runSchedule(s, { tamper: (w) => w.hosts.forEach((h) => (h.vipHeld = false)) });
-      assert.ok(noMaster.violations.some((v) => v.startsWith('end state')));
-    });
+  it('replays a seed exactly', () => {
+    const a = runSchedule(generateSchedule(4242, 3));
+    const b = runSchedule(generateSchedule(4242, 3));
+    assert.deepEqual({ ...a, events: [] }, { ...b, events: [] });
+    assert.ok(a.acked > 100, 'the clients wrote');
   });
-}
+
+  it('the checker finds a lost write, a long minority and a missing master', () => {
+    const s = generateSchedule(7, 3);
+    const lost = runSchedule(s, { tamper: (w) => w.hosts.forEach((h) => h.redis.data.splice(100, 1)) });
+    assert.ok(lost.lostMajority >= 1, 'a write removed from every Redis is lost');
+    // Seed 3's partitions leave a client with the cut-off master: it acknowledges within the bound, not within 0 ms.
+    const cut = generateSchedule(3, 3, { kinds: ['partition'] });
+    assert.ok(runSchedule(cut).minorityAcks > 0);
+    assert.ok(runSchedule(cut, { isolationBoundMs: 0 }).violations.some((v) => v.includes('after losing its majority')));
+    // A partition of the master leaves the majority's clients a Master_Down_Interval without a write: not within 50 ms.
+    assert.ok(runSchedule(cut, { resumeBoundMs: 50 }).violations.some((v) => v.includes('on a majority side wrote nothing')));
+    assert.ok(!runSchedule(cut).violations.some((v) => v.includes('on a majority side wrote nothing')));
+    const noMaster = runSchedule(s, { tamper: (w) => w.hosts.forEach((h) => (h.vipHeld = false)) });
+    assert.ok(noMaster.violations.some((v) => v.startsWith('end state')));
+  });
+});

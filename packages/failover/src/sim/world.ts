@@ -8,19 +8,32 @@
 // any set, one-way loss, SIGSTOP of Redis or the agent, kill -9 of either, restarts with or
 // without data, host crashes, switchovers. A virtual clock, no timers: a seed replays a run.
 
-import { KEEPALIVED_GARP_DEFAULTS, type VrrpAction, type VrrpAdvert, VrrpInstance, type VrrpState, electedBackup } from '@redkeep/vrrp';
+import { KEEPALIVED_GARP_DEFAULTS, type VrrpAction, type VrrpAdvert, VrrpInstance, type VrrpState, electedBackup, masterDownIntervalMs } from '@redkeep/vrrp';
 import { seededRandom } from '@redkeep/vrrp/sim';
-import { DataGuard, type PeerView } from '../data-guard.js';
+import { DataGuard, type PeerView, defaultQuorum } from '../data-guard.js';
+import { LeaseGuard, type LeaseRequest, type LeaseVerdict, type OnLoss, defaultLeaseTtlMs } from '../lease-guard.js';
 import { type CatchUpOutcome, RolePolicy, type RoleStep } from '../role-policy.js';
-import { originalGate, wantedGate } from '../write-gate.js';
+import { REFUSE_ALL, originalGate, wantedGate } from '../write-gate.js';
 import { type MemberChannels, stateChannel, successorCandidates } from '../handover.js';
 import type { ReplicationFacts } from '../history.js';
 import { RedisHosts } from '../redis-hosts.js';
+import { type EtcdCall, SimEtcd, SimLeaseStore } from './sim-etcd.js';
 import { SimRedis } from './sim-redis.js';
 
 export const FENCE = { host: '127.0.0.1', port: 1 } as const;
 const REDIS_PORT = 6379;
 const VIP = '192.0.2.50';
+/** Where etcd is, for the partition model: a place a host may or may not reach, like another host. */
+export const ETCD = 'etcd';
+
+/** Strict mode (`[agent] etcd`): an etcd lease on top of the embedded guards. */
+export interface StrictOptions {
+  readonly onLoss: OnLoss;
+  /** lease_ttl; default the agent's (Master_Down_Interval in whole seconds, at least 2 s). */
+  readonly ttlMs?: number;
+  /** Test-only: false runs without the fence deputy, to show what it prevents. */
+  readonly deputy?: boolean;
+}
 
 export interface WorldOptions {
   readonly hosts: number;
@@ -30,6 +43,8 @@ export interface WorldOptions {
   /** Clients writing through the VIP, each on the LAN; default 2. */
   readonly clients?: number;
   readonly writeEveryMs?: number;
+  /** Strict mode; off by default (then nothing of it exists in the world, and runs are as before). */
+  readonly strict?: StrictOptions;
 }
 
 /** The timings the agent uses at this advert interval (agent/src/config/redis-config.ts). */
@@ -63,6 +78,22 @@ const CLIENT_REARP_MS = 1000;
 const PEER_AFTER_TAKEOVER_RETRY_MS = 10;
 const PEER_AFTER_TAKEOVER_SOON_MS = 3000;
 const VRID = 51;
+/** The lease guard's settings in the agent (agent.ts startLease). */
+const LEASE_MAX_DRIFT = 0.01;
+/** The fence deputy fences this much ahead of the deadline (fence-deputy.ts DEPUTY_LEAD_MS). */
+const DEPUTY_LEAD_MS = 20;
+/** etcd is a network hop away: each way takes this much plus up to ETCD_JITTER_MS. */
+const ETCD_LATENCY_MS = 1;
+const ETCD_JITTER_MS = 2;
+
+/** The lease timings the agent uses (agent.ts startLease), for the agents and the checker. */
+export function leaseTimings(strict: StrictOptions, advertIntervalMs: number, priority: number): { ttlMs: number; applyMs: number; callTimeoutMs: number } {
+  const ttlMs = strict.ttlMs ?? defaultLeaseTtlMs(masterDownIntervalMs(3, priority, advertIntervalMs / 10));
+  // The data guard's next look closes the gate: a read of INFO and a CONFIG SET.
+  const applyMs = Math.max(500, 2 * agentTimings(advertIntervalMs).guardPeriodMs);
+  // One etcd call's deadline (openLeaseStore's callTimeoutMs).
+  return { ttlMs, applyMs, callTimeoutMs: Math.max(100, Math.floor(ttlMs / 6)) };
+}
 
 interface Timer {
   readonly atMs: number;
@@ -166,6 +197,12 @@ class Agent {
   private readonly peerSeen = new Map<string, { lastAnswerMs: number | undefined; redis: PeerView['redis']; facts: ReplicationFacts | undefined; factsAtMs: number }>();
   private guardWaiting = false;
   private reconcileScheduled = false;
+  /** Members (this host included) a quorum needs: etcd is one more voter in strict mode unless on_loss is "embedded". */
+  readonly quorum: number;
+  /** Whether the write gate was last applied closed (guard-runner.ts `refusing`). */
+  private gateRefusing = false;
+  /** Strict mode: the lease guard and its shell (lease-runner.ts), undefined without it. */
+  private readonly lease: { readonly guard: LeaseGuard; readonly store: SimLeaseStore; verdict: LeaseVerdict | undefined; busy: boolean; timerSeq: number; trackOk: boolean } | undefined;
 
   constructor(
     private readonly w: World,
@@ -193,15 +230,28 @@ class Agent {
         { name: 'redis-data', weight: -253, initiallyOk: false },
         { name: 'redis-quorum', weight: 0, initiallyOk: false },
         { name: 'redis-alive', weight: 0, initiallyOk: false },
+        // Strict mode's step-down (instance-runner.ts: guard_weight, initially ok).
+        ...(w.strict ? [{ name: 'etcd-lease', weight: -253, initiallyOk: true }] : []),
       ],
     });
     const others = members.filter((m) => m !== host.address);
     // Every simulated Redis is at its host's advert address.
     const hosts = new RedisHosts({ members });
-    this.guard = new DataGuard({ memberTimeoutMs: isolationTimeoutMs, quorum: Math.floor((others.length + 1) / 2) + 1, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024, fence: FENCE, hosts });
+    this.quorum = defaultQuorum(others.length + 1, w.strict !== undefined && w.strict.onLoss !== 'embedded');
+    this.guard = new DataGuard({ memberTimeoutMs: isolationTimeoutMs, quorum: this.quorum, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024, fence: FENCE, hosts });
     this.policy = new RolePolicy({ manageRole: true, peerPort: REDIS_PORT, fence: FENCE, catchUpWaitMs: CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS, hosts });
     this.policy.selfAddress = host.address;
     for (const o of others) this.peerSeen.set(o, { lastAnswerMs: undefined, redis: 'unknown', facts: undefined, factsAtMs: 0 });
+    if (w.strict) {
+      const t = leaseTimings(w.strict, w.advertIntervalMs, host.priority);
+      const guard = new LeaseGuard(
+        { ttlMs: t.ttlMs, onLoss: w.strict.onLoss, maxDriftRatio: LEASE_MAX_DRIFT, applyMs: t.applyMs, self: { holder: host.name, advert: host.address, redis: `${host.address}:${REDIS_PORT}` } },
+        this.policy.lineage,
+      );
+      const call: EtcdCall = (op, answer) => w.etcdCall(this, t.callTimeoutMs, op, answer);
+      const store = new SimLeaseStore(call, (ms, fn) => this.later(ms, fn));
+      this.lease = { guard, store, verdict: undefined, busy: false, timerSeq: 0, trackOk: true };
+    }
   }
 
   get alive(): boolean {
@@ -245,6 +295,61 @@ class Agent {
     this.later(this.w.timings.guardPeriodMs, () => this.guardTick());
     this.later(0, () => this.redisCheck());
     this.later(SUPERVISOR_PERIOD_MS, () => this.supervisorTick());
+    if (this.lease) {
+      this.lease.guard.handle({ type: 'vrrp', state: this.vrrp.state });
+      this.leaseStep();
+    }
+  }
+
+  // ---- strict mode's lease, as lease-runner.ts and agent.ts startLease run it ----------------
+
+  /** Why the lease guard refuses writes now (guard-runner.ts leaseRefusal), if it does. */
+  private leaseRefusal(): string | undefined {
+    const l = this.lease;
+    if (!l) return undefined;
+    return l.verdict?.writes === 'allow' ? undefined : (l.verdict?.why ?? 'strict mode: no lease yet');
+  }
+
+  /** LeaseRunner.step: the verdict (applied on change), the next request, the deputy's deadline, the next call. */
+  private leaseStep(): void {
+    const l = this.lease;
+    if (!l) return;
+    const now = this.w.nowMs;
+    const v = l.guard.verdict(now);
+    const last = l.verdict;
+    if (last === undefined || v.writes !== last.writes || v.stepDown !== last.stepDown || v.why !== last.why) {
+      l.verdict = v;
+      if (last === undefined || v.writes !== last.writes || v.stepDown !== last.stepDown) this.w.note(this.host, `etcd lease: writes ${v.writes}${v.stepDown ? ', steps down' : ''} (${v.why})`);
+      if (l.trackOk === v.stepDown) {
+        l.trackOk = !v.stepDown;
+        this.input({ type: 'track', name: 'etcd-lease', ok: l.trackOk });
+      }
+      this.guardKick();
+    }
+    if (!l.busy) {
+      const r = l.guard.request(now);
+      if (r !== undefined) this.leaseSend(r);
+    }
+    this.w.armDeputy(this.host, l.guard.deputyDeadlineMs());
+    const seq = ++l.timerSeq;
+    const at = l.guard.nextDeadlineMs(now);
+    this.later(Math.max(1, Math.ceil(at - now)), () => {
+      if (seq === l.timerSeq) this.leaseStep();
+    });
+  }
+
+  private leaseSend(r: LeaseRequest): void {
+    const l = this.lease;
+    if (!l) return;
+    l.guard.handle({ type: 'started', id: r.id, nowMs: this.w.nowMs });
+    l.busy = true;
+    l.store.run(r, (result) => {
+      l.guard.handle({ type: 'done', id: r.id, nowMs: this.w.nowMs, result });
+      l.busy = false;
+      if (result.ok && (result.kind === 'acquired' || result.kind === 'released')) this.w.note(this.host, `etcd: lease ${result.kind}${result.kind === 'acquired' ? ` (term ${result.term})` : ''}`);
+      if (!result.ok && result.reason === 'lease-not-found') this.w.note(this.host, 'etcd: lease not found (expired)');
+      this.leaseStep();
+    });
   }
 
   // ---- VRRP, as instance-runner.ts runs it -------------------------------------------------
@@ -346,6 +451,11 @@ class Agent {
         return done();
       case 'state-changed':
         this.w.note(this.host, `${a.from} -> ${a.to} (${a.reason})`);
+        // agent.ts onStateChange: the lease runner hears the state (and decides again), the guard looks.
+        if (this.lease) {
+          this.lease.guard.handle({ type: 'vrrp', state: this.vrrp.state });
+          this.later(0, () => this.leaseStep());
+        }
         this.guardKick();
         return done();
       default:
@@ -452,11 +562,21 @@ class Agent {
       }
     }
     if (!v.quorum.ok && local?.role === 'master') this.policy.disown();
+    // Writes first (refused at once), then the resign; strict mode's lease refuses on a replica too.
+    const leaseWhy = this.leaseRefusal();
     if (local && r.answering) {
       if (this.original === undefined) this.original = originalGate({ toWrite: r.minReplicasToWrite, maxLag: r.minReplicasMaxLagS }).gate;
-      const want = wantedGate({ original: this.original, refuse: local.role === 'master' && v.writes === 'refuse', quorumNeeded: Math.floor(w.hosts.length / 2) + 1, witnesses: 0 });
+      const refuse = (local.role === 'master' && v.writes === 'refuse') || leaseWhy !== undefined;
+      const want = wantedGate({ original: this.original, refuse, quorumNeeded: this.quorum, witnesses: 0 });
       r.minReplicasToWrite = want.toWrite;
       r.minReplicasMaxLagS = want.maxLag;
+      this.gateRefusing = refuse;
+    }
+    if (this.lease) {
+      // guard-runner.ts onLook: our INFO, and whether our Redis acknowledges nothing now.
+      this.lease.guard.handle({ type: 'local', facts: local });
+      this.lease.guard.handle({ type: 'gate', closed: local !== undefined && (local.role === 'replica' || this.gateRefusing) });
+      this.leaseStep();
     }
     if (v.backInReach.length > 0) {
       w.note(this.host, `members back in reach (${v.backInReach.join(', ')}): the VIP is announced again`);
@@ -623,7 +743,7 @@ class Agent {
       });
     const plan = this.policy.promote(r.answering ? r.facts(w.nowMs) : undefined, {
       answered: members,
-      quorum: Math.floor(w.hosts.length / 2) + 1,
+      quorum: this.quorum,
       maxLagBytes: 1024 * 1024,
       advertising: this.advertisingMasters(),
       silent,
@@ -874,6 +994,12 @@ export class Host {
   /** Powered on (a host crash turns everything off). */
   up = true;
   readonly redis: SimRedis;
+  /**
+   * Strict mode's fence deputy (fence-deputy.ts), a process of its own: the deadline the agent
+   * last sent (the agent's side, FenceDeputy.armedAt), whether its timer runs (the child's side),
+   * and a fence it could not deliver yet (our Redis frozen or down: it goes when Redis answers).
+   */
+  deputy = { sentAtMs: undefined as number | undefined, armed: false, seq: 0, pending: false };
 
   constructor(
     readonly name: string,
@@ -927,6 +1053,14 @@ export class World {
   keepNotes = false;
   /** Told of every acknowledged write as it happens. */
   onAck: (a: Ack) => void = () => undefined;
+  /** Strict mode, and its etcd; undefined without it. */
+  readonly strict: StrictOptions | undefined;
+  readonly etcd: SimEtcd | undefined;
+  /** Members (each host included) a quorum needs, as the agents count them. */
+  readonly quorum: number;
+  /** Hosts cut off etcd alone (both ways), and etcd unreachable from everyone. */
+  readonly etcdCut = new Set<string>();
+  etcdDown = false;
 
   constructor(opts: WorldOptions) {
     this.random = seededRandom(opts.seed);
@@ -934,6 +1068,16 @@ export class World {
     this.preempt = opts.preempt ?? true;
     this.timings = agentTimings(this.advertIntervalMs);
     this.writeEveryMs = opts.writeEveryMs ?? 10;
+    this.strict = opts.strict;
+    this.quorum = defaultQuorum(opts.hosts, opts.strict !== undefined && opts.strict.onLoss !== 'embedded');
+    if (opts.strict) {
+      const etcd = new SimEtcd();
+      this.etcd = etcd;
+      this.side.set(ETCD, 0);
+      etcd.onLeaseEnd = (id, why, keys) => {
+        if (this.keepNotes && keys.length > 0) this.events.push({ atMs: this.nowMs, host: ETCD, what: `lease ${id} ${why}: the leader key is gone` });
+      };
+    } else this.etcd = undefined;
     const newId = (): string => `id${++this.ids}`;
     const priorities = [150, 120, 110, 100, 90, 80, 70];
     this.hosts = [];
@@ -964,8 +1108,11 @@ export class World {
     if (this.keepNotes) this.events.push({ atMs: this.nowMs, host: h.name, what });
   }
 
-  /** One packet from a to b gets through (both powered, same side, a not muted). */
+  /** One packet from a to b gets through (both powered, same side, a not muted; etcd up and not cut from the host). */
   reaches(a: string, b: string): boolean {
+    if (a === ETCD || b === ETCD) {
+      if (this.etcdDown || this.etcdCut.has(a === ETCD ? b : a)) return false;
+    }
     if (!this.split && this.mutedOut.size === 0) return true;
     if (this.mutedOut.has(a)) return false;
     return this.side.get(a) === this.side.get(b);
@@ -998,6 +1145,71 @@ export class World {
   killAgent(h: Host): void {
     h.agentEpoch++;
     h.agent = undefined;
+    // The deputy's IPC channel closes: armed, it fences at once; either way it exits (a new agent starts a new one).
+    if (h.deputy.armed) this.deputyFence(h, 'agent gone');
+    this.deputyGone(h);
+  }
+
+  // ---- strict mode: etcd and the fence deputy ----------------------------------------------
+
+  /**
+   * One call from an agent to etcd: `op` runs on etcd when the request arrives, the answer comes
+   * back a hop later; a path cut either way loses it, and the agent's client gives up after the
+   * call timeout (its own timer: frozen with the agent).
+   */
+  etcdCall<T>(agent: Agent, timeoutMs: number, op: (etcd: SimEtcd, nowMs: number) => T, answer: (result: T | undefined) => void): void {
+    const etcd = this.etcd;
+    const from = agent.host;
+    let settled = false;
+    const settle = (r: T | undefined): void => {
+      if (settled) return;
+      settled = true;
+      answer(r);
+    };
+    agent.later(timeoutMs, () => settle(undefined));
+    if (!etcd || !from.up || !this.reaches(from.address, ETCD)) return;
+    this.at(this.nowMs + ETCD_LATENCY_MS + this.random() * ETCD_JITTER_MS, () => {
+      const result = op(etcd, this.nowMs);
+      if (!this.reaches(ETCD, from.address)) return;
+      this.at(this.nowMs + ETCD_LATENCY_MS + this.random() * ETCD_JITTER_MS, () => {
+        if (from.up && this.reaches(ETCD, from.address)) agent.receive(() => settle(result));
+      });
+    });
+  }
+
+  /** FenceDeputy.arm: the agent sends the fence deadline when it changes; the deputy fences DEPUTY_LEAD_MS early. */
+  armDeputy(h: Host, atMs: number | undefined): void {
+    if (this.strict?.onLoss !== 'fence' || this.strict.deputy === false) return;
+    const d = h.deputy;
+    if (d.sentAtMs === atMs) return;
+    d.sentAtMs = atMs;
+    const seq = ++d.seq;
+    d.armed = atMs !== undefined;
+    if (atMs === undefined) return;
+    // Its own timer: a frozen agent does not hold it up; a host crash ends it.
+    this.at(Math.max(this.nowMs, atMs - DEPUTY_LEAD_MS), () => {
+      if (seq !== d.seq || !h.up) return;
+      d.armed = false;
+      this.deputyFence(h, 'deadline');
+    });
+  }
+
+  /** CONFIG SET min-replicas-to-write REFUSE_ALL on the host's Redis (when it answers: a frozen one takes it when it wakes). */
+  private deputyFence(h: Host, why: string): void {
+    h.deputy.armed = false;
+    if (!h.redis.answering) {
+      h.deputy.pending = true;
+      return;
+    }
+    h.redis.minReplicasToWrite = REFUSE_ALL;
+    h.deputy.pending = false;
+    this.note(h, `fence deputy closed the write gate (${why})`);
+  }
+
+  private deputyGone(h: Host): void {
+    h.deputy.seq++;
+    h.deputy.armed = false;
+    h.deputy.sentAtMs = undefined;
   }
 
   run(untilMs: number): void {
@@ -1213,6 +1425,8 @@ export class World {
 
   pauseRedis(h: Host, paused: boolean): void {
     if (h.redis.alive) h.redis.paused = paused;
+    // The deputy's CONFIG SET waited in the socket: it is the first command Redis runs.
+    if (!paused && h.deputy.pending) this.deputyFence(h, 'sent while Redis was frozen');
   }
 
   pauseAgent(h: Host, paused: boolean): void {
@@ -1232,12 +1446,17 @@ export class World {
     if (!h.up) return;
     if (h.redis.alive) this.killRedis(h);
     h.redis.restart(keepData, asMaster, FENCE);
+    // A deputy that could not fence connects again and does (before any client: it keeps retrying every 200 ms; clients wait for the VIP).
+    if (h.deputy.pending) this.deputyFence(h, 'sent once Redis was back');
     // The agent's connection to it comes back (RedisLink reconnects every 100 ms) and looks at once.
     const a = h.agent;
     if (a?.alive) a.later(100, () => a.kickReconcile());
   }
 
   crashHost(h: Host): void {
+    // Everything stops at once: the deputy fences nothing (Redis is gone with it).
+    this.deputyGone(h);
+    h.deputy.pending = false;
     this.killRedis(h);
     this.killAgent(h);
     h.vipHeld = false;
@@ -1271,12 +1490,30 @@ export class World {
 
   // ---- what the checker reads ---------------------------------------------------------------
 
-  /** Whether host h could reach a majority of the members (itself included) at this instant. */
+  /**
+   * Whether host h could reach a quorum of the members (itself included) at this instant: a
+   * majority, or in strict mode with etcd voting (on_loss "fence" or "keep") one less; with
+   * "fence", etcd itself too (no writer without the lease).
+   */
   hasMajority(h: Host): boolean {
     if (!h.up) return false;
     let n = 0;
     for (const x of this.hosts) if (x === h || this.twoWay(h, x)) n++;
-    return n > this.hosts.length / 2;
+    if (n < this.quorum) return false;
+    return this.strict?.onLoss !== 'fence' || this.reachesEtcd(h);
+  }
+
+  /** Whether h and etcd reach each other now. */
+  reachesEtcd(h: Host): boolean {
+    return this.reaches(h.address, ETCD) && this.reaches(ETCD, h.address);
+  }
+
+  /**
+   * Whether a master on h's side could start acknowledging writes now: a quorum, and in strict
+   * mode with on_loss "keep" etcd too (the holder writes on without it; no new writer starts without the lease).
+   */
+  mayStartWriting(h: Host): boolean {
+    return this.hasMajority(h) && (this.strict?.onLoss !== 'keep' || this.reachesEtcd(h));
   }
 
   vrrpState(h: Host): VrrpState | 'down' {
