@@ -237,7 +237,7 @@ class Agent {
     const others = members.filter((m) => m !== host.address);
     // Every simulated Redis is at its host's advert address.
     const hosts = new RedisHosts({ members });
-    this.quorum = defaultQuorum(others.length + 1, w.strict !== undefined && w.strict.onLoss !== 'embedded');
+    this.quorum = defaultQuorum(others.length + 1);
     this.guard = new DataGuard({ memberTimeoutMs: isolationTimeoutMs, quorum: this.quorum, maxLinkDownMs: 5000, maxLagBytes: 1024 * 1024, fence: FENCE, hosts });
     this.policy = new RolePolicy({ manageRole: true, peerPort: REDIS_PORT, fence: FENCE, catchUpWaitMs: CATCH_UP_MAX_MS + 2 * CATCH_UP_CONNECT_MS, hosts });
     this.policy.selfAddress = host.address;
@@ -575,7 +575,9 @@ class Agent {
     if (this.lease) {
       // guard-runner.ts onLook: our INFO, and whether our Redis acknowledges nothing now.
       this.lease.guard.handle({ type: 'local', facts: local });
-      this.lease.guard.handle({ type: 'gate', closed: local !== undefined && (local.role === 'replica' || this.gateRefusing) });
+      // Closed also when nothing listens on the port (the Redis process is gone: a refused
+      // connection); a frozen Redis accepts connections and answers nothing: not closed.
+      this.lease.guard.handle({ type: 'gate', closed: (local === undefined && !r.alive) || (local !== undefined && (local.role === 'replica' || this.gateRefusing)) });
       this.leaseStep();
     }
     if (v.backInReach.length > 0) {
@@ -1069,7 +1071,7 @@ export class World {
     this.timings = agentTimings(this.advertIntervalMs);
     this.writeEveryMs = opts.writeEveryMs ?? 10;
     this.strict = opts.strict;
-    this.quorum = defaultQuorum(opts.hosts, opts.strict !== undefined && opts.strict.onLoss !== 'embedded');
+    this.quorum = defaultQuorum(opts.hosts);
     if (opts.strict) {
       const etcd = new SimEtcd();
       this.etcd = etcd;
