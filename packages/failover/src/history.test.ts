@@ -10,6 +10,18 @@ const replicaOf = (over: Partial<ReplicationFacts> = {}): ReplicationFacts => f(
 const successor = f({ replId: 'bbbb', replId2: 'aaaa', secondReplOffset: 901, replOffset: 1500 });
 
 describe('replication history: whom a Redis may follow', () => {
+  it('never follows a master that holds no keys and shares no history, when ours holds some (a wipe)', () => {
+    // The previous master's Redis came back from its AOF (a new replid, fenced) after a member whose
+    // Redis had restarted empty took over meanwhile (simulation, two members, strict seed 171).
+    const back = f({ role: 'replica', replId: 'id12', replOffset: 1229, keys: 1229, masterHost: '127.0.0.1', masterPort: 1, masterLinkUp: false });
+    const empty = f({ replId: 'id10', replId2: 'id9', secondReplOffset: 1, replOffset: 0, keys: 0 });
+    const v = mayFollow(back, empty);
+    assert.equal(v.ok, false, JSON.stringify(v));
+    // A Redis with nothing to lose still follows it, and a master of our own history still wins when emptied.
+    assert.equal(mayFollow({ ...back, keys: 0 }, empty).ok, true);
+    assert.equal(mayFollow(replicaOf({ replOffset: 1000 }), f({ replOffset: 1000, keys: 0 })).ok, true);
+  });
+
   it('follows a master of the same history at or beyond its offset', () => {
     assert.equal(mayFollow(replicaOf(), f({ replOffset: 1000 })).ok, true);
     assert.equal(mayFollow(replicaOf(), f({ replOffset: 5000 })).ok, true);

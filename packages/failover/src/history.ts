@@ -130,6 +130,12 @@ export function mayFollow(local: ReplicationFacts, target: ReplicationFacts, own
     }
     return { ok: true, why: 'our Redis was promoted by someone else from its history: back to it', lostBytes: Math.max(0, local.replOffset - (local.secondReplOffset ?? local.replOffset + 1) + 1) };
   }
+  if (target.keys === 0 && local.keys > 0) {
+    // No shared history and the target holds nothing: following it would wipe ours, whatever
+    // elected it (a takeover by a Redis that came back empty while ours was down, say). Never a
+    // wipe: ours keeps its data, fenced, for an operator to look at.
+    return { ok: false, kind: 'unrelated', why: `no shared history, and it holds no keys while ours holds ${local.keys}: following it would wipe ours` };
+  }
   if (local.role === 'replica' || local.replId !== ownReplId) {
     // Ours is a copy, or a master whose history is not an elected one of ours (it lost its
     // quorum, or someone else promoted it): the elected master's history wins, even behind ours

@@ -28,7 +28,7 @@ const total = Number(process.env.REDKEEP_SIM_STRICT_SCHEDULES ?? 1200);
  */
 const KNOWN = {
   takeoverWithoutLease:
-    'a VRRP master without the lease still promotes its Redis and, after a takeover, makes the other Redis follow it: the lease keeps it from acknowledging writes, not from discarding what was acknowledged (seed 171 at 2 members, every mode: a Redis restarted empty, then the master\'s Redis killed; the survivor promotes its empty Redis and the old one resyncs from it). Promotion and fencing of peers should wait for the lease in strict mode',
+    'a VRRP master without the lease still promotes its Redis: the lease keeps it from acknowledging writes, not from promoting (seed 171 at 2 members, every mode: a Redis restarts empty, then the master\'s Redis is killed and comes back from its AOF; the survivor has promoted its empty Redis). The old Redis is no longer wiped (a Redis holding keys never follows an unrelated master holding none): it keeps the writes, fenced, but they are not on the master. Promotion should wait for the lease (and its history rule) in strict mode',
   twoHostsLiveness:
     'at 2 members the quorum is both hosts (etcd does not vote): a dead or resyncing Redis stops writes while both hosts answer, which the checker (counting hosts, not Redis) calls a majority side without writes',
 } as const;
