@@ -11,10 +11,10 @@ import { type HostAddress, type HostLink, HostNetlink } from '@redkeep/host';
 import { LeaseGuard, defaultLeaseTtlMs, readServeVerdict } from '@redkeep/failover';
 import { canonicalAddress, hostPortText, masterDownIntervalMs } from '@redkeep/vrrp';
 import { type InstanceSettings, type RedkeepConfig, type TrackSettings, loadConfig } from '../config/config.js';
-import { type RedisSettings, guardPeriodMs } from '../config/redis-config.js';
+import { guardPeriodMs } from '../config/redis-config.js';
 import { HookRunner } from '../hooks/hook-runner.js';
 import { GuardRunner } from '../redis/guard-runner.js';
-import { loadRedis } from '@redkeep/redis';
+import { type RedisEndpoint, loadRedis } from '@redkeep/redis';
 import { HandoverChannel } from '../redis/handover-channel.js';
 import { RedisSupervisor, redisHostsOf, redisPassword } from '../redis/supervisor.js';
 import { type Check, TrackRunner, readTrackFile } from '../tracks/track-runner.js';
@@ -255,7 +255,7 @@ export class Agent {
     runner = new InstanceRunner(inst, io, this.vips, this.log, { ...(redis ? { redis } : {}), hooks, ...(guard ? { guard } : {}), ...(handover ? { handover } : {}), ...(guard && c.agent.etcd ? { strict: true } : {}) });
     const r = runner;
     r.maintenance = this.maintenance.has(inst.name);
-    const lease = guard && redis && c.agent.etcd ? this.startLease(inst, c, r, guard, redis, password) : undefined;
+    const lease = guard && redis && c.agent.etcd ? this.startLease(inst, c, r, guard, redis) : undefined;
     r.onStateChange = () => {
       lease?.runner?.handle({ type: 'vrrp', state: r.state });
       guard?.kick();
@@ -316,32 +316,15 @@ export class Agent {
    * verdict goes to the write gate (through the data guard's next look, at once) and to the
    * etcd-lease track (guard_weight: the step-down).
    */
-  private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor, password: string | undefined): LeaseBox {
+  private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor): LeaseBox {
     const etcd = c.agent.etcd;
     const redis = inst.redis;
     const box: LeaseBox = { runner: undefined, deputy: undefined, deputyFences: 0, stopped: false };
     if (!etcd || !redis) return box;
     // With on_loss = "fence", a second process closes the gate at the fence deadline if this one
     // cannot (frozen, killed): fence-deputy.ts.
-    if (etcd.onLoss === 'fence') box.deputy = this.startDeputy(inst.name, redis, password, () => box.deputyFences++);
+    if (etcd.onLoss === 'fence') box.deputy = this.startDeputy(inst.name, redisSup.link.endpoint, () => box.deputyFences++);
     guard.leaseRefusal = () => (box.runner === undefined ? 'strict mode: etcd not reached yet' : box.runner.verdict?.writes === 'allow' ? undefined : (box.runner.verdict?.why ?? 'strict mode: no lease yet'));
-    guard.leaseStatus = () => {
-      const run = box.runner;
-      const v = run?.verdict;
-      const deputyFences = box.deputyFences;
-      if (run === undefined || v === undefined) {
-        const counters = { acquired: 0, renewed: 0, renewFailed: 0, fenced: 0, lost: 0, released: 0, deputyFences };
-        return { writes: 'refuse', stepDown: false, why: 'strict mode: etcd not reached yet', held: false, term: undefined, holder: undefined, fenceInMs: undefined, ttlMs, counters };
-      }
-      const now = performance.now();
-      const st = run.guard.status(now);
-      const { acquired, renewed, renewFailed, fenced, lost, released } = st.counters;
-      return {
-        writes: v.writes, stepDown: v.stepDown, why: v.why, held: st.held, term: st.term, holder: st.holder,
-        fenceInMs: st.fenceAtMs === undefined ? undefined : Math.max(0, Math.round(st.fenceAtMs - now)), ttlMs: st.ttlMs,
-        counters: { acquired, renewed, renewFailed, fenced, lost, released, deputyFences },
-      };
-    };
     guard.onLook = (local, gateClosed) => {
       box.runner?.handle({ type: 'local', facts: local });
       box.runner?.handle({ type: 'gate', closed: gateClosed });
@@ -357,6 +340,17 @@ export class Agent {
       self: { holder: c.agent.name, advert: r.primaryAddress ?? '', redis: hostPortText(redis.host, redis.port) },
       // The promotions this agent saw (ours and the members'): a history two promotions on is still a successor.
     }, redisSup.lineage);
+    guard.leaseStatus = () => {
+      const run = box.runner;
+      const v = run?.verdict;
+      // The guard's counts (whatever the runner did with it so far), and the deputy's fences.
+      const { unexpected: _, ...counts } = lease.counters;
+      const counters = { ...counts, deputyFences: box.deputyFences };
+      if (run === undefined || v === undefined) return { writes: 'refuse', stepDown: false, why: 'strict mode: etcd not reached yet', held: false, term: undefined, holder: undefined, fenceInMs: undefined, ttlMs, counters };
+      const now = performance.now();
+      const st = lease.status(now);
+      return { writes: v.writes, stepDown: v.stepDown, why: v.why, held: st.held, term: st.term, holder: st.holder, fenceInMs: st.fenceAtMs === undefined ? undefined : Math.max(0, Math.round(st.fenceAtMs - now)), ttlMs: st.ttlMs, counters };
+    };
     openLeaseStore(etcd, inst.name, Math.max(100, Math.floor(ttlMs / 6))).then(
       (store) => {
         if (box.stopped) {
@@ -401,8 +395,8 @@ export class Agent {
    * The fence deputy of one instance, restarted if it dies while the agent runs (its deadline is
    * sent again at the lease runner's next step).
    */
-  private startDeputy(instance: string, redis: RedisSettings, password: string | undefined, onFence: () => void): FenceDeputy {
-    const deputy: FenceDeputy = new FenceDeputy(redis, password, {
+  private startDeputy(instance: string, endpoint: RedisEndpoint, onFence: () => void): FenceDeputy {
+    const deputy: FenceDeputy = new FenceDeputy(endpoint, {
       onMessage: (m) => {
         if (m.type === 'connected') this.log.debug('fence deputy connected to redis', { event: 'lease', instance, pid: deputy.pid });
         else if (m.type === 'spawn-failed') this.log.error('fence deputy cannot start: a frozen agent would leave its Redis writable past the lease', { event: 'lease', instance, error: m.error });

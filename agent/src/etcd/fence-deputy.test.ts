@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import type { RedisSettings } from '../config/config.js';
+import type { RedisEndpoint } from '@redkeep/redis';
 import { type DeputyMessage, FenceDeputy } from './fence-deputy.js';
 
 // A Redis stand-in on the loopback that records each command (RESP arrays of bulk strings) and
@@ -81,8 +81,7 @@ async function until(what: string, check: () => boolean, ms = 3000): Promise<voi
   }
 }
 
-const settings = (port: number): RedisSettings =>
-  ({ host: '127.0.0.1', port, username: 'redkeep', passwordFile: undefined, passwordEnv: undefined, tls: undefined }) as unknown as RedisSettings;
+const endpoint = (port: number, password?: string): RedisEndpoint => ({ host: '127.0.0.1', port, username: 'redkeep', db: 0, ...(password !== undefined ? { password } : {}) });
 
 describe("strict mode's fence deputy (a second process that closes the write gate at the lease's deadline)", () => {
   const redis = new Recorder();
@@ -92,7 +91,7 @@ describe("strict mode's fence deputy (a second process that closes the write gat
   const deputy = async (password = 's3cret pass'): Promise<{ d: FenceDeputy; messages: DeputyMessage[]; exits: number[] }> => {
     const messages: DeputyMessage[] = [];
     const exits: number[] = [];
-    const d = new FenceDeputy(settings(redis.port), password, { onMessage: (m) => messages.push(m), onExit: (code) => exits.push(code ?? -1) });
+    const d = new FenceDeputy(endpoint(redis.port, password), { onMessage: (m) => messages.push(m), onExit: (code) => exits.push(code ?? -1) });
     d.start();
     await until('the deputy to connect', () => messages.some((m) => m.type === 'connected'));
     return { d, messages, exits };
@@ -165,7 +164,7 @@ describe("strict mode's fence deputy (a second process that closes the write gat
 
   it('still fences a Redis it reaches only at the deadline (reconnects first)', async () => {
     const messages: DeputyMessage[] = [];
-    const d = new FenceDeputy(settings(redis.port), undefined, { onMessage: (m) => messages.push(m), onExit: () => undefined });
+    const d = new FenceDeputy(endpoint(redis.port), { onMessage: (m) => messages.push(m), onExit: () => undefined });
     d.start();
     const fencesBefore = redis.fences().length;
     const now = performance.now();

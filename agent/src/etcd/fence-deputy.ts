@@ -21,8 +21,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { REFUSE_ALL } from '@redkeep/failover';
-import type { RedisSettings } from '../config/config.js';
-import { redisTlsOptions } from '../redis/supervisor.js';
+import { type RedisEndpoint, tlsConnectOptions } from '@redkeep/redis';
 
 /** Sent ahead of the deadline: the IPC hop and a CONFIG SET on the loopback. */
 export const DEPUTY_LEAD_MS = 20;
@@ -39,7 +38,7 @@ interface InitMessage {
   readonly port: number;
   readonly username?: string;
   readonly password?: string;
-  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly servername?: string; readonly rejectUnauthorized: boolean };
+  readonly tls?: ReturnType<typeof tlsConnectOptions>;
   readonly refuseAll: number;
 }
 
@@ -115,20 +114,15 @@ export class FenceDeputy {
   stopping = false;
   private readonly init: InitMessage;
 
-  constructor(settings: RedisSettings, password: string | undefined, private readonly opts: FenceDeputyOptions) {
-    const t = settings.tls;
-    const deputyTls = ({ serverName, verify, ...files }: ReturnType<typeof redisTlsOptions>): NonNullable<InitMessage['tls']> => ({
-      ...files,
-      ...(serverName !== undefined ? { servername: serverName } : {}),
-      rejectUnauthorized: verify,
-    });
+  /** `endpoint`: the local Redis as the agent's own link reaches it (address, user, password, TLS files read). */
+  constructor(endpoint: RedisEndpoint, private readonly opts: FenceDeputyOptions) {
     this.init = {
       type: 'init',
-      host: settings.host,
-      port: settings.port,
-      ...(settings.username !== undefined ? { username: settings.username } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(t ? { tls: deputyTls(redisTlsOptions(t)) } : {}),
+      host: endpoint.host,
+      port: endpoint.port,
+      ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
+      ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+      ...(endpoint.tls ? { tls: tlsConnectOptions(endpoint.tls) } : {}),
       refuseAll: REFUSE_ALL,
     };
   }

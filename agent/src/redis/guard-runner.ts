@@ -15,7 +15,7 @@
 //   with the other side may still have another holder's MAC for them.
 
 import { performance } from 'node:perf_hooks';
-import { DataGuard, type DataGuardVerdict, defaultQuorum, type MembersNow, REFUSE_ALL, type WriteGate, REDIS_GATE_DEFAULTS, originalGate, wantedGate } from '@redkeep/failover';
+import { DataGuard, type DataGuardVerdict, type LeaseCounters, defaultQuorum, type MembersNow, REFUSE_ALL, type WriteGate, REDIS_GATE_DEFAULTS, originalGate, wantedGate } from '@redkeep/failover';
 import type { VrrpState } from '@redkeep/vrrp';
 import type { RedisSettings } from '../config/config.js';
 import { guardPeriodMs } from '../config/redis-config.js';
@@ -57,15 +57,7 @@ export interface LeaseSummary {
   readonly counters: LeaseCounts;
 }
 
-export interface LeaseCounts {
-  readonly acquired: number;
-  readonly renewed: number;
-  readonly renewFailed: number;
-  readonly fenced: number;
-  readonly lost: number;
-  readonly released: number;
-  readonly deputyFences: number;
-}
+export type LeaseCounts = Readonly<Omit<LeaseCounters, 'unexpected'>> & { readonly deputyFences: number };
 
 export interface GuardStatus {
   /** Strict mode's lease (`[agent] etcd`); undefined without it. */

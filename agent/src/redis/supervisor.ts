@@ -11,7 +11,6 @@ import { type CatchUpOutcome, type DesiredRole, type Lineage, type MemberChannel
 import { type RedisFacts, RedisLink, clientLocalAddresses } from '@redkeep/redis';
 import { type AddressFamily, type VrrpState, canonicalAddress, electedBackup } from '@redkeep/vrrp';
 import type { InstanceSettings, RedisSettings } from '../config/config.js';
-import type { RedisTlsSettings } from '../config/redis-config.js';
 import type { Logger } from '../log.js';
 import { markSecretVariable } from '../child-env.js';
 import { ReconcileLoop } from '../daemon/reconcile-loop.js';
@@ -87,17 +86,6 @@ export function redisHostsOf(inst: InstanceSettings): RedisHosts {
     ...(inst.redis?.peerAddresses !== undefined ? { peerAddresses: inst.redis.peerAddresses } : {}),
     zone: inst.interface,
   });
-}
-
-/** The TLS settings of the local Redis with the files read (the agent's link and the fence deputy). */
-export function redisTlsOptions(tls: RedisTlsSettings): { ca?: string; cert?: string; key?: string; serverName?: string; verify: boolean } {
-  return {
-    ...(tls.caFile ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
-    ...(tls.certFile ? { cert: readFileSync(tls.certFile, 'utf8') } : {}),
-    ...(tls.keyFile ? { key: readFileSync(tls.keyFile, 'utf8') } : {}),
-    ...(tls.serverName ? { serverName: tls.serverName } : {}),
-    verify: tls.verify,
-  };
 }
 
 /** Reads the Redis password from its file or environment variable (never from the config text). */
@@ -231,7 +219,17 @@ export class RedisSupervisor {
         db: settings.db,
         ...(settings.username !== undefined ? { username: settings.username } : {}),
         ...(password !== undefined ? { password } : {}),
-        ...(tls ? { tls: redisTlsOptions(tls) } : {}),
+        ...(tls
+          ? {
+              tls: {
+                ...(tls.caFile ? { ca: readFileSync(tls.caFile, 'utf8') } : {}),
+                ...(tls.certFile ? { cert: readFileSync(tls.certFile, 'utf8') } : {}),
+                ...(tls.keyFile ? { key: readFileSync(tls.keyFile, 'utf8') } : {}),
+                ...(tls.serverName ? { serverName: tls.serverName } : {}),
+                verify: tls.verify,
+              },
+            }
+          : {}),
       },
       { connectTimeoutMs: COMMAND_TIMEOUT_MS, reconnectMs: 100, name: `redkeep-${instance}` },
     );

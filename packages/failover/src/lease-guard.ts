@@ -64,8 +64,9 @@
 // after the shell reports the gate closed (a `gate` event), so the next holder never starts while our
 // Redis can still acknowledge. Until then it keeps renewing: a Redis that does not answer (frozen
 // by SIGSTOP, stalled) cannot be told to refuse, and acknowledges what waits in its sockets when
-// it wakes up. The shell reports a Redis that refuses connections (nothing listens) as closed. A crashed holder releases nothing: its lease expires after the TTL,
-// so failover after a host crash takes max(Master_Down_Interval, the rest of the TTL).
+// it wakes up. The shell reports a Redis that refuses connections (nothing listens) as closed.
+// A crashed holder releases nothing: its lease expires after the TTL, so failover after a host
+// crash takes max(Master_Down_Interval, the rest of the TTL).
 //
 // Losing etcd (no answer for longer than the TTL), `on_loss`:
 // - "fence" (default): no writer without a lease. The holder fences at fenceAtMs, then steps down;
@@ -459,14 +460,10 @@ export class LeaseGuard {
     const h = this.held;
     if (h !== undefined && this.vrrp !== 'master' && !this.leaseMayLive(nowMs)) this.held = undefined;
     if (h !== undefined && this.held !== undefined) {
-      if (this.vrrp !== 'master') {
-        // Revoke only once our Redis refuses writes: the next holder may start at once. Until then
-        // the lease is renewed, so that no other host starts writing while ours may still
-        // acknowledge (a frozen Redis answers nothing, and takes writes again when it wakes up).
-        if (!this.gateClosed) {
-          if (nowMs < h.lastRenewStartMs + h.ttlMs / 3) return undefined;
-          return this.send({ type: 'renew', id: this.nextId, timeoutMs, leaseId: h.leaseId, history: undefined });
-        }
+      // Revoke only once our Redis refuses writes: the next holder may start at once. Until then
+      // the lease is renewed below, so that no other host starts writing while ours may still
+      // acknowledge (a frozen Redis answers nothing, and takes writes again when it wakes up).
+      if (this.vrrp !== 'master' && this.gateClosed) {
         // From now on the lease is not ours to write under, whatever VRRP says next: a master
         // again acquires a new one. A failed revoke is tried again while the lease may live.
         this.held = undefined;
@@ -474,7 +471,8 @@ export class LeaseGuard {
         return this.send({ type: 'release', id: this.nextId, timeoutMs, leaseId: h.leaseId });
       }
       if (nowMs < h.lastRenewStartMs + h.ttlMs / 3) return undefined;
-      const next = recordHistory(h.written, this.local);
+      // Only a master's Redis writes history; one that left master records nothing more.
+      const next = this.vrrp === 'master' ? recordHistory(h.written, this.local) : h.written;
       this.pendingHistory = next;
       const history = next === h.written ? undefined : { holder: this.settings.self.holder, history: next };
       return this.send({ type: 'renew', id: this.nextId, timeoutMs, leaseId: h.leaseId, history });

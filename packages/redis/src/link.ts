@@ -39,17 +39,18 @@ export function clientOptions(endpoint: RedisEndpoint, opts: { connectTimeoutMs:
     connectionName: opts.name ?? 'redkeep',
     ...(endpoint.username !== undefined ? { username: endpoint.username } : {}),
     ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
-    ...(endpoint.tls
-      ? {
-          tls: {
-            ...(endpoint.tls.ca !== undefined ? { ca: endpoint.tls.ca } : {}),
-            ...(endpoint.tls.cert !== undefined ? { cert: endpoint.tls.cert } : {}),
-            ...(endpoint.tls.key !== undefined ? { key: endpoint.tls.key } : {}),
-            ...(endpoint.tls.serverName !== undefined ? { servername: endpoint.tls.serverName } : {}),
-            rejectUnauthorized: endpoint.tls.verify,
-          },
-        }
-      : {}),
+    ...(endpoint.tls ? { tls: tlsConnectOptions(endpoint.tls) } : {}),
+  };
+}
+
+/** node:tls' connect options for a Redis TLS setting (ioredis' `tls`, and the fence deputy's socket). */
+export function tlsConnectOptions(tls: RedisTls): { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean } {
+  return {
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+    ...(tls.key !== undefined ? { key: tls.key } : {}),
+    ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
+    rejectUnauthorized: tls.verify,
   };
 }
 
