@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 # prometheus for its promtool (`check rules`, `test rules` on examples/prometheus; the server is
 # not started), man-db and groff for the man pages (rendered and looked up in the package test),
 # etcd-server and etcd-client (etcdctl) for strict mode's tests (a 3-member etcd cluster in
-# namespaces; the packaged service is not started).
+# namespaces; the packaged service is not started), openssl for the throw-away CA and
+# certificates of the etcd-over-TLS test.
 # systemd also boots, as PID 1 of throw-away boxes, for the package test (scripts/systemd-box.sh).
-APT_PACKAGES=(iproute2 iputils-ping tcpdump keepalived redis-server redis-sentinel python3-redis systemd util-linux nftables prometheus man-db groff-base etcd-server etcd-client)
+APT_PACKAGES=(iproute2 iputils-ping tcpdump keepalived redis-server redis-sentinel python3-redis systemd util-linux nftables prometheus man-db groff-base etcd-server etcd-client openssl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
