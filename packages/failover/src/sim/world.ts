@@ -304,6 +304,19 @@ class Agent {
   // ---- strict mode's lease, as lease-runner.ts and agent.ts startLease run it ----------------
 
   /** Why the lease guard refuses writes now (guard-runner.ts leaseRefusal), if it does. */
+  /**
+   * Strict mode: our Redis is promoted only while the lease guard lets it acknowledge writes (the
+   * lease held, or on_loss "embedded" standing aside): a VRRP master without the lease keeps its
+   * Redis as it is, so it cannot discard what the holder acknowledged, and the history rule
+   * decides whether it may take the lease at all. Without strict mode, always.
+   */
+  private mayPromote(): boolean {
+    return this.leaseRefusal() === undefined;
+  }
+
+  /** A takeover that waited for the lease: its hand-over flag, for the promotion once the lease is ours. */
+  private promoteWaiting: { handedOver: boolean } | undefined;
+
   private leaseRefusal(): string | undefined {
     const l = this.lease;
     if (!l) return undefined;
@@ -325,6 +338,7 @@ class Agent {
         this.input({ type: 'track', name: 'etcd-lease', ok: l.trackOk });
       }
       this.guardKick();
+      if (v.writes === 'allow' && this.promoteWaiting !== undefined) this.promoteLate();
     }
     if (!l.busy) {
       const r = l.guard.request(now);
@@ -464,7 +478,10 @@ class Agent {
   }
 
   private afterTransition(state: VrrpState, master: string | undefined, changed: boolean): void {
-    if (this.policy.vrrp(state, master)) {
+    if (state !== 'master') this.promoteWaiting = undefined;
+    // A master waiting for the lease keeps its Redis as it is (no master known: the role stays).
+    const waits = state === 'master' && !this.mayPromote();
+    if (this.policy.vrrp(waits ? 'backup' : state, waits ? undefined : master)) {
       this.setWatch(this.policy.following()?.host);
       this.kickReconcile();
     }
@@ -725,8 +742,31 @@ class Agent {
 
   /** promote(): the plan, the catch-up from a live master, the settle wait, REPLICAOF NO ONE. */
   private promote(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void): void {
+    if (!this.mayPromote()) {
+      this.promoteWaiting = { handedOver };
+      this.w.note(this.host, 'promotion waits for the lease');
+      this.later(0, () => then('not-yet'));
+      return;
+    }
+    this.promoteWaiting = undefined;
     // The fresh read of the members takes a moment (a round trip on the LAN).
     this.later(1, () => this.promoteRead(handedOver, then, 0));
+  }
+
+  /** The lease came after VRRP made us master: the promotion that waited for it, in the action queue. */
+  private promoteLate(): void {
+    const waiting = this.promoteWaiting;
+    if (waiting === undefined) return;
+    this.promoteWaiting = undefined;
+    this.enqueue((done) => {
+      if (this.vrrp.state !== 'master') return done();
+      this.promote(waiting.handedOver, (result) => {
+        if (this.vrrp.state !== 'master') return done();
+        if (result === 'abandon') this.input({ type: 'resign', sticky: false });
+        else if (this.policy.vrrp('master', this.vrrp.masterAddressSeen)) this.kickReconcile();
+        done();
+      });
+    });
   }
 
   private promoteRead(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void, round: number): void {
