@@ -380,6 +380,8 @@ export class Agent {
             else this.log.warn('etcd lease: writes refused', { event: 'lease', instance: inst.name, why: v.why, stepDown: v.stepDown });
             r.setTrack(ETCD_LEASE_TRACK, !v.stepDown);
             guard.kick();
+            // A VRRP master whose promotion waited for the lease promotes now.
+            r.leaseChanged();
           },
         });
         box.runner.handle({ type: 'vrrp', state: r.state });

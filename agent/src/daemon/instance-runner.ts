@@ -94,6 +94,11 @@ export class InstanceRunner implements AdvertSink {
   private hookMaster: MasterEndpoint | undefined;
   /** Told after each state change (the agent's systemd STATUS line). */
   onStateChange: () => void = () => undefined;
+  /**
+   * Strict mode: the takeover whose promotion waits for the etcd lease (VRRP made us master, the
+   * lease guard does not let our Redis take writes yet), with its hand-over flag.
+   */
+  private promoteWaiting: { handedOver: boolean } | undefined;
 
   private current: InstanceSettings;
 
@@ -273,6 +278,7 @@ export class InstanceRunner implements AdvertSink {
       throw new Error(`instance ${s.name} is ${this.state} here, not master${m !== undefined ? ` (the master is ${m}): run the switchover there` : ''}`);
     }
     if (this.switching) throw new Error(`instance ${s.name}: a switchover is already running`);
+    if (this.promoteWaiting !== undefined) throw new Error(`instance ${s.name} is master here but its Redis waits for the etcd lease (${this.extras.guard?.leaseRefusal() ?? 'strict mode'}): nothing to hand over`);
     if (to !== undefined) {
       if (to === this.primary) throw new Error(`${to} is this host`);
       if (s.unicastPeers.length > 0 && !s.unicastPeers.includes(to)) throw new Error(`${to} is not one of the unicast peers (${s.unicastPeers.join(', ')})`);
@@ -375,7 +381,8 @@ export class InstanceRunner implements AdvertSink {
   /** One shutdown path: priority 0 if master, VIPs released; resolves when done. */
   async stop(): Promise<void> {
     const redis = this.extras.redis;
-    if (redis && this.core?.state === 'master' && this.settings.redis?.switchoverOnStop) {
+    // A master whose Redis waits for the etcd lease has nothing to hand over: priority 0 alone.
+    if (redis && this.core?.state === 'master' && this.settings.redis?.switchoverOnStop && this.promoteWaiting === undefined) {
       // Hand the data over before the VIP: no acknowledged write may be left behind. A planned
       // switchover first (its successor designated where VRRP's choice can be told, the VIPs
       // kept until it holds them); when that is refused or nobody takes over, the data is handed
@@ -417,7 +424,7 @@ export class InstanceRunner implements AdvertSink {
     // dead), or, fenced by its hand-over, be the first replica ours needs to take writes. Looked
     // at from now on (nothing is done to it before our Redis is master).
     const redis = this.extras.redis;
-    if (redis && core.state === 'master' && before === 'backup' && seenBefore !== undefined && this.primary !== undefined && seenBefore !== this.primary) {
+    if (redis && core.state === 'master' && before === 'backup' && seenBefore !== undefined && this.primary !== undefined && seenBefore !== this.primary && !this.waitsForLease()) {
       redis.fencePeer(seenBefore, this.primary, () => this.masterNow());
     }
     for (const a of actions) {
@@ -440,10 +447,14 @@ export class InstanceRunner implements AdvertSink {
 
   private async afterTransition(state: VrrpState, master: string | undefined, priority: number, changed: boolean): Promise<void> {
     const { redis, hooks } = this.extras;
+    if (state !== 'master') this.promoteWaiting = undefined;
+    // Strict mode, a master waiting for the lease: its Redis stays as it is (a replica of the
+    // master it followed, watched as before) until promoteLate().
+    const waits = state === 'master' && this.promoteWaiting !== undefined;
     // Not awaited: a slow Redis must not hold up the next VRRP action; reconciliation retries.
-    void redis?.follow(state, master);
+    void redis?.follow(waits ? 'backup' : state, waits ? undefined : master);
     // Took over from a master we followed: its Redis may still take writes (its agent may be dead).
-    if (redis && changed && state === 'master' && this.followedMaster !== undefined && this.primary !== undefined) {
+    if (redis && changed && state === 'master' && !waits && this.followedMaster !== undefined && this.primary !== undefined) {
       redis.fencePeer(this.followedMaster, this.primary, () => this.masterNow());
     }
     if (state !== 'master' && master !== undefined) this.followedMaster = master;
@@ -466,6 +477,41 @@ export class InstanceRunner implements AdvertSink {
       if (moved) void hooks.masterChanged({ ...ctx, oldMaster, newMaster });
       this.hookState = hs;
     }
+  }
+
+  /**
+   * Strict mode (`[agent] etcd`): whether the lease guard keeps our Redis from taking writes now.
+   * A VRRP master promotes its Redis only once it may: a master without the lease must not make
+   * its Redis the one the others follow (that would discard what the holder acknowledged), and
+   * the lease's history rule decides whether it may take the lease at all.
+   */
+  private waitsForLease(): boolean {
+    return this.extras.strict === true && this.extras.guard !== undefined && this.extras.guard.leaseRefusal() !== undefined;
+  }
+
+  /** Strict mode: the lease guard's verdict changed; a promotion that waited for the lease runs now if it may. */
+  leaseChanged(): void {
+    if (this.promoteWaiting === undefined || this.waitsForLease() || this.stopping) return;
+    const waiting = this.promoteWaiting;
+    this.promoteWaiting = undefined;
+    this.queue = this.queue
+      .then(async () => {
+        const redis = this.extras.redis;
+        const s = this.settings;
+        if (!redis || this.core?.state !== 'master' || this.stopping) return;
+        this.log.info('strict mode: the etcd lease is ours: promoting redis', { event: 'promote', instance: s.name });
+        // Took over from a master we followed: looked at from now on, as at a takeover (promote()).
+        if (this.followedMaster !== undefined && this.primary !== undefined) redis.fencePeer(this.followedMaster, this.primary, () => this.masterNow());
+        const promoted = await redis.promote({ handedOver: waiting.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' });
+        if (this.core?.state !== 'master') return;
+        if (promoted === 'abandon') {
+          this.input({ type: 'resign', sticky: false });
+          return;
+        }
+        if (promoted !== 'master') this.log.warn('redis is not master yet; role control keeps trying', { event: 'promote', instance: s.name });
+        void redis.follow('master', this.core.masterAddressSeen);
+      })
+      .catch((e: unknown) => this.log.error('promotion after the lease failed', { event: 'error', instance: this.settings.name, error: e instanceof Error ? e.message : String(e) }));
   }
 
   /**
@@ -537,6 +583,14 @@ export class InstanceRunner implements AdvertSink {
       case 'add-vips': {
         // Clients reaching the VIP must find a writable Redis: promote it before the VIP is up.
         const redis = this.extras.redis;
+        if (redis && this.waitsForLease()) {
+          // Strict mode without the lease: the VIP comes up (reads, and clients moved off the old
+          // holder), our Redis stays as it is and refuses writes until leaseChanged() promotes it.
+          this.promoteWaiting = { handedOver: a.handedOver };
+          this.log.warn('strict mode: redis is not promoted until this host holds the etcd lease; the VIP comes up, writes are refused meanwhile', { event: 'promote', instance: s.name, why: this.extras.guard?.leaseRefusal() });
+          await this.vips.want(s.name, true);
+          return;
+        }
         const promoted = redis
           ? await redis.promote({ handedOver: a.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' })
           : 'master';

@@ -1363,9 +1363,15 @@ export class World {
     this.at(now + this.writeEveryMs, () => this.clientWrite(c));
     if (c.arp === undefined || now - c.lastOkMs > CLIENT_REARP_MS) {
       if (now - c.lastTryMs > CLIENT_REARP_MS || c.arp === undefined) {
-        // Who has the VIP? Every holder that hears the broadcast answers; the last answer wins.
-        const holders = this.hosts.filter((h) => h.up && h.vipHeld && this.reaches(me, h.address) && this.reaches(h.address, me));
-        if (holders.length > 0) c.arp = holders[Math.floor(this.random() * holders.length)]?.address;
+        // Who has the VIP? A cached entry is probed first by unicast (Linux' NUD probe, to the
+        // MAC the last gratuitous ARP named): its host answers while it holds the address. Else
+        // a broadcast: every holder that hears it answers; the last answer wins.
+        const answers = (h: Host): boolean => h.up && h.vipHeld && this.reaches(me, h.address) && this.reaches(h.address, me);
+        const cached = c.arp !== undefined ? this.hostAt(c.arp) : undefined;
+        if (cached === undefined || !answers(cached)) {
+          const holders = this.hosts.filter(answers);
+          if (holders.length > 0) c.arp = holders[Math.floor(this.random() * holders.length)]?.address;
+        }
         c.lastTryMs = now;
       }
     }
