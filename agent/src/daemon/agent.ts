@@ -337,7 +337,9 @@ export class Agent {
       maxDriftRatio: 0.01,
       // The data guard's next look closes the gate: a read of INFO and a CONFIG SET.
       applyMs: Math.max(500, 2 * guardPeriodMs(advertMs)),
-      self: { holder: c.agent.name, advert: r.primaryAddress ?? '', redis: hostPortText(redis.host, redis.port) },
+      // The advert address once known (the core starts when the interface has one): a leader key
+      // naming this holder, address and Redis is this host's own leftover (lease-guard.ts).
+      self: { holder: c.agent.name, get advert() { return r.primaryAddress ?? ''; }, redis: hostPortText(redis.host, redis.port) },
       // The promotions this agent saw (ours and the members'): a history two promotions on is still a successor.
     }, redisSup.lineage);
     guard.leaseStatus = () => {

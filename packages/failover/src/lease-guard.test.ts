@@ -168,6 +168,44 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(g.status(10_110).held, false);
   });
 
+  it("revokes a leftover lease of its own (a previous run killed) once the gate is reported closed; never another host's", () => {
+    const mine: ObservedLeader = { leaseId: 'L9', term: 5, record: { holder: 'a', advert: '192.0.2.11', redis: '192.0.2.11:6379', history: [] } };
+    const g = new LeaseGuard(settings());
+    g.handle({ type: 'vrrp', state: 'backup' });
+    g.handle({ type: 'local', facts: factsFixture() });
+    answer(g, 0, 5, () => ({ ok: true, kind: 'read', leader: mine, history: undefined, historyRevision: 2 }));
+    // No report of the gate since this guard started: Redis may still take writes under it.
+    assert.equal(g.request(10), undefined);
+    g.handle({ type: 'gate', closed: false });
+    assert.equal(g.request(20), undefined);
+    g.handle({ type: 'gate', closed: true });
+    const r = answer(g, 30, 35, () => ({ ok: true, kind: 'released' }));
+    assert.ok(r.type === 'release' && r.leaseId === 'L9', JSON.stringify(r));
+    assert.equal(g.counters.released, 1);
+    // Then read again (the key is gone: a master would take it now).
+    assert.equal(g.request(40)?.type, 'read');
+
+    // The same holder name with another host's addresses is not ours: it is waited out.
+    for (const other of [
+      { ...mine, record: { holder: 'a', advert: '192.0.2.12', redis: '192.0.2.12:6379', history: [] } },
+      { ...mine, record: { holder: 'b', advert: '192.0.2.11', redis: '192.0.2.11:6379', history: [] } },
+      { ...mine, record: undefined },
+    ]) {
+      const h = new LeaseGuard(settings());
+      h.handle({ type: 'vrrp', state: 'master' });
+      h.handle({ type: 'gate', closed: true });
+      answer(h, 0, 5, () => ({ ok: true, kind: 'read', leader: other, history: undefined, historyRevision: 2 }));
+      for (let t = 10; t < 3000; t += 10) {
+        const q = h.request(t);
+        assert.notEqual(q?.type, 'release', JSON.stringify(other.record));
+        if (q) {
+          h.handle({ type: 'started', id: q.id, nowMs: t });
+          h.handle({ type: 'done', id: q.id, nowMs: t + 1, result: { ok: true, kind: 'read', leader: other, history: undefined, historyRevision: 2 } });
+        }
+      }
+    }
+  });
+
   it('does not take the lease when our Redis is behind the recorded history, and steps down', () => {
     const g = new LeaseGuard(settings());
     g.handle({ type: 'vrrp', state: 'master' });

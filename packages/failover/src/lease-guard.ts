@@ -66,7 +66,10 @@
 // by SIGSTOP, stalled) cannot be told to refuse, and acknowledges what waits in its sockets when
 // it wakes up. The shell reports a Redis that refuses connections (nothing listens) as closed.
 // A crashed holder releases nothing: its lease expires after the TTL, so failover after a host
-// crash takes max(Master_Down_Interval, the rest of the TTL).
+// crash takes max(Master_Down_Interval, the rest of the TTL). A leader key naming this host
+// (holder, advert and Redis address alike) on a lease it does not hold is its own leftover: its
+// previous run was killed, or an acquire's answer was lost. It is revoked once the shell has
+// reported our gate closed since this guard started (the next holder need not wait out the TTL).
 //
 // Losing etcd (no answer for longer than the TTL), `on_loss`:
 // - "fence" (default): no writer without a lease. The holder fences at fenceAtMs, then steps down;
@@ -111,6 +114,11 @@ export interface LeaderRecord {
   readonly advert: string;
   readonly redis: string;
   readonly history: readonly HistoryEntry[];
+}
+
+/** Whether a leader record names this host: the same holder, advert and Redis address. */
+function isSelf(r: LeaderRecord | undefined, self: LeaseSettings['self']): boolean {
+  return r !== undefined && r.holder === self.holder && r.advert === self.advert && r.redis === self.redis;
 }
 
 /** The value of <prefix><instance>/history (no lease). */
@@ -296,6 +304,10 @@ export class LeaseGuard {
   private vrrp: VrrpState | 'waiting' = 'waiting';
   private local: ReplicationFacts | undefined;
   private gateClosed = true;
+  /** Whether the shell reported the gate at all (a leftover lease is revoked only on a report). */
+  private gateReported = false;
+  /** The lease of a leader key naming us that we do not hold (a leftover of our previous run). */
+  private leftover: string | undefined;
   private held: Held | undefined;
   private inFlight: InFlight | undefined;
   private nextId = 1;
@@ -326,6 +338,7 @@ export class LeaseGuard {
         return;
       case 'gate':
         this.gateClosed = e.closed;
+        this.gateReported = true;
         return;
       case 'started':
         this.clock(e.nowMs);
@@ -374,6 +387,7 @@ export class LeaseGuard {
           this.held = undefined;
           this.counters.lost++;
         }
+        this.leftover = this.held === undefined && r.leader !== undefined && isSelf(r.leader.record, this.settings.self) ? r.leader.leaseId : undefined;
         return;
       case 'acquired':
         if (f.type !== 'acquire') break;
@@ -476,6 +490,14 @@ export class LeaseGuard {
       this.pendingHistory = next;
       const history = next === h.written ? undefined : { holder: this.settings.self.holder, history: next };
       return this.send({ type: 'renew', id: this.nextId, timeoutMs, leaseId: h.leaseId, history });
+    }
+    const left = this.leftover;
+    if (left !== undefined && this.held === undefined && this.releasing === undefined && this.gateReported && this.gateClosed) {
+      // Our own leftover (a previous run, a lost answer): nothing writes under it here (our gate
+      // is closed), so it is revoked rather than left to expire.
+      this.leftover = undefined;
+      this.releasing = { leaseId: left, untilMs: nowMs + this.ttlMs * (1 + this.settings.maxDriftRatio) ** 2 + this.settings.applyMs };
+      return this.send({ type: 'release', id: this.nextId, timeoutMs, leaseId: left });
     }
     const rel = this.releasing;
     if (rel !== undefined) {

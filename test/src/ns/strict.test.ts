@@ -13,6 +13,18 @@ import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CLUSTER_VIP, EtcdCluster, REDKEEP_BIN, RedisCluster, Writer, holders, sleep, waitFor } from '@redkeep/scripts/lab';
 
+/**
+ * A host's log from `from` on: its Redis was promoted only once its lease guard allowed writes
+ * (a VRRP master without the lease keeps its Redis a replica). Returns whether it had to wait.
+ */
+function promotedUnderLease(log: string, host: string): boolean {
+  const allowed = log.indexOf('etcd lease: writes allowed');
+  const promoted = log.indexOf('redis promoted: REPLICAOF NO ONE');
+  assert.ok(promoted >= 0, `${host} promoted its Redis:\n${log.slice(-6000)}`);
+  assert.ok(allowed >= 0 && allowed < promoted, `${host}'s lease allowed writes before its Redis was promoted:\n${log.slice(-6000)}`);
+  return log.includes('redis is not promoted until this host holds the etcd lease');
+}
+
 describe('strict mode: an etcd lease decides who may acknowledge writes', () => {
   let c: RedisCluster;
   let etcd: EtcdCluster;
@@ -44,6 +56,7 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     };
     assert.equal(leader()?.holder, 'h2');
     const cutAt = Date.now();
+    const h1From = c.a('h1').logs.text.length;
     etcd.cutFromEtcd('h2');
     // h2's own Redis, asked on its own host: when does it refuse writes (NOREPLICAS)?
     const refusedAt = await waitFor('h2 to refuse writes', 10_000, () => (/NOREPLICAS/.test(c.r('h2').cli(['set', 'strict:probe', '1'])) ? Date.now() : undefined), 20);
@@ -67,6 +80,8 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     // refused within the fence margin of its last renew, before h1 could hold the lease.
     assert.ok(refusedAt < takenAt, `h2 refused at +${refusedAt - cutAt} ms, h1 took the lease at +${takenAt - cutAt} ms`);
     assert.ok(refusedAt - cutAt < 2000, `h2 refused writes only ${refusedAt - cutAt} ms after the cut`);
+    const waited = promotedUnderLease(c.a('h1').logs.text.slice(h1From), 'h1');
+    t.diagnostic(`h1's promotion ${waited ? 'waited for' : 'came after'} the lease`);
     // No write was acknowledged by both: every acknowledgement after h1 took the lease went to h1
     // (h2 refused from before then), checked by the keys: none acknowledged after refusedAt is on h2 alone.
     const onH2 = new Set(c.r('h2').cli(['--raw', 'keys', 'w:*']).split('\n').filter(Boolean));
@@ -90,6 +105,7 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     // Two hosts and a witness: Redis' own backstop (min-replicas-max-lag) counts no replica. Without
     // the deputy, the frozen master's Redis would take writes for as long as its agent stays frozen.
     const cutAt = Date.now();
+    const oFrom = c.a(o).logs.text.length;
     c.a(m).signal('SIGSTOP');
     c.partition(m);
     c.lab.isolateSecond(m);
@@ -113,5 +129,8 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     assert.ok(refusedAt < takenAt, `${m} refused at +${refusedAt - cutAt} ms, ${o} took the lease at +${takenAt - cutAt} ms`);
     assert.ok(refusedAt - cutAt < 2000, `${m} refused writes only ${refusedAt - cutAt} ms after the freeze (the lease is 2 s)`);
     assert.deepEqual(c.lostOn(o, acks), [], `acknowledged writes missing on ${o}`);
+    // VRRP made ${o} master a Master_Down_Interval after the freeze, long before the lease could
+    // expire: its Redis stayed a replica until the lease was its own.
+    assert.ok(promotedUnderLease(c.a(o).logs.text.slice(oFrom), o), `${o}'s promotion waited for the lease`);
   });
 });
