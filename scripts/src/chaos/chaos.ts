@@ -124,12 +124,14 @@ async function applyFault(c: RedisCluster, f: Fault, windows: [number, number][]
       c.r(host).start();
       return;
     case 'crash':
+    case 'crash-aof':
       crashWindow();
       c.lab.cutLink(host);
       c.agentSignal(host, 'SIGKILL');
       c.r(host).kill();
       await sleep(f.durationMs);
-      // A reboot: addresses are not kept, Redis comes back empty, the agent starts again.
+      // A reboot: addresses are not kept, Redis comes back empty (crash-aof: from its
+      // appendonly file, with a new replication id, at offset 0), the agent starts again.
       c.lab.exec(host, ['ip', 'addr', 'del', `${CLUSTER_VIP}/24`, 'dev', 'eth0']);
       c.lab.healLink(host);
       c.r(host).start();
@@ -162,6 +164,7 @@ export async function runChaos(schedule: Schedule, o: ChaosOptions, log: (line: 
     hosts: o.hosts,
     advertInterval: o.advertInterval,
     ...(strict ? { outsiders: ETCD_MEMBERS, replicationNetwork: true, agentExtra: `etcd = { endpoints = [${endpoints.join(', ')}] }` } : {}),
+    ...(schedule.faults.some((f) => f.kind === 'crash-aof') ? { redisAppendOnly: true } : {}),
   });
   const etcd = strict ? new EtcdCluster(c.lab, { members, heartbeatMs: 50, electionTimeoutMs: 500 }) : undefined;
   const top = c.hostNames[c.hostNames.length - 1] ?? 'h3';

@@ -3,12 +3,14 @@
 // scripts) side by side. Prints a table; --seed reproduces a random schedule.
 //   node scripts/dist/chaos/run.js [--named] [--runs N] [--seed S] [--hosts 3|5]
 //     [--impl redkeep,keepalived,redkeep-strict] [--interval 100ms] [--max-fault 8000] [--json]
+//     [--only NAME,...]   only these schedules (e.g. --only crash-aof, "seed 4")
+// Named schedules add crash-aof (the master host crashes, its Redis reboots from appendonly).
 // redkeep-strict: redkeep with `[agent] etcd` and a 3-member etcd cluster; its schedules add the
 // etcd faults (etcd-cut, etcd-leader), which the other agents skip (n/a).
 
 import { parseArgs } from 'node:util';
 import { type ChaosResult, runChaos } from './chaos.js';
-import { FAULT_KINDS, STRICT_FAULT_KINDS, type Schedule, describeSchedule, namedSchedules, randomSchedule } from './schedule.js';
+import { FAULT_KINDS, NAMED_ONLY_KINDS, STRICT_FAULT_KINDS, type Schedule, describeSchedule, namedSchedules, randomSchedule } from './schedule.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '100ms' },
     'max-fault': { type: 'string', default: '8000' },
     json: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 
@@ -31,9 +34,9 @@ const hostNames = Array.from({ length: hosts }, (_, i) => `h${i + 1}`);
 // With strict mode among the agents, schedules draw from its etcd faults too (the others skip them).
 const kinds = impls.includes('redkeep-strict') ? STRICT_FAULT_KINDS : FAULT_KINDS;
 const schedules: Schedule[] = [
-  ...(values.named || runs === 0 ? namedSchedules(kinds) : []),
+  ...(values.named || runs === 0 ? namedSchedules([...kinds, ...NAMED_ONLY_KINDS]) : []),
   ...Array.from({ length: runs }, (_, k) => randomSchedule(seed + k, hostNames, Number(values['max-fault']), kinds)),
-];
+].filter((s) => values.only === undefined || values.only.split(',').includes(s.name));
 
 const results: ChaosResult[] = [];
 for (const s of schedules) {

@@ -13,10 +13,13 @@ export type FaultKind =
   | 'kill-agent' // kill -9 of the agent, started again at the end of the fault
   | 'restart-empty' // redis-server killed and started at once, empty
   | 'crash' // the host: link cut, agent and Redis killed; it reboots (empty Redis) at the end
+  | 'crash-aof' // as crash, but every Redis of the cluster runs with appendonly (examples/redis.conf): it reboots with its data
   | 'etcd-cut' // strict mode: the host cut off the etcd members alone (its replicas and the VIP's network still reach it)
   | 'etcd-leader'; // strict mode: the etcd leader crashes (SIGKILL) and starts again at the end
 
 export const FAULT_KINDS: readonly FaultKind[] = ['partition', 'one-way', 'flap', 'pause-redis', 'pause-agent', 'kill-agent', 'restart-empty', 'crash'];
+/** Named schedules only (random ones draw from FAULT_KINDS, so that every earlier seed keeps its schedule). */
+export const NAMED_ONLY_KINDS: readonly FaultKind[] = ['crash-aof'];
 /** Strict mode's schedules draw from these too (FAULT_KINDS alone keep every earlier seed's schedule). */
 export const STRICT_FAULT_KINDS: readonly FaultKind[] = [...FAULT_KINDS, 'etcd-cut', 'etcd-leader'];
 

@@ -37,6 +37,11 @@ export interface RedisClusterOptions {
    * write instance's, and more of its keys (TOML lines, e.g. its [instance.redis] max_lag).
    */
   readonly readVip?: { readonly vip: string; readonly redisExtra?: string };
+  /**
+   * Every Redis with `appendonly yes` (as examples/redis.conf): a Redis killed and started again
+   * comes back with its data. Default off: it starts empty.
+   */
+  readonly redisAppendOnly?: boolean;
   /** Writes every this many ms (default 5). */
   readonly writeEveryMs?: number;
   /** Lab hosts beyond the cluster hosts: not members, e.g. for a rogue VRRP speaker. */
@@ -321,7 +326,11 @@ export class RedisCluster {
    */
   async start(first = 'h3'): Promise<this> {
     // keepalived's users start Redis as a master of its own (redkeep's: fenced, until told).
-    const extra = this.opts.impl === 'keepalived' ? ['--replicaof', 'no', 'one'] : this.opts.ipv6 ? ['--bind', '*', '-::*'] : [];
+    const extra = [
+      ...(this.opts.impl === 'keepalived' ? ['--replicaof', 'no', 'one'] : this.opts.ipv6 ? ['--bind', '*', '-::*'] : []),
+      // Later arguments win over RedisProc's own `--appendonly no`.
+      ...(this.opts.redisAppendOnly ? ['--appendonly', 'yes'] : []),
+    ];
     this.redis = this.hostNames.map((h) => new RedisProc(this.lab, h, this.dir, 6379, extra).start());
     if (this.opts.impl === 'keepalived') {
       this.makeKeepalived(first).start();
