@@ -44,6 +44,12 @@ export class LeaseRunner {
   }
 
   start(): void {
+    // The leader key changed (another holder released it, say): read again at once.
+    this.store.watchLeader?.(() => {
+      if (this.stopped) return;
+      this.guard.handle({ type: 'leader-changed' });
+      this.step();
+    });
     this.step();
   }
 

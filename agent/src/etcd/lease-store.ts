@@ -14,6 +14,12 @@ type Etcd3 = InstanceType<Etcd3Module['Etcd3']>;
 export interface LeaseStore {
   /** Carries out one request; never throws (a failure is `{ ok: false }`), never waits past `timeoutMs`. */
   run(r: LeaseRequest): Promise<LeaseResult>;
+  /**
+   * Tells `changed` whenever the leader key is written or deleted (an etcd watch): the last read
+   * is stale, read again now rather than at the next period. Best effort: a watch that is down
+   * tells nothing, and the reads go on at their own pace.
+   */
+  watchLeader?(changed: () => void): void;
   close(): void;
 }
 
@@ -35,7 +41,7 @@ function parse<T>(v: Buffer | undefined): T | undefined {
 }
 
 /** The connection options, secrets read from their files now (never logged, never in argv). */
-function clientOptions(s: EtcdSettings, callTimeoutMs: number): ConstructorParameters<Etcd3Module['Etcd3']>[0] {
+function clientOptions(s: EtcdSettings, callTimeoutMs: number): NonNullable<ConstructorParameters<Etcd3Module['Etcd3']>[0]> {
   const credentials = s.tls && {
     rootCertificate: s.tls.caFile !== undefined ? readFileSync(s.tls.caFile) : Buffer.alloc(0),
     ...(s.tls.keyFile !== undefined ? { privateKey: readFileSync(s.tls.keyFile) } : {}),
@@ -66,7 +72,10 @@ export async function openLeaseStore(s: EtcdSettings, instance: string, callTime
   // Keep-alives go to every member at once, each through a client of its own: a member cut off or
   // a leader being replaced costs nothing while another answers.
   const members = s.endpoints.length > 1 ? s.endpoints.map((e) => new Etcd3({ ...options, hosts: [e] })) : [client];
-  return new Etcd3LeaseStore(client, members, leaseKeys(s.prefix, instance));
+  // The watch is a stream that lives as long as the agent: a client of its own, without the
+  // calls' deadline (etcd3 moves it to another member when its connection fails).
+  const { defaultCallOptions: _, ...watchOptions } = options;
+  return new Etcd3LeaseStore(client, members, leaseKeys(s.prefix, instance), () => new Etcd3(watchOptions));
 }
 
 /**
@@ -103,12 +112,29 @@ export function firstAlive(answers: readonly Promise<number>[]): Promise<number>
 class Etcd3LeaseStore implements LeaseStore {
   /** A history write after a renew is out. */
   private historyInFlight = false;
+  private watch: { readonly client: Etcd3; readonly watcher: ReturnType<ReturnType<Etcd3['watch']>['watcher']> } | undefined;
+  private closed = false;
 
   constructor(
     private readonly client: Etcd3,
     private readonly members: readonly Etcd3[],
     private readonly keys: { readonly leader: string; readonly history: string },
+    private readonly watchClient: () => Etcd3,
   ) {}
+
+  watchLeader(changed: () => void): void {
+    if (this.closed || this.watch !== undefined) return;
+    const client = this.watchClient();
+    // watcher() (not create(), which resolves only once connected): the listeners are on before
+    // anything can be emitted, an 'error' among them (an emitter's unheard 'error' throws).
+    const watcher = client.watch().key(this.keys.leader).watcher();
+    watcher.on('put', () => changed());
+    watcher.on('delete', () => changed());
+    watcher.on('error', () => undefined);
+    // Reconnected after a gap: what happened meanwhile was not seen.
+    watcher.on('connected', () => changed());
+    this.watch = { client, watcher };
+  }
 
   run(r: LeaseRequest): Promise<LeaseResult> {
     let timer: NodeJS.Timeout | undefined;
@@ -194,6 +220,11 @@ class Etcd3LeaseStore implements LeaseStore {
   }
 
   close(): void {
+    this.closed = true;
+    const w = this.watch;
+    if (w !== undefined) {
+      void w.watcher.cancel().catch(() => undefined).finally(() => w.client.close());
+    }
     this.client.close();
     for (const m of this.members) if (m !== this.client) m.close();
   }

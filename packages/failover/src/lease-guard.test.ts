@@ -168,6 +168,32 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(g.status(10_110).held, false);
   });
 
+  it('reads again at once when the shell sees the leader key change (its watch), also when the change came during a read', () => {
+    const g = new LeaseGuard(settings());
+    g.handle({ type: 'vrrp', state: 'master' });
+    g.handle({ type: 'local', facts: factsFixture() });
+    const other: ObservedLeader = { leaseId: 'L0', term: 3, record: { holder: 'b', advert: '192.0.2.12', redis: '192.0.2.12:6379', history: [] } };
+    const held: LeaseResult = { ok: true, kind: 'read', leader: other, history: undefined, historyRevision: 2 };
+    answer(g, 0, 5, () => held);
+    assert.equal(g.request(50), undefined, 'the next read waits for its period');
+    g.handle({ type: 'leader-changed' });
+    // The key is gone now: the read goes out at once, and the lease is taken right after.
+    assert.equal(answer(g, 51, 53, () => free).type, 'read');
+    assert.equal(answer(g, 54, 60, () => granted).type, 'acquire');
+
+    // A change while a read is out: its answer may predate the change, so it is read again at once.
+    const h = new LeaseGuard(settings());
+    h.handle({ type: 'vrrp', state: 'master' });
+    h.handle({ type: 'local', facts: factsFixture() });
+    const r = h.request(0);
+    assert.equal(r?.type, 'read');
+    if (!r) return;
+    h.handle({ type: 'started', id: r.id, nowMs: 0 });
+    h.handle({ type: 'leader-changed' });
+    h.handle({ type: 'done', id: r.id, nowMs: 5, result: held });
+    assert.equal(h.request(6)?.type, 'read');
+  });
+
   it("revokes a leftover lease of its own (a previous run killed) once the gate is reported closed; never another host's", () => {
     const mine: ObservedLeader = { leaseId: 'L9', term: 5, record: { holder: 'a', advert: '192.0.2.11', redis: '192.0.2.11:6379', history: [] } };
     const g = new LeaseGuard(settings());

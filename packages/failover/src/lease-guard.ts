@@ -224,6 +224,8 @@ export interface ObservedLeader {
 
 export type LeaseEvent =
   | { readonly type: 'vrrp'; readonly state: VrrpState | 'waiting' }
+  /** The shell saw the leader key change (an etcd watch): the last read is stale. */
+  | { readonly type: 'leader-changed' }
   | { readonly type: 'local'; readonly facts: ReplicationFacts | undefined }
   /** Redis' write gate as the shell last applied it: closed means our Redis acknowledges nothing. */
   | { readonly type: 'gate'; readonly closed: boolean }
@@ -306,6 +308,8 @@ export class LeaseGuard {
   private gateClosed = true;
   /** Whether the shell reported the gate at all (a leftover lease is revoked only on a report). */
   private gateReported = false;
+  /** The leader key changed since the last read was sent (the shell's watch). */
+  private leaderChanged = false;
   /** The lease of a leader key naming us that we do not hold (a leftover of our previous run). */
   private leftover: string | undefined;
   private held: Held | undefined;
@@ -339,6 +343,11 @@ export class LeaseGuard {
       case 'gate':
         this.gateClosed = e.closed;
         this.gateReported = true;
+        return;
+      case 'leader-changed':
+        // Read again at the next request; a read in flight may answer from before the change.
+        this.leaderChanged = true;
+        if (this.observed !== undefined) this.observed = { ...this.observed, atMs: -Infinity };
         return;
       case 'started':
         this.clock(e.nowMs);
@@ -381,7 +390,7 @@ export class LeaseGuard {
     switch (r.kind) {
       case 'read':
         if (f.type !== 'read') break;
-        this.observed = { atMs: nowMs, leader: r.leader, history: r.history, revision: r.historyRevision };
+        this.observed = { atMs: this.leaderChanged ? -Infinity : nowMs, leader: r.leader, history: r.history, revision: r.historyRevision };
         if (this.held !== undefined && r.leader?.leaseId !== this.held.leaseId) {
           // The key is gone or on someone else's lease: ours is over.
           this.held = undefined;
@@ -518,6 +527,7 @@ export class LeaseGuard {
     // answers us: a host etcd does not answer keeps its priority lowered).
     const everyMs = this.vrrp === 'master' ? this.readEveryMs() : this.ttlMs / 3;
     if (o !== undefined && nowMs < o.atMs + everyMs) return undefined;
+    this.leaderChanged = false;
     return this.send({ type: 'read', id: this.nextId, timeoutMs });
   }
 

@@ -3,8 +3,8 @@
 // follows the verdict at once. Run in a lab namespace:
 //   node scripts/dist/lab/lease-probe.js '{"endpoints":["http://198.51.100.11:2379"],"holder":"h4","ttlMs":3000,"forMs":10000}'
 // Prints one JSON line per verdict change ({ t, verdict }) and per answered request ({ t, request,
-// result }), t in ms since start on the monotonic clock; releases the lease and exits after forMs
-// or on SIGTERM.
+// result }), and { t, leaderChanged: true } each time the store's watch sees the leader key change,
+// t in ms since start on the monotonic clock; releases the lease and exits after forMs or on SIGTERM.
 
 import { performance } from 'node:perf_hooks';
 import { LeaseGuard } from '@redkeep/failover';
@@ -28,6 +28,14 @@ const store = await openLeaseStore(
   args.instance ?? 'probe',
   Math.max(100, Math.floor(args.ttlMs / 6)),
 );
+const watch = store.watchLeader?.bind(store);
+if (watch) {
+  store.watchLeader = (changed) =>
+    watch(() => {
+      print({ leaderChanged: true });
+      changed();
+    });
+}
 const guard = new LeaseGuard({ ttlMs: args.ttlMs, onLoss: 'fence', maxDriftRatio: 0.01, applyMs: 200, self: { holder: args.holder, advert: args.holder, redis: `${args.holder}:6379` } });
 const runner: LeaseRunner = new LeaseRunner(guard, store, {
   onVerdict: (v) => {

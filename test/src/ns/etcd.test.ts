@@ -19,6 +19,7 @@ interface ProbeLine {
   readonly result?: { readonly ok: boolean; readonly kind?: string; readonly reason?: string };
   readonly stopped?: boolean;
   readonly counters?: Record<string, number>;
+  readonly leaderChanged?: boolean;
 }
 
 function lines(child: ChildProcess): ProbeLine[] {
@@ -120,5 +121,40 @@ describe('a real etcd cluster of 3 members in namespaces', () => {
     assert.equal(end.counters?.unexpected, 0);
     const gone = etcd.etcdctl('h1', ['get', '/redkeep/probe/leader', '--print-value-only']);
     assert.equal(gone.stdout.trim(), '', 'the leader key is gone with the revoked lease');
+  });
+
+  it("takes the lease as soon as its holder revokes it: the store's watch on the leader key says so, no read period waited", async (t) => {
+    // Another holder's key on a lease of its own (etcdctl), the probe a VRRP master waiting for it.
+    const grant = etcd.etcdctl('h1', ['lease', 'grant', '30']);
+    const id = /lease ([0-9a-f]+) granted/.exec(grant.stdout)?.[1];
+    assert.ok(id, grant.stdout + grant.stderr);
+    const put = etcd.etcdctl('h1', ['put', '--lease', id, '/redkeep/watch/leader', JSON.stringify({ holder: 'other', advert: '192.0.2.99', redis: '192.0.2.99:6379', history: [] })]);
+    assert.equal(put.status, 0, put.stderr);
+    const probe = lab.spawn('h4', [process.execPath, PROBE, JSON.stringify({ endpoints: etcd.endpoints, holder: 'h4', instance: 'watch', ttlMs: TTL_MS, forMs: 30_000 })]);
+    let stderr = '';
+    probe.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const out = lines(probe);
+    const exited = new Promise((r) => probe.once('exit', r));
+    try {
+      await waitFor('the probe to wait for the other holder', 10_000, () => out.some((l) => l.verdict?.why.includes('held by other') === true), 50);
+      // The watch is up once it has told its first (re)connection.
+      await waitFor('the watch to connect', 10_000, () => out.some((l) => l.leaderChanged === true), 50);
+      const from = out.length;
+      const revoke = etcd.etcdctl('h1', ['lease', 'revoke', id]);
+      assert.equal(revoke.status, 0, revoke.stderr);
+      await waitFor('the probe to hold the lease', 10_000, () => out.some((l) => l.verdict?.writes === 'allow'), 20);
+      const since = out.slice(from);
+      const changed = since.find((l) => l.leaderChanged === true);
+      const acquired = since.find((l) => l.request === 'acquire' && l.result?.ok === true);
+      assert.ok(changed && acquired && changed.t <= acquired.t, `the watch saw the revoke before the acquire:\n${since.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`);
+      // The read that found the key gone came from the watch (one more if a periodic read was
+      // out at the change: its answer may predate it).
+      const reads = since.filter((l) => l.request === 'read' && l.t >= changed.t && l.t <= acquired.t);
+      assert.ok(reads.length >= 1 && reads.length <= 2, JSON.stringify(since));
+      t.diagnostic(`acquired ${acquired.t - changed.t} ms after the watch saw the revoke`);
+    } finally {
+      probe.kill('SIGTERM');
+      await exited;
+    }
   });
 });

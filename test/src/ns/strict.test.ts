@@ -38,6 +38,17 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     await c.start('h2');
     await c.settled('h2', ['h1'], 20_000);
   });
+  const leader = (): { holder: string } | undefined => {
+    const r = etcd.etcdctl('h3', ['get', '/redkeep/redis-write/leader', '--print-value-only']);
+    return r.status === 0 && r.stdout.trim() !== '' ? (JSON.parse(r.stdout) as { holder: string }) : undefined;
+  };
+  /** Whoever holds the lease after the test before: settled, holding the VIP, writes allowed. */
+  const settledHolder = (): Promise<string> =>
+    waitFor('a settled holder', 20_000, async () => {
+      const h = leader()?.holder;
+      if (h === undefined || holders(c.lab, CLUSTER_VIP).join() !== h) return undefined;
+      return (await c.a(h).status()).instances[0]?.guard?.lease?.writes === 'allow' ? h : undefined;
+    }, 100);
   after(async (t) => {
     // A failure's story: the agents' and etcd's logs (the agents log every lease verdict).
     if (process.env.REDKEEP_STRICT_LOGS) writeFileSync(process.env.REDKEEP_STRICT_LOGS, `${c?.logs() ?? ''}\n${etcd?.logs.text ?? ''}`);
@@ -50,10 +61,6 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
   it('fences a master cut off etcd (not from its replica) before its lease can expire; the other host takes the lease and the writes, none lost', async (t) => {
     const writer = new Writer(c.lab, 5);
     await waitFor('writes through the VIP (once h2 holds the lease)', 10_000, () => writer.acks().length > 50, 50);
-    const leader = (): { holder: string } | undefined => {
-      const r = etcd.etcdctl('h3', ['get', '/redkeep/redis-write/leader', '--print-value-only']);
-      return r.status === 0 && r.stdout.trim() !== '' ? (JSON.parse(r.stdout) as { holder: string }) : undefined;
-    };
     assert.equal(leader()?.holder, 'h2');
     const cutAt = Date.now();
     const h1From = c.a('h1').logs.text.length;
@@ -89,16 +96,7 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
   });
 
   it("closes a frozen master's gate before its lease can expire (the fence deputy): the master's agent is SIGSTOPped and its host cut off from etcd and its replica", async (t) => {
-    const leader = (): { holder: string } | undefined => {
-      const r = etcd.etcdctl('h3', ['get', '/redkeep/redis-write/leader', '--print-value-only']);
-      return r.status === 0 && r.stdout.trim() !== '' ? (JSON.parse(r.stdout) as { holder: string }) : undefined;
-    };
-    // Whoever holds the lease after the test before: settled, writes flowing through the VIP.
-    const m = await waitFor('a settled holder', 20_000, async () => {
-      const h = leader()?.holder;
-      if (h === undefined || holders(c.lab, CLUSTER_VIP).join() !== h) return undefined;
-      return (await c.a(h).status()).instances[0]?.guard?.lease?.writes === 'allow' ? h : undefined;
-    }, 100);
+    const m = await settledHolder();
     const o = m === 'h1' ? 'h2' : 'h1';
     const writer = new Writer(c.lab, 5);
     await waitFor(`writes through the VIP to ${m}`, 10_000, () => writer.acks().length > 50, 50);
@@ -132,5 +130,30 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
     // VRRP made ${o} master a Master_Down_Interval after the freeze, long before the lease could
     // expire: its Redis stayed a replica until the lease was its own.
     assert.ok(promotedUnderLease(c.a(o).logs.text.slice(oFrom), o), `${o}'s promotion waited for the lease`);
+  });
+
+  it('a switchover hands the lease over: the old holder revokes it once its Redis is fenced, the new master takes it, then promotes; none lost', async (t) => {
+    const m = await settledHolder();
+    const o = m === 'h1' ? 'h2' : 'h1';
+    const releasedBefore = (await c.a(m).status()).instances[0]?.guard?.lease?.counters.released ?? 0;
+    const writer = new Writer(c.lab, 5);
+    await waitFor(`writes through the VIP to ${m}`, 10_000, () => writer.acks().length > 50, 50);
+    const oFrom = c.a(o).logs.text.length;
+    const at = Date.now();
+    const r = c.switchover(m);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const takenAt = await waitFor(`${o} to hold the lease`, 10_000, () => (leader()?.holder === o ? Date.now() : undefined), 20);
+    await writer.flowing(takenAt, 300, 10_000);
+    const acks = await writer.stop();
+    let gap = 0;
+    const after = acks.filter((a) => a.atMs >= at - 1000);
+    for (let k = 1; k < after.length; k++) gap = Math.max(gap, (after[k]?.atMs ?? 0) - (after[k - 1]?.atMs ?? 0));
+    t.diagnostic(`switchover ${m} -> ${o}: ${r.stdout.trim().split('\n')[0]}; ${o} held the lease at +${takenAt - at} ms; longest write gap ${gap} ms; ${acks.length} writes acknowledged`);
+    assert.deepEqual(c.lostOn(o, acks), [], `acknowledged writes missing on ${o}`);
+    assert.ok(promotedUnderLease(c.a(o).logs.text.slice(oFrom), o), `${o}'s promotion waited for the lease`);
+    // Revoked by the old holder (not left to expire): the next holder did not wait out the TTL.
+    const released = (await c.a(m).status()).instances[0]?.guard?.lease?.counters.released ?? 0;
+    assert.ok(released > releasedBefore, `${m} revoked its lease (released ${releasedBefore} -> ${released})`);
+    assert.ok(takenAt - at < 2000, `${o} held the lease ${takenAt - at} ms after the switchover began (the TTL is 2 s)`);
   });
 });
