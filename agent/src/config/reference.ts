@@ -189,7 +189,8 @@ environment has \`REDKEEP_INSTANCE\`, \`REDKEEP_STATE\`, \`REDKEEP_PREVIOUS_STAT
 \`REDKEEP_VIPS\`, \`REDKEEP_REDIS_ADDRESS\`, and \`REDKEEP_OLD_MASTER\` / \`REDKEEP_NEW_MASTER\`: the
 master's Redis before and after the transition as \`ip:port\` (\`[ip]:port\` for IPv6; where the
 members reach its Redis, as the Sentinel endpoint reports it, and \`peer_port\`; empty when
-unknown). Exit status and stderr are logged.`,
+unknown). Exit status and stderr are logged. In strict mode (\`[agent] etcd\`) a VRRP master
+waiting for the etcd lease runs its MASTER hooks once it holds the lease and its Redis is promoted.`,
   },
   {
     table: 'track',

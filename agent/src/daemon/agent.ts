@@ -314,7 +314,7 @@ export class Agent {
    * Strict mode for one write instance: the lease runner starts once etcd3 is loaded (until then,
    * and whenever the lease guard says so, the data guard keeps Redis' write gate closed); its
    * verdict goes to the write gate (through the data guard's next look, at once) and to the
-   * etcd-lease track (guard_weight: the step-down).
+   * etcd-lease track (Fault: the step-down).
    */
   private startLease(inst: InstanceSettings, c: RedkeepConfig, r: InstanceRunner, guard: GuardRunner, redisSup: RedisSupervisor): LeaseBox {
     const etcd = c.agent.etcd;

@@ -44,7 +44,7 @@ export interface RunnerExtras {
   readonly guard?: GuardRunner;
   /** The hand-over channel (with Redis role control): designations, notices, our VRRP state. */
   readonly handover?: HandoverChannel;
-  /** Strict mode: the etcd lease guard can lower the priority (its etcd-lease track). */
+  /** Strict mode: the etcd lease guard can send the instance to Fault (its etcd-lease track). */
   readonly strict?: boolean;
 }
 
@@ -99,6 +99,10 @@ export class InstanceRunner implements AdvertSink {
    * lease guard does not let our Redis take writes yet), with its hand-over flag.
    */
   private promoteWaiting: { handedOver: boolean } | undefined;
+  /** leaseChanged() queued the promotion (promoteWaiting stays set until it runs). */
+  private promoteQueued = false;
+  /** Strict mode: the MASTER hooks of a master waiting for the lease, run once it is promoted. */
+  private pendingMasterHooks: { readonly ctx: Parameters<HookRunner['transition']>[0]; readonly changed: boolean; readonly moved: boolean } | undefined;
 
   private current: InstanceSettings;
 
@@ -202,7 +206,10 @@ export class InstanceRunner implements AdvertSink {
             ]
           : []),
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_DATA_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_DATA_TRACK}`) ?? false }] : []),
-        ...(this.extras.strict && s.redis ? [{ name: `${TRACK_PREFIX}${ETCD_LEASE_TRACK}`, weight: s.redis.guardWeight, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${ETCD_LEASE_TRACK}`) ?? true }] : []),
+        // Strict mode's step-down is Fault (weight 0), not a lower priority: with nopreempt a
+        // master whose priority drops stays master, and one that may not write would block a
+        // host that may; and when no host may (etcd lost), none is master rather than each in turn.
+        ...(this.extras.strict && s.redis ? [{ name: `${TRACK_PREFIX}${ETCD_LEASE_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${ETCD_LEASE_TRACK}`) ?? true }] : []),
         // No quorum, no master: failing until the first look at the members.
         ...(s.redis?.manageRole ? [{ name: `${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`, weight: 0, initiallyOk: this.trackState.get(`${TRACK_PREFIX}${REDIS_QUORUM_TRACK}`) ?? false }] : []),
         // Maintenance: the lowest priority, so any other member that qualifies is elected first.
@@ -473,10 +480,33 @@ export class InstanceRunner implements AdvertSink {
         oldMaster,
         newMaster,
       };
-      if (changed) void hooks.transition(ctx);
+      // Strict mode: a master waiting for the lease is not master yet for what the hooks steer
+      // (its Redis refuses writes, the VIP is down): its MASTER hooks run once it is promoted.
+      if (waits) {
+        this.pendingMasterHooks = { ctx, changed: changed || this.pendingMasterHooks?.changed === true, moved: moved || this.pendingMasterHooks?.moved === true };
+        return;
+      }
+      // Left master before the promotion: the MASTER hooks never ran, nor run now; a transition
+      // back to the state the hooks last saw is no news.
+      const dropped = this.pendingMasterHooks !== undefined;
+      this.pendingMasterHooks = undefined;
+      if (changed && !(dropped && hs === this.hookState)) void hooks.transition(ctx);
       if (moved) void hooks.masterChanged({ ...ctx, oldMaster, newMaster });
       this.hookState = hs;
     }
+  }
+
+  /** Strict mode: the MASTER hooks that waited for the promotion. */
+  private runPendingMasterHooks(): void {
+    const p = this.pendingMasterHooks;
+    const hooks = this.extras.hooks;
+    this.pendingMasterHooks = undefined;
+    if (!p || !hooks) return;
+    const ctx = { ...p.ctx, previous: this.hookState, priority: this.core?.effectivePriority ?? p.ctx.priority };
+    if (p.changed) void hooks.transition(ctx);
+    const { oldMaster, newMaster } = ctx;
+    if (p.moved && oldMaster !== undefined && newMaster !== undefined) void hooks.masterChanged({ ...ctx, oldMaster, newMaster });
+    this.hookState = 'MASTER';
   }
 
   /**
@@ -491,25 +521,41 @@ export class InstanceRunner implements AdvertSink {
 
   /** Strict mode: the lease guard's verdict changed; a promotion that waited for the lease runs now if it may. */
   leaseChanged(): void {
-    if (this.promoteWaiting === undefined || this.waitsForLease() || this.stopping) return;
-    const waiting = this.promoteWaiting;
-    this.promoteWaiting = undefined;
+    if (this.promoteWaiting === undefined || this.promoteQueued || this.waitsForLease() || this.stopping) return;
+    // promoteWaiting stays set until the promotion runs: a transition queued before it still
+    // keeps our Redis as it is (a desired master whose Redis is a replica reads as demoted).
+    this.promoteQueued = true;
     this.queue = this.queue
       .then(async () => {
+        this.promoteQueued = false;
+        const waiting = this.promoteWaiting;
         const redis = this.extras.redis;
         const s = this.settings;
-        if (!redis || this.core?.state !== 'master' || this.stopping) return;
+        // Left master meanwhile (cleared), or the lease refused again: it waits on.
+        if (waiting === undefined || !redis || this.core?.state !== 'master' || this.stopping || this.waitsForLease()) return;
+        this.promoteWaiting = undefined;
         this.log.info('strict mode: the etcd lease is ours: promoting redis', { event: 'promote', instance: s.name });
         // Took over from a master we followed: looked at from now on, as at a takeover (promote()).
         if (this.followedMaster !== undefined && this.primary !== undefined) redis.fencePeer(this.followedMaster, this.primary, () => this.masterNow());
-        const promoted = await redis.promote({ handedOver: waiting.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' });
+        // Still master and still allowed by the lease, at each step of the promotion (a lease lost
+        // during a long catch-up fences nobody and promotes nothing).
+        const promoted = await redis.promote({ handedOver: waiting.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' && !this.waitsForLease() });
+        if (this.core?.state === 'master' && promoted === 'not-yet' && this.waitsForLease()) {
+          this.promoteWaiting = waiting;
+          return;
+        }
         if (this.core?.state !== 'master') return;
         if (promoted === 'abandon') {
           this.input({ type: 'resign', sticky: false });
           return;
         }
-        if (promoted !== 'master') this.log.warn('redis is not master yet; role control keeps trying', { event: 'promote', instance: s.name });
+        if (promoted !== 'master') this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { event: 'promote', instance: s.name });
         void redis.follow('master', this.core.masterAddressSeen);
+        // The VIP now, announced as at becoming master (a resigned master waits for our notice),
+        // then the MASTER hooks.
+        await this.vips.want(s.name, true);
+        await this.execute({ type: 'send-garps', addresses: s.virtualAddresses.map((v) => v.address), count: s.garp.repeat, burst: 'become-master' });
+        this.runPendingMasterHooks();
       })
       .catch((e: unknown) => this.log.error('promotion after the lease failed', { event: 'error', instance: this.settings.name, error: e instanceof Error ? e.message : String(e) }));
   }
@@ -584,18 +630,23 @@ export class InstanceRunner implements AdvertSink {
         // Clients reaching the VIP must find a writable Redis: promote it before the VIP is up.
         const redis = this.extras.redis;
         if (redis && this.waitsForLease()) {
-          // Strict mode without the lease: the VIP comes up (reads, and clients moved off the old
-          // holder), our Redis stays as it is and refuses writes until leaseChanged() promotes it.
+          // Strict mode without the lease: a host is master (Redis writable, VIP held) only with
+          // it. Our Redis stays as it is, and the VIP down, until leaseChanged() promotes it.
           this.promoteWaiting = { handedOver: a.handedOver };
-          this.log.warn('strict mode: redis is not promoted until this host holds the etcd lease; the VIP comes up, writes are refused meanwhile', { event: 'promote', instance: s.name, why: this.extras.guard?.leaseRefusal() });
-          await this.vips.want(s.name, true);
+          this.log.warn('strict mode: redis is not promoted, and the VIP not brought up, until this host holds the etcd lease', { event: 'promote', instance: s.name, why: this.extras.guard?.leaseRefusal() });
           return;
         }
         const promoted = redis
-          ? await redis.promote({ handedOver: a.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' })
+          ? await redis.promote({ handedOver: a.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' && !this.waitsForLease() })
           : 'master';
         // Stepped down while Redis was being promoted (two routers took over at once): no VIPs.
         if (this.core?.state !== 'master') return;
+        if (redis && promoted === 'not-yet' && this.waitsForLease()) {
+          // Strict mode: the lease was lost during the promotion. It waits for it again.
+          this.promoteWaiting = { handedOver: a.handedOver };
+          this.log.warn('strict mode: the etcd lease was lost during the promotion; redis and the VIP wait for it again', { event: 'promote', instance: s.name, why: this.extras.guard?.leaseRefusal() });
+          return;
+        }
         if (promoted === 'abandon') {
           // The takeover must not happen (no quorum now, a member has newer data, or the previous
           // master's writes could not be taken): step back, preempt as configured.
@@ -616,7 +667,8 @@ export class InstanceRunner implements AdvertSink {
         await this.vips.want(s.name, false);
         return;
       case 'send-garps': {
-        if (this.core?.state !== 'master') return;
+        // A master waiting for the etcd lease holds no VIP to announce.
+        if (this.core?.state !== 'master' || this.promoteWaiting !== undefined) return;
         // Runs beside the queue: a long burst must never hold up stepping down. It ends when the
         // VIPs are released (the generation moves on) or the instance stops.
         const generation = this.vipGeneration;

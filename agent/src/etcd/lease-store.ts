@@ -130,7 +130,14 @@ class Etcd3LeaseStore implements LeaseStore {
     const watcher = client.watch().key(this.keys.leader).watcher();
     watcher.on('put', () => changed());
     watcher.on('delete', () => changed());
-    watcher.on('error', () => undefined);
+    // etcd cancelled the watch (a compaction past where it resumes, a permission): etcd3 drops it.
+    // A new one a second later (the reads go on meanwhile).
+    watcher.on('error', () => {
+      if (this.watch?.watcher !== watcher) return;
+      this.watch = undefined;
+      closeWatch(client, watcher);
+      setTimeout(() => this.watchLeader(changed), 1000).unref();
+    });
     // Reconnected after a gap: what happened meanwhile was not seen.
     watcher.on('connected', () => changed());
     this.watch = { client, watcher };
@@ -222,12 +229,16 @@ class Etcd3LeaseStore implements LeaseStore {
   close(): void {
     this.closed = true;
     const w = this.watch;
-    if (w !== undefined) {
-      void w.watcher.cancel().catch(() => undefined).finally(() => w.client.close());
-    }
+    this.watch = undefined;
+    if (w !== undefined) closeWatch(w.client, w.watcher);
     this.client.close();
     for (const m of this.members) if (m !== this.client) m.close();
   }
+}
+
+/** Cancels a watch and closes its client; a cancel that hangs (a dead connection) waits 1 s at most. */
+function closeWatch(client: Etcd3, watcher: { cancel(): Promise<void> }): void {
+  void Promise.race([watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]).finally(() => client.close());
 }
 
 /** One keep-alive on a stream of its own: the TTL etcd answered (0: the lease is gone). */

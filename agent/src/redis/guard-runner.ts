@@ -84,6 +84,8 @@ export class GuardRunner {
   private original: WriteGate | undefined;
   /** What we last set, and whether it was a refusal. */
   private applied: WriteGate | undefined;
+  /** The run_id of the Redis `applied` was read from or set on: a restarted Redis has its own config. */
+  private appliedRunId: string | undefined;
   private refusing = false;
   private ticks = 0;
   private quorumNeeded = 1;
@@ -208,11 +210,16 @@ export class GuardRunner {
       if (!v.quorum.ok && local?.role === 'master') this.redis.disown(v.quorum.why);
       // Writes first (refused at once), then the resign.
       const leaseWhy = this.leaseRefusal();
-      if (local) await this.reconcileWrites((local.role === 'master' && v.writes === 'refuse') || leaseWhy !== undefined, leaseWhy);
-      // Closed: a replica, the gate applied, or nothing listening on the port (a Redis that does
-      // not answer may be frozen, and would take writes when it wakes up).
+      // A restarted Redis (another run_id) starts from its redis.conf: read its gate again.
+      if (local?.runId !== undefined && local.runId !== this.appliedRunId) {
+        this.applied = undefined;
+        this.appliedRunId = local.runId;
+      }
+      const gateAsWanted = local ? await this.reconcileWrites((local.role === 'master' && v.writes === 'refuse') || leaseWhy !== undefined, leaseWhy) : false;
+      // Closed: a replica, the gate applied (or confirmed) in this look, or nothing listening on
+      // the port (a Redis that does not answer may be frozen, and would take writes when it wakes up).
       const nothingListens = local === undefined && this.leaseStatus() !== undefined && (await tcpProbe(this.redis.link.endpoint.host, this.redis.link.endpoint.port, Math.max(100, this.periodMs))) === 'refused';
-      this.onLook(local, nothingListens || (local !== undefined && (local.role === 'replica' || this.refusing)));
+      this.onLook(local, nothingListens || (local !== undefined && (local.role === 'replica' || (gateAsWanted && this.refusing))));
       if (v.backInReach.length > 0) this.ctx.announce(`members back in reach: ${v.backInReach.join(', ')}`);
       if (v.stepDown) this.ctx.stepDown(v.why);
     } catch (e) {
@@ -252,10 +259,11 @@ export class GuardRunner {
   /**
    * Reconciles min-replicas-to-write and min-replicas-max-lag with the gate wanted: refused, or
    * open (the quorum backstop). Read back every few seconds, so a change by hand is corrected.
+   * Returns whether the gate is as wanted now (set or read on this Redis run; false on a failure).
    */
-  private async reconcileWrites(refuse: boolean, leaseWhy?: string): Promise<void> {
+  private async reconcileWrites(refuse: boolean, leaseWhy?: string): Promise<boolean> {
     const link = this.redis.link;
-    if (!link.isUp) return;
+    if (!link.isUp) return false;
     try {
       this.ticks++;
       if (this.original === undefined || this.applied === undefined || this.ticks % 20 === 0) {
@@ -284,10 +292,12 @@ export class GuardRunner {
       }
       this.refusing = refuse;
       if (this.lastError !== undefined) this.lastError = undefined;
+      return true;
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (msg !== this.lastError) this.log.warn('redis data guard cannot set min-replicas-to-write', { instance: this.instance, error: msg, will: 'retry' });
       this.lastError = msg;
+      return false;
     }
   }
 

@@ -194,6 +194,23 @@ describe('the lease guard (strict mode)', () => {
     assert.equal(h.request(6)?.type, 'read');
   });
 
+  it('a holder told its key changed reads it, and stops writing when the key is gone (deleted by hand)', () => {
+    const g = holding();
+    assert.equal(g.verdict(30).writes, 'allow');
+    g.handle({ type: 'leader-changed' });
+    const r = answer(g, 40, 45, () => free);
+    assert.equal(r.type, 'read');
+    assert.equal(g.status(46).held, false);
+    assert.equal(g.verdict(46).writes, 'refuse');
+    // Its own key, unchanged (the acquire's own put): it holds on.
+    const h = holding();
+    h.handle({ type: 'leader-changed' });
+    const mine: ObservedLeader = { leaseId: 'L1', term: 7, record: { holder: 'a', advert: '192.0.2.11', redis: '192.0.2.11:6379', history: [] } };
+    assert.equal(answer(h, 40, 45, () => ({ ok: true, kind: 'read', leader: mine, history: undefined, historyRevision: 3 })).type, 'read');
+    assert.equal(h.status(46).held, true);
+    assert.equal(h.verdict(46).writes, 'allow');
+  });
+
   it("revokes a leftover lease of its own (a previous run killed) once the gate is reported closed; never another host's", () => {
     const mine: ObservedLeader = { leaseId: 'L9', term: 5, record: { holder: 'a', advert: '192.0.2.11', redis: '192.0.2.11:6379', history: [] } };
     const g = new LeaseGuard(settings());

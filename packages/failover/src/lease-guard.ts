@@ -39,10 +39,10 @@
 // refused (min-replicas-to-write to REFUSE_ALL, as every guard does) and renewing goes on: a renew
 // that succeeds opens the gate again (an etcd leader change that outlasted the margin). Once the
 // lease may have expired on etcd (S + ttl * (1 + maxDrift)^2 + applyMs), the instance steps down
-// (its priority lowered like the data guard's, `guard_weight`; the VIP moves to a backup, which can
-// take the lease now; stepping down earlier would only move the VIP to a host that must wait).
+// (the shell sends it to Fault, which leaves master whatever the preempt setting; a backup takes
+// over and can take the lease now; stepping down earlier would only move to a host that must wait).
 // The step-down ends when etcd answers us again (renewed, or the key read). A backup reads the
-// keys every ttl/3 too, and keeps its priority lowered while etcd does not answer it (or while its
+// keys every ttl/3 too, and stays stepped down while etcd does not answer it (or while its
 // data does not cover the history of a free key): otherwise a host cut off from etcd would win
 // VRRP back the moment it stepped down, and step down again, in a loop.
 // Keep-alives go to every etcd member at once; the first to say the lease lives counts. etcd
@@ -51,14 +51,13 @@
 //
 // Acquire (a VRRP master without the lease): read leader and history; if the leader key exists and
 // is not ours, wait (writes refused, no step-down: the old holder fences itself before its lease
-// ends, and the key disappears with it). When it is absent: check the history rule (our Redis'
+// ends, and the key disappears with it). Our Redis is not promoted meanwhile (the shell waits). When it is absent: check the history rule (our Redis'
 // INFO covers the newest history entry: same replid at or beyond its offset, or promoted from it
 // after all of it, or descending from it through the recorded chain; `coversHistory`, built on
 // history.ts' succeeds/divergedBytes/Lineage), then one transaction: "leader key absent (create
 // revision 0) and history unchanged (its mod revision as read)" -> grant lease, put leader on it,
 // put history. Anything else answered -> read again. Until the transaction succeeded the write
-// gate refuses (Redis may already be promoted: it is a master that accepts nothing). A history
-// check that fails steps down (priority lowered: a host whose data covers it should win).
+// gate refuses. A history check that fails steps down (a host whose data covers it should win).
 //
 // Release: a holder that stops being VRRP master refuses writes at once; it revokes the lease only
 // after the shell reports the gate closed (a `gate` event), so the next holder never starts while our
@@ -260,7 +259,7 @@ export type LeaseRequest =
 export interface LeaseVerdict {
   /** allow: the lease guard does not object (the embedded guards still apply); refuse: the write gate must close. */
   readonly writes: 'allow' | 'refuse';
-  /** Lower the priority (as the data guard does): another host should be master. */
+  /** Step down (the shell: Fault): another host should be master. */
   readonly stepDown: boolean;
   readonly why: string;
 }
@@ -493,6 +492,12 @@ export class LeaseGuard {
         this.releasing = { leaseId: h.leaseId, untilMs: this.leaseMayLiveUntil(h) };
         return this.send({ type: 'release', id: this.nextId, timeoutMs, leaseId: h.leaseId });
       }
+      if (this.leaderChanged) {
+        // Our key changed under us (deleted by hand, our lease revoked early): read it; a key that
+        // is gone or on another lease ends ours (done()), and the gate closes.
+        this.leaderChanged = false;
+        return this.send({ type: 'read', id: this.nextId, timeoutMs });
+      }
       if (nowMs < h.lastRenewStartMs + h.ttlMs / 3) return undefined;
       // Only a master's Redis writes history; one that left master records nothing more.
       const next = this.vrrp === 'master' ? recordHistory(h.written, this.local) : h.written;
@@ -515,7 +520,7 @@ export class LeaseGuard {
     }
     const o = this.observed;
     // The history rule is checked while the key is free (as last read): whether this host could
-    // take the lease. A backup checks it too: one that could not lowers its priority, so that it
+    // take the lease. A backup checks it too: one that could not steps down, so that it
     // does not win VRRP only to stand aside again.
     this.historyCheck = o !== undefined && o.leader === undefined ? coversHistory(this.local, o.history?.history ?? [], this.seen) : undefined;
     if (this.vrrp === 'master' && o !== undefined && o.leader === undefined && this.historyCheck?.ok === true) {
@@ -524,7 +529,7 @@ export class LeaseGuard {
     }
     // Read: the first time, then while the key is someone else's (until it is gone) or our data
     // does not cover the history (until it does); a backup less often (who holds it, whether etcd
-    // answers us: a host etcd does not answer keeps its priority lowered).
+    // answers us: a host etcd does not answer stays stepped down).
     const everyMs = this.vrrp === 'master' ? this.readEveryMs() : this.ttlMs / 3;
     if (o !== undefined && nowMs < o.atMs + everyMs) return undefined;
     this.leaderChanged = false;

@@ -2,7 +2,7 @@
 // reach it through `[agent] etcd` tls (ca_file, cert_file, key_file), username and password_file,
 // as the user an operator would give them (read and write under /redkeep/ only). The master holds
 // the lease and takes writes; the password is in no agent's argv, environment or log; an agent
-// started with a wrong password is refused by etcd, says so, and keeps its priority lowered.
+// started with a wrong password is refused by etcd, says so, and stays in Fault.
 
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -56,7 +56,7 @@ describe('strict mode with etcd over TLS (client certificates) and a user of its
     }
   });
 
-  it('an agent with a wrong password is refused by etcd, says so, and keeps its priority lowered', async () => {
+  it('an agent with a wrong password is refused by etcd, says so, and stays in Fault', async () => {
     writeFileSync(passwordFile, 'not the password\n');
     c.a('h1').signal('SIGTERM');
     await c.a('h1').exited(10_000);
@@ -70,6 +70,7 @@ describe('strict mode with etcd over TLS (client certificates) and a user of its
     };
     await waitFor("h1's lease guard to step down (etcd does not let it in)", 15_000, async () => (await lease())?.stepDown === true, 200);
     assert.equal((await lease())?.writes, 'refuse');
+    await waitFor('h1 in Fault (its etcd-lease track)', 5000, async () => (await h1.status()).instances[0]?.state === 'fault', 100);
     const log = h1.logs.text;
     assert.match(log, /authentication failed|invalid user ID or password|auth/i, log.slice(-3000));
     assert.doesNotMatch(log, /not the password/);

@@ -22,7 +22,10 @@ function promotedUnderLease(log: string, host: string): boolean {
   const promoted = log.indexOf('redis promoted: REPLICAOF NO ONE');
   assert.ok(promoted >= 0, `${host} promoted its Redis:\n${log.slice(-6000)}`);
   assert.ok(allowed >= 0 && allowed < promoted, `${host}'s lease allowed writes before its Redis was promoted:\n${log.slice(-6000)}`);
-  return log.includes('redis is not promoted until this host holds the etcd lease');
+  // Its MASTER hook (hooks steer clients to a writable master) ran after the promotion.
+  const hook = log.search(/hook done[^\n]*hook=master/);
+  assert.ok(hook > promoted, `${host}'s master hook ran after its Redis was promoted:\n${log.slice(-6000)}`);
+  return log.includes('redis is not promoted, and the VIP not brought up, until this host holds the etcd lease');
 }
 
 describe('strict mode: an etcd lease decides who may acknowledge writes', () => {
@@ -31,7 +34,7 @@ describe('strict mode: an etcd lease decides who may acknowledge writes', () => 
   let witness: ChildProcess | undefined;
   before(async () => {
     const endpoints = ['h3', 'h4', 'h5'].map((h) => `"http://198.51.100.${Number(h.slice(1)) + 10}:2379"`);
-    c = new RedisCluster({ hosts: 2, outsiders: 3, replicationNetwork: true, instanceExtra: 'witnesses = ["192.0.2.13"]', agentExtra: `etcd = { endpoints = [${endpoints.join(', ')}] }` });
+    c = new RedisCluster({ hosts: 2, outsiders: 3, replicationNetwork: true, instanceExtra: 'witnesses = ["192.0.2.13"]\nhooks = { master = ["/bin/true"] }', agentExtra: `etcd = { endpoints = [${endpoints.join(', ')}] }` });
     etcd = new EtcdCluster(c.lab, { members: ['h3', 'h4', 'h5'], heartbeatMs: 50, electionTimeoutMs: 500 });
     await etcd.start();
     witness = c.lab.spawn('h3', [process.execPath, REDKEEP_BIN, 'witness', '--listen', '192.0.2.13:6379']);

@@ -37,6 +37,8 @@ export class SimEtcd {
   expired = 0;
   /** Told when a lease expires or is revoked, with the keys it took along. */
   onLeaseEnd: (leaseId: string, why: 'expired' | 'revoked', keys: readonly string[]) => void = () => undefined;
+  /** Told when the leader key is put or deleted: what the agents' watch on it sees (lease-store.ts). */
+  onLeaderChange: () => void = () => undefined;
 
   private expire(nowMs: number): void {
     for (const [id, l] of this.leases) {
@@ -53,6 +55,7 @@ export class SimEtcd {
     if (gone.length > 0) this.revision++;
     for (const k of gone) this.keys.delete(k);
     this.onLeaseEnd(id, why, gone);
+    if (gone.includes(SIM_LEASE_KEYS.leader)) this.onLeaderChange();
   }
 
   private put(key: string, value: unknown, lease: string | undefined): void {
@@ -106,6 +109,7 @@ export class SimEtcd {
     this.revision++;
     this.put(SIM_LEASE_KEYS.leader, leader, leaseId);
     this.put(SIM_LEASE_KEYS.history, history, undefined);
+    this.onLeaderChange();
     return { succeeded: true, revision: this.revision };
   }
 

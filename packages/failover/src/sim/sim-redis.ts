@@ -4,7 +4,10 @@
 // replicas, min-replicas-to-write / min-replicas-max-lag, CLIENT PAUSE WRITE, and the process
 // faults (SIGSTOP, kill -9, restart with or without its data). Its data is the list of write ids
 // it applied, in order: one write is one byte of the replication stream, so the offset is the
-// list's length. Pure: the world calls it with the time; it never schedules anything itself.
+// list's length from where its history began (`base`: a Redis restarted from its appendonly file
+// keeps its data under a new replication id at offset 0, as Redis 7.0 does; a full sync takes the
+// source's base with its data). Pure: the world calls it with the time; it never schedules
+// anything itself.
 
 import type { ReplicationFacts } from '../history.js';
 
@@ -23,6 +26,8 @@ export class SimRedis {
   replId2: string | undefined;
   secondReplOffset: number | undefined;
   data: number[] = [];
+  /** The offset is base + data.length (negative after a restart that kept data). */
+  base = 0;
   role: SimRedisRole = 'replica';
   masterHost: string | undefined;
   masterPort: number | undefined;
@@ -49,7 +54,7 @@ export class SimRedis {
   }
 
   get offset(): number {
-    return this.data.length;
+    return this.base + this.data.length;
   }
 
   /** Whether it answers commands now. */
@@ -138,6 +143,7 @@ export class SimRedis {
   finishFullSync(source: SimRedis): void {
     this.syncUntilMs = undefined;
     this.data = source.data.slice();
+    this.base = source.base;
     this.replId = source.replId;
     this.replId2 = undefined;
     this.secondReplOffset = undefined;
@@ -181,6 +187,8 @@ export class SimRedis {
     this.replId2 = undefined;
     this.secondReplOffset = undefined;
     if (!keepData) this.data = [];
+    // Redis 7.0 restarted from its appendonly file: its data, a new replication id, offset 0.
+    this.base = -this.data.length;
     this.role = asMaster ? 'master' : 'replica';
     this.masterHost = asMaster ? undefined : fence.host;
     this.masterPort = asMaster ? undefined : fence.port;

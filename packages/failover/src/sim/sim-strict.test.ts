@@ -30,7 +30,7 @@ const total = Number(process.env.REDKEEP_SIM_STRICT_SCHEDULES ?? 1200);
  */
 const KNOWN = {
   twoHostsLiveness:
-    'at 2 members the quorum is both hosts (etcd does not vote): a dead or resyncing Redis stops writes while both hosts answer, which the checker (counting hosts, not Redis) calls a majority side without writes',
+    'at 2 members the quorum is both hosts (etcd does not vote): a dead or resyncing Redis stops writes while both hosts answer, which the checker (counting hosts, not Redis) calls a majority side without writes; and when the only Redis with the newest writes restarted from its appendonly file (a new replication id at offset 0, as Redis 7.0 does) while the other restarted empty (seed 171), neither may take the lease: its history no longer shows it covers the recorded one, and only an operator can accept that (README: delete the history key)',
 } as const;
 
 function isSafety(kind: string): boolean {

@@ -231,7 +231,7 @@ class Agent {
         { name: 'redis-quorum', weight: 0, initiallyOk: false },
         { name: 'redis-alive', weight: 0, initiallyOk: false },
         // Strict mode's step-down (instance-runner.ts: guard_weight, initially ok).
-        ...(w.strict ? [{ name: 'etcd-lease', weight: -253, initiallyOk: true }] : []),
+        ...(w.strict ? [{ name: 'etcd-lease', weight: 0, initiallyOk: true }] : []),
       ],
     });
     const others = members.filter((m) => m !== host.address);
@@ -303,7 +303,6 @@ class Agent {
 
   // ---- strict mode's lease, as lease-runner.ts and agent.ts startLease run it ----------------
 
-  /** Why the lease guard refuses writes now (guard-runner.ts leaseRefusal), if it does. */
   /**
    * Strict mode: our Redis is promoted only while the lease guard lets it acknowledge writes (the
    * lease held, or on_loss "embedded" standing aside): a VRRP master without the lease keeps its
@@ -316,7 +315,18 @@ class Agent {
 
   /** A takeover that waited for the lease: its hand-over flag, for the promotion once the lease is ours. */
   private promoteWaiting: { handedOver: boolean } | undefined;
+  /** promoteLate() queued the promotion. */
+  private promoteQueued = false;
 
+  /** The watch saw the leader key change (LeaseRunner.start's watchLeader): read again now. */
+  leaderChanged(): void {
+    const l = this.lease;
+    if (!l) return;
+    l.guard.handle({ type: 'leader-changed' });
+    this.leaseStep();
+  }
+
+  /** Why the lease guard refuses writes now (guard-runner.ts leaseRefusal), if it does. */
   private leaseRefusal(): string | undefined {
     const l = this.lease;
     if (!l) return undefined;
@@ -374,7 +384,7 @@ class Agent {
     const accepted = this.vrrp.counters.advertsRx;
     const actions = this.vrrp.handle(i, this.w.nowMs);
     // Took over from a master we followed: its Redis is looked at from now on (instance-runner.ts).
-    if (this.vrrp.state === 'master' && before === 'backup' && seenBefore !== undefined && seenBefore !== this.host.address) this.fencePeer(seenBefore);
+    if (this.vrrp.state === 'master' && before === 'backup' && seenBefore !== undefined && seenBefore !== this.host.address && this.mayPromote()) this.fencePeer(seenBefore);
     if (i.type === 'advert' && this.vrrp.counters.advertsRx > accepted && i.advert.priority > 0) this.advertSeen.set(i.source, this.w.nowMs);
     // Adverts go out at once, beside the queue: a promotion in progress must not silence them.
     for (const a of actions) {
@@ -446,6 +456,13 @@ class Agent {
             this.input({ type: 'resign', sticky: false });
             return done();
           }
+          // Strict mode without the lease: no VIP either, until promoteLate() (also when the lease
+          // was lost during the promotion).
+          if (result === 'waits') return done();
+          if (result === 'not-yet' && !this.mayPromote()) {
+            this.promoteWaiting = { handedOver: a.handedOver };
+            return done();
+          }
           if (result !== 'master') this.w.note(this.host, 'redis not master yet; the VIP comes up anyway');
           this.host.vipHeld = true;
           done();
@@ -480,12 +497,12 @@ class Agent {
   private afterTransition(state: VrrpState, master: string | undefined, changed: boolean): void {
     if (state !== 'master') this.promoteWaiting = undefined;
     // A master waiting for the lease keeps its Redis as it is (no master known: the role stays).
-    const waits = state === 'master' && !this.mayPromote();
+    const waits = state === 'master' && this.promoteWaiting !== undefined;
     if (this.policy.vrrp(waits ? 'backup' : state, waits ? undefined : master)) {
       this.setWatch(this.policy.following()?.host);
       this.kickReconcile();
     }
-    if (changed && state === 'master' && this.followedMaster !== undefined) this.fencePeer(this.followedMaster);
+    if (changed && state === 'master' && !waits && this.followedMaster !== undefined) this.fencePeer(this.followedMaster);
     if (state !== 'master' && master !== undefined) this.followedMaster = master;
   }
 
@@ -741,11 +758,11 @@ class Agent {
   }
 
   /** promote(): the plan, the catch-up from a live master, the settle wait, REPLICAOF NO ONE. */
-  private promote(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void): void {
+  private promote(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon' | 'waits') => void): void {
     if (!this.mayPromote()) {
       this.promoteWaiting = { handedOver };
-      this.w.note(this.host, 'promotion waits for the lease');
-      this.later(0, () => then('not-yet'));
+      this.w.note(this.host, 'promotion (and the VIP) waits for the lease');
+      this.later(0, () => then('waits'));
       return;
     }
     this.promoteWaiting = undefined;
@@ -755,15 +772,30 @@ class Agent {
 
   /** The lease came after VRRP made us master: the promotion that waited for it, in the action queue. */
   private promoteLate(): void {
-    const waiting = this.promoteWaiting;
-    if (waiting === undefined) return;
-    this.promoteWaiting = undefined;
+    if (this.promoteWaiting === undefined || this.promoteQueued) return;
+    // promoteWaiting stays set until the promotion runs (instance-runner.ts leaseChanged).
+    this.promoteQueued = true;
     this.enqueue((done) => {
-      if (this.vrrp.state !== 'master') return done();
+      this.promoteQueued = false;
+      const waiting = this.promoteWaiting;
+      if (waiting === undefined || this.vrrp.state !== 'master' || !this.mayPromote()) return done();
+      this.promoteWaiting = undefined;
+      if (this.followedMaster !== undefined) this.fencePeer(this.followedMaster);
       this.promote(waiting.handedOver, (result) => {
-        if (this.vrrp.state !== 'master') return done();
-        if (result === 'abandon') this.input({ type: 'resign', sticky: false });
-        else if (this.policy.vrrp('master', this.vrrp.masterAddressSeen)) this.kickReconcile();
+        if (this.vrrp.state !== 'master' || result === 'waits') return done();
+        if (result === 'not-yet' && !this.mayPromote()) {
+          this.promoteWaiting = waiting;
+          return done();
+        }
+        if (result === 'abandon') {
+          this.input({ type: 'resign', sticky: false });
+          return done();
+        }
+        if (this.policy.vrrp('master', this.vrrp.masterAddressSeen)) this.kickReconcile();
+        // The VIP comes up now, announced as at becoming master (a resigned master waits for that).
+        this.host.vipHeld = true;
+        this.w.garps(this.host, KEEPALIVED_GARP_DEFAULTS.repeat);
+        this.w.announceHolds(this.host);
         done();
       });
     });
@@ -772,8 +804,9 @@ class Agent {
   private promoteRead(handedOver: boolean, then: (result: 'master' | 'not-yet' | 'abandon') => void, round: number): void {
     const w = this.w;
     const r = this.host.redis;
-    // Another router won the election meanwhile (its advert came during the read): nothing to do.
-    if (this.vrrp.state !== 'master') return then('not-yet');
+    // Another router won the election meanwhile (its advert came during the read), or the lease
+    // was lost again (instance-runner.ts stillMaster): nothing to do.
+    if (this.vrrp.state !== 'master' || !this.mayPromote()) return then('not-yet');
     // Read fresh: a member counts when its host answers; its Redis' INFO when that answers too.
     // (A frozen Redis: its kernel still accepts the connection, so its host answers, without INFO.)
     const members = w.hosts.filter((h) => h !== this.host && w.twoWay(this.host, h)).map((h) => ({ address: h.address, facts: h.redis.answering ? h.redis.facts(w.nowMs) : undefined }));
@@ -813,11 +846,11 @@ class Agent {
       if (RolePolicy.mustSettle(outcome, handedOver) && round < 3) {
         // Another router is taking over at the same moment: let VRRP pick one, then look again.
         return this.later(w.advertIntervalMs, () => {
-          if (this.vrrp.state !== 'master') return then('not-yet');
+          if (this.vrrp.state !== 'master' || !this.mayPromote()) return then('not-yet');
           this.promoteRead(handedOver, then, round + 1);
         });
       }
-      if (!this.masterNow()) return then('not-yet');
+      if (!this.masterNow() || !this.mayPromote()) return then('not-yet');
       // Any other member master is fenced right before ours becomes one.
       for (const a of plan.fence) {
         const m = w.hostAt(a);
@@ -1119,6 +1152,16 @@ export class World {
       etcd.onLeaseEnd = (id, why, keys) => {
         if (this.keepNotes && keys.length > 0) this.events.push({ atMs: this.nowMs, host: ETCD, what: `lease ${id} ${why}: the leader key is gone` });
       };
+      // The agents' watch on the leader key (lease-store.ts watchLeader): a hop later, where etcd reaches.
+      etcd.onLeaderChange = () => {
+        for (const h of this.hosts) {
+          const a = h.agent;
+          if (!a || !h.up || !this.reaches(ETCD, h.address)) continue;
+          this.at(this.nowMs + ETCD_LATENCY_MS + this.random() * ETCD_JITTER_MS, () => {
+            if (h.up && h.agent === a && this.reaches(ETCD, h.address)) a.receive(() => a.leaderChanged());
+          });
+        }
+      };
     } else this.etcd = undefined;
     const newId = (): string => `id${++this.ids}`;
     const priorities = [150, 120, 110, 100, 90, 80, 70];
@@ -1311,6 +1354,7 @@ export class World {
         const was = r.data.slice();
         const how = r.connect(src.redis, now, FULL_SYNC_MS);
         if (how === 'partial') {
+          if (r.base !== src.redis.base) this.simBugs.push(`${h.name} partial resync from ${src.name} across histories of different origins`);
           for (let i = 0; i < was.length; i++) if (was[i] !== src.redis.data[i]) {
             this.simBugs.push(`${h.name} partial resync from ${src.name} with diverged data at ${i}`);
             break;
