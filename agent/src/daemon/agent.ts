@@ -353,45 +353,56 @@ export class Agent {
       const st = lease.status(now);
       return { writes: v.writes, stepDown: v.stepDown, why: v.why, held: st.held, term: st.term, holder: st.holder, fenceInMs: st.fenceAtMs === undefined ? undefined : Math.max(0, Math.round(st.fenceAtMs - now)), ttlMs: st.ttlMs, counters };
     };
-    openLeaseStore(etcd, inst.name, Math.max(100, Math.floor(ttlMs / 6))).then(
-      (store) => {
-        if (box.stopped) {
-          store.close();
-          return;
-        }
-        // Failed requests: the first of a kind is logged (and again every minute while it lasts),
-        // so an operator sees why etcd "does not answer" (refused credentials, a bad certificate).
-        let failing: { detail: string; loggedAtMs: number } | undefined;
-        box.runner = new LeaseRunner(lease, store, {
-          onDeadline: (atMs, nowMs) => box.deputy?.arm(atMs, nowMs),
-          onResult: (req, result) => {
-            const now = performance.now();
-            if (result.ok) {
-              if (failing !== undefined) this.log.info('etcd answers again', { event: 'lease', instance: inst.name });
-              failing = undefined;
-              return;
-            }
-            if (result.reason !== 'error') return;
-            const detail = result.detail ?? 'error';
-            if (failing?.detail === detail && now - failing.loggedAtMs < 60_000) return;
-            failing = { detail, loggedAtMs: now };
-            this.log.warn('etcd request failed', { event: 'lease', instance: inst.name, request: req.type, error: detail });
-          },
-          onVerdict: (v) => {
-            if (v.writes === 'allow') this.log.info('etcd lease: writes allowed', { event: 'lease', instance: inst.name, why: v.why });
-            else this.log.warn('etcd lease: writes refused', { event: 'lease', instance: inst.name, why: v.why, stepDown: v.stepDown });
-            r.setTrack(ETCD_LEASE_TRACK, !v.stepDown);
-            guard.kick();
-            // A VRRP master whose promotion waited for the lease promotes now.
-            r.leaseChanged();
-          },
-        });
-        box.runner.handle({ type: 'vrrp', state: r.state });
-        box.runner.start();
-        this.log.info('strict mode: etcd lease guard started', { event: 'lease', instance: inst.name, endpoints: etcd.endpoints.join(', '), ttlMs, onLoss: etcd.onLoss });
-      },
-      (e: unknown) => this.log.error('strict mode: cannot open the etcd client; writes stay refused', { event: 'lease', instance: inst.name, error: e instanceof Error ? e.message : String(e) }),
-    );
+    // Opened again (every 1 s, then less often up to a minute) when it cannot be: a certificate or
+    // password file unreadable, etcd3 failing to load. Meanwhile this host refuses writes and is in
+    // Fault: it cannot hold the lease, so it must not be the VRRP master that waits for it.
+    const open = (retryMs: number): void => {
+      openLeaseStore(etcd, inst.name, Math.max(100, Math.floor(ttlMs / 6))).then(
+        (store) => {
+          if (box.stopped) {
+            store.close();
+            return;
+          }
+          // Failed requests: the first of a kind is logged (and again every minute while it lasts),
+          // so an operator sees why etcd "does not answer" (refused credentials, a bad certificate).
+          let failing: { detail: string; loggedAtMs: number } | undefined;
+          box.runner = new LeaseRunner(lease, store, {
+            onDeadline: (atMs, nowMs) => box.deputy?.arm(atMs, nowMs),
+            onResult: (req, result) => {
+              const now = performance.now();
+              if (result.ok) {
+                if (failing !== undefined) this.log.info('etcd answers again', { event: 'lease', instance: inst.name });
+                failing = undefined;
+                return;
+              }
+              if (result.reason !== 'error') return;
+              const detail = result.detail ?? 'error';
+              if (failing?.detail === detail && now - failing.loggedAtMs < 60_000) return;
+              failing = { detail, loggedAtMs: now };
+              this.log.warn('etcd request failed', { event: 'lease', instance: inst.name, request: req.type, error: detail });
+            },
+            onVerdict: (v) => {
+              if (v.writes === 'allow') this.log.info('etcd lease: writes allowed', { event: 'lease', instance: inst.name, why: v.why });
+              else this.log.warn('etcd lease: writes refused', { event: 'lease', instance: inst.name, why: v.why, stepDown: v.stepDown });
+              r.setTrack(ETCD_LEASE_TRACK, !v.stepDown);
+              guard.kick();
+              // A VRRP master whose promotion waited for the lease promotes now.
+              r.leaseChanged();
+            },
+          });
+          box.runner.handle({ type: 'vrrp', state: r.state });
+          box.runner.start();
+          this.log.info('strict mode: etcd lease guard started', { event: 'lease', instance: inst.name, endpoints: etcd.endpoints.join(', '), ttlMs, onLoss: etcd.onLoss });
+        },
+        (e: unknown) => {
+          if (box.stopped) return;
+          this.log.error('strict mode: cannot open the etcd client; writes stay refused, the instance stays in Fault, and it is tried again', { event: 'lease', instance: inst.name, error: e instanceof Error ? e.message : String(e), retryMs });
+          r.setTrack(ETCD_LEASE_TRACK, false);
+          setTimeout(() => open(Math.min(60_000, retryMs * 2)), retryMs).unref();
+        },
+      );
+    };
+    open(1000);
     return box;
   }
 

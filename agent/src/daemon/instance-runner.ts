@@ -101,6 +101,8 @@ export class InstanceRunner implements AdvertSink {
   private promoteWaiting: { handedOver: boolean } | undefined;
   /** leaseChanged() queued the promotion (promoteWaiting stays set until it runs). */
   private promoteQueued = false;
+  /** Counts the transitions to master: a promotion queued in one term never runs in the next. */
+  private masterTerm = 0;
   /** Strict mode: the MASTER hooks of a master waiting for the lease, run once it is promoted. */
   private pendingMasterHooks: { readonly ctx: Parameters<HookRunner['transition']>[0]; readonly changed: boolean; readonly moved: boolean } | undefined;
 
@@ -337,7 +339,9 @@ export class InstanceRunner implements AdvertSink {
   async setMaintenance(on: boolean): Promise<SwitchoverResult | undefined> {
     if (on && this.settings.priority === 255) throw new Error(`instance ${this.settings.name} has priority 255 (the address owner): it is always master and cannot be put in maintenance`);
     let handedOver: SwitchoverResult | undefined;
-    if (on && !this.maintenance && this.core?.state === 'master') {
+    // Strict mode, a master whose Redis waits for the lease: nothing to hand over; it resigns.
+    const resign = on && !this.maintenance && this.core?.state === 'master' && this.promoteWaiting !== undefined;
+    if (on && !this.maintenance && this.core?.state === 'master' && !resign) {
       handedOver = await this.switchover(undefined);
       if (handedOver.newMaster === undefined) throw new Error(`instance ${this.settings.name}: ${handedOver.note ?? 'no new master'}; maintenance not entered`);
     }
@@ -345,6 +349,7 @@ export class InstanceRunner implements AdvertSink {
     const key = `${TRACK_PREFIX}${MAINTENANCE_TRACK}`;
     this.trackState.set(key, !on);
     if (this.core) this.input({ type: 'track', name: key, ok: !on });
+    if (resign && this.core?.state === 'master') this.input({ type: 'resign' });
     this.log.info(on ? 'maintenance on: priority 1 until off' : 'maintenance off', { event: 'maintenance', instance: this.settings.name, ...(handedOver ? { handedOverTo: handedOver.newMaster, ms: handedOver.ms } : {}) });
     return handedOver;
   }
@@ -427,6 +432,7 @@ export class InstanceRunner implements AdvertSink {
     const before = core.state;
     const seenBefore = core.masterAddressSeen;
     const actions = core.handle(input, performance.now());
+    if (core.state === 'master' && before !== 'master') this.masterTerm++;
     // Took over from a master we followed: its Redis may still take writes (its agent may be
     // dead), or, fenced by its hand-over, be the first replica ours needs to take writes. Looked
     // at from now on (nothing is done to it before our Redis is master).
@@ -469,7 +475,8 @@ export class InstanceRunner implements AdvertSink {
     const oldMaster = this.hookMaster;
     const newMaster = this.masterEndpoint(master);
     const moved = newMaster !== undefined && oldMaster !== undefined && (newMaster.ip !== oldMaster.ip || newMaster.port !== oldMaster.port);
-    if (newMaster !== undefined) this.hookMaster = newMaster;
+    // A master waiting for the lease is not the hooks' master until its MASTER hooks run.
+    if (newMaster !== undefined && !waits) this.hookMaster = newMaster;
     if (hooks && (changed || moved) && hs) {
       const ctx = {
         state: hs,
@@ -503,6 +510,7 @@ export class InstanceRunner implements AdvertSink {
     this.pendingMasterHooks = undefined;
     if (!p || !hooks) return;
     const ctx = { ...p.ctx, previous: this.hookState, priority: this.core?.effectivePriority ?? p.ctx.priority };
+    if (ctx.newMaster !== undefined) this.hookMaster = ctx.newMaster;
     if (p.changed) void hooks.transition(ctx);
     const { oldMaster, newMaster } = ctx;
     if (p.moved && oldMaster !== undefined && newMaster !== undefined) void hooks.masterChanged({ ...ctx, oldMaster, newMaster });
@@ -525,31 +533,37 @@ export class InstanceRunner implements AdvertSink {
     // promoteWaiting stays set until the promotion runs: a transition queued before it still
     // keeps our Redis as it is (a desired master whose Redis is a replica reads as demoted).
     this.promoteQueued = true;
+    const term = this.masterTerm;
     this.queue = this.queue
       .then(async () => {
         this.promoteQueued = false;
         const waiting = this.promoteWaiting;
         const redis = this.extras.redis;
         const s = this.settings;
-        // Left master meanwhile (cleared), or the lease refused again: it waits on.
-        if (waiting === undefined || !redis || this.core?.state !== 'master' || this.stopping || this.waitsForLease()) return;
+        // Left master meanwhile (cleared; a later term's takeover is its own), or the lease
+        // refused again: it waits on.
+        if (waiting === undefined || !redis || this.core?.state !== 'master' || term !== this.masterTerm || this.stopping || this.waitsForLease()) return;
         this.promoteWaiting = undefined;
         this.log.info('strict mode: the etcd lease is ours: promoting redis', { event: 'promote', instance: s.name });
         // Took over from a master we followed: looked at from now on, as at a takeover (promote()).
         if (this.followedMaster !== undefined && this.primary !== undefined) redis.fencePeer(this.followedMaster, this.primary, () => this.masterNow());
         // Still master and still allowed by the lease, at each step of the promotion (a lease lost
         // during a long catch-up fences nobody and promotes nothing).
-        const promoted = await redis.promote({ handedOver: waiting.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' && !this.waitsForLease() });
-        if (this.core?.state === 'master' && promoted === 'not-yet' && this.waitsForLease()) {
-          this.promoteWaiting = waiting;
-          return;
-        }
-        if (this.core?.state !== 'master') return;
+        const promoted = await redis.promote({ handedOver: waiting.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' && term === this.masterTerm && !this.waitsForLease() });
+        if (this.core?.state !== 'master' || term !== this.masterTerm) return;
         if (promoted === 'abandon') {
           this.input({ type: 'resign', sticky: false });
           return;
         }
-        if (promoted !== 'master') this.log.warn('redis is not master yet; the VIP comes up anyway and role control keeps trying', { event: 'promote', instance: s.name });
+        if (promoted === 'not-yet') {
+          // Not promoted (the lease refused for a moment, another router taking over, members
+          // that must be waited for): no VIP on a Redis that is not master. It waits again, and
+          // tries again an advert interval later if the lease allows it by then.
+          this.promoteWaiting = waiting;
+          this.log.warn('strict mode: redis not promoted yet; the takeover waits and tries again', { event: 'promote', instance: s.name, lease: this.extras.guard?.leaseRefusal() ?? 'held' });
+          setTimeout(() => this.leaseChanged(), s.advertIntervalCs * 10).unref();
+          return;
+        }
         void redis.follow('master', this.core.masterAddressSeen);
         // The VIP now, announced as at becoming master (a resigned master waits for our notice),
         // then the MASTER hooks.

@@ -114,6 +114,8 @@ class Etcd3LeaseStore implements LeaseStore {
   private historyInFlight = false;
   private watch: { readonly client: Etcd3; readonly watcher: ReturnType<ReturnType<Etcd3['watch']>['watcher']> } | undefined;
   private closed = false;
+  /** Before the watch is made again after etcd cancelled it: doubled each time, up to 30 s. */
+  private watchRetryMs = 1000;
 
   constructor(
     private readonly client: Etcd3,
@@ -130,13 +132,17 @@ class Etcd3LeaseStore implements LeaseStore {
     const watcher = client.watch().key(this.keys.leader).watcher();
     watcher.on('put', () => changed());
     watcher.on('delete', () => changed());
+    watcher.on('connected', () => {
+      this.watchRetryMs = 1000;
+    });
     // etcd cancelled the watch (a compaction past where it resumes, a permission): etcd3 drops it.
-    // A new one a second later (the reads go on meanwhile).
+    // A new one a second later, then less often (the reads go on meanwhile).
     watcher.on('error', () => {
       if (this.watch?.watcher !== watcher) return;
       this.watch = undefined;
       closeWatch(client, watcher);
-      setTimeout(() => this.watchLeader(changed), 1000).unref();
+      setTimeout(() => this.watchLeader(changed), this.watchRetryMs).unref();
+      this.watchRetryMs = Math.min(30_000, this.watchRetryMs * 2);
     });
     // Reconnected after a gap: what happened meanwhile was not seen.
     watcher.on('connected', () => changed());

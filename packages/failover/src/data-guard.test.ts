@@ -191,6 +191,23 @@ describe('stale replica guard (backup)', () => {
     assert.equal(g.evaluate(backup(300, replica(), [])).ok, true);
   });
 
+  it('is not in sync while the master lists us acknowledged but streams nothing yet (our first acknowledgement came too early), until our offset moves', () => {
+    const g = new DataGuard(SETTINGS);
+    const me = '192.0.2.11';
+    // Right after a full sync at offset 3523: the master has 5196 and lists us online at 3523.
+    const look = (nowMs: number, ours: number): DataGuardInput => ({
+      ...backup(nowMs, replica({ replOffset: ours }), [peer(M.host, true, facts({ replOffset: 5196, replicas: [{ ip: me, port: 6379, state: 'online', offset: 3523, lagS: 0 }] }))]),
+      self: me,
+    });
+    const v = g.evaluate(look(0, 3523));
+    assert.equal(v.ok, false);
+    assert.match(v.why, /no stream from it yet/);
+    assert.equal(g.evaluate(look(300, 3523)).ok, false, 'still nothing streamed');
+    assert.equal(g.evaluate(look(1100, 4000)).ok, true, 'the stream flows (our offset moved): in sync');
+    // At the master's offset (an idle master): in sync at once.
+    assert.equal(new DataGuard(SETTINGS).evaluate(look(0, 5196)).ok, true);
+  });
+
   it('is not in sync after a full sync until the master has its first acknowledgement (it streams only after it)', () => {
     const g = new DataGuard(SETTINGS);
     const me = '192.0.2.11';

@@ -124,6 +124,8 @@ export class DataGuard {
   /** Backup side: the master followed, whether we were in sync with it once, and when last. */
   private following: string | undefined;
   private synced = false;
+  /** Not in sync yet, linked and acknowledged: our offset then (streaming shows as it moving on). */
+  private streamFrom: { readonly runId: string | undefined; readonly replId: string | undefined; readonly offset: number } | undefined;
   private syncedRunId: string | undefined;
   private lastInSyncMs = 0;
   private lagFailures = 0;
@@ -308,7 +310,19 @@ export class DataGuard {
     // A master that has streamed nothing yet (a new, idle history: offset 0 until its first
     // PING to the replicas, 10 s later) has nothing ours could lack.
     const acked = listed === undefined || (listed.state === 'online' && (listed.offset > 0 || mp?.facts?.replOffset === 0));
-    const inSync = local.role === 'replica' && sameRedisHost(local.masterHost, m.host) && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp && acked;
+    const linked = local.role === 'replica' && sameRedisHost(local.masterHost, m.host) && (i.master === undefined || local.masterPort === m.port) && local.masterLinkUp && acked;
+    // Our first acknowledgement can reach the master before it is ready for it (the full sync's
+    // transfer not yet reaped): it then waits for the next one, up to a second, and streams
+    // nothing meanwhile although it lists us online and acknowledged. So, where the master lists
+    // us, until in sync our offset must also be seen moving on, or at the master's.
+    if (!linked || this.synced) this.streamFrom = undefined;
+    else if (this.streamFrom === undefined || this.streamFrom.runId !== local.runId || this.streamFrom.replId !== local.replId || local.replOffset < this.streamFrom.offset) {
+      this.streamFrom = { runId: local.runId, replId: local.replId, offset: local.replOffset };
+    }
+    const masterOffset = listed !== undefined && mp?.facts ? mp.facts.replOffset : undefined;
+    const streaming = this.synced || masterOffset === undefined || (this.streamFrom !== undefined && local.replOffset > this.streamFrom.offset) || local.replOffset >= masterOffset;
+    const inSync = linked && streaming;
+    if (linked && !inSync && masterAlive !== 'no') return { ok: false, kind: 'stale', why: `not yet in sync with ${key}: no stream from it yet (offset ${local.replOffset})`, waiting: true };
     if (inSync) {
       this.synced = true;
       this.syncedRunId = local.runId;

@@ -492,13 +492,14 @@ export class LeaseGuard {
         this.releasing = { leaseId: h.leaseId, untilMs: this.leaseMayLiveUntil(h) };
         return this.send({ type: 'release', id: this.nextId, timeoutMs, leaseId: h.leaseId });
       }
-      if (this.leaderChanged) {
+      if (nowMs < h.lastRenewStartMs + h.ttlMs / 3) {
         // Our key changed under us (deleted by hand, our lease revoked early): read it; a key that
-        // is gone or on another lease ends ours (done()), and the gate closes.
+        // is gone or on another lease ends ours (done()), and the gate closes. A renew that is
+        // due goes first.
+        if (!this.leaderChanged) return undefined;
         this.leaderChanged = false;
         return this.send({ type: 'read', id: this.nextId, timeoutMs });
       }
-      if (nowMs < h.lastRenewStartMs + h.ttlMs / 3) return undefined;
       // Only a master's Redis writes history; one that left master records nothing more.
       const next = this.vrrp === 'master' ? recordHistory(h.written, this.local) : h.written;
       this.pendingHistory = next;

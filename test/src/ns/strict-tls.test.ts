@@ -2,10 +2,11 @@
 // reach it through `[agent] etcd` tls (ca_file, cert_file, key_file), username and password_file,
 // as the user an operator would give them (read and write under /redkeep/ only). The master holds
 // the lease and takes writes; the password is in no agent's argv, environment or log; an agent
-// started with a wrong password is refused by etcd, says so, and stays in Fault.
+// started with a wrong password is refused by etcd, says so, and stays in Fault; one whose password
+// file is missing cannot open its etcd client, stays in Fault, and joins once the file is back.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CLUSTER_VIP, EtcdCluster, type EtcdCerts, RedisCluster, RunDir, Writer, holders, makeEtcdCerts, waitFor } from '@redkeep/scripts/lab';
 
@@ -75,6 +76,27 @@ describe('strict mode with etcd over TLS (client certificates) and a user of its
     assert.match(log, /authentication failed|invalid user ID or password|auth/i, log.slice(-3000));
     assert.doesNotMatch(log, /not the password/);
     // The master is not disturbed.
+    assert.deepEqual(holders(c.lab, CLUSTER_VIP), ['h2']);
+  });
+
+  it('an agent whose etcd client cannot be opened (its password file missing) stays in Fault, tries again, and joins once it can', async () => {
+    c.a('h1').signal('SIGTERM');
+    await c.a('h1').exited(10_000);
+    rmSync(passwordFile);
+    const h1 = c.restartAgent('h1');
+    const state = async (): Promise<string | undefined> => {
+      try {
+        return (await h1.status()).instances[0]?.state;
+      } catch {
+        return undefined;
+      }
+    };
+    await waitFor("h1's log to say the etcd client cannot be opened", 15_000, () => h1.logs.text.includes('cannot open the etcd client'), 100);
+    await waitFor('h1 in Fault', 5000, async () => (await state()) === 'fault', 100);
+    assert.deepEqual(holders(c.lab, CLUSTER_VIP), ['h2'], 'the master is not disturbed');
+    writeFileSync(passwordFile, `${PASSWORD}\n`);
+    // Tried again (1 s, 2 s, 4 s, ...): etcd lets it in, and it leaves Fault as a backup.
+    await waitFor('h1 to open its etcd client and be a backup', 20_000, async () => h1.logs.text.includes('etcd lease guard started') && (await state()) === 'backup', 200);
     assert.deepEqual(holders(c.lab, CLUSTER_VIP), ['h2']);
   });
 });

@@ -230,7 +230,7 @@ class Agent {
         { name: 'redis-data', weight: -253, initiallyOk: false },
         { name: 'redis-quorum', weight: 0, initiallyOk: false },
         { name: 'redis-alive', weight: 0, initiallyOk: false },
-        // Strict mode's step-down (instance-runner.ts: guard_weight, initially ok).
+        // Strict mode's step-down (instance-runner.ts: Fault, initially ok).
         ...(w.strict ? [{ name: 'etcd-lease', weight: 0, initiallyOk: true }] : []),
       ],
     });
@@ -914,8 +914,9 @@ class Agent {
         if (reachable() && old.redis.role !== 'master') return finish('already-fenced');
         const caught = r.masterHost === old.address && inSyncAt(r, old.redis, target);
         if (caught || w.nowMs - drainStart >= CATCH_UP_MAX_MS) {
-          if (!this.masterNow()) {
-            // Another router won meanwhile (its advert answered ours): leave its Redis alone.
+          if (!this.masterNow() || !this.mayPromote()) {
+            // Another router won meanwhile (its advert answered ours), or the lease was lost
+            // (supervisor.ts: stillMaster): leave its Redis alone.
             old.redis.pauseWritesUntilMs = 0;
             return finish('lost-election');
           }
