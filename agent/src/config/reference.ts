@@ -390,7 +390,8 @@ quorum (its reads go unanswered) and refuses writes.`,
     text: `On a backup, the priority is lowered by \`guard_weight\` while its Redis is not in sync with the
 master it follows (after an election, a restart of its Redis, or during a full resync: so it
 never preempts with old data; after a full sync it counts as in sync only once the master lists
-its first acknowledgement), while its replication link has been down longer than
+its first acknowledgement and its offset is seen moving on or at the master's: Redis starts
+streaming only after an acknowledgement it is ready for, up to a second later), while its replication link has been down longer than
 \`max_link_down\`, or while its offset stays more than \`max_lag\` bytes behind a reachable replica
 that shares its replication history (\`master_replid\`/\`master_replid2\`; the master itself is not
 compared, it is always ahead by what is in flight). It still takes over when no better peer
