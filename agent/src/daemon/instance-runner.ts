@@ -437,7 +437,8 @@ export class InstanceRunner implements AdvertSink {
     // dead), or, fenced by its hand-over, be the first replica ours needs to take writes. Looked
     // at from now on (nothing is done to it before our Redis is master).
     const redis = this.extras.redis;
-    if (redis && core.state === 'master' && before === 'backup' && seenBefore !== undefined && this.primary !== undefined && seenBefore !== this.primary && !this.waitsForLease()) {
+    // (Strict mode: once the promotion runs, from afterTransition or leaseChanged.)
+    if (redis && core.state === 'master' && before === 'backup' && seenBefore !== undefined && this.primary !== undefined && seenBefore !== this.primary && this.extras.strict !== true) {
       redis.fencePeer(seenBefore, this.primary, () => this.masterNow());
     }
     for (const a of actions) {
@@ -527,6 +528,16 @@ export class InstanceRunner implements AdvertSink {
     return this.extras.strict === true && this.extras.guard !== undefined && this.extras.guard.leaseRefusal() !== undefined;
   }
 
+  /**
+   * Our Redis promoted for a takeover, as long as this router is still master (in `term`, when
+   * given) and, in strict mode, the lease still allows it, at each step of the promotion (a lease
+   * lost during a long catch-up fences nobody and promotes nothing).
+   */
+  private promoteRedis(redis: RedisSupervisor, handedOver: boolean, term: number | undefined): Promise<'master' | 'not-yet' | 'abandon'> {
+    const stillMaster = (): boolean => this.core?.state === 'master' && (term === undefined || term === this.masterTerm) && !this.waitsForLease();
+    return redis.promote({ handedOver, settleMs: this.settings.advertIntervalCs * 10, stillMaster });
+  }
+
   /** Strict mode: the lease guard's verdict changed; a promotion that waited for the lease runs now if it may. */
   leaseChanged(): void {
     if (this.promoteWaiting === undefined || this.promoteQueued || this.waitsForLease() || this.stopping) return;
@@ -547,9 +558,7 @@ export class InstanceRunner implements AdvertSink {
         this.log.info('strict mode: the etcd lease is ours: promoting redis', { event: 'promote', instance: s.name });
         // Took over from a master we followed: looked at from now on, as at a takeover (promote()).
         if (this.followedMaster !== undefined && this.primary !== undefined) redis.fencePeer(this.followedMaster, this.primary, () => this.masterNow());
-        // Still master and still allowed by the lease, at each step of the promotion (a lease lost
-        // during a long catch-up fences nobody and promotes nothing).
-        const promoted = await redis.promote({ handedOver: waiting.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' && term === this.masterTerm && !this.waitsForLease() });
+        const promoted = await this.promoteRedis(redis, waiting.handedOver, term);
         if (this.core?.state !== 'master' || term !== this.masterTerm) return;
         if (promoted === 'abandon') {
           this.input({ type: 'resign', sticky: false });
@@ -651,7 +660,7 @@ export class InstanceRunner implements AdvertSink {
           return;
         }
         const promoted = redis
-          ? await redis.promote({ handedOver: a.handedOver, settleMs: s.advertIntervalCs * 10, stillMaster: () => this.core?.state === 'master' && !this.waitsForLease() })
+          ? await this.promoteRedis(redis, a.handedOver, undefined)
           : 'master';
         // Stepped down while Redis was being promoted (two routers took over at once): no VIPs.
         if (this.core?.state !== 'master') return;

@@ -132,9 +132,6 @@ class Etcd3LeaseStore implements LeaseStore {
     const watcher = client.watch().key(this.keys.leader).watcher();
     watcher.on('put', () => changed());
     watcher.on('delete', () => changed());
-    watcher.on('connected', () => {
-      this.watchRetryMs = 1000;
-    });
     // etcd cancelled the watch (a compaction past where it resumes, a permission): etcd3 drops it.
     // A new one a second later, then less often (the reads go on meanwhile).
     watcher.on('error', () => {
@@ -144,8 +141,11 @@ class Etcd3LeaseStore implements LeaseStore {
       setTimeout(() => this.watchLeader(changed), this.watchRetryMs).unref();
       this.watchRetryMs = Math.min(30_000, this.watchRetryMs * 2);
     });
-    // Reconnected after a gap: what happened meanwhile was not seen.
-    watcher.on('connected', () => changed());
+    // (Re)connected: what happened meanwhile was not seen. The backoff starts over.
+    watcher.on('connected', () => {
+      this.watchRetryMs = 1000;
+      changed();
+    });
     this.watch = { client, watcher };
   }
 

@@ -51,7 +51,8 @@
 //
 // Acquire (a VRRP master without the lease): read leader and history; if the leader key exists and
 // is not ours, wait (writes refused, no step-down: the old holder fences itself before its lease
-// ends, and the key disappears with it). Our Redis is not promoted meanwhile (the shell waits). When it is absent: check the history rule (our Redis'
+// ends, and the key disappears with it); our Redis is not promoted meanwhile (the shell waits).
+// When it is absent: check the history rule (our Redis'
 // INFO covers the newest history entry: same replid at or beyond its offset, or promoted from it
 // after all of it, or descending from it through the recorded chain; `coversHistory`, built on
 // history.ts' succeeds/divergedBytes/Lineage), then one transaction: "leader key absent (create
@@ -346,7 +347,6 @@ export class LeaseGuard {
       case 'leader-changed':
         // Read again at the next request; a read in flight may answer from before the change.
         this.leaderChanged = true;
-        if (this.observed !== undefined) this.observed = { ...this.observed, atMs: -Infinity };
         return;
       case 'started':
         this.clock(e.nowMs);
@@ -389,7 +389,7 @@ export class LeaseGuard {
     switch (r.kind) {
       case 'read':
         if (f.type !== 'read') break;
-        this.observed = { atMs: this.leaderChanged ? -Infinity : nowMs, leader: r.leader, history: r.history, revision: r.historyRevision };
+        this.observed = { atMs: nowMs, leader: r.leader, history: r.history, revision: r.historyRevision };
         if (this.held !== undefined && r.leader?.leaseId !== this.held.leaseId) {
           // The key is gone or on someone else's lease: ours is over.
           this.held = undefined;
@@ -532,7 +532,7 @@ export class LeaseGuard {
     // does not cover the history (until it does); a backup less often (who holds it, whether etcd
     // answers us: a host etcd does not answer stays stepped down).
     const everyMs = this.vrrp === 'master' ? this.readEveryMs() : this.ttlMs / 3;
-    if (o !== undefined && nowMs < o.atMs + everyMs) return undefined;
+    if (o !== undefined && !this.leaderChanged && nowMs < o.atMs + everyMs) return undefined;
     this.leaderChanged = false;
     return this.send({ type: 'read', id: this.nextId, timeoutMs });
   }

@@ -384,7 +384,8 @@ class Agent {
     const accepted = this.vrrp.counters.advertsRx;
     const actions = this.vrrp.handle(i, this.w.nowMs);
     // Took over from a master we followed: its Redis is looked at from now on (instance-runner.ts).
-    if (this.vrrp.state === 'master' && before === 'backup' && seenBefore !== undefined && seenBefore !== this.host.address && this.mayPromote()) this.fencePeer(seenBefore);
+    // (Strict mode: once the promotion runs, from afterTransition or promoteLate.)
+    if (this.vrrp.state === 'master' && before === 'backup' && seenBefore !== undefined && seenBefore !== this.host.address && this.lease === undefined) this.fencePeer(seenBefore);
     if (i.type === 'advert' && this.vrrp.counters.advertsRx > accepted && i.advert.priority > 0) this.advertSeen.set(i.source, this.w.nowMs);
     // Adverts go out at once, beside the queue: a promotion in progress must not silence them.
     for (const a of actions) {
